@@ -1,0 +1,57 @@
+# The two commands a newcomer needs are `make run` and `make test`; both build .venv first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= $(shell command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'import sys' >/dev/null 2>&1 && echo python3.13 || \
+	( [ -x "$$HOME/.pyenv/versions/3.13.0/bin/python3.13" ] && echo $$HOME/.pyenv/versions/3.13.0/bin/python3.13 ) || \
+	( ls -1 $$HOME/.pyenv/versions/3.13.*/bin/python3.13 2>/dev/null | tail -n1 ))
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help setup run test lint typecheck unit synth deploy clean
+
+help:
+	@echo "make run    run the whole system locally on an embedded AWS (moto)"
+	@echo "make test   run every test, lint and type check"
+	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
+	@echo "make deploy deploy to your AWS account (see README)"
+
+# .venv is rebuilt only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON_BIN)" || { echo "Python 3.13 not found: install it (e.g. pyenv install 3.13) and retry"; exit 1; }
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed $(CDK)
+
+run: $(VENV)/.installed
+	$(PY) -m localrt
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy functions local infra tests
+
+test: setup lint typecheck
+	$(VENV)/bin/pytest -n 2
+
+synth: setup
+	$(CDK) synth --quiet
+	@echo "Templates written to cdk.out/ (one *.template.json per stack)"
+
+deploy: setup
+	$(CDK) deploy --all $(DEPLOY_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out layers/build .pytest_cache .mypy_cache .ruff_cache

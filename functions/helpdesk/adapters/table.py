@@ -1,0 +1,278 @@
+"""The single DynamoDB table: PynamoDB models, key design and access patterns.
+
+Every entity lives in one table. Items are told apart by the ``kind`` discriminator, so one Query
+over a partition returns a conversation with its messages, or a ticket with its timeline, each
+item already of the right model class.
+
+Key design (``PK``/``SK`` on the table, ``GSIn PK``/``GSIn SK`` on the indexes; ids are ULIDs, so
+sorting by id is sorting by creation time):
+
+=========================  ==========================  ===============================
+item                       PK                          SK
+=========================  ==========================  ===============================
+customer profile           ``CUSTOMER#<user_id>``      ``PROFILE``
+conversation               ``CONV#<id>``               ``#META``
+conversation message       ``CONV#<id>``               ``MSG#<message id>``
+ticket                     ``TICKET#<id>``             ``#META``
+ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
+ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
+=========================  ==========================  ===============================
+
+Access patterns, each one request, none a Scan:
+
+==========================================  =========================================================
+pattern                                     served by
+==========================================  =========================================================
+conversation with its messages              Query PK=CONV#id (``#META`` sorts before ``MSG#``)
+messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>
+ticket with its timeline                    Query PK=TICKET#id
+a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid#CONV, desc
+a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid#TICKET, desc
+inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
+inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
+inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc
+inbox: tickets by type                      Query ``by_type`` GSI4PK=TYPE#type#TICKET, desc
+next ticket number                          UpdateItem ADD on the counter item (atomic)
+==========================================  =========================================================
+
+The indexes are sparse: only items that set an index's key attributes appear in it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+TTL_ATTRIBUTE = "expires_at"
+
+
+def _table_name() -> str:
+    # Read when the models are defined; set TABLE_NAME before importing to point at another table.
+    return os.environ.get("TABLE_NAME", "helpdesk")
+
+
+class _Index(GlobalSecondaryIndex[Any]):
+    """Base for the table's GSIs: all attributes projected, so an index page needs no GetItem."""
+
+
+class ByCustomerIndex(_Index):
+    class Meta:
+        index_name = "by_customer"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class ByTeamIndex(_Index):
+    class Meta:
+        index_name = "by_team"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class ByAssigneeIndex(_Index):
+    class Meta:
+        index_name = "by_assignee"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
+
+
+class ByTypeIndex(_Index):
+    class Meta:
+        index_name = "by_type"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True, attr_name="GSI4PK")
+    gsi4sk = UnicodeAttribute(range_key=True, attr_name="GSI4SK")
+
+
+class TableItem(Model):
+    """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
+
+    class Meta:
+        table_name = _table_name()
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = DiscriminatorAttribute(attr_name="kind")
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
+    gsi4pk = UnicodeAttribute(null=True, attr_name="GSI4PK")
+    gsi4sk = UnicodeAttribute(null=True, attr_name="GSI4SK")
+
+    by_customer = ByCustomerIndex()
+    by_team = ByTeamIndex()
+    by_assignee = ByAssigneeIndex()
+    by_type = ByTypeIndex()
+
+
+class CustomerItem(TableItem, discriminator="customer"):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class ConversationItem(TableItem, discriminator="conversation"):
+    id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(null=True)
+    customer_email = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    team_id = UnicodeAttribute()
+    assignee_id = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    context = JSONAttribute(null=True)
+    preview = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class MessageItem(TableItem, discriminator="message"):
+    id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    author_type = UnicodeAttribute()
+    author_id = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class TicketItem(TableItem, discriminator="ticket"):
+    id = UnicodeAttribute()
+    number = NumberAttribute()
+    ticket_type_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    state_id = UnicodeAttribute()
+    state_category = UnicodeAttribute()
+    attributes = JSONAttribute()
+    team_id = UnicodeAttribute()
+    assignee_id = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    conversation_id = UnicodeAttribute(null=True)
+    context = JSONAttribute(null=True)
+    created_by_type = UnicodeAttribute()
+    created_by_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class TicketPartItem(TableItem, discriminator="ticket_part"):
+    id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    part_type = UnicodeAttribute()
+    author_type = UnicodeAttribute()
+    author_id = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    changes = JSONAttribute(null=True)
+    visible_to_customer = BooleanAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class CounterItem(TableItem, discriminator="counter"):
+    value = NumberAttribute(default=0)
+
+
+# --- the table's definition, shared by the CDK app, the local runtime and the tests -------------
+
+
+@dataclass(frozen=True)
+class KeyDefinition:
+    name: str
+    type: str = "S"
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    name: str
+    partition_key: KeyDefinition
+    sort_key: KeyDefinition
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """What the infrastructure needs to create the table the models expect."""
+
+    partition_key: KeyDefinition
+    sort_key: KeyDefinition
+    indexes: tuple[IndexDefinition, ...] = field(default_factory=tuple)
+    ttl_attribute: str = TTL_ATTRIBUTE
+    stream_view_type: str = "NEW_AND_OLD_IMAGES"
+
+    def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
+        """Arguments for boto3 ``create_table`` (local runtime and tests)."""
+        attributes = {self.partition_key, self.sort_key}
+        for index in self.indexes:
+            attributes |= {index.partition_key, index.sort_key}
+        return {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": a.name, "AttributeType": a.type} for a in sorted(attributes, key=str)
+            ],
+            "KeySchema": [
+                {"AttributeName": self.partition_key.name, "KeyType": "HASH"},
+                {"AttributeName": self.sort_key.name, "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [
+                        {"AttributeName": index.partition_key.name, "KeyType": "HASH"},
+                        {"AttributeName": index.sort_key.name, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in self.indexes
+            ],
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view_type},
+        }
+
+
+def _key(attribute: UnicodeAttribute) -> KeyDefinition:
+    return KeyDefinition(name=attribute.attr_name, type="S")
+
+
+def table_definition() -> TableDefinition:
+    """The table as the PynamoDB models declare it: the single source of truth for its schema."""
+    indexes = []
+    for index in (TableItem.by_customer, TableItem.by_team, TableItem.by_assignee, TableItem.by_type):
+        hash_key = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
+        range_key = next(a for a in index.Meta.attributes.values() if a.is_range_key)
+        indexes.append(
+            IndexDefinition(name=index.Meta.index_name, partition_key=_key(hash_key), sort_key=_key(range_key))
+        )
+    return TableDefinition(
+        partition_key=_key(TableItem.pk),
+        sort_key=_key(TableItem.sk),
+        indexes=tuple(indexes),
+    )

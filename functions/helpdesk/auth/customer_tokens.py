@@ -1,0 +1,91 @@
+"""Verifying the customer's messenger token: an HS256 JWT signed by the business's backend.
+
+The business signs ``{"user_id", "exp", "email"?, "name"?}`` with the workspace's messenger secret;
+anything else (expired, unsigned, another algorithm, another secret, too long-lived) is refused
+with a reason the messenger can show to the developer integrating it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+ALGORITHM = "HS256"
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
+CLOCK_SKEW_SECONDS = 30
+
+
+class TokenRejected(Exception):
+    """The token can't be trusted; ``reason`` says why, without echoing the token."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CustomerIdentity:
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+
+
+def bearer_token(authorization_header: str | None) -> str:
+    """The token from an ``Authorization: Bearer <token>`` header."""
+    if not authorization_header:
+        raise TokenRejected("missing Authorization header: send 'Authorization: Bearer <customer JWT>'")
+    scheme, _, token = authorization_header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRejected("Authorization header must be 'Bearer <customer JWT>'")
+    return token.strip()
+
+
+def verify_customer_token(token: str, secret: str, now: float | None = None) -> CustomerIdentity:
+    """Check signature, algorithm, expiry and lifetime; return who the customer is."""
+    current = time.time() if now is None else now
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.DecodeError as error:
+        raise TokenRejected("token is not a well-formed JWT") from error
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected(f"token must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "user_id"], "verify_iat": False},
+            leeway=CLOCK_SKEW_SECONDS,
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise TokenRejected("token has expired") from error
+    except jwt.InvalidSignatureError as error:
+        raise TokenRejected("token signature does not match the messenger secret") from error
+    except jwt.MissingRequiredClaimError as error:
+        raise TokenRejected(f"token is missing the '{error.claim}' claim") from error
+    except jwt.InvalidTokenError as error:
+        raise TokenRejected("token is not a valid JWT") from error
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or exp - current > MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+        raise TokenRejected("token lives too long: 'exp' must be at most 24 hours ahead")
+    user_id = claims["user_id"]
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 256:
+        raise TokenRejected("'user_id' claim must be a non-empty string of at most 256 characters")
+    email = claims.get("email")
+    name = claims.get("name")
+    return CustomerIdentity(
+        user_id=user_id,
+        email=email if isinstance(email, str) else None,
+        name=name if isinstance(name, str) else None,
+    )
+
+
+def sign_customer_token(
+    secret: str, user_id: str, *, ttl_seconds: int = 3600, now: float | None = None, **claims: str
+) -> str:
+    """What the business's backend does: used by the local runtime's demo tokens and the tests."""
+    issued = int(time.time() if now is None else now)
+    payload: dict[str, object] = {"user_id": user_id, "iat": issued, "exp": issued + ttl_seconds, **claims}
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)

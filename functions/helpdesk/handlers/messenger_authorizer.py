@@ -1,0 +1,66 @@
+"""API Gateway Lambda authorizer (REQUEST type) for the messenger API.
+
+Verifies the customer's JWT with the messenger secret from Secrets Manager and passes the
+customer's identity to the messenger function as authorizer context. A refused token yields a Deny
+whose context carries the reason; the API's ACCESS_DENIED gateway response turns it into a 401
+``{"message": <reason>}``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities import parameters
+
+from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
+
+logger = Logger(service="messenger-authorizer")
+
+SECRET_CACHE_SECONDS = 300
+
+
+def _messenger_secret() -> str:
+    secret = parameters.get_secret(os.environ["MESSENGER_SECRET_ARN"], max_age=SECRET_CACHE_SECONDS)
+    return secret if isinstance(secret, str) else secret.decode()
+
+
+def _api_wildcard_arn(method_arn: str) -> str:
+    # arn:aws:execute-api:region:account:api-id/stage/METHOD/path -> every route of the stage,
+    # so a cached decision is valid for the customer's next call to another route.
+    arn, _, path = method_arn.partition("/")
+    stage = path.split("/", 1)[0]
+    return f"{arn}/{stage}/*"
+
+
+def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }
+
+
+def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    resource = _api_wildcard_arn(event.get("methodArn", "*/*"))
+    try:
+        identity = verify_customer_token(bearer_token(headers.get("authorization")), secret)
+    except TokenRejected as rejected:
+        logger.info("customer token refused", extra={"reason": rejected.reason})
+        return _policy("anonymous", "Deny", resource, {"reason": rejected.reason})
+    context = {"user_id": identity.user_id, "principal_type": "customer"}
+    if identity.email:
+        context["email"] = identity.email
+    if identity.name:
+        context["name"] = identity.name
+    return _policy(identity.user_id, "Allow", resource, context)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return authorize(event, _messenger_secret())
