@@ -1,0 +1,48 @@
+"""The HTTP surfaces of the system: which function serves which path prefix, behind which authorizer.
+
+Read by the CDK app (to build API Gateway resources and authorizers) and by the local runtime
+(to route requests and play the authorizers' part), so the two can't disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AuthKind = Literal["customer", "agent"]
+
+
+@dataclass(frozen=True)
+class ApiSurface:
+    name: str
+    prefix: str
+    handler: str
+    """Dotted path of the Lambda handler, ``module.function``."""
+    auth: AuthKind
+    """``customer``: the messenger Lambda authorizer; ``agent``: the Cognito user pool authorizer."""
+    public_paths: tuple[str, ...]
+    """Exact paths served without any token (the OpenAPI document and Swagger UI)."""
+
+
+MESSENGER = ApiSurface(
+    name="messenger",
+    prefix="/messenger",
+    handler="helpdesk.handlers.messenger_api.lambda_handler",
+    auth="customer",
+    public_paths=("/messenger/openapi.json", "/messenger/docs"),
+)
+
+INBOX = ApiSurface(
+    name="inbox",
+    prefix="/inbox",
+    handler="helpdesk.handlers.inbox_api.lambda_handler",
+    auth="agent",
+    public_paths=("/inbox/openapi.json", "/inbox/docs"),
+)
+
+API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX)
+
+MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
+
+ADMIN_GROUP = "admins"
+"""Cognito group whose agents may act on tickets of any team."""
