@@ -11,9 +11,9 @@ sorting by id is sorting by creation time):
 item                       PK                          SK
 =========================  ==========================  ===============================
 customer profile           ``CUSTOMER#<user_id>``      ``PROFILE``
-conversation               ``CONV#<id>``               ``#META``
+conversation               ``CONV#<id>``               ``~META``
 conversation message       ``CONV#<id>``               ``MSG#<message id>``
-ticket                     ``TICKET#<id>``             ``#META``
+ticket                     ``TICKET#<id>``             ``~META``
 ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
 ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 =========================  ==========================  ===============================
@@ -23,9 +23,9 @@ Access patterns, each one request, none a Scan:
 ==========================================  =========================================================
 pattern                                     served by
 ==========================================  =========================================================
-conversation with its messages              Query PK=CONV#id (``#META`` sorts before ``MSG#``)
-messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>
-ticket with its timeline                    Query PK=TICKET#id
+conversation with its latest messages       Query PK=CONV#id, descending (``~META`` sorts after ``MSG#``)
+messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>, ascending
+ticket with its latest timeline             Query PK=TICKET#id, descending
 a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid#CONV, desc
 a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid#TICKET, desc
 inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
@@ -34,6 +34,10 @@ inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNE
 inbox: tickets by type                      Query ``by_type`` GSI4PK=TYPE#type#TICKET, desc
 next ticket number                          UpdateItem ADD on the counter item (atomic)
 ==========================================  =========================================================
+
+The ``~META`` item sorts after its children, so "what is new since the cursor" and "the object
+itself" come back from the same Query. Messages also carry their conversation's ``customer_id``,
+so ownership can be checked from a page of messages alone.
 
 The indexes are sparse: only items that set an index's key attributes appear in it.
 """
@@ -157,6 +161,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
 class MessageItem(TableItem, discriminator="message"):
     id = UnicodeAttribute()
     conversation_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    internal = BooleanAttribute(default=False)
     author_type = UnicodeAttribute()
     author_id = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
@@ -265,9 +271,16 @@ def _key(attribute: UnicodeAttribute) -> KeyDefinition:
 def table_definition() -> TableDefinition:
     """The table as the PynamoDB models declare it: the single source of truth for its schema."""
     indexes = []
-    for index in (TableItem.by_customer, TableItem.by_team, TableItem.by_assignee, TableItem.by_type):
-        hash_key = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
-        range_key = next(a for a in index.Meta.attributes.values() if a.is_range_key)
+    all_indexes: tuple[_Index, ...] = (
+        TableItem.by_customer,
+        TableItem.by_team,
+        TableItem.by_assignee,
+        TableItem.by_type,
+    )
+    for index in all_indexes:
+        keys = index.Meta.attributes.values()  # type: ignore[attr-defined]
+        hash_key = next(a for a in keys if a.is_hash_key)
+        range_key = next(a for a in keys if a.is_range_key)
         indexes.append(
             IndexDefinition(name=index.Meta.index_name, partition_key=_key(hash_key), sort_key=_key(range_key))
         )

@@ -1,0 +1,83 @@
+"""Loads the workspace configuration (YAML files) and validates it into a ``Workspace``.
+
+Layout of a workspace directory::
+
+    workspace.yaml              name, default_team, teams
+    ticket_types/<id>.yaml      one ticket type per file; the file name must match its id
+
+Errors name the file, the field and the problem, e.g.
+``workspace/demo/ticket_types/damaged-item.yaml: attributes.0.type: Input should be 'string', ...``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from helpdesk.domain.workspace import TicketType, Workspace
+
+
+class WorkspaceConfigError(Exception):
+    """The workspace configuration can't be used; the message says where and why."""
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise WorkspaceConfigError(f"{path}: can't be read: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise WorkspaceConfigError(f"{path}: is not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise WorkspaceConfigError(f"{path}: must contain a mapping at the top level")
+    return data
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"{path}: {location}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def load_workspace(directory: str | Path) -> Workspace:
+    root = Path(directory)
+    manifest_path = root / "workspace.yaml"
+    if not manifest_path.is_file():
+        raise WorkspaceConfigError(f"{manifest_path}: not found (a workspace needs a workspace.yaml)")
+    manifest = _read_yaml(manifest_path)
+    if "ticket_types" in manifest:
+        raise WorkspaceConfigError(
+            f"{manifest_path}: ticket_types: define ticket types in ticket_types/<id>.yaml, not here"
+        )
+
+    ticket_types = []
+    for path in sorted((root / "ticket_types").glob("*.yaml")):
+        data = _read_yaml(path)
+        try:
+            ticket_type = TicketType.model_validate(data)
+        except ValidationError as error:
+            raise WorkspaceConfigError(_describe(path, error)) from error
+        if ticket_type.id != path.stem:
+            raise WorkspaceConfigError(f"{path}: id: '{ticket_type.id}' must match the file name '{path.stem}'")
+        ticket_types.append(ticket_type)
+
+    try:
+        return Workspace.model_validate({**manifest, "ticket_types": ticket_types})
+    except ValidationError as error:
+        raise WorkspaceConfigError(_describe(manifest_path, error)) from error
+
+
+@cache
+def workspace_from_environment() -> Workspace:
+    """The workspace the functions run with: ``WORKSPACE_DIR``, loaded once per container."""
+    directory = os.environ.get("WORKSPACE_DIR")
+    if not directory:
+        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
+    return load_workspace(directory)

@@ -1,0 +1,65 @@
+"""The caller's identity, as API Gateway's authorizers hand it to the function.
+
+- Messenger: the messenger Lambda authorizer puts ``user_id`` (and ``email``, ``name``) in
+  ``requestContext.authorizer``.
+- Inbox: the Cognito user pool authorizer puts the token's claims in
+  ``requestContext.authorizer.claims``; ``cognito:groups`` are the agent's teams.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpdesk.domain.errors import Unauthenticated
+from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.surfaces import ADMIN_GROUP
+
+
+def _authorizer(event: dict[str, Any]) -> dict[str, Any]:
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    return context if isinstance(context, dict) else {}
+
+
+def customer_from_event(event: dict[str, Any]) -> CustomerPrincipal:
+    context = _authorizer(event)
+    user_id = context.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        raise Unauthenticated("a verified customer token is required")
+    return CustomerPrincipal(user_id=user_id, email=context.get("email") or None, name=context.get("name") or None)
+
+
+def _groups(raw: Any) -> frozenset[str]:
+    """Cognito groups arrive as a list, "a,b", "[a b]" or a JSON list, depending on the path taken."""
+    if isinstance(raw, list):
+        return frozenset(str(g) for g in raw if g)
+    if not isinstance(raw, str) or not raw.strip():
+        return frozenset()
+    text = raw.strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text[1:-1].replace(",", " ").split()
+        return frozenset(str(g) for g in parsed if g)
+    return frozenset(g.strip() for g in text.split(",") if g.strip())
+
+
+def agent_from_event(event: dict[str, Any]) -> AgentPrincipal:
+    claims = _authorizer(event).get("claims") or {}
+    if isinstance(claims, str):  # some integrations pass the claims JSON-encoded
+        try:
+            claims = json.loads(claims)
+        except ValueError:
+            claims = {}
+    subject = claims.get("sub") if isinstance(claims, dict) else None
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("a signed-in agent is required")
+    groups = _groups(claims.get("cognito:groups"))
+    return AgentPrincipal(
+        id=subject,
+        email=claims.get("email") or None,
+        name=claims.get("name") or None,
+        teams=groups - {ADMIN_GROUP},
+        is_admin=ADMIN_GROUP in groups,
+    )

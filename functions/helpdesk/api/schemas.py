@@ -1,0 +1,391 @@
+"""Request and response bodies of the two APIs, and the views that shape domain objects for each audience.
+
+The messenger views show the customer only what is theirs to see: customer-facing state labels,
+attributes visible to customers, timeline parts meant for them, never internal notes. The inbox
+views show agents everything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.domain.models import (
+    MAX_MESSAGE_LENGTH,
+    Author,
+    ContextPackage,
+    Conversation,
+    ConversationPage,
+    ConversationStatus,
+    Message,
+    PartType,
+    Priority,
+    Ticket,
+    TicketPage,
+    TicketPart,
+)
+from helpdesk.domain.workspace import AttributeDefinition, StateCategory, Workspace
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 25
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+class StartConversationRequest(_Request):
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH, description="The customer's first message.")
+    context: ContextPackage | None = Field(default=None, description="Where the customer was, and on what.")
+
+
+class SendMessageRequest(_Request):
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+
+
+class AgentReplyRequest(_Request):
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+    internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
+
+
+class TicketRequestBase(_Request):
+    ticket_type_id: str = Field(min_length=1, max_length=64)
+    attributes: dict[str, Any] = Field(default_factory=dict, max_length=100)
+    team_id: str | None = Field(default=None, max_length=64, description="Defaults to the type's default team.")
+    title: str | None = Field(default=None, max_length=200)
+    priority: Priority = Priority.NORMAL
+
+
+class ConvertConversationRequest(TicketRequestBase):
+    pass
+
+
+class CreateTicketRequest(TicketRequestBase):
+    customer_id: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The customer the ticket is for; none for a back-office ticket.",
+    )
+
+
+class UpdateTicketRequest(_Request):
+    version: int = Field(ge=1, description="The version of the ticket this change is based on.")
+    state_id: str | None = Field(default=None, max_length=64)
+    team_id: str | None = Field(default=None, max_length=64)
+    assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
+    priority: Priority | None = None
+    attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class MessageView(BaseModel):
+    id: str
+    author: Author
+    body: str
+    created_at: datetime
+
+
+class AgentMessageView(MessageView):
+    internal: bool
+
+
+class ConversationView(BaseModel):
+    id: str
+    status: ConversationStatus
+    ticket_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageView]
+    next_cursor: str | None = Field(description="Pass as ?after= to fetch only newer messages.")
+
+
+class CustomerView(BaseModel):
+    id: str
+    name: str | None
+    email: str | None
+
+
+class AgentConversationSummary(BaseModel):
+    id: str
+    status: ConversationStatus
+    customer: CustomerView
+    team_id: str
+    assignee_id: str | None
+    ticket_id: str | None
+    context: ContextPackage | None
+    preview: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentConversationView(AgentConversationSummary):
+    messages: list[AgentMessageView]
+    next_cursor: str | None
+
+
+class ConversationList(BaseModel):
+    items: list[ConversationView]
+    next_cursor: str | None
+
+
+class AgentConversationList(BaseModel):
+    items: list[AgentConversationSummary]
+    next_cursor: str | None
+
+
+class StateView(BaseModel):
+    id: str
+    category: StateCategory
+    label: str
+
+
+class TicketView(BaseModel):
+    id: str
+    number: int
+    ticket_type_id: str
+    title: str
+    state: StateView
+    attributes: dict[str, Any]
+    team_id: str
+    assignee_id: str | None
+    priority: Priority
+    conversation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class AgentTicketView(TicketView):
+    customer_id: str | None
+    context: ContextPackage | None
+    created_by: Author
+
+
+class PartView(BaseModel):
+    id: str
+    type: PartType
+    author: Author
+    body: str | None
+    changes: dict[str, Any] | None
+    created_at: datetime
+
+
+class AgentPartView(PartView):
+    visible_to_customer: bool
+
+
+class TicketDetail(TicketView):
+    timeline: list[PartView]
+    next_cursor: str | None = Field(description="Pass as ?before= to fetch older timeline entries.")
+
+
+class AgentTicketDetail(AgentTicketView):
+    timeline: list[AgentPartView]
+    next_cursor: str | None
+
+
+class TicketList(BaseModel):
+    items: list[TicketView]
+    next_cursor: str | None
+
+
+class AgentTicketList(BaseModel):
+    items: list[AgentTicketView]
+    next_cursor: str | None
+
+
+class StateDefinitionView(BaseModel):
+    id: str
+    category: StateCategory
+    label: str
+    customer_label: str
+
+
+class TicketTypeView(BaseModel):
+    id: str
+    name: str
+    description: str
+    default_team: str
+    attributes: list[AttributeDefinition]
+    states: list[StateDefinitionView]
+
+
+class TicketTypeList(BaseModel):
+    items: list[TicketTypeView]
+    next_cursor: str | None = None
+
+
+class ReplyView(BaseModel):
+    id: str
+    type: PartType
+    author: Author
+    body: str | None
+    visible_to_customer: bool
+    created_at: datetime
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+def message_view(message: Message) -> MessageView:
+    return MessageView(id=message.id, author=message.author, body=message.body, created_at=message.created_at)
+
+
+def agent_message_view(message: Message) -> AgentMessageView:
+    return AgentMessageView(**message_view(message).model_dump(), internal=message.internal)
+
+
+def conversation_view(conversation: Conversation, messages: list[Message], cursor: str | None) -> ConversationView:
+    return ConversationView(
+        id=conversation.id,
+        status=conversation.status,
+        ticket_id=conversation.ticket_id,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        messages=[message_view(m) for m in messages if not m.internal],
+        next_cursor=cursor,
+    )
+
+
+def customer_conversation_page(page: ConversationPage) -> ConversationView:
+    return conversation_view(page.conversation, page.messages, page.next_cursor)
+
+
+def agent_conversation_summary(conversation: Conversation) -> AgentConversationSummary:
+    return AgentConversationSummary(
+        id=conversation.id,
+        status=conversation.status,
+        customer=CustomerView(
+            id=conversation.customer_id, name=conversation.customer_name, email=conversation.customer_email
+        ),
+        team_id=conversation.team_id,
+        assignee_id=conversation.assignee_id,
+        ticket_id=conversation.ticket_id,
+        context=conversation.context,
+        preview=conversation.preview,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
+
+
+def agent_conversation_page(page: ConversationPage) -> AgentConversationView:
+    return AgentConversationView(
+        **agent_conversation_summary(page.conversation).model_dump(),
+        messages=[agent_message_view(m) for m in page.messages],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _state(ticket: Ticket, workspace: Workspace, *, for_customer: bool) -> StateView:
+    ticket_type = workspace.ticket_type(ticket.ticket_type_id)
+    state = ticket_type.state(ticket.state_id) if ticket_type else None
+    if state is None:  # the configuration dropped the state: show the category, never crash
+        return StateView(id=ticket.state_id, category=ticket.state_category, label=ticket.state_category.value)
+    return StateView(id=state.id, category=state.category, label=state.customer_label if for_customer else state.label)
+
+
+def customer_ticket_view(ticket: Ticket, workspace: Workspace) -> TicketView:
+    ticket_type = workspace.ticket_type(ticket.ticket_type_id)
+    return TicketView(
+        id=ticket.id,
+        number=ticket.number,
+        ticket_type_id=ticket.ticket_type_id,
+        title=ticket.title,
+        state=_state(ticket, workspace, for_customer=True),
+        attributes=ticket_type.customer_visible(ticket.attributes) if ticket_type else {},
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        priority=ticket.priority,
+        conversation_id=ticket.conversation_id,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        version=ticket.version,
+    )
+
+
+def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
+    return AgentTicketView(
+        id=ticket.id,
+        number=ticket.number,
+        ticket_type_id=ticket.ticket_type_id,
+        title=ticket.title,
+        state=_state(ticket, workspace, for_customer=False),
+        attributes=ticket.attributes,
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        priority=ticket.priority,
+        conversation_id=ticket.conversation_id,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        version=ticket.version,
+        customer_id=ticket.customer_id,
+        context=ticket.context,
+        created_by=ticket.created_by,
+    )
+
+
+def _part_view(part: TicketPart) -> PartView:
+    return PartView(
+        id=part.id,
+        type=part.type,
+        author=part.author,
+        body=part.body,
+        changes=part.changes,
+        created_at=part.created_at,
+    )
+
+
+def customer_ticket_detail(page: TicketPage, workspace: Workspace) -> TicketDetail:
+    return TicketDetail(
+        **customer_ticket_view(page.ticket, workspace).model_dump(),
+        timeline=[_part_view(p) for p in page.timeline if p.visible_to_customer],
+        next_cursor=page.next_cursor,
+    )
+
+
+def agent_ticket_detail(page: TicketPage, workspace: Workspace) -> AgentTicketDetail:
+    return AgentTicketDetail(
+        **agent_ticket_view(page.ticket, workspace).model_dump(),
+        timeline=[
+            AgentPartView(**_part_view(p).model_dump(), visible_to_customer=p.visible_to_customer)
+            for p in page.timeline
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def reply_view(part: TicketPart) -> ReplyView:
+    return ReplyView(
+        id=part.id,
+        type=part.type,
+        author=part.author,
+        body=part.body,
+        visible_to_customer=part.visible_to_customer,
+        created_at=part.created_at,
+    )
+
+
+def ticket_type_list(workspace: Workspace) -> TicketTypeList:
+    return TicketTypeList(
+        items=[
+            TicketTypeView(
+                id=t.id,
+                name=t.name,
+                description=t.description,
+                default_team=t.default_team,
+                attributes=list(t.attributes),
+                states=[
+                    StateDefinitionView(id=s.id, category=s.category, label=s.label, customer_label=s.customer_label)
+                    for s in t.states
+                ],
+            )
+            for t in workspace.ticket_types
+        ]
+    )

@@ -1,0 +1,43 @@
+"""Domain exceptions. ``helpdesk.api.errors`` maps each to an HTTP status, in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the services raise on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """The object doesn't exist, or the caller may not know it does (same answer, on purpose)."""
+
+
+class Forbidden(DomainError):
+    """The caller is known and may see the object but may not do this to it."""
+
+
+class InvalidInput(DomainError):
+    """Input is well-formed but breaks a rule; ``problems`` are ``(field, message)`` pairs."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class VersionConflict(DomainError):
+    """An update was based on a version that is no longer current."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class Conflict(DomainError):
+    """The request contradicts the object's current state (e.g. converting a conversation twice)."""
+
+
+class Unauthenticated(DomainError):
+    """The request carries no identity the API can trust."""

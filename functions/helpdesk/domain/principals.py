@@ -1,0 +1,34 @@
+"""Who is calling: a verified customer or an agent, as the API's authorizers describe them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from helpdesk.domain.models import Author, AuthorType
+
+
+@dataclass(frozen=True)
+class CustomerPrincipal:
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def author(self) -> Author:
+        return Author(type=AuthorType.CUSTOMER, id=self.user_id, name=self.name)
+
+
+@dataclass(frozen=True)
+class AgentPrincipal:
+    id: str
+    email: str | None = None
+    name: str | None = None
+    teams: frozenset[str] = field(default_factory=frozenset)
+    is_admin: bool = False
+
+    @property
+    def author(self) -> Author:
+        return Author(type=AuthorType.AGENT, id=self.id, name=self.name or self.email)
+
+    def may_work_on_team(self, team_id: str) -> bool:
+        return self.is_admin or team_id in self.teams

@@ -1,0 +1,285 @@
+"""Workspace configuration as code: teams, ticket types, their typed attributes and their states.
+
+A workspace is a directory: ``workspace.yaml`` (name, teams, the team new conversations go to) and
+``ticket_types/<id>.yaml``, one file per ticket type. Everything is validated by pydantic when it
+is loaded; a broken file fails with a message naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Slug = Annotated[str, Field(pattern=SLUG)]
+
+MAX_STRING_LENGTH = 500
+MAX_TEXT_LENGTH = 10_000
+MAX_FILES = 20
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttributeType(StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    LIST = "list"
+    """One of a list of options."""
+    FILES = "files"
+    """Attachment ids."""
+
+
+class StateCategory(StrEnum):
+    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    RESOLVED = "resolved"
+
+
+class Option(_Config):
+    id: Slug
+    label: str = Field(min_length=1, max_length=100)
+
+
+class AttributeDefinition(_Config):
+    id: Slug
+    label: str = Field(min_length=1, max_length=100)
+    type: AttributeType
+    description: str = ""
+    required: bool = False
+    """Must be given to create a ticket of the type."""
+    visible_to_customer: bool = True
+    editable_by_customer: bool = False
+    options: tuple[Option, ...] = ()
+
+    @model_validator(mode="after")
+    def _options_only_for_lists(self) -> AttributeDefinition:
+        if self.type is AttributeType.LIST and not self.options:
+            raise ValueError("a 'list' attribute needs at least one entry in 'options'")
+        if self.type is not AttributeType.LIST and self.options:
+            raise ValueError("'options' is only allowed on attributes of type 'list'")
+        if self.editable_by_customer and not self.visible_to_customer:
+            raise ValueError("an attribute editable by the customer must be visible to the customer")
+        return self
+
+
+class StateDefinition(_Config):
+    id: Slug
+    category: StateCategory
+    label: str = Field(min_length=1, max_length=60)
+    """What agents see."""
+    customer_label: str = Field(min_length=1, max_length=60)
+    """What the customer sees."""
+
+
+class Team(_Config):
+    id: Slug
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+
+
+class AttributeError_(Exception):
+    """Collected problems with attribute values: ``[(attribute id, message)]``."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+
+
+class TicketType(_Config):
+    id: Slug
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    default_team: Slug
+    attributes: tuple[AttributeDefinition, ...] = ()
+    states: tuple[StateDefinition, ...] = Field(min_length=1)
+    initial_state: Slug | None = None
+    """Defaults to the first state of category ``submitted``."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TicketType:
+        _unique("attributes", [a.id for a in self.attributes])
+        _unique("states", [s.id for s in self.states])
+        categories = {s.category for s in self.states}
+        for needed in (StateCategory.SUBMITTED, StateCategory.RESOLVED):
+            if needed not in categories:
+                raise ValueError(f"states: needs at least one state of category '{needed}'")
+        if self.initial_state is not None and self.initial_state not in {s.id for s in self.states}:
+            raise ValueError(f"initial_state: '{self.initial_state}' is not one of this type's states")
+        return self
+
+    @cached_property
+    def _states_by_id(self) -> dict[str, StateDefinition]:
+        return {s.id: s for s in self.states}
+
+    @cached_property
+    def _attributes_by_id(self) -> dict[str, AttributeDefinition]:
+        return {a.id: a for a in self.attributes}
+
+    def state(self, state_id: str) -> StateDefinition | None:
+        return self._states_by_id.get(state_id)
+
+    def attribute(self, attribute_id: str) -> AttributeDefinition | None:
+        return self._attributes_by_id.get(attribute_id)
+
+    @property
+    def first_state(self) -> StateDefinition:
+        if self.initial_state is not None:
+            return self._states_by_id[self.initial_state]
+        return next(s for s in self.states if s.category is StateCategory.SUBMITTED)
+
+    def first_state_in(self, category: StateCategory) -> StateDefinition | None:
+        return next((s for s in self.states if s.category is category), None)
+
+    def customer_visible(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Only the attribute values the customer may see."""
+        return {k: v for k, v in values.items() if (a := self.attribute(k)) is not None and a.visible_to_customer}
+
+    def validate_attributes(self, values: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        """Check and normalise attribute values against their definitions.
+
+        ``creating``: every required attribute must be present. Otherwise (an edit) only the
+        given ones are checked, and a required attribute can't be cleared. A ``None`` value clears.
+        Raises ``AttributeError_`` listing every problem, so a form can show them all at once.
+        """
+        problems: list[tuple[str, str]] = []
+        cleaned: dict[str, Any] = {}
+        for key, value in values.items():
+            definition = self.attribute(key)
+            if definition is None:
+                problems.append((key, f"not an attribute of ticket type '{self.id}'"))
+                continue
+            if value is None or value == "" or value == []:
+                if definition.required:
+                    problems.append((key, "is required and can't be empty"))
+                else:
+                    cleaned[key] = None
+                continue
+            try:
+                cleaned[key] = _coerce(definition, value)
+            except ValueError as error:
+                problems.append((key, str(error)))
+        if creating:
+            for definition in self.attributes:
+                if definition.required and definition.id not in values:
+                    problems.append((definition.id, "is required"))
+        if problems:
+            raise AttributeError_(problems)
+        return cleaned
+
+
+def _coerce(definition: AttributeDefinition, value: Any) -> Any:
+    match definition.type:
+        case AttributeType.STRING | AttributeType.TEXT:
+            limit = MAX_STRING_LENGTH if definition.type is AttributeType.STRING else MAX_TEXT_LENGTH
+            if not isinstance(value, str):
+                raise ValueError(f"must be a string, not {_json_type(value)}")
+            if len(value) > limit:
+                raise ValueError(f"must be at most {limit} characters")
+            if definition.type is AttributeType.STRING and ("\n" in value or "\r" in value):
+                raise ValueError("must be a single line")
+            return value
+        case AttributeType.INTEGER:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"must be an integer, not {_json_type(value)}")
+            if abs(value) > 2**53:
+                raise ValueError("is out of range")
+            return value
+        case AttributeType.DECIMAL:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(f"must be a decimal number, not {_json_type(value)}")
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation as error:
+                raise ValueError("must be a decimal number such as 12.50") from error
+            if not number.is_finite() or abs(number) >= Decimal("1e15"):
+                raise ValueError("must be a finite decimal number below 10^15")
+            return str(number)
+        case AttributeType.BOOLEAN:
+            if not isinstance(value, bool):
+                raise ValueError(f"must be true or false, not {_json_type(value)}")
+            return value
+        case AttributeType.DATETIME:
+            if not isinstance(value, str):
+                raise ValueError("must be an ISO 8601 date-time string with a time zone")
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError as error:
+                raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T09:30:00Z") from error
+            if parsed.tzinfo is None:
+                raise ValueError("must include a time zone (e.g. 'Z' or '+02:00')")
+            return parsed.isoformat()
+        case AttributeType.LIST:
+            allowed = [o.id for o in definition.options]
+            if value not in allowed:
+                raise ValueError(f"must be one of {', '.join(allowed)}")
+            return value
+        case AttributeType.FILES:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError("must be a list of attachment ids")
+            if len(value) > MAX_FILES:
+                raise ValueError(f"must list at most {MAX_FILES} files")
+            return list(value)
+    raise ValueError(f"unsupported attribute type {definition.type}")  # pragma: no cover
+
+
+def _json_type(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), "an object" if isinstance(value, dict) else "null"
+    )
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{what}: id '{item}' appears twice")
+        seen.add(item)
+
+
+class Workspace(_Config):
+    name: str = Field(min_length=1, max_length=100)
+    default_team: Slug
+    """The team new conversations are routed to."""
+    teams: tuple[Team, ...] = Field(min_length=1)
+    ticket_types: tuple[TicketType, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> Workspace:
+        _unique("teams", [t.id for t in self.teams])
+        _unique("ticket_types", [t.id for t in self.ticket_types])
+        team_ids = {t.id for t in self.teams}
+        if self.default_team not in team_ids:
+            raise ValueError(f"default_team: '{self.default_team}' is not one of the teams")
+        for ticket_type in self.ticket_types:
+            if ticket_type.default_team not in team_ids:
+                raise ValueError(
+                    f"ticket type '{ticket_type.id}': default_team '{ticket_type.default_team}' "
+                    "is not one of the workspace's teams"
+                )
+        return self
+
+    @cached_property
+    def _types_by_id(self) -> dict[str, TicketType]:
+        return {t.id: t for t in self.ticket_types}
+
+    @cached_property
+    def _teams_by_id(self) -> dict[str, Team]:
+        return {t.id: t for t in self.teams}
+
+    def ticket_type(self, type_id: str) -> TicketType | None:
+        return self._types_by_id.get(type_id)
+
+    def team(self, team_id: str) -> Team | None:
+        return self._teams_by_id.get(team_id)

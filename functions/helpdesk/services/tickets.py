@@ -1,0 +1,359 @@
+"""Tickets: created for a customer (often from their conversation), worked by teams, tracked by the customer.
+
+Every change appends a part to the ticket's timeline in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from helpdesk.adapters.repository import ConditionFailed, TableRepository
+from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.models import (
+    Author,
+    ContextPackage,
+    Message,
+    Page,
+    PartType,
+    Priority,
+    Ticket,
+    TicketPage,
+    TicketPart,
+    new_id,
+    utc_now,
+)
+from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.workspace import AttributeError_, StateCategory, TicketType, Workspace
+
+MAX_TITLE_LENGTH = 200
+REPLY_ATTEMPTS = 3
+
+
+class NewTicket(BaseModel):
+    """What an agent fills in to open a ticket (directly, or from a conversation)."""
+
+    ticket_type_id: str
+    attributes: dict[str, Any] = {}
+    team_id: str | None = None
+    title: str | None = None
+    priority: Priority = Priority.NORMAL
+    customer_id: str | None = None
+
+
+class TicketChanges(BaseModel):
+    """A partial update; fields left out are unchanged. ``assignee_id`` set to None unassigns."""
+
+    state_id: str | None = None
+    team_id: str | None = None
+    assignee_id: str | None = None
+    unassign: bool = False
+    priority: Priority | None = None
+    attributes: dict[str, Any] | None = None
+
+
+def _attribute_problems(error: AttributeError_) -> InvalidInput:
+    return InvalidInput(
+        "attributes are not valid for this ticket type",
+        [(f"attributes.{field}", message) for field, message in error.problems],
+    )
+
+
+class TicketService:
+    def __init__(self, repository: TableRepository, workspace: Workspace) -> None:
+        self._repository = repository
+        self._workspace = workspace
+
+    def _ticket_type(self, type_id: str) -> TicketType:
+        ticket_type = self._workspace.ticket_type(type_id)
+        if ticket_type is None:
+            known = ", ".join(t.id for t in self._workspace.ticket_types)
+            raise InvalidInput(f"unknown ticket type '{type_id}'", [("ticket_type_id", f"must be one of: {known}")])
+        return ticket_type
+
+    def _team(self, team_id: str) -> str:
+        if self._workspace.team(team_id) is None:
+            known = ", ".join(t.id for t in self._workspace.teams)
+            raise InvalidInput(f"unknown team '{team_id}'", [("team_id", f"must be one of: {known}")])
+        return team_id
+
+    def _build(
+        self,
+        agent: AgentPrincipal,
+        request: NewTicket,
+        *,
+        customer_id: str | None,
+        conversation_id: str | None,
+        context: ContextPackage | None,
+    ) -> tuple[Ticket, TicketType]:
+        ticket_type = self._ticket_type(request.ticket_type_id)
+        team_id = self._team(request.team_id or ticket_type.default_team)
+        values = dict(request.attributes)
+        # The context package already says which object this is about: don't ask again.
+        if context is not None and context.object is not None:
+            key = f"{context.object.type}_id"
+            if ticket_type.attribute(key) is not None and key not in values:
+                values[key] = context.object.id
+        try:
+            attributes = ticket_type.validate_attributes(values, creating=True)
+        except AttributeError_ as error:
+            raise _attribute_problems(error) from error
+        title = (request.title or "").strip() or ticket_type.name
+        if len(title) > MAX_TITLE_LENGTH:
+            raise InvalidInput("title is too long", [("title", f"must be at most {MAX_TITLE_LENGTH} characters")])
+        state = ticket_type.first_state
+        now = utc_now()
+        ticket = Ticket(
+            id=new_id(),
+            number=0,
+            ticket_type_id=ticket_type.id,
+            title=title,
+            state_id=state.id,
+            state_category=state.category,
+            attributes={k: v for k, v in attributes.items() if v is not None},
+            team_id=team_id,
+            priority=request.priority,
+            customer_id=customer_id,
+            conversation_id=conversation_id,
+            context=context,
+            created_by=agent.author,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        return ticket, ticket_type
+
+    def _created_part(self, ticket: Ticket, author: Author) -> TicketPart:
+        return TicketPart(
+            id=new_id(),
+            ticket_id=ticket.id,
+            type=PartType.CREATED,
+            author=author,
+            body=f"Ticket #{ticket.number} opened: {ticket.title}",
+            changes={"state_id": ticket.state_id, "team_id": ticket.team_id},
+            visible_to_customer=True,
+            created_at=ticket.created_at,
+        )
+
+    # --- creating --------------------------------------------------------------------------------
+
+    def create(self, agent: AgentPrincipal, request: NewTicket) -> Ticket:
+        customer_id = (request.customer_id or "").strip() or None
+        ticket, _ = self._build(agent, request, customer_id=customer_id, conversation_id=None, context=None)
+        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number()})
+        self._repository.create_ticket(ticket, [self._created_part(ticket, agent.author)])
+        return ticket
+
+    def convert_conversation(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
+        """Open a ticket on the customer's behalf from their conversation, and tell them its number."""
+        conversation = self._repository.get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        if conversation.ticket_id is not None:
+            raise Conflict(f"conversation {conversation_id} already has ticket {conversation.ticket_id}")
+        ticket, ticket_type = self._build(
+            agent,
+            request,
+            customer_id=conversation.customer_id,
+            conversation_id=conversation.id,
+            context=conversation.context,
+        )
+        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number()})
+        notice = Message(
+            id=new_id(),
+            conversation_id=conversation.id,
+            author=agent.author,
+            body=(
+                f"I've opened ticket #{ticket.number} ({ticket_type.name}) for you. "
+                "You can follow it in your tickets and reply there at any time."
+            ),
+            created_at=ticket.created_at,
+        )
+        try:
+            self._repository.create_ticket(
+                ticket,
+                [self._created_part(ticket, agent.author)],
+                from_conversation=conversation,
+                conversation_message=notice,
+            )
+        except ConditionFailed as failure:
+            raise Conflict(f"conversation {conversation_id} was converted into a ticket meanwhile") from failure
+        return ticket
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def page_for_customer(
+        self, customer: CustomerPrincipal, ticket_id: str, *, before: str | None, limit: int
+    ) -> TicketPage:
+        ticket, parts, has_more = self._repository.ticket_page(ticket_id, before=before, limit=limit)
+        if ticket is None or ticket.customer_id != customer.user_id:
+            raise NotFound(f"ticket {ticket_id} not found")
+        visible = [p for p in parts if p.visible_to_customer]
+        return TicketPage(ticket=ticket, timeline=visible, next_cursor=parts[0].id if has_more and parts else None)
+
+    def page_for_agent(self, ticket_id: str, *, before: str | None, limit: int) -> TicketPage:
+        ticket, parts, has_more = self._repository.ticket_page(ticket_id, before=before, limit=limit)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        return TicketPage(ticket=ticket, timeline=parts, next_cursor=parts[0].id if has_more and parts else None)
+
+    def list_for_customer(self, customer: CustomerPrincipal, *, cursor: str | None, limit: int) -> Page[Ticket]:
+        return self._repository.list_customer_tickets(customer.user_id, cursor=cursor, limit=limit)
+
+    def inbox(
+        self,
+        agent: AgentPrincipal,
+        *,
+        team_id: str | None,
+        category: StateCategory | None,
+        assignee_id: str | None,
+        ticket_type_id: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Ticket]:
+        """One view, one Query: by assignee ('me', 'unassigned' or an agent id), by type, or by team."""
+        if assignee_id is not None:
+            who = {"me": agent.id, "unassigned": None}.get(assignee_id, assignee_id)
+            return self._repository.list_assignee_tickets(who, cursor=cursor, limit=limit)
+        if ticket_type_id is not None:
+            self._ticket_type(ticket_type_id)
+            return self._repository.list_type_tickets(ticket_type_id, cursor=cursor, limit=limit)
+        team = self._team(team_id or next(iter(sorted(agent.teams)), self._workspace.default_team))
+        return self._repository.list_team_tickets(team, category or StateCategory.SUBMITTED, cursor=cursor, limit=limit)
+
+    # --- changing --------------------------------------------------------------------------------
+
+    def update(self, agent: AgentPrincipal, ticket_id: str, changes: TicketChanges, *, version: int) -> Ticket:
+        ticket = self._repository.get_ticket(ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        if not agent.may_work_on_team(ticket.team_id):
+            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can change ticket {ticket_id}")
+        if ticket.version != version:
+            raise VersionConflict(
+                f"ticket {ticket_id} is at version {ticket.version}, not {version}: "
+                "reload it and apply your change again",
+                current_version=ticket.version,
+            )
+        ticket_type = self._ticket_type(ticket.ticket_type_id)
+        now = utc_now()
+        updates: dict[str, Any] = {}
+        parts: list[TicketPart] = []
+
+        def part(part_type: PartType, body: str, changed: dict[str, Any], visible: bool) -> None:
+            parts.append(
+                TicketPart(
+                    id=new_id(),
+                    ticket_id=ticket_id,
+                    type=part_type,
+                    author=agent.author,
+                    body=body,
+                    changes=changed,
+                    visible_to_customer=visible,
+                    created_at=now,
+                )
+            )
+
+        if changes.state_id is not None and changes.state_id != ticket.state_id:
+            state = ticket_type.state(changes.state_id)
+            if state is None:
+                known = ", ".join(s.id for s in ticket_type.states)
+                raise InvalidInput(
+                    f"'{changes.state_id}' is not a state of ticket type '{ticket_type.id}'",
+                    [("state_id", f"must be one of: {known}")],
+                )
+            previous = ticket_type.state(ticket.state_id)
+            updates |= {"state_id": state.id, "state_category": state.category}
+            part(
+                PartType.STATE_CHANGE,
+                f"State changed to {state.customer_label}",
+                {"from": ticket.state_id, "to": state.id, "category": state.category.value},
+                visible=previous is None or previous.customer_label != state.customer_label,
+            )
+        if changes.team_id is not None and changes.team_id != ticket.team_id:
+            updates["team_id"] = self._team(changes.team_id)
+            part(
+                PartType.ASSIGNMENT,
+                f"Assigned to team {changes.team_id}",
+                {"team_id": changes.team_id},
+                False,
+            )
+        new_assignee = None if changes.unassign else changes.assignee_id
+        if (changes.unassign or changes.assignee_id is not None) and new_assignee != ticket.assignee_id:
+            updates["assignee_id"] = new_assignee
+            body = f"Assigned to {new_assignee}" if new_assignee else "Unassigned"
+            part(PartType.ASSIGNMENT, body, {"assignee_id": new_assignee}, False)
+        if changes.priority is not None and changes.priority != ticket.priority:
+            updates["priority"] = changes.priority
+            part(
+                PartType.PRIORITY_CHANGE,
+                f"Priority set to {changes.priority.value}",
+                {"from": ticket.priority.value, "to": changes.priority.value},
+                False,
+            )
+        if changes.attributes:
+            try:
+                cleaned = ticket_type.validate_attributes(changes.attributes, creating=False)
+            except AttributeError_ as error:
+                raise _attribute_problems(error) from error
+            merged = dict(ticket.attributes)
+            for key, value in cleaned.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            changed = {k: v for k, v in cleaned.items() if ticket.attributes.get(k) != v}
+            if changed:
+                updates["attributes"] = merged
+                visible = any((a := ticket_type.attribute(k)) is not None and a.visible_to_customer for k in changed)
+                part(
+                    PartType.ATTRIBUTE_CHANGE,
+                    "Details updated",
+                    {"attributes": ticket_type.customer_visible(changed) if visible else changed},
+                    visible,
+                )
+        if not parts:
+            return ticket
+        updated = ticket.model_copy(update={**updates, "updated_at": now})
+        return self._repository.update_ticket(updated, based_on_version=version, parts=parts)
+
+    def reply(self, agent: AgentPrincipal, ticket_id: str, body: str, *, internal: bool) -> TicketPart:
+        """A reply the customer sees, or an internal note they never do."""
+        text = body.strip()
+        if not text:
+            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
+        ticket = self._repository.get_ticket(ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        if not agent.may_work_on_team(ticket.team_id):
+            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can reply on ticket {ticket_id}")
+        new_part = TicketPart(
+            id=new_id(),
+            ticket_id=ticket_id,
+            type=PartType.NOTE if internal else PartType.REPLY,
+            author=agent.author,
+            body=text,
+            visible_to_customer=not internal,
+            created_at=utc_now(),
+        )
+        # A reply doesn't depend on the ticket's other fields: if someone changed them meanwhile,
+        # re-read and append again rather than refusing the reply.
+        for _ in range(REPLY_ATTEMPTS - 1):
+            try:
+                self._append_part(ticket, new_part)
+                return new_part
+            except VersionConflict:
+                refreshed = self._repository.get_ticket(ticket_id)
+                if refreshed is None:
+                    raise NotFound(f"ticket {ticket_id} not found") from None
+                ticket = refreshed
+        self._append_part(ticket, new_part)
+        return new_part
+
+    def _append_part(self, ticket: Ticket, part: TicketPart) -> None:
+        self._repository.update_ticket(
+            ticket.model_copy(update={"updated_at": part.created_at}),
+            based_on_version=ticket.version,
+            parts=[part],
+        )

@@ -1,0 +1,96 @@
+"""Shared fixtures: an in-process moto AWS with the table built from the models, and a Scan guard.
+
+Every test runs with a guard that fails on any DynamoDB Scan: no request path may use one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_WORKSPACE = REPO / "workspace" / "demo"
+TEST_TABLE = "helpdesk-test"
+
+# Before any helpdesk import: the models read the table name when they are defined.
+os.environ.setdefault("TABLE_NAME", TEST_TABLE)
+os.environ.setdefault("WORKSPACE_DIR", str(DEMO_WORKSPACE))
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "helpdesk-tests")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "HelpdeskTests")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+class DynamoCalls:
+    """The DynamoDB operations made since the last ``reset``, in order."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def reset(self) -> None:
+        self.operations.clear()
+
+    def count(self, operation: str | None = None) -> int:
+        return len(self.operations) if operation is None else self.operations.count(operation)
+
+
+_RECORDER = DynamoCalls()
+_original_make_api_call = botocore.client.BaseClient._make_api_call
+
+
+def _guarded_make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    if self.meta.service_model.service_name == "dynamodb":
+        if operation_name == "Scan":
+            raise AssertionError(f"DynamoDB Scan on a request path: {api_params.get('TableName')}")
+        _RECORDER.operations.append(operation_name)
+    return _original_make_api_call(self, operation_name, api_params)
+
+
+@pytest.fixture(autouse=True)
+def no_scan(monkeypatch: pytest.MonkeyPatch) -> DynamoCalls:
+    """Fails the test on any DynamoDB Scan, and records every DynamoDB call."""
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _guarded_make_api_call)
+    _RECORDER.reset()
+    return _RECORDER
+
+
+@pytest.fixture
+def dynamo_calls(no_scan: DynamoCalls) -> DynamoCalls:
+    return no_scan
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """In-process moto for everything boto3/botocore does during the test."""
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table(aws: None) -> str:
+    """The table, created from the same definition the CDK app and the local runtime use."""
+    from helpdesk.adapters.table import TableItem, table_definition
+
+    # PynamoDB caches a connection per model class; drop it so it binds to this test's moto.
+    TableItem._connection = None
+    boto3.client("dynamodb").create_table(**table_definition().create_table_kwargs(TEST_TABLE))
+    return TEST_TABLE
+
+
+@pytest.fixture
+def workspace() -> Any:
+    from helpdesk.adapters.workspace_files import load_workspace
+
+    return load_workspace(DEMO_WORKSPACE)
