@@ -10,6 +10,7 @@ from helpdesk.adapters.repository import TableRepository
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService
 
+
 @pytest.fixture
 def repository(table: str) -> TableRepository:
     return TableRepository()

@@ -133,9 +133,7 @@ def test_a_cursor_from_another_list_is_refused(conversations: ConversationServic
         conversations.list_for_customer(ALICE, cursor="not-a-cursor", limit=1)
 
 
-def test_sending_to_a_closed_conversation_is_a_conflict(
-    conversations: ConversationService, repository: object
-) -> None:
+def test_sending_to_a_closed_conversation_is_a_conflict(conversations: ConversationService, repository: object) -> None:
     from helpdesk.adapters.repository import META, conversation_pk
     from helpdesk.adapters.table import ConversationItem
 
