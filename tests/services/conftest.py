@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import AuthorType, ConversationStatus
 from helpdesk.services.conversations import ConversationService
+
 from tests.conftest import DynamoCalls
 from tests.support.principals import ALICE, BOB, FRONTLINE_AGENT, ORDER_CONTEXT
 

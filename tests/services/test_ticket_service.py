@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
 from helpdesk.domain.models import PartType, Priority
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import NewTicket, TicketChanges, TicketService
+
 from tests.conftest import DynamoCalls
 from tests.support.principals import (
     ADMIN,
@@ -30,7 +30,7 @@ DAMAGED = NewTicket(
 
 
 @pytest.fixture
-def converted(conversations: ConversationService, tickets: TicketService):  # type: ignore[no-untyped-def]
+def converted(conversations: ConversationService, tickets: TicketService):
     started = conversations.start(ALICE, "My parcel arrived damaged", ORDER_CONTEXT)
     ticket = tickets.convert_conversation(FRONTLINE_AGENT, started.conversation.id, DAMAGED)
     return started.conversation.id, ticket
@@ -233,7 +233,7 @@ def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     original = DynamoDBBackend.transact_write_items
     lock = threading.Lock()
 
-    def atomic(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def atomic(self, *args, **kwargs):
         with lock:
             return original(self, *args, **kwargs)
 
@@ -247,7 +247,7 @@ def test_concurrent_updates_never_lose_a_write(tickets: TicketService, converted
     lock = threading.Lock()
     barrier = threading.Barrier(2)
 
-    def attempt(agent, changes) -> None:  # type: ignore[no-untyped-def]
+    def attempt(agent, changes) -> None:
         barrier.wait()
         try:
             tickets.update(agent, ticket.id, changes, version=ticket.version)

@@ -35,8 +35,8 @@ def customised(
     path: str | None = None,
     body: Any = _UNSET,
     raw_body: str | None = None,
-    query: dict[str, str] | None | Any = _UNSET,
-    authorizer: dict[str, Any] | None | Any = _UNSET,
+    query: dict[str, str] | Any | None = _UNSET,
+    authorizer: dict[str, Any] | Any | None = _UNSET,
 ) -> dict[str, Any]:
     event = copy.deepcopy(sample_event(name))
     if path is not None:

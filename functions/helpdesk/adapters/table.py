@@ -278,7 +278,7 @@ def table_definition() -> TableDefinition:
         TableItem.by_type,
     )
     for index in all_indexes:
-        keys = index.Meta.attributes.values()  # type: ignore[attr-defined]
+        keys = index.Meta.attributes.values()
         hash_key = next(a for a in keys if a.is_hash_key)
         range_key = next(a for a in keys if a.is_range_key)
         indexes.append(

@@ -57,6 +57,11 @@ def load_workspace(directory: str | Path) -> Workspace:
             f"{manifest_path}: ticket_types: define ticket types in ticket_types/<id>.yaml, not here"
         )
 
+    try:
+        teams_only = Workspace.model_validate(manifest)
+    except ValidationError as error:
+        raise WorkspaceConfigError(_describe(manifest_path, error)) from error
+
     ticket_types = []
     for path in sorted((root / "ticket_types").glob("*.yaml")):
         data = _read_yaml(path)
@@ -66,11 +71,15 @@ def load_workspace(directory: str | Path) -> Workspace:
             raise WorkspaceConfigError(_describe(path, error)) from error
         if ticket_type.id != path.stem:
             raise WorkspaceConfigError(f"{path}: id: '{ticket_type.id}' must match the file name '{path.stem}'")
+        if teams_only.team(ticket_type.default_team) is None:
+            raise WorkspaceConfigError(
+                f"{path}: default_team: '{ticket_type.default_team}' is not one of the teams in {manifest_path}"
+            )
         ticket_types.append(ticket_type)
 
     try:
         return Workspace.model_validate({**manifest, "ticket_types": ticket_types})
-    except ValidationError as error:
+    except ValidationError as error:  # pragma: no cover - every reference was checked above
         raise WorkspaceConfigError(_describe(manifest_path, error)) from error
 
 
