@@ -6,7 +6,13 @@ import time
 
 import jwt
 import pytest
-from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, sign_customer_token, verify_customer_token
+from helpdesk.auth.customer_tokens import (
+    TokenRejected,
+    bearer_token,
+    issue_visitor_token,
+    sign_customer_token,
+    verify_customer_token,
+)
 from helpdesk.handlers.messenger_authorizer import authorize
 
 from tests.support.events import sample_event
@@ -56,7 +62,13 @@ def test_the_authorizer_allows_every_route_of_the_stage_and_passes_the_identity(
     statement = policy["policyDocument"]["Statement"][0]
     assert statement["Effect"] == "Allow"
     assert statement["Resource"] == "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"
-    assert policy["context"] == {"user_id": "cust-9", "principal_type": "customer", "name": "Nine"}
+    context = policy["context"]
+    assert {k: context[k] for k in ("user_id", "principal_type", "name")} == {
+        "user_id": "cust-9",
+        "principal_type": "customer",
+        "name": "Nine",
+    }
+    assert all(isinstance(v, str) for v in context.values())
 
 
 def test_the_authorizer_denies_with_the_reason_and_never_echoes_the_token() -> None:
@@ -69,3 +81,29 @@ def test_the_authorizer_denies_with_the_reason_and_never_echoes_the_token() -> N
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert policy["context"] == {"reason": "token has expired"}
     assert expired not in str(policy)
+
+
+def test_signed_attributes_and_phone_travel_to_the_function_as_authorizer_context() -> None:
+    event = sample_event("messenger_authorizer/request")
+    token = sign_customer_token(SECRET, "cust-7", phone="+447700900123", attributes={"plan": "gold", "orders": 12})
+    event["headers"]["Authorization"] = f"Bearer {token}"
+
+    context = authorize(event, SECRET)["context"]
+
+    assert context["phone"] == "+447700900123"
+    assert context["attributes"] == '{"orders":"12","plan":"gold"}'
+
+
+def test_visitor_tokens_are_recognised_and_business_tokens_cannot_claim_a_visitor_id() -> None:
+    visitor = verify_customer_token(issue_visitor_token(SECRET, "01VISITOR"), SECRET)
+    assert visitor.is_visitor
+    assert visitor.user_id == "visitor:01VISITOR"
+
+    with pytest.raises(TokenRejected, match="visitor"):
+        verify_customer_token(sign_customer_token(SECRET, "visitor:01VISITOR"), SECRET)
+
+
+@pytest.mark.parametrize("attributes", [["a"], {"k": {"nested": 1}}, {f"k{n}": n for n in range(31)}])
+def test_malformed_signed_attributes_are_refused(attributes: object) -> None:
+    with pytest.raises(TokenRejected, match="attributes"):
+        verify_customer_token(sign_customer_token(SECRET, "c", attributes=attributes), SECRET)

@@ -1,7 +1,8 @@
 """Reads and writes the support domain's entities on the single table (see ``table.py`` for keys).
 
 Every method is one DynamoDB request (GetItem, Query, UpdateItem or TransactWriteItems), except
-where a failed conditional write has to find out why it failed.
+where a failed conditional write has to find out why it failed, and the visitor merge, which
+rewrites one page of a visitor's items.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from helpdesk.adapters import mapping
 from helpdesk.adapters.cursors import decode_cursor, encode_cursor
+from helpdesk.adapters.mapping import META, conversation_pk, ticket_pk
 from helpdesk.adapters.table import (
+    AttachmentItem,
     ConversationItem,
     CounterItem,
     CustomerItem,
@@ -25,60 +29,27 @@ from helpdesk.adapters.table import (
 )
 from helpdesk.domain.errors import NotFound, VersionConflict
 from helpdesk.domain.models import (
-    Author,
-    AuthorType,
-    ContextPackage,
+    Attachment,
     Conversation,
     ConversationStatus,
     Customer,
     Message,
+    NotificationPreferences,
     Page,
-    PartType,
-    Priority,
+    Rating,
     Ticket,
     TicketPart,
+    utc_now,
 )
 from helpdesk.domain.workspace import StateCategory
 
-META = "~META"
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
-UNASSIGNED = "unassigned"
+MAX_TRANSACTION_ITEMS = 100
+MAX_MERGED_ITEMS = 50
 
 
 class ConditionFailed(Exception):
     """A conditional write found the item not in the expected state."""
-
-
-def conversation_pk(conversation_id: str) -> str:
-    return f"CONV#{conversation_id}"
-
-
-def ticket_pk(ticket_id: str) -> str:
-    return f"TICKET#{ticket_id}"
-
-
-def _customer_conversations_key(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}#CONV"
-
-
-def _customer_tickets_key(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}#TICKET"
-
-
-def _team_conversations_key(team_id: str, status: str) -> str:
-    return f"TEAM#{team_id}#CONV#{status}"
-
-
-def _team_tickets_key(team_id: str, category: str) -> str:
-    return f"TEAM#{team_id}#TICKET#{category}"
-
-
-def _assignee_tickets_key(assignee_id: str | None) -> str:
-    return f"ASSIGNEE#{assignee_id or UNASSIGNED}#TICKET"
-
-
-def _type_tickets_key(ticket_type_id: str) -> str:
-    return f"TYPE#{ticket_type_id}#TICKET"
 
 
 def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
@@ -86,166 +57,6 @@ def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
     if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
         return True
     return error.cause_response_code in {"ConditionalCheckFailedException"}
-
-
-# --- item <-> domain mapping ----------------------------------------------------------------------
-
-
-def _author(author_type: str, author_id: str | None, author_name: str | None) -> Author:
-    return Author(type=AuthorType(author_type), id=author_id, name=author_name)
-
-
-def _conversation(item: ConversationItem) -> Conversation:
-    return Conversation(
-        id=item.id,
-        customer_id=item.customer_id,
-        customer_name=item.customer_name,
-        customer_email=item.customer_email,
-        status=ConversationStatus(item.status),
-        team_id=item.team_id,
-        assignee_id=item.assignee_id,
-        ticket_id=item.ticket_id,
-        context=ContextPackage.model_validate(item.context) if item.context else None,
-        preview=item.preview,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
-
-
-def _conversation_item(conversation: Conversation) -> ConversationItem:
-    return ConversationItem(
-        pk=conversation_pk(conversation.id),
-        sk=META,
-        id=conversation.id,
-        customer_id=conversation.customer_id,
-        customer_name=conversation.customer_name,
-        customer_email=conversation.customer_email,
-        status=conversation.status.value,
-        team_id=conversation.team_id,
-        assignee_id=conversation.assignee_id,
-        ticket_id=conversation.ticket_id,
-        context=conversation.context.model_dump(mode="json", exclude_none=True) if conversation.context else None,
-        preview=conversation.preview,
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
-        gsi1pk=_customer_conversations_key(conversation.customer_id),
-        gsi1sk=conversation.id,
-        gsi2pk=_team_conversations_key(conversation.team_id, conversation.status.value),
-        gsi2sk=conversation.id,
-    )
-
-
-def _message(item: MessageItem) -> Message:
-    return Message(
-        id=item.id,
-        conversation_id=item.conversation_id,
-        author=_author(item.author_type, item.author_id, item.author_name),
-        body=item.body,
-        internal=bool(item.internal),
-        created_at=item.created_at,
-    )
-
-
-def _message_item(message: Message, customer_id: str) -> MessageItem:
-    return MessageItem(
-        pk=conversation_pk(message.conversation_id),
-        sk=f"MSG#{message.id}",
-        id=message.id,
-        conversation_id=message.conversation_id,
-        customer_id=customer_id,
-        internal=message.internal,
-        author_type=message.author.type.value,
-        author_id=message.author.id,
-        author_name=message.author.name,
-        body=message.body,
-        created_at=message.created_at,
-    )
-
-
-def _ticket(item: TicketItem) -> Ticket:
-    return Ticket(
-        id=item.id,
-        number=int(item.number),
-        ticket_type_id=item.ticket_type_id,
-        title=item.title,
-        state_id=item.state_id,
-        state_category=StateCategory(item.state_category),
-        attributes=dict(item.attributes or {}),
-        team_id=item.team_id,
-        assignee_id=item.assignee_id,
-        priority=Priority(item.priority),
-        customer_id=item.customer_id,
-        conversation_id=item.conversation_id,
-        context=ContextPackage.model_validate(item.context) if item.context else None,
-        created_by=_author(item.created_by_type, item.created_by_id, None),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        version=int(item.version or 0),
-    )
-
-
-def _ticket_item(ticket: Ticket) -> TicketItem:
-    item = TicketItem(
-        pk=ticket_pk(ticket.id),
-        sk=META,
-        id=ticket.id,
-        number=ticket.number,
-        ticket_type_id=ticket.ticket_type_id,
-        title=ticket.title,
-        state_id=ticket.state_id,
-        state_category=ticket.state_category.value,
-        attributes=ticket.attributes,
-        team_id=ticket.team_id,
-        assignee_id=ticket.assignee_id,
-        priority=ticket.priority.value,
-        customer_id=ticket.customer_id,
-        conversation_id=ticket.conversation_id,
-        context=ticket.context.model_dump(mode="json", exclude_none=True) if ticket.context else None,
-        created_by_type=ticket.created_by.type.value,
-        created_by_id=ticket.created_by.id,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        gsi2pk=_team_tickets_key(ticket.team_id, ticket.state_category.value),
-        gsi2sk=ticket.id,
-        gsi3pk=_assignee_tickets_key(ticket.assignee_id),
-        gsi3sk=ticket.id,
-        gsi4pk=_type_tickets_key(ticket.ticket_type_id),
-        gsi4sk=ticket.id,
-    )
-    if ticket.customer_id:
-        item.gsi1pk = _customer_tickets_key(ticket.customer_id)
-        item.gsi1sk = ticket.id
-    return item
-
-
-def _part(item: TicketPartItem) -> TicketPart:
-    return TicketPart(
-        id=item.id,
-        ticket_id=item.ticket_id,
-        type=PartType(item.part_type),
-        author=_author(item.author_type, item.author_id, item.author_name),
-        body=item.body,
-        changes=item.changes,
-        visible_to_customer=bool(item.visible_to_customer),
-        created_at=item.created_at,
-    )
-
-
-def _part_item(part: TicketPart) -> TicketPartItem:
-    return TicketPartItem(
-        pk=ticket_pk(part.ticket_id),
-        sk=f"PART#{part.id}",
-        id=part.id,
-        ticket_id=part.ticket_id,
-        part_type=part.type.value,
-        author_type=part.author.type.value,
-        author_id=part.author.id,
-        author_name=part.author.name,
-        body=part.body,
-        changes=part.changes,
-        visible_to_customer=part.visible_to_customer,
-        created_at=part.created_at,
-    )
 
 
 class TableRepository:
@@ -260,56 +71,102 @@ class TableRepository:
             self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
         return TransactWrite(connection=self._connection)
 
-    # --- customers and conversations -------------------------------------------------------------
+    def _write(self, build: Any) -> None:
+        """Run ``build(transaction)`` as one transaction; a failed condition becomes ``ConditionFailed``."""
+        try:
+            with self._transaction() as transaction:
+                build(transaction)
+        except TransactWriteError as error:
+            if _is_condition_failure(error):
+                raise ConditionFailed from error
+            raise
 
-    def start_conversation(self, customer: Customer, conversation: Conversation, message: Message) -> None:
-        """Upsert the customer's profile, create the conversation and its first message, atomically."""
-        profile = CustomerItem(pk=f"CUSTOMER#{customer.user_id}", sk="PROFILE")
+    # --- customers -------------------------------------------------------------------------------
+
+    def get_customer(self, user_id: str) -> Customer | None:
+        try:
+            item = CustomerItem.get(mapping.customer_pk(user_id), "PROFILE")
+        except DoesNotExist:
+            return None
+        return Customer(
+            user_id=item.user_id,
+            email=item.email,
+            name=item.name,
+            phone=item.phone,
+            preferences=NotificationPreferences.model_validate(item.preferences or {}),
+        )
+
+    def _customer_upsert(self, customer: Customer, at: Any) -> tuple[CustomerItem, list[Any]]:
+        profile = CustomerItem(pk=mapping.customer_pk(customer.user_id), sk="PROFILE")
         actions: list[Any] = [
             CustomerItem.kind.set(CustomerItem),
             CustomerItem.user_id.set(customer.user_id),
-            CustomerItem.updated_at.set(conversation.created_at),
-            CustomerItem.created_at.set(CustomerItem.created_at | conversation.created_at),
+            CustomerItem.updated_at.set(at),
+            CustomerItem.created_at.set(CustomerItem.created_at | at),
         ]
-        if customer.email:
-            actions.append(CustomerItem.email.set(customer.email))
-        if customer.name:
-            actions.append(CustomerItem.name.set(customer.name))
-        with self._transaction() as transaction:
+        for attribute, value in (
+            (CustomerItem.email, customer.email),
+            (CustomerItem.name, customer.name),
+            (CustomerItem.phone, customer.phone),
+        ):
+            if value:
+                actions.append(attribute.set(value))
+        return profile, actions
+
+    def save_preferences(self, customer: Customer) -> None:
+        profile, actions = self._customer_upsert(customer, utc_now())
+        actions.append(CustomerItem.preferences.set(customer.preferences.model_dump()))
+        profile.update(actions=actions)
+
+    # --- conversations ---------------------------------------------------------------------------
+
+    def start_conversation(self, customer: Customer, conversation: Conversation, message: Message) -> None:
+        """Upsert the customer's profile, create the conversation and its first message, atomically."""
+        profile, actions = self._customer_upsert(customer, conversation.created_at)
+
+        def build(transaction: TransactWrite) -> None:
             transaction.update(profile, actions=actions)
-            transaction.save(_conversation_item(conversation), condition=TableItem.pk.does_not_exist())
-            transaction.save(_message_item(message, conversation.customer_id), condition=TableItem.pk.does_not_exist())
+            transaction.save(mapping.conversation_item(conversation), condition=TableItem.pk.does_not_exist())
+            transaction.save(
+                mapping.message_item(message, conversation.customer_id), condition=TableItem.pk.does_not_exist()
+            )
+            for ref in message.attachments:
+                self._link_attachment(
+                    transaction, ref.id, conversation.customer_id, conversation_id=conversation.id, ticket_id=None
+                )
+
+        self._write(build)
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         try:
             item = ConversationItem.get(conversation_pk(conversation_id), META)
         except DoesNotExist:
             return None
-        return _conversation(item)
+        return mapping.conversation_from_item(item)
 
     def conversation_page(
         self, conversation_id: str, *, after: str | None, limit: int
-    ) -> tuple[Conversation | None, list[Message], str | None, bool]:
+    ) -> tuple[Conversation | None, list[Message], bool]:
         """One Query: the conversation and its latest ``limit`` messages, or those after ``after``.
 
-        Returns (conversation or None if not in this page, messages oldest first, owner's customer
-        id as seen on any item of the page, whether more messages follow).
+        The conversation item sorts after every message, so it is in the page unless more than
+        ``limit`` messages are newer than the cursor. Returns (conversation if in the page,
+        messages oldest first, whether more messages follow).
         """
         pk = conversation_pk(conversation_id)
         if after is None:
-            # Newest first: the ~META item comes first, then the latest messages.
             items = list(TableItem.query(pk, scan_index_forward=False, limit=limit + 2))
         else:
             items = list(TableItem.query(pk, TableItem.sk > f"MSG#{after}", limit=limit + 2))
-        conversation = next((_conversation(i) for i in items if isinstance(i, ConversationItem)), None)
+        conversation = next((i for i in items if isinstance(i, ConversationItem)), None)
         message_items = [i for i in items if isinstance(i, MessageItem)]
-        owner = conversation.customer_id if conversation else next((m.customer_id for m in message_items), None)
         has_more = len(message_items) > limit
-        if after is None:
-            message_items = list(reversed(message_items[:limit]))
-        else:
-            message_items = message_items[:limit]
-        return conversation, [_message(m) for m in message_items], owner, has_more
+        message_items = list(reversed(message_items[:limit])) if after is None else message_items[:limit]
+        return (
+            mapping.conversation_from_item(conversation) if conversation else None,
+            [mapping.message_from_item(m) for m in message_items],
+            has_more,
+        )
 
     def add_message(
         self,
@@ -319,11 +176,14 @@ class TableRepository:
         preview: str | None,
         owner: str | None,
         must_be_open: bool,
+        ticket_part: TicketPart | None = None,
     ) -> None:
         """Append a message and refresh the conversation's preview, in one transaction.
 
         ``owner``: the conversation must belong to this customer; ``must_be_open``: and be open.
-        Raises ``ConditionFailed`` otherwise (or if the conversation doesn't exist).
+        Attachments named by the message are linked to the conversation (and must be the
+        customer's and not yet used); ``ticket_part`` records them on the linked ticket.
+        Raises ``ConditionFailed`` if any of that doesn't hold.
         """
         guard = TableItem.pk.exists()
         if owner is not None:
@@ -333,29 +193,159 @@ class TableRepository:
         actions: list[Any] = [ConversationItem.updated_at.set(message.created_at)]
         if preview is not None:
             actions.append(ConversationItem.preview.set(preview))
-        try:
-            with self._transaction() as transaction:
-                transaction.update(
-                    ConversationItem(pk=conversation_pk(message.conversation_id), sk=META),
-                    actions=actions,
-                    condition=guard,
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                ConversationItem(pk=conversation_pk(message.conversation_id), sk=META), actions=actions, condition=guard
+            )
+            transaction.save(mapping.message_item(message, customer_id), condition=TableItem.pk.does_not_exist())
+            for ref in message.attachments:
+                self._link_attachment(
+                    transaction,
+                    ref.id,
+                    customer_id,
+                    conversation_id=message.conversation_id,
+                    ticket_id=ticket_part.ticket_id if ticket_part else None,
                 )
-                transaction.save(_message_item(message, customer_id), condition=TableItem.pk.does_not_exist())
-        except TransactWriteError as error:
+            if ticket_part is not None:
+                transaction.save(mapping.part_item(ticket_part), condition=TableItem.pk.does_not_exist())
+
+        self._write(build)
+
+    def set_conversation_status(self, conversation: Conversation, status: ConversationStatus, owner: str) -> None:
+        guard = TableItem.pk.exists() & (ConversationItem.customer_id == owner)
+        try:
+            ConversationItem(pk=conversation_pk(conversation.id), sk=META).update(
+                actions=[
+                    ConversationItem.status.set(status.value),
+                    ConversationItem.gsi2pk.set(mapping.team_conversations_key(conversation.team_id, status.value)),
+                    ConversationItem.updated_at.set(utc_now()),
+                ],
+                condition=guard,
+            )
+        except UpdateError as error:
             if _is_condition_failure(error):
                 raise ConditionFailed from error
             raise
 
+    def record_verification(self, conversation_id: str, owner: str, message: Message) -> None:
+        """Mark the conversation's customer as verified in-app, with a message agents see."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                ConversationItem(pk=conversation_pk(conversation_id), sk=META),
+                actions=[
+                    ConversationItem.identity_verified_at.set(message.created_at),
+                    ConversationItem.updated_at.set(message.created_at),
+                ],
+                condition=TableItem.pk.exists() & (ConversationItem.customer_id == owner),
+            )
+            transaction.save(mapping.message_item(message, owner), condition=TableItem.pk.does_not_exist())
+
+        self._write(build)
+
+    def merge_visitor(self, visitor_id: str, customer: Customer) -> int:
+        """Hand a visitor's conversations and tickets over to the customer they turned out to be.
+
+        Moves up to ``MAX_MERGED_ITEMS`` of each per call, atomically; returns how many moved.
+        """
+        conversations = list(
+            TableItem.by_customer.query(mapping.customer_conversations_key(visitor_id), limit=MAX_MERGED_ITEMS)
+        )
+        tickets = list(TableItem.by_customer.query(mapping.customer_tickets_key(visitor_id), limit=MAX_MERGED_ITEMS))
+        if not conversations and not tickets:
+            return 0
+        profile, profile_actions = self._customer_upsert(customer, utc_now())
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(profile, actions=profile_actions)
+            owned_by_visitor = ConversationItem.customer_id == visitor_id
+            for item in conversations:
+                actions: list[Any] = [
+                    ConversationItem.customer_id.set(customer.user_id),
+                    ConversationItem.customer_is_visitor.set(False),
+                    ConversationItem.gsi1pk.set(mapping.customer_conversations_key(customer.user_id)),
+                ]
+                actions += [ConversationItem.customer_name.set(customer.name)] if customer.name else []
+                actions += [ConversationItem.customer_email.set(customer.email)] if customer.email else []
+                transaction.update(
+                    ConversationItem(pk=item.pk, sk=item.sk), actions=actions, condition=owned_by_visitor
+                )
+            for item in tickets:
+                transaction.update(
+                    TicketItem(pk=item.pk, sk=item.sk),
+                    actions=[
+                        TicketItem.customer_id.set(customer.user_id),
+                        TicketItem.gsi1pk.set(mapping.customer_tickets_key(customer.user_id)),
+                    ],
+                    condition=TicketItem.customer_id == visitor_id,
+                    add_version_condition=False,
+                )
+
+        self._write(build)
+        return len(conversations) + len(tickets)
+
     def list_customer_conversations(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Conversation]:
         return self._index_page(
-            TableItem.by_customer, _customer_conversations_key(customer_id), cursor, limit, _conversation
+            TableItem.by_customer,
+            mapping.customer_conversations_key(customer_id),
+            cursor,
+            limit,
+            mapping.conversation_from_item,
         )
 
     def list_team_conversations(
         self, team_id: str, status: ConversationStatus, *, cursor: str | None, limit: int
     ) -> Page[Conversation]:
         return self._index_page(
-            TableItem.by_team, _team_conversations_key(team_id, status.value), cursor, limit, _conversation
+            TableItem.by_team,
+            mapping.team_conversations_key(team_id, status.value),
+            cursor,
+            limit,
+            mapping.conversation_from_item,
+        )
+
+    # --- attachments -----------------------------------------------------------------------------
+
+    def create_attachment(self, attachment: Attachment) -> None:
+        mapping.attachment_item(attachment).save(condition=TableItem.pk.does_not_exist())
+
+    def get_attachment(self, attachment_id: str) -> Attachment | None:
+        try:
+            item = AttachmentItem.get(mapping.attachment_pk(attachment_id), META)
+        except DoesNotExist:
+            return None
+        return mapping.attachment_from_item(item)
+
+    def get_attachments(self, attachment_ids: Sequence[str]) -> list[Attachment]:
+        keys = [(mapping.attachment_pk(i), META) for i in dict.fromkeys(attachment_ids)]
+        found = [i for i in AttachmentItem.batch_get(keys) if isinstance(i, AttachmentItem)]
+        return [mapping.attachment_from_item(i) for i in found]
+
+    @staticmethod
+    def _link_attachment(
+        transaction: TransactWrite,
+        attachment_id: str,
+        customer_id: str,
+        *,
+        conversation_id: str | None,
+        ticket_id: str | None,
+    ) -> None:
+        """An attachment is used once, by the customer it was uploaded for."""
+        actions: list[Any] = []
+        if conversation_id:
+            actions.append(AttachmentItem.conversation_id.set(conversation_id))
+        if ticket_id:
+            actions.append(AttachmentItem.ticket_id.set(ticket_id))
+        transaction.update(
+            AttachmentItem(pk=mapping.attachment_pk(attachment_id), sk=META),
+            actions=actions,
+            condition=(
+                TableItem.pk.exists()
+                & (AttachmentItem.customer_id == customer_id)
+                & AttachmentItem.conversation_id.does_not_exist()
+                & AttachmentItem.ticket_id.does_not_exist()
+            ),
         )
 
     # --- tickets ---------------------------------------------------------------------------------
@@ -377,75 +367,68 @@ class TableRepository:
 
         Raises ``ConditionFailed`` if the conversation is gone or already has a ticket.
         """
-        try:
-            with self._transaction() as transaction:
-                transaction.save(_ticket_item(ticket), condition=TableItem.pk.does_not_exist())
-                for part in parts:
-                    transaction.save(_part_item(part), condition=TableItem.pk.does_not_exist())
-                if from_conversation is not None:
-                    transaction.update(
-                        ConversationItem(pk=conversation_pk(from_conversation.id), sk=META),
-                        actions=[
-                            ConversationItem.ticket_id.set(ticket.id),
-                            ConversationItem.updated_at.set(ticket.created_at),
-                            *(
-                                [ConversationItem.preview.set(conversation_message.body)]
-                                if conversation_message
-                                else []
-                            ),
-                        ],
-                        condition=TableItem.pk.exists() & ConversationItem.ticket_id.does_not_exist(),
-                    )
-                    if conversation_message is not None:
-                        transaction.save(
-                            _message_item(conversation_message, from_conversation.customer_id),
-                            condition=TableItem.pk.does_not_exist(),
-                        )
-        except TransactWriteError as error:
-            if _is_condition_failure(error):
-                raise ConditionFailed from error
-            raise
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(mapping.ticket_item(ticket), condition=TableItem.pk.does_not_exist())
+            for part in parts:
+                transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+            if from_conversation is None:
+                return
+            actions: list[Any] = [
+                ConversationItem.ticket_id.set(ticket.id),
+                ConversationItem.updated_at.set(ticket.created_at),
+            ]
+            if conversation_message is not None:
+                actions.append(ConversationItem.preview.set(conversation_message.body))
+            transaction.update(
+                ConversationItem(pk=conversation_pk(from_conversation.id), sk=META),
+                actions=actions,
+                condition=TableItem.pk.exists() & ConversationItem.ticket_id.does_not_exist(),
+            )
+            if conversation_message is not None:
+                transaction.save(
+                    mapping.message_item(conversation_message, from_conversation.customer_id),
+                    condition=TableItem.pk.does_not_exist(),
+                )
+
+        self._write(build)
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         try:
             item = TicketItem.get(ticket_pk(ticket_id), META)
         except DoesNotExist:
             return None
-        return _ticket(item)
+        return mapping.ticket_from_item(item)
 
     def ticket_page(
         self, ticket_id: str, *, before: str | None, limit: int
     ) -> tuple[Ticket | None, list[TicketPart], bool]:
-        """One Query: the ticket and its latest ``limit`` timeline parts (oldest first in the result).
+        """The ticket and its latest ``limit`` timeline parts (oldest first): one Query.
 
-        With ``before`` (a part id) the page holds the parts older than it, and the ticket is
-        fetched from the same Query only if no ``before`` is given.
+        With ``before`` (a part id) the page holds the parts older than it; the ticket item then
+        comes from a GetItem.
         """
         pk = ticket_pk(ticket_id)
+        ticket: Ticket | None
         if before is None:
             items = list(TableItem.query(pk, scan_index_forward=False, limit=limit + 2))
+            ticket_item = next((i for i in items if isinstance(i, TicketItem)), None)
+            ticket = mapping.ticket_from_item(ticket_item) if ticket_item else None
         else:
             items = list(
                 TableItem.query(pk, TableItem.sk < f"PART#{before}", scan_index_forward=False, limit=limit + 1)
             )
-            if not any(isinstance(i, TicketItem) for i in items):
-                ticket = self.get_ticket(ticket_id)
-                items = ([_ticket_item(ticket)] if ticket else []) + items
-        ticket_item = next((i for i in items if isinstance(i, TicketItem)), None)
+            ticket = self.get_ticket(ticket_id)
         parts = [i for i in items if isinstance(i, TicketPartItem)]
         has_more = len(parts) > limit
-        return (
-            _ticket(ticket_item) if ticket_item else None,
-            [_part(p) for p in reversed(parts[:limit])],
-            has_more,
-        )
+        return ticket, [mapping.part_from_item(p) for p in reversed(parts[:limit])], has_more
 
     def update_ticket(self, ticket: Ticket, *, based_on_version: int, parts: Iterable[TicketPart]) -> Ticket:
         """Write the ticket's new fields and timeline parts if it is still at ``based_on_version``.
 
         Raises ``VersionConflict`` (with the version now stored) when someone else got there first.
         """
-        item = _ticket_item(ticket)
+        item = mapping.ticket_item(ticket)
         item.version = based_on_version
         actions: list[Any] = [
             TicketItem.state_id.set(ticket.state_id),
@@ -457,41 +440,79 @@ class TableRepository:
             TicketItem.updated_at.set(ticket.updated_at),
             TicketItem.gsi2pk.set(item.gsi2pk),
             TicketItem.gsi3pk.set(item.gsi3pk),
+            TicketItem.assignee_id.set(ticket.assignee_id) if ticket.assignee_id else TicketItem.assignee_id.remove(),
         ]
-        actions.append(
-            TicketItem.assignee_id.set(ticket.assignee_id) if ticket.assignee_id else TicketItem.assignee_id.remove()
-        )
+        parts = list(parts)
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(item, actions=actions, condition=TableItem.pk.exists())
+            for part in parts:
+                transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+                for ref in part.attachments:
+                    if ticket.customer_id:
+                        self._link_attachment(
+                            transaction, ref.id, ticket.customer_id, conversation_id=None, ticket_id=ticket.id
+                        )
+
         try:
-            with self._transaction() as transaction:
-                transaction.update(item, actions=actions, condition=TableItem.pk.exists())
-                for part in parts:
-                    transaction.save(_part_item(part), condition=TableItem.pk.does_not_exist())
-        except TransactWriteError as error:
-            if not _is_condition_failure(error):
-                raise
+            self._write(build)
+        except ConditionFailed as failure:
             current = self.get_ticket(ticket.id)
             if current is None:
-                raise NotFound(f"ticket {ticket.id} not found") from error
+                raise NotFound(f"ticket {ticket.id} not found") from failure
+            if current.version == based_on_version:
+                raise  # the ticket didn't move: an attachment condition failed
             raise VersionConflict(
                 f"ticket {ticket.id} was changed by someone else: it is at version {current.version}, "
                 f"not {based_on_version}; reload it and apply your change again",
                 current_version=current.version,
-            ) from error
+            ) from failure
         return ticket.model_copy(update={"version": based_on_version + 1})
 
+    def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
+        """Record the customer's rating, once, on a resolved ticket of theirs."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                TicketItem(pk=ticket_pk(ticket_id), sk=META),
+                actions=[TicketItem.rating.set(rating.model_dump(mode="json"))],
+                condition=(
+                    TableItem.pk.exists()
+                    & (TicketItem.customer_id == customer_id)
+                    & (TicketItem.state_category == StateCategory.RESOLVED.value)
+                    & TicketItem.rating.does_not_exist()
+                ),
+                add_version_condition=False,
+            )
+            transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+
+        self._write(build)
+
     def list_customer_tickets(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._index_page(TableItem.by_customer, _customer_tickets_key(customer_id), cursor, limit, _ticket)
+        return self._index_page(
+            TableItem.by_customer, mapping.customer_tickets_key(customer_id), cursor, limit, mapping.ticket_from_item
+        )
 
     def list_team_tickets(
         self, team_id: str, category: StateCategory, *, cursor: str | None, limit: int
     ) -> Page[Ticket]:
-        return self._index_page(TableItem.by_team, _team_tickets_key(team_id, category.value), cursor, limit, _ticket)
+        return self._index_page(
+            TableItem.by_team,
+            mapping.team_tickets_key(team_id, category.value),
+            cursor,
+            limit,
+            mapping.ticket_from_item,
+        )
 
     def list_assignee_tickets(self, assignee_id: str | None, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._index_page(TableItem.by_assignee, _assignee_tickets_key(assignee_id), cursor, limit, _ticket)
+        return self._index_page(
+            TableItem.by_assignee, mapping.assignee_tickets_key(assignee_id), cursor, limit, mapping.ticket_from_item
+        )
 
     def list_type_tickets(self, ticket_type_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._index_page(TableItem.by_type, _type_tickets_key(ticket_type_id), cursor, limit, _ticket)
+        return self._index_page(
+            TableItem.by_type, mapping.type_tickets_key(ticket_type_id), cursor, limit, mapping.ticket_from_item
+        )
 
     # --- shared ----------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ conversation message       ``CONV#<id>``               ``MSG#<message id>``
 ticket                     ``TICKET#<id>``             ``~META``
 ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
 ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
+attachment                 ``ATTACHMENT#<id>``         ``~META``
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -139,6 +140,8 @@ class CustomerItem(TableItem, discriminator="customer"):
     user_id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    preferences = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -148,6 +151,9 @@ class ConversationItem(TableItem, discriminator="conversation"):
     customer_id = UnicodeAttribute()
     customer_name = UnicodeAttribute(null=True)
     customer_email = UnicodeAttribute(null=True)
+    customer_is_visitor = BooleanAttribute(default=False)
+    verified_attributes = JSONAttribute(null=True)
+    identity_verified_at = UTCDateTimeAttribute(null=True)
     status = UnicodeAttribute()
     team_id = UnicodeAttribute()
     assignee_id = UnicodeAttribute(null=True)
@@ -167,6 +173,8 @@ class MessageItem(TableItem, discriminator="message"):
     author_id = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     body = UnicodeAttribute()
+    message_kind = UnicodeAttribute(default="text")
+    attachments = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -184,6 +192,8 @@ class TicketItem(TableItem, discriminator="ticket"):
     customer_id = UnicodeAttribute(null=True)
     conversation_id = UnicodeAttribute(null=True)
     context = JSONAttribute(null=True)
+    verified_attributes = JSONAttribute(null=True)
+    rating = JSONAttribute(null=True)
     created_by_type = UnicodeAttribute()
     created_by_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -200,7 +210,21 @@ class TicketPartItem(TableItem, discriminator="ticket_part"):
     author_name = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
     changes = JSONAttribute(null=True)
+    attachments = JSONAttribute(null=True)
     visible_to_customer = BooleanAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class AttachmentItem(TableItem, discriminator="attachment"):
+    id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    uploaded_by_type = UnicodeAttribute()
+    uploaded_by_id = UnicodeAttribute(null=True)
+    conversation_id = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 

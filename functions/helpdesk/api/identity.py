@@ -26,7 +26,20 @@ def customer_from_event(event: dict[str, Any]) -> CustomerPrincipal:
     user_id = context.get("user_id")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("a verified customer token is required")
-    return CustomerPrincipal(user_id=user_id, email=context.get("email") or None, name=context.get("name") or None)
+    try:
+        attributes = json.loads(context.get("attributes") or "{}")
+    except ValueError:
+        attributes = {}
+    issued_at = str(context.get("issued_at") or "")
+    return CustomerPrincipal(
+        user_id=user_id,
+        email=context.get("email") or None,
+        name=context.get("name") or None,
+        phone=context.get("phone") or None,
+        verified_attributes={str(k): str(v) for k, v in attributes.items()} if isinstance(attributes, dict) else {},
+        is_visitor=context.get("principal_type") == "visitor",
+        token_issued_at=int(issued_at) if issued_at.isdigit() else None,
+    )
 
 
 def _groups(raw: Any) -> frozenset[str]:

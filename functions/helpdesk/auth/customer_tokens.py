@@ -1,20 +1,29 @@
 """Verifying the customer's messenger token: an HS256 JWT signed by the business's backend.
 
-The business signs ``{"user_id", "exp", "email"?, "name"?}`` with the workspace's messenger secret;
-anything else (expired, unsigned, another algorithm, another secret, too long-lived) is refused
-with a reason the messenger can show to the developer integrating it.
+The business signs ``{"user_id", "exp", "email"?, "name"?, "phone"?, "attributes"?}`` with the
+workspace's messenger secret; anything else (expired, unsigned, another algorithm, another secret,
+too long-lived) is refused with a reason the messenger can show to the developer integrating it.
+``attributes`` are facts the business vouches for (plan, account id...): they are shown to agents
+as verified, unlike attributes the messenger sends unsigned in the context package.
+
+Anonymous visitors get a visitor token from the messenger API itself, signed with the same secret,
+with ``user_id`` ``visitor:<id>`` and ``"visitor": true``. A business token can't claim a visitor id.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 
 ALGORITHM = "HS256"
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 CLOCK_SKEW_SECONDS = 30
+VISITOR_PREFIX = "visitor:"
+MAX_SIGNED_ATTRIBUTES = 30
+MAX_ATTRIBUTE_LENGTH = 200
 
 
 class TokenRejected(Exception):
@@ -30,6 +39,10 @@ class CustomerIdentity:
     user_id: str
     email: str | None = None
     name: str | None = None
+    phone: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    is_visitor: bool = False
+    issued_at: int | None = None
 
 
 def bearer_token(authorization_header: str | None) -> str:
@@ -73,19 +86,50 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
     user_id = claims["user_id"]
     if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 256:
         raise TokenRejected("'user_id' claim must be a non-empty string of at most 256 characters")
-    email = claims.get("email")
-    name = claims.get("name")
+    is_visitor = claims.get("visitor") is True
+    if user_id.startswith(VISITOR_PREFIX) != is_visitor:
+        raise TokenRejected(f"'user_id' may start with '{VISITOR_PREFIX}' only in a visitor token")
+    iat = claims.get("iat")
     return CustomerIdentity(
         user_id=user_id,
-        email=email if isinstance(email, str) else None,
-        name=name if isinstance(name, str) else None,
+        email=_optional_string(claims, "email"),
+        name=_optional_string(claims, "name"),
+        phone=_optional_string(claims, "phone"),
+        attributes=_signed_attributes(claims.get("attributes")),
+        is_visitor=is_visitor,
+        issued_at=int(iat) if isinstance(iat, int | float) else None,
     )
 
 
+def _optional_string(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value[:MAX_ATTRIBUTE_LENGTH] if isinstance(value, str) and value.strip() else None
+
+
+def _signed_attributes(raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_SIGNED_ATTRIBUTES:
+        raise TokenRejected(f"'attributes' claim must be an object of at most {MAX_SIGNED_ATTRIBUTES} entries")
+    attributes: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str | int | float | bool) or len(str(key)) > 64:
+            raise TokenRejected("'attributes' claim values must be strings, numbers or booleans")
+        attributes[str(key)] = str(value)[:MAX_ATTRIBUTE_LENGTH]
+    return attributes
+
+
 def sign_customer_token(
-    secret: str, user_id: str, *, ttl_seconds: int = 3600, now: float | None = None, **claims: str
+    secret: str, user_id: str, *, ttl_seconds: int = 3600, now: float | None = None, **claims: Any
 ) -> str:
     """What the business's backend does: used by the local runtime's demo tokens and the tests."""
     issued = int(time.time() if now is None else now)
     payload: dict[str, object] = {"user_id": user_id, "iat": issued, "exp": issued + ttl_seconds, **claims}
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def issue_visitor_token(secret: str, visitor_id: str, *, now: float | None = None) -> str:
+    """The messenger's token for an anonymous visitor: lets them chat, and see only their own conversation."""
+    return sign_customer_token(
+        secret, f"{VISITOR_PREFIX}{visitor_id}", ttl_seconds=MAX_TOKEN_LIFETIME_SECONDS, now=now, visitor=True
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
@@ -59,7 +59,11 @@ class ViewedObject(BaseModel):
 
 
 class ContextPackage(BaseModel):
-    """Where the customer was and on what, sent by the messenger with the first message."""
+    """Where the customer was and on what, sent by the messenger with the first message.
+
+    Everything here comes from the customer's device and is shown to agents as unverified;
+    facts the business vouches for travel signed in the customer's token instead.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,12 +76,51 @@ class ContextPackage(BaseModel):
     locale: str | None = Field(default=None, max_length=35)
     time_zone: str | None = Field(default=None, max_length=64)
     object: ViewedObject | None = None
+    attributes: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=30, description="Unsigned key/value facts from the page: shown as unverified."
+    )
+
+
+class NotificationPreferences(BaseModel):
+    """How the customer wants status updates: in the messenger, by email, by SMS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messenger: bool = True
+    email: bool = True
+    sms: bool = False
 
 
 class Customer(BaseModel):
     user_id: str
     email: str | None = None
     name: str | None = None
+    phone: str | None = None
+    preferences: NotificationPreferences = NotificationPreferences()
+
+
+class AttachmentRef(BaseModel):
+    """An uploaded file as messages and timeline parts refer to it."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+
+
+class Attachment(AttachmentRef):
+    customer_id: str
+    uploaded_by: Author
+    conversation_id: str | None = None
+    ticket_id: str | None = None
+    created_at: datetime
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    TICKET_CREATED = "ticket_created"
+    VERIFICATION_REQUEST = "verification_request"
+    IDENTITY_VERIFIED = "identity_verified"
 
 
 class Message(BaseModel):
@@ -85,6 +128,8 @@ class Message(BaseModel):
     conversation_id: str
     author: Author
     body: str
+    kind: MessageKind = MessageKind.TEXT
+    attachments: list[AttachmentRef] = []
     internal: bool = False
     """An internal note between agents: never shown to the customer."""
     created_at: datetime
@@ -95,6 +140,10 @@ class Conversation(BaseModel):
     customer_id: str
     customer_name: str | None = None
     customer_email: str | None = None
+    customer_is_visitor: bool = False
+    verified_attributes: dict[str, str] = {}
+    """Signed by the business in the customer's token: trusted."""
+    identity_verified_at: datetime | None = None
     status: ConversationStatus
     team_id: str
     assignee_id: str | None = None
@@ -119,6 +168,8 @@ class PartType(StrEnum):
     ASSIGNMENT = "assignment"
     ATTRIBUTE_CHANGE = "attribute_change"
     PRIORITY_CHANGE = "priority_change"
+    ATTACHMENT = "attachment"
+    RATING = "rating"
 
 
 class TicketPart(BaseModel):
@@ -130,8 +181,17 @@ class TicketPart(BaseModel):
     author: Author
     body: str | None = None
     changes: dict[str, Any] | None = None
+    attachments: list[AttachmentRef] = []
     visible_to_customer: bool
     created_at: datetime
+
+
+class Rating(BaseModel):
+    """The customer's satisfaction with how the ticket was handled (CSAT)."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+    rated_at: datetime
 
 
 class Ticket(BaseModel):
@@ -148,6 +208,8 @@ class Ticket(BaseModel):
     customer_id: str | None = None
     conversation_id: str | None = None
     context: ContextPackage | None = None
+    verified_attributes: dict[str, str] = {}
+    rating: Rating | None = None
     created_by: Author
     created_at: datetime
     updated_at: datetime

@@ -12,6 +12,12 @@ class CustomerPrincipal:
     user_id: str
     email: str | None = None
     name: str | None = None
+    phone: str | None = None
+    verified_attributes: dict[str, str] = field(default_factory=dict)
+    """Facts the business signed into the token."""
+    is_visitor: bool = False
+    """An anonymous visitor: may chat, sees only their own conversations."""
+    token_issued_at: int | None = None
 
     @property
     def author(self) -> Author:

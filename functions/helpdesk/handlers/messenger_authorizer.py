@@ -8,6 +8,7 @@ whose context carries the reason; the API's ACCESS_DENIED gateway response turns
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -53,11 +54,14 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
     except TokenRejected as rejected:
         logger.info("customer token refused", extra={"reason": rejected.reason})
         return _policy("anonymous", "Deny", resource, {"reason": rejected.reason})
-    context = {"user_id": identity.user_id, "principal_type": "customer"}
-    if identity.email:
-        context["email"] = identity.email
-    if identity.name:
-        context["name"] = identity.name
+    # Authorizer context values must be strings, numbers or booleans: attributes travel as JSON.
+    context = {"user_id": identity.user_id, "principal_type": "visitor" if identity.is_visitor else "customer"}
+    optional = {"email": identity.email, "name": identity.name, "phone": identity.phone}
+    context |= {key: value for key, value in optional.items() if value}
+    if identity.attributes:
+        context["attributes"] = json.dumps(identity.attributes, separators=(",", ":"), sort_keys=True)
+    if identity.issued_at is not None:
+        context["issued_at"] = str(identity.issued_at)
     return _policy(identity.user_id, "Allow", resource, context)
 
 

@@ -1,0 +1,80 @@
+"""The attachments bucket: presigned uploads and downloads, and checking that an upload happened.
+
+The bucket is private; files only move through short-lived presigned URLs this module issues.
+The S3 client is created on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+UPLOAD_EXPIRY_SECONDS = 300
+DOWNLOAD_EXPIRY_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    url: str
+    fields: dict[str, str]
+
+
+class AttachmentFiles:
+    def __init__(self, bucket: str | None = None, client: Any = None) -> None:
+        self._bucket = bucket
+        self._client = client
+
+    @property
+    def bucket(self) -> str:
+        if self._bucket is None:
+            self._bucket = os.environ["ATTACHMENTS_BUCKET"]
+        return self._bucket
+
+    @cached_property
+    def client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        # Behind a local endpoint (the embedded AWS) virtual-host URLs don't resolve: use paths.
+        style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "virtual"
+        return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+
+    def presigned_upload(self, key: str, content_type: str, size: int) -> PresignedUpload:
+        """A browser form POST that S3 accepts only with this exact type and at most ``size`` bytes."""
+        post = self.client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
+            ExpiresIn=UPLOAD_EXPIRY_SECONDS,
+        )
+        return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
+
+    def presigned_download(self, key: str, filename: str, content_type: str) -> str:
+        safe_name = filename.replace('"', "")
+        url: str = self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=DOWNLOAD_EXPIRY_SECONDS,
+        )
+        return url
+
+    def uploaded_size(self, key: str) -> int | None:
+        """The stored object's size, or None if nothing was uploaded under the key."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return int(head["ContentLength"])

@@ -1,0 +1,302 @@
+"""Converts between the table's items (PynamoDB models) and the domain's pydantic models.
+
+Also holds the key-building functions, so the key design in ``table.py`` is applied in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpdesk.adapters.table import (
+    AttachmentItem,
+    ConversationItem,
+    MessageItem,
+    TicketItem,
+    TicketPartItem,
+)
+from helpdesk.domain.models import (
+    Attachment,
+    AttachmentRef,
+    Author,
+    AuthorType,
+    ContextPackage,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageKind,
+    PartType,
+    Priority,
+    Rating,
+    Ticket,
+    TicketPart,
+)
+from helpdesk.domain.workspace import StateCategory
+
+META = "~META"
+UNASSIGNED = "unassigned"
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+def conversation_pk(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def ticket_pk(ticket_id: str) -> str:
+    return f"TICKET#{ticket_id}"
+
+
+def attachment_pk(attachment_id: str) -> str:
+    return f"ATTACHMENT#{attachment_id}"
+
+
+def customer_pk(user_id: str) -> str:
+    return f"CUSTOMER#{user_id}"
+
+
+def customer_conversations_key(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}#CONV"
+
+
+def customer_tickets_key(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}#TICKET"
+
+
+def team_conversations_key(team_id: str, status: str) -> str:
+    return f"TEAM#{team_id}#CONV#{status}"
+
+
+def team_tickets_key(team_id: str, category: str) -> str:
+    return f"TEAM#{team_id}#TICKET#{category}"
+
+
+def assignee_tickets_key(assignee_id: str | None) -> str:
+    return f"ASSIGNEE#{assignee_id or UNASSIGNED}#TICKET"
+
+
+def type_tickets_key(ticket_type_id: str) -> str:
+    return f"TYPE#{ticket_type_id}#TICKET"
+
+
+# --- items <-> domain -----------------------------------------------------------------------------
+
+
+def author(author_type: str, author_id: str | None, author_name: str | None) -> Author:
+    return Author(type=AuthorType(author_type), id=author_id, name=author_name)
+
+
+def _refs(raw: Any) -> list[AttachmentRef]:
+    return [AttachmentRef.model_validate(a) for a in raw or []]
+
+
+def _dump_refs(refs: list[AttachmentRef]) -> list[dict[str, Any]] | None:
+    return [r.model_dump() for r in refs] or None
+
+
+def _context(raw: Any) -> ContextPackage | None:
+    return ContextPackage.model_validate(raw) if raw else None
+
+
+def _dump_context(context: ContextPackage | None) -> dict[str, Any] | None:
+    return context.model_dump(mode="json", exclude_none=True) if context else None
+
+
+def conversation_from_item(item: ConversationItem) -> Conversation:
+    return Conversation(
+        id=item.id,
+        customer_id=item.customer_id,
+        customer_name=item.customer_name,
+        customer_email=item.customer_email,
+        customer_is_visitor=bool(item.customer_is_visitor),
+        verified_attributes=dict(item.verified_attributes or {}),
+        identity_verified_at=item.identity_verified_at,
+        status=ConversationStatus(item.status),
+        team_id=item.team_id,
+        assignee_id=item.assignee_id,
+        ticket_id=item.ticket_id,
+        context=_context(item.context),
+        preview=item.preview,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def conversation_item(conversation: Conversation) -> ConversationItem:
+    return ConversationItem(
+        pk=conversation_pk(conversation.id),
+        sk=META,
+        id=conversation.id,
+        customer_id=conversation.customer_id,
+        customer_name=conversation.customer_name,
+        customer_email=conversation.customer_email,
+        customer_is_visitor=conversation.customer_is_visitor,
+        verified_attributes=conversation.verified_attributes or None,
+        identity_verified_at=conversation.identity_verified_at,
+        status=conversation.status.value,
+        team_id=conversation.team_id,
+        assignee_id=conversation.assignee_id,
+        ticket_id=conversation.ticket_id,
+        context=_dump_context(conversation.context),
+        preview=conversation.preview,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        gsi1pk=customer_conversations_key(conversation.customer_id),
+        gsi1sk=conversation.id,
+        gsi2pk=team_conversations_key(conversation.team_id, conversation.status.value),
+        gsi2sk=conversation.id,
+    )
+
+
+def message_from_item(item: MessageItem) -> Message:
+    return Message(
+        id=item.id,
+        conversation_id=item.conversation_id,
+        author=author(item.author_type, item.author_id, item.author_name),
+        body=item.body,
+        kind=MessageKind(item.message_kind or MessageKind.TEXT.value),
+        attachments=_refs(item.attachments),
+        internal=bool(item.internal),
+        created_at=item.created_at,
+    )
+
+
+def message_item(message: Message, customer_id: str) -> MessageItem:
+    return MessageItem(
+        pk=conversation_pk(message.conversation_id),
+        sk=f"MSG#{message.id}",
+        id=message.id,
+        conversation_id=message.conversation_id,
+        customer_id=customer_id,
+        internal=message.internal,
+        author_type=message.author.type.value,
+        author_id=message.author.id,
+        author_name=message.author.name,
+        body=message.body,
+        message_kind=message.kind.value,
+        attachments=_dump_refs(message.attachments),
+        created_at=message.created_at,
+    )
+
+
+def ticket_from_item(item: TicketItem) -> Ticket:
+    return Ticket(
+        id=item.id,
+        number=int(item.number),
+        ticket_type_id=item.ticket_type_id,
+        title=item.title,
+        state_id=item.state_id,
+        state_category=StateCategory(item.state_category),
+        attributes=dict(item.attributes or {}),
+        team_id=item.team_id,
+        assignee_id=item.assignee_id,
+        priority=Priority(item.priority),
+        customer_id=item.customer_id,
+        conversation_id=item.conversation_id,
+        context=_context(item.context),
+        verified_attributes=dict(item.verified_attributes or {}),
+        rating=Rating.model_validate(item.rating) if item.rating else None,
+        created_by=author(item.created_by_type, item.created_by_id, None),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version or 0),
+    )
+
+
+def ticket_item(ticket: Ticket) -> TicketItem:
+    item = TicketItem(
+        pk=ticket_pk(ticket.id),
+        sk=META,
+        id=ticket.id,
+        number=ticket.number,
+        ticket_type_id=ticket.ticket_type_id,
+        title=ticket.title,
+        state_id=ticket.state_id,
+        state_category=ticket.state_category.value,
+        attributes=ticket.attributes,
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        priority=ticket.priority.value,
+        customer_id=ticket.customer_id,
+        conversation_id=ticket.conversation_id,
+        context=_dump_context(ticket.context),
+        verified_attributes=ticket.verified_attributes or None,
+        rating=ticket.rating.model_dump(mode="json") if ticket.rating else None,
+        created_by_type=ticket.created_by.type.value,
+        created_by_id=ticket.created_by.id,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        gsi2pk=team_tickets_key(ticket.team_id, ticket.state_category.value),
+        gsi2sk=ticket.id,
+        gsi3pk=assignee_tickets_key(ticket.assignee_id),
+        gsi3sk=ticket.id,
+        gsi4pk=type_tickets_key(ticket.ticket_type_id),
+        gsi4sk=ticket.id,
+    )
+    if ticket.customer_id:
+        item.gsi1pk = customer_tickets_key(ticket.customer_id)
+        item.gsi1sk = ticket.id
+    return item
+
+
+def part_from_item(item: TicketPartItem) -> TicketPart:
+    return TicketPart(
+        id=item.id,
+        ticket_id=item.ticket_id,
+        type=PartType(item.part_type),
+        author=author(item.author_type, item.author_id, item.author_name),
+        body=item.body,
+        changes=item.changes,
+        attachments=_refs(item.attachments),
+        visible_to_customer=bool(item.visible_to_customer),
+        created_at=item.created_at,
+    )
+
+
+def part_item(part: TicketPart) -> TicketPartItem:
+    return TicketPartItem(
+        pk=ticket_pk(part.ticket_id),
+        sk=f"PART#{part.id}",
+        id=part.id,
+        ticket_id=part.ticket_id,
+        part_type=part.type.value,
+        author_type=part.author.type.value,
+        author_id=part.author.id,
+        author_name=part.author.name,
+        body=part.body,
+        changes=part.changes,
+        attachments=_dump_refs(part.attachments),
+        visible_to_customer=part.visible_to_customer,
+        created_at=part.created_at,
+    )
+
+
+def attachment_from_item(item: AttachmentItem) -> Attachment:
+    return Attachment(
+        id=item.id,
+        customer_id=item.customer_id,
+        filename=item.filename,
+        content_type=item.content_type,
+        size=int(item.size),
+        uploaded_by=author(item.uploaded_by_type, item.uploaded_by_id, None),
+        conversation_id=item.conversation_id,
+        ticket_id=item.ticket_id,
+        created_at=item.created_at,
+    )
+
+
+def attachment_item(attachment: Attachment) -> AttachmentItem:
+    return AttachmentItem(
+        pk=attachment_pk(attachment.id),
+        sk=META,
+        id=attachment.id,
+        customer_id=attachment.customer_id,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        uploaded_by_type=attachment.uploaded_by.type.value,
+        uploaded_by_id=attachment.uploaded_by.id,
+        conversation_id=attachment.conversation_id,
+        ticket_id=attachment.ticket_id,
+        created_at=attachment.created_at,
+    )

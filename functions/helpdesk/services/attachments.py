@@ -1,0 +1,130 @@
+"""Attachments: photos, videos and PDFs the customer shares in the conversation or on a ticket.
+
+The upload goes straight from the browser to S3 through a presigned POST that S3 itself holds to
+the declared type and size, so nothing disallowed is ever stored. A message or reply then names
+the attachment; it is linked to that conversation or ticket, once, and only for its owner.
+"""
+
+from __future__ import annotations
+
+import re
+
+from helpdesk.adapters.attachment_files import AttachmentFiles, PresignedUpload
+from helpdesk.adapters.repository import TableRepository
+from helpdesk.domain.errors import InvalidInput, NotFound
+from helpdesk.domain.models import Attachment, AttachmentRef, new_id, utc_now
+from helpdesk.domain.principals import CustomerPrincipal
+
+ALLOWED_CONTENT_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "video/mp4",
+    "video/quicktime",
+    "application/pdf",
+}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+
+def object_key(attachment: Attachment | AttachmentRef, customer_id: str) -> str:
+    return f"attachments/{customer_id}/{attachment.id}"
+
+
+def _safe_filename(filename: str) -> str:
+    name = re.sub(r"[^\w.\- ]+", "_", filename.strip().replace("\\", "/").rsplit("/", 1)[-1])
+    return name[:120] or "file"
+
+
+def size_limit(content_type: str) -> int:
+    return MAX_IMAGE_BYTES if content_type.startswith("image/") else MAX_FILE_BYTES
+
+
+class AttachmentService:
+    def __init__(self, repository: TableRepository, files: AttachmentFiles) -> None:
+        self._repository = repository
+        self._files = files
+
+    def start_upload(
+        self, customer: CustomerPrincipal, filename: str, content_type: str, size: int
+    ) -> tuple[Attachment, PresignedUpload]:
+        content_type = content_type.strip().lower()
+        if content_type not in ALLOWED_CONTENT_TYPES:
+            raise InvalidInput(
+                f"files of type '{content_type}' can't be shared",
+                [("content_type", f"must be one of: {', '.join(sorted(ALLOWED_CONTENT_TYPES))}")],
+            )
+        limit = size_limit(content_type)
+        if size > limit:
+            raise InvalidInput(
+                f"the file is too large ({size} bytes)",
+                [("size", f"must be at most {limit // (1024 * 1024)} MB for {content_type}")],
+            )
+        attachment = Attachment(
+            id=new_id(),
+            customer_id=customer.user_id,
+            filename=_safe_filename(filename),
+            content_type=content_type,
+            size=size,
+            uploaded_by=customer.author,
+            created_at=utc_now(),
+        )
+        upload = self._files.presigned_upload(object_key(attachment, customer.user_id), content_type, size)
+        self._repository.create_attachment(attachment)
+        return attachment, upload
+
+    def refs_for_message(self, customer_id: str, attachment_ids: list[str]) -> list[AttachmentRef]:
+        """Check the customer may use these attachments and that they were uploaded."""
+        if not attachment_ids:
+            return []
+        if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE or len(set(attachment_ids)) != len(attachment_ids):
+            raise InvalidInput(
+                "too many or repeated attachments",
+                [("attachment_ids", f"at most {MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids")],
+            )
+        found = {a.id: a for a in self._repository.get_attachments(attachment_ids)}
+        refs = []
+        for attachment_id in attachment_ids:
+            attachment = found.get(attachment_id)
+            if attachment is None or attachment.customer_id != customer_id:
+                raise InvalidInput(
+                    "unknown attachment", [("attachment_ids", f"'{attachment_id}' is not an upload of yours")]
+                )
+            if attachment.conversation_id or attachment.ticket_id:
+                raise InvalidInput(
+                    "attachment already shared", [("attachment_ids", f"'{attachment_id}' was already sent")]
+                )
+            if self._files.uploaded_size(object_key(attachment, customer_id)) is None:
+                raise InvalidInput(
+                    "attachment not uploaded yet", [("attachment_ids", f"'{attachment_id}' has no uploaded file")]
+                )
+            refs.append(
+                AttachmentRef(
+                    id=attachment.id,
+                    filename=attachment.filename,
+                    content_type=attachment.content_type,
+                    size=attachment.size,
+                )
+            )
+        return refs
+
+    def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, str]:
+        attachment = self._repository.get_attachment(attachment_id)
+        if attachment is None or attachment.customer_id != customer.user_id:
+            raise NotFound(f"attachment {attachment_id} not found")
+        return attachment, self._url(attachment)
+
+    def download_for_agent(self, attachment_id: str) -> tuple[Attachment, str]:
+        attachment = self._repository.get_attachment(attachment_id)
+        if attachment is None or not (attachment.conversation_id or attachment.ticket_id):
+            # An upload nobody has sent yet is still private to the customer.
+            raise NotFound(f"attachment {attachment_id} not found")
+        return attachment, self._url(attachment)
+
+    def _url(self, attachment: Attachment) -> str:
+        return self._files.presigned_download(
+            object_key(attachment, attachment.customer_id), attachment.filename, attachment.content_type
+        )
