@@ -94,3 +94,27 @@ def workspace() -> Any:
     from helpdesk.adapters.workspace_files import load_workspace
 
     return load_workspace(DEMO_WORKSPACE)
+
+
+MESSENGER_SECRET = "test-messenger-secret-of-decent-length"
+ATTACHMENTS_BUCKET = "helpdesk-test-attachments"
+
+
+@pytest.fixture
+def messenger_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The messenger secret in Secrets Manager, where the functions read it."""
+    from aws_lambda_powertools.utilities import parameters
+
+    arn = boto3.client("secretsmanager").create_secret(Name="helpdesk-test/messenger", SecretString=MESSENGER_SECRET)[
+        "ARN"
+    ]
+    monkeypatch.setenv("MESSENGER_SECRET_ARN", arn)
+    parameters.clear_caches()
+    return MESSENGER_SECRET
+
+
+@pytest.fixture
+def attachments_bucket(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    boto3.client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
+    monkeypatch.setenv("ATTACHMENTS_BUCKET", ATTACHMENTS_BUCKET)
+    return ATTACHMENTS_BUCKET

@@ -21,7 +21,8 @@ class ApiSurface:
     auth: AuthKind
     """``customer``: the messenger Lambda authorizer; ``agent``: the Cognito user pool authorizer."""
     public_paths: tuple[str, ...]
-    """Exact paths served without any token (the OpenAPI document and Swagger UI)."""
+    """Exact paths served without any token: the OpenAPI document, Swagger UI, and on the
+    messenger the endpoint that issues anonymous visitors their token."""
 
 
 MESSENGER = ApiSurface(
@@ -29,7 +30,7 @@ MESSENGER = ApiSurface(
     prefix="/messenger",
     handler="helpdesk.handlers.messenger_api.lambda_handler",
     auth="customer",
-    public_paths=("/messenger/openapi.json", "/messenger/docs"),
+    public_paths=("/messenger/openapi.json", "/messenger/docs", "/messenger/visitors"),
 )
 
 INBOX = ApiSurface(

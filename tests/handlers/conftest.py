@@ -10,19 +10,24 @@ import pytest
 from tests.support.events import Reply, invoke
 
 
-@pytest.fixture
-def messenger(table: str) -> Callable[[dict[str, Any]], Reply]:
+def _fresh_clients() -> None:
     from helpdesk.api import app as api_app
-    from helpdesk.handlers import messenger_api
 
     api_app.repository.cache_clear()
+    api_app.attachment_files.cache_clear()
+
+
+@pytest.fixture
+def messenger(table: str, messenger_secret: str, attachments_bucket: str) -> Callable[[dict[str, Any]], Reply]:
+    from helpdesk.handlers import messenger_api
+
+    _fresh_clients()
     return lambda event: invoke(messenger_api.lambda_handler, event)
 
 
 @pytest.fixture
-def inbox(table: str) -> Callable[[dict[str, Any]], Reply]:
-    from helpdesk.api import app as api_app
+def inbox(table: str, attachments_bucket: str) -> Callable[[dict[str, Any]], Reply]:
     from helpdesk.handlers import inbox_api
 
-    api_app.repository.cache_clear()
+    _fresh_clients()
     return lambda event: invoke(inbox_api.lambda_handler, event)

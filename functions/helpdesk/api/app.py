@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from helpdesk.adapters.attachment_files import AttachmentFiles
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.workspace_files import workspace_from_environment
-from helpdesk.api.errors import register_error_handlers
+from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.attachments import AttachmentService
 from helpdesk.services.conversations import ConversationService
+from helpdesk.services.customers import CustomerService
 from helpdesk.services.tickets import TicketService
 from helpdesk.surfaces import ApiSurface
 
 SECURITY_SCHEME = "bearer"
+MAX_REQUEST_BYTES = 64 * 1024
 
 
 def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIGatewayRestResolver:
@@ -30,7 +36,7 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
         "security": [{SECURITY_SCHEME: []}],
     }
     docs_path, openapi_path = f"{surface.prefix}/docs", f"{surface.prefix}/openapi.json"
-    assert {docs_path, openapi_path} == set(surface.public_paths)
+    assert {docs_path, openapi_path} <= set(surface.public_paths)
     app.enable_swagger(path=docs_path, **openapi_options)
 
     @app.get(openapi_path, include_in_schema=False)
@@ -42,6 +48,24 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
         )
 
     return app
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Route the event, refusing oversized bodies before anything parses them (no message needs more)."""
+    size = len(event.get("body") or "")
+    if size > MAX_REQUEST_BYTES:
+        response = error_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"request body is {size} bytes; the limit is {MAX_REQUEST_BYTES}",
+        )
+        return {
+            "statusCode": response.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(response.body),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
 
 
 @cache
@@ -60,3 +84,16 @@ def conversations() -> ConversationService:
 
 def tickets() -> TicketService:
     return TicketService(repository(), workspace())
+
+
+@cache
+def attachment_files() -> AttachmentFiles:
+    return AttachmentFiles()
+
+
+def attachments() -> AttachmentService:
+    return AttachmentService(repository(), attachment_files())
+
+
+def customers() -> CustomerService:
+    return CustomerService(repository())

@@ -8,20 +8,25 @@ views show agents everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
+    Attachment,
+    AttachmentRef,
     Author,
     ContextPackage,
     Conversation,
     ConversationPage,
     ConversationStatus,
     Message,
+    MessageKind,
     PartType,
     Priority,
+    Rating,
     Ticket,
     TicketPage,
     TicketPart,
@@ -39,13 +44,40 @@ class _Request(BaseModel):
 # --- requests -------------------------------------------------------------------------------------
 
 
+AttachmentIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(max_length=10, description="Attachments uploaded with POST /messenger/attachments."),
+]
+
+
 class StartConversationRequest(_Request):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH, description="The customer's first message.")
+    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="The customer's first message.")
     context: ContextPackage | None = Field(default=None, description="Where the customer was, and on what.")
+    attachment_ids: AttachmentIds = []
 
 
 class SendMessageRequest(_Request):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
+    attachment_ids: AttachmentIds = []
+
+
+class CustomerReplyRequest(SendMessageRequest):
+    pass
+
+
+class CreateAttachmentRequest(_Request):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=100, examples=["image/jpeg"])
+    size: int = Field(ge=1, le=5 * 1024 * 1024 * 1024, description="Bytes; the upload must not exceed it.")
+
+
+class RatingRequest(_Request):
+    score: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class IdentifyRequest(_Request):
+    visitor_token: str = Field(min_length=10, max_length=4096, description="The token the visitor chatted with.")
 
 
 class AgentReplyRequest(_Request):
@@ -89,6 +121,8 @@ class MessageView(BaseModel):
     id: str
     author: Author
     body: str
+    kind: MessageKind
+    attachments: list[AttachmentRef]
     created_at: datetime
 
 
@@ -100,6 +134,7 @@ class ConversationView(BaseModel):
     id: str
     status: ConversationStatus
     ticket_id: str | None
+    identity_verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
     messages: list[MessageView]
@@ -110,6 +145,9 @@ class CustomerView(BaseModel):
     id: str
     name: str | None
     email: str | None
+    is_visitor: bool
+    verified_attributes: dict[str, str] = Field(description="Signed by the business in the customer's token.")
+    identity_verified_at: datetime | None = Field(description="When the customer's app last vouched for them.")
 
 
 class AgentConversationSummary(BaseModel):
@@ -157,6 +195,7 @@ class TicketView(BaseModel):
     assignee_id: str | None
     priority: Priority
     conversation_id: str | None
+    rating: Rating | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -165,6 +204,7 @@ class TicketView(BaseModel):
 class AgentTicketView(TicketView):
     customer_id: str | None
     context: ContextPackage | None
+    verified_attributes: dict[str, str]
     created_by: Author
 
 
@@ -174,6 +214,7 @@ class PartView(BaseModel):
     author: Author
     body: str | None
     changes: dict[str, Any] | None
+    attachments: list[AttachmentRef]
     created_at: datetime
 
 
@@ -227,15 +268,54 @@ class ReplyView(BaseModel):
     type: PartType
     author: Author
     body: str | None
+    attachments: list[AttachmentRef]
     visible_to_customer: bool
     created_at: datetime
+
+
+class PresignedPost(BaseModel):
+    url: str
+    fields: dict[str, str] = Field(description="Send these form fields, then the file as the last field 'file'.")
+
+
+class AttachmentUploadView(BaseModel):
+    attachment_id: str
+    upload: PresignedPost
+    max_size: int
+    expires_in: int
+
+
+class AttachmentDownloadView(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="A short-lived download link.")
+    expires_in: int
+
+
+class VisitorView(BaseModel):
+    visitor_id: str
+    visitor_token: str = Field(description="Send as 'Authorization: Bearer' while the visitor is anonymous.")
+    expires_in: int
+
+
+class MergeView(BaseModel):
+    merged: int = Field(description="Conversations and tickets moved from the visitor to the customer.")
 
 
 # --- views ----------------------------------------------------------------------------------------
 
 
 def message_view(message: Message) -> MessageView:
-    return MessageView(id=message.id, author=message.author, body=message.body, created_at=message.created_at)
+    return MessageView(
+        id=message.id,
+        author=message.author,
+        body=message.body,
+        kind=message.kind,
+        attachments=message.attachments,
+        created_at=message.created_at,
+    )
 
 
 def agent_message_view(message: Message) -> AgentMessageView:
@@ -247,6 +327,7 @@ def conversation_view(conversation: Conversation, messages: list[Message], curso
         id=conversation.id,
         status=conversation.status,
         ticket_id=conversation.ticket_id,
+        identity_verified_at=conversation.identity_verified_at,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         messages=[message_view(m) for m in messages if not m.internal],
@@ -263,7 +344,12 @@ def agent_conversation_summary(conversation: Conversation) -> AgentConversationS
         id=conversation.id,
         status=conversation.status,
         customer=CustomerView(
-            id=conversation.customer_id, name=conversation.customer_name, email=conversation.customer_email
+            id=conversation.customer_id,
+            name=conversation.customer_name,
+            email=conversation.customer_email,
+            is_visitor=conversation.customer_is_visitor,
+            verified_attributes=conversation.verified_attributes,
+            identity_verified_at=conversation.identity_verified_at,
         ),
         team_id=conversation.team_id,
         assignee_id=conversation.assignee_id,
@@ -304,6 +390,7 @@ def customer_ticket_view(ticket: Ticket, workspace: Workspace) -> TicketView:
         assignee_id=ticket.assignee_id,
         priority=ticket.priority,
         conversation_id=ticket.conversation_id,
+        rating=ticket.rating,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
@@ -322,11 +409,13 @@ def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
         assignee_id=ticket.assignee_id,
         priority=ticket.priority,
         conversation_id=ticket.conversation_id,
+        rating=ticket.rating,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         version=ticket.version,
         customer_id=ticket.customer_id,
         context=ticket.context,
+        verified_attributes=ticket.verified_attributes,
         created_by=ticket.created_by,
     )
 
@@ -338,6 +427,7 @@ def _part_view(part: TicketPart) -> PartView:
         author=part.author,
         body=part.body,
         changes=part.changes,
+        attachments=part.attachments,
         created_at=part.created_at,
     )
 
@@ -367,6 +457,7 @@ def reply_view(part: TicketPart) -> ReplyView:
         type=part.type,
         author=part.author,
         body=part.body,
+        attachments=part.attachments,
         visible_to_customer=part.visible_to_customer,
         created_at=part.created_at,
     )
@@ -388,4 +479,15 @@ def ticket_type_list(workspace: Workspace) -> TicketTypeList:
             )
             for t in workspace.ticket_types
         ]
+    )
+
+
+def attachment_download_view(attachment: Attachment, url: str) -> AttachmentDownloadView:
+    return AttachmentDownloadView(
+        id=attachment.id,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        url=url,
+        expires_in=DOWNLOAD_EXPIRY_SECONDS,
     )

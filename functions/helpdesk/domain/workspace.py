@@ -248,10 +248,16 @@ def _unique(what: str, ids: list[str]) -> None:
         seen.add(item)
 
 
+class MessengerSettings(_Config):
+    anonymous_visitors: bool = True
+    """Let visitors who haven't signed in chat (with a visitor token the messenger issues)."""
+
+
 class Workspace(_Config):
     name: str = Field(min_length=1, max_length=100)
     default_team: Slug
     """The team new conversations are routed to."""
+    messenger: MessengerSettings = MessengerSettings()
     teams: tuple[Team, ...] = Field(min_length=1)
     ticket_types: tuple[TicketType, ...] = ()
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.api import schemas
-from helpdesk.api.app import build_resolver, conversations, tickets, workspace
+from helpdesk.api.app import attachments, build_resolver, conversations, resolve, tickets, workspace
 from helpdesk.api.identity import agent_from_event
 from helpdesk.domain.models import ConversationStatus
 from helpdesk.domain.principals import AgentPrincipal
@@ -74,6 +74,21 @@ def reply_to_conversation(
 ) -> Response[schemas.AgentMessageView]:
     message = conversations().reply_as_agent(_agent(), conversation_id, request.body, internal=request.internal)
     return _created(schemas.agent_message_view(message))
+
+
+@app.post(
+    "/inbox/conversations/<conversation_id>/verification-request",
+    summary="Ask the customer's app to confirm who they are",
+)
+def request_verification(conversation_id: Id) -> Response[schemas.AgentMessageView]:
+    return _created(schemas.agent_message_view(conversations().request_verification(_agent(), conversation_id)))
+
+
+@app.get("/inbox/attachments/<attachment_id>", summary="A short-lived link to download a shared attachment")
+def download_attachment(attachment_id: Id) -> schemas.AttachmentDownloadView:
+    _agent()
+    attachment, url = attachments().download_for_agent(attachment_id)
+    return schemas.attachment_download_view(attachment, url)
 
 
 @app.post("/inbox/conversations/<conversation_id>/ticket", summary="Convert the conversation into a ticket")
@@ -154,4 +169,4 @@ def list_ticket_types() -> schemas.TicketTypeList:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

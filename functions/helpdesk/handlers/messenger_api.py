@@ -10,9 +10,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters.attachment_files import UPLOAD_EXPIRY_SECONDS
+from helpdesk.adapters.secrets import messenger_secret
 from helpdesk.api import schemas
-from helpdesk.api.app import build_resolver, conversations, tickets, workspace
+from helpdesk.api.app import attachments, build_resolver, conversations, customers, resolve, tickets, workspace
 from helpdesk.api.identity import customer_from_event
+from helpdesk.auth.customer_tokens import (
+    MAX_TOKEN_LIFETIME_SECONDS,
+    VISITOR_PREFIX,
+    TokenRejected,
+    issue_visitor_token,
+    verify_customer_token,
+)
+from helpdesk.domain.errors import Forbidden, InvalidInput
+from helpdesk.domain.models import NotificationPreferences, Rating, new_id
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.surfaces import MESSENGER
 
@@ -35,14 +46,39 @@ def _customer() -> CustomerPrincipal:
     return customer_from_event(app.current_event.raw_event)
 
 
-@app.post("/messenger/conversations", summary="Start a conversation", responses={201: {"description": "Created"}})
-def start_conversation(request: schemas.StartConversationRequest) -> Response[schemas.ConversationView]:
-    page = conversations().start(_customer(), request.body, request.context)
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=schemas.customer_conversation_page(page),
+def _created[T](body: T) -> Response[T]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/messenger/visitors", summary="Get a token for an anonymous visitor", security=[])
+def create_visitor() -> Response[schemas.VisitorView]:
+    if not workspace().messenger.anonymous_visitors:
+        raise Forbidden("this workspace only talks to signed-in customers: sign the customer's token in your app")
+    visitor_id = new_id()
+    token = issue_visitor_token(messenger_secret(), visitor_id)
+    return _created(
+        schemas.VisitorView(
+            visitor_id=f"{VISITOR_PREFIX}{visitor_id}", visitor_token=token, expires_in=MAX_TOKEN_LIFETIME_SECONDS
+        )
     )
+
+
+@app.post("/messenger/identify", summary="Merge an anonymous visitor's history into the signed-in customer")
+def identify(request: schemas.IdentifyRequest) -> schemas.MergeView:
+    try:
+        visitor = verify_customer_token(request.visitor_token, messenger_secret())
+    except TokenRejected as rejected:
+        raise InvalidInput("visitor token refused", [("visitor_token", rejected.reason)]) from rejected
+    principal = CustomerPrincipal(user_id=visitor.user_id, is_visitor=visitor.is_visitor)
+    return schemas.MergeView(merged=conversations().merge_visitor(_customer(), principal))
+
+
+@app.post("/messenger/conversations", summary="Start a conversation")
+def start_conversation(request: schemas.StartConversationRequest) -> Response[schemas.ConversationView]:
+    customer = _customer()
+    refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
+    page = conversations().start(customer, request.body, request.context, refs)
+    return _created(schemas.customer_conversation_page(page))
 
 
 @app.get("/messenger/conversations", summary="My conversations, newest first")
@@ -65,8 +101,43 @@ def get_conversation(
 
 @app.post("/messenger/conversations/<conversation_id>/messages", summary="Send a message")
 def send_message(conversation_id: Id, request: schemas.SendMessageRequest) -> Response[schemas.MessageView]:
-    message = conversations().send_as_customer(_customer(), conversation_id, request.body)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=schemas.message_view(message))
+    customer = _customer()
+    refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
+    message = conversations().send_as_customer(customer, conversation_id, request.body, refs)
+    return _created(schemas.message_view(message))
+
+
+@app.post("/messenger/conversations/<conversation_id>/close", summary="Close the conversation")
+def close_conversation(conversation_id: Id) -> schemas.ConversationView:
+    conversation = conversations().close(_customer(), conversation_id)
+    return schemas.conversation_view(conversation, [], None)
+
+
+@app.post(
+    "/messenger/conversations/<conversation_id>/verify",
+    summary="Record that the customer's app vouched for them (send a freshly issued token)",
+)
+def verify_identity(conversation_id: Id) -> Response[schemas.MessageView]:
+    return _created(schemas.message_view(conversations().verify_identity(_customer(), conversation_id)))
+
+
+@app.post("/messenger/attachments", summary="Start uploading a photo, video or PDF")
+def create_attachment(request: schemas.CreateAttachmentRequest) -> Response[schemas.AttachmentUploadView]:
+    attachment, upload = attachments().start_upload(_customer(), request.filename, request.content_type, request.size)
+    return _created(
+        schemas.AttachmentUploadView(
+            attachment_id=attachment.id,
+            upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),
+            max_size=attachment.size,
+            expires_in=UPLOAD_EXPIRY_SECONDS,
+        )
+    )
+
+
+@app.get("/messenger/attachments/<attachment_id>", summary="A short-lived link to download an attachment")
+def download_attachment(attachment_id: Id) -> schemas.AttachmentDownloadView:
+    attachment, url = attachments().download_for_customer(_customer(), attachment_id)
+    return schemas.attachment_download_view(attachment, url)
 
 
 @app.get("/messenger/tickets", summary="My tickets, newest first")
@@ -87,8 +158,30 @@ def get_ticket(
     return schemas.customer_ticket_detail(page, workspace())
 
 
+@app.post("/messenger/tickets/<ticket_id>/replies", summary="Reply on my ticket")
+def reply_to_ticket(ticket_id: Id, request: schemas.CustomerReplyRequest) -> Response[schemas.ReplyView]:
+    customer = _customer()
+    refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
+    return _created(schemas.reply_view(tickets().reply_as_customer(customer, ticket_id, request.body, refs)))
+
+
+@app.post("/messenger/tickets/<ticket_id>/rating", summary="Rate the help (once the ticket is resolved)")
+def rate_ticket(ticket_id: Id, request: schemas.RatingRequest) -> Response[Rating]:
+    return _created(tickets().rate(_customer(), ticket_id, request.score, request.comment))
+
+
+@app.get("/messenger/preferences", summary="How I get status updates")
+def get_preferences() -> NotificationPreferences:
+    return customers().preferences(_customer())
+
+
+@app.put("/messenger/preferences", summary="Choose how to get status updates")
+def set_preferences(request: NotificationPreferences) -> NotificationPreferences:
+    return customers().set_preferences(_customer(), request)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -9,22 +9,14 @@ whose context carries the reason; the API's ACCESS_DENIED gateway response turns
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities import parameters
 
+from helpdesk.adapters.secrets import messenger_secret
 from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
 
 logger = Logger(service="messenger-authorizer")
-
-SECRET_CACHE_SECONDS = 300
-
-
-def _messenger_secret() -> str:
-    secret = parameters.get_secret(os.environ["MESSENGER_SECRET_ARN"], max_age=SECRET_CACHE_SECONDS)
-    return secret if isinstance(secret, str) else secret.decode()
 
 
 def _api_wildcard_arn(method_arn: str) -> str:
@@ -67,4 +59,4 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return authorize(event, _messenger_secret())
+    return authorize(event, messenger_secret())

@@ -12,12 +12,15 @@ from pydantic import BaseModel
 from helpdesk.adapters.repository import ConditionFailed, TableRepository
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
 from helpdesk.domain.models import (
+    AttachmentRef,
     Author,
     ContextPackage,
     Message,
+    MessageKind,
     Page,
     PartType,
     Priority,
+    Rating,
     Ticket,
     TicketPage,
     TicketPart,
@@ -159,6 +162,7 @@ class TicketService:
             conversation_id=conversation.id,
             context=conversation.context,
         )
+        ticket = ticket.model_copy(update={"verified_attributes": conversation.verified_attributes})
         ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number()})
         notice = Message(
             id=new_id(),
@@ -168,6 +172,7 @@ class TicketService:
                 f"I've opened ticket #{ticket.number} ({ticket_type.name}) for you. "
                 "You can follow it in your tickets and reply there at any time."
             ),
+            kind=MessageKind.TICKET_CREATED,
             created_at=ticket.created_at,
         )
         try:
@@ -317,6 +322,88 @@ class TicketService:
             return ticket
         updated = ticket.model_copy(update={**updates, "updated_at": now})
         return self._repository.update_ticket(updated, based_on_version=version, parts=parts)
+
+    def reply_as_customer(
+        self,
+        customer: CustomerPrincipal,
+        ticket_id: str,
+        body: str,
+        attachments: list[AttachmentRef] | None = None,
+    ) -> TicketPart:
+        """The customer answers on their ticket; if it was waiting on them, work resumes."""
+        refs = attachments or []
+        text = body.strip()
+        if not text and not refs:
+            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
+        for _ in range(REPLY_ATTEMPTS):
+            ticket = self._repository.get_ticket(ticket_id)
+            if ticket is None or ticket.customer_id != customer.user_id:
+                raise NotFound(f"ticket {ticket_id} not found")
+            now = utc_now()
+            reply = TicketPart(
+                id=new_id(),
+                ticket_id=ticket_id,
+                type=PartType.REPLY,
+                author=customer.author,
+                body=text or None,
+                attachments=refs,
+                visible_to_customer=True,
+                created_at=now,
+            )
+            parts = [reply]
+            updates: dict[str, Any] = {"updated_at": now}
+            if ticket.state_category is StateCategory.WAITING_ON_CUSTOMER:
+                ticket_type = self._ticket_type(ticket.ticket_type_id)
+                resumed = ticket_type.first_state_in(StateCategory.IN_PROGRESS) or ticket_type.first_state
+                updates |= {"state_id": resumed.id, "state_category": resumed.category}
+                parts.append(
+                    TicketPart(
+                        id=new_id(),
+                        ticket_id=ticket_id,
+                        type=PartType.STATE_CHANGE,
+                        author=customer.author,
+                        body=f"State changed to {resumed.customer_label}",
+                        changes={"from": ticket.state_id, "to": resumed.id, "category": resumed.category.value},
+                        visible_to_customer=True,
+                        created_at=now,
+                    )
+                )
+            try:
+                self._repository.update_ticket(
+                    ticket.model_copy(update=updates), based_on_version=ticket.version, parts=parts
+                )
+            except VersionConflict:
+                continue
+            except ConditionFailed as failure:
+                raise Conflict("an attachment was already sent: upload it again") from failure
+            return reply
+        raise Conflict(f"ticket {ticket_id} is changing too fast: try again")
+
+    def rate(self, customer: CustomerPrincipal, ticket_id: str, score: int, comment: str | None) -> Rating:
+        """CSAT: once per ticket, after it is resolved."""
+        ticket = self._repository.get_ticket(ticket_id)
+        if ticket is None or ticket.customer_id != customer.user_id:
+            raise NotFound(f"ticket {ticket_id} not found")
+        if ticket.rating is not None:
+            raise Conflict(f"ticket #{ticket.number} was already rated")
+        if ticket.state_category is not StateCategory.RESOLVED:
+            raise Conflict(f"ticket #{ticket.number} can be rated once it is resolved")
+        rating = Rating(score=score, comment=(comment or "").strip() or None, rated_at=utc_now())
+        part = TicketPart(
+            id=new_id(),
+            ticket_id=ticket_id,
+            type=PartType.RATING,
+            author=customer.author,
+            body=rating.comment,
+            changes={"score": score},
+            visible_to_customer=True,
+            created_at=rating.rated_at,
+        )
+        try:
+            self._repository.rate_ticket(ticket_id, customer.user_id, rating, part)
+        except ConditionFailed as failure:
+            raise Conflict(f"ticket #{ticket.number} was already rated or was reopened") from failure
+        return rating
 
     def reply(self, agent: AgentPrincipal, ticket_id: str, body: str, *, internal: bool) -> TicketPart:
         """A reply the customer sees, or an internal note they never do."""
