@@ -1,0 +1,467 @@
+/* The hosted messenger: chat, tickets space, CSAT and preferences, talking to the messenger API.
+ *
+ * Identity comes from the embedding app (embed.js posts {type: "helpdesk:boot", token, context}),
+ * from "#token=<jwt>" in the URL, or else the messenger asks the API for an anonymous visitor token.
+ * Everything a person wrote is rendered with textContent: a message is text, never markup.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 2000;
+  var BOOT_WAIT_MS = 1200;
+  var VISITOR_KEY = "helpdesk.visitorToken";
+
+  var state = {
+    apiBase: "",
+    token: null,
+    isVisitor: false,
+    context: null,
+    conversationId: null,
+    cursor: null,
+    seen: {},
+    pollTimer: null,
+    openTicketId: null,
+    tokenWaiters: [],
+    embedded: window.parent && window.parent !== window,
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function showStatus(text) { $("status").textContent = text || ""; }
+
+  function formatTime(iso) {
+    try { return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }); }
+    catch (e) { return iso; }
+  }
+
+  // --- API -----------------------------------------------------------------------------------------
+
+  function api(method, path, body, tokenOverride) {
+    var headers = { "Accept": "application/json" };
+    var token = tokenOverride || state.token;
+    if (token) headers["Authorization"] = "Bearer " + token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(state.apiBase + path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = { message: text }; }
+        if (!response.ok) {
+          var error = new Error((data && data.message) || ("Request failed (" + response.status + ")"));
+          error.status = response.status;
+          error.details = data && data.details;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function explain(error) {
+    if (error.details && error.details.length) {
+      return error.message + ": " + error.details.map(function (d) { return d.field + " " + d.message; }).join("; ");
+    }
+    return error.message;
+  }
+
+  // --- identity ------------------------------------------------------------------------------------
+
+  function tokenFromHash() {
+    var match = /(?:^|[#&])token=([^&]+)/.exec(window.location.hash);
+    if (!match) return null;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    return decodeURIComponent(match[1]);
+  }
+
+  function waitForBoot() {
+    return new Promise(function (resolve) {
+      if (!state.embedded) { resolve(null); return; }
+      var done = false;
+      function onMessage(event) {
+        if (event.source !== window.parent || !event.data || event.data.type !== "helpdesk:boot") return;
+        done = true;
+        window.removeEventListener("message", onMessage);
+        resolve(event.data);
+      }
+      window.addEventListener("message", onMessage);
+      window.parent.postMessage({ type: "helpdesk:ready" }, "*");
+      setTimeout(function () { if (!done) { window.removeEventListener("message", onMessage); resolve(null); } }, BOOT_WAIT_MS);
+    });
+  }
+
+  /** Ask the embedding app for a freshly signed token (in-app verification, or an expired one). */
+  function requestFreshToken() {
+    if (!state.embedded) return Promise.reject(new Error("Open the messenger from the app to confirm it's you."));
+    return new Promise(function (resolve, reject) {
+      state.tokenWaiters.push({ resolve: resolve, reject: reject });
+      window.parent.postMessage({ type: "helpdesk:token-request" }, "*");
+      setTimeout(function () { reject(new Error("The app did not answer in time.")); }, 10000);
+    });
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || !event.data || event.data.type !== "helpdesk:token") return;
+    var waiters = state.tokenWaiters.splice(0);
+    waiters.forEach(function (w) { if (event.data.token) w.resolve(event.data.token); else w.reject(new Error("No token")); });
+  });
+
+  function defaultContext() {
+    var context = {
+      page_url: document.referrer || window.location.href,
+      locale: navigator.language,
+      device: /Mobi/.test(navigator.userAgent) ? "mobile" : "desktop",
+      os: navigator.platform || undefined,
+    };
+    try { context.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { /* older browsers */ }
+    return context;
+  }
+
+  function identify(boot) {
+    var token = (boot && boot.token) || tokenFromHash();
+    state.context = (boot && boot.context) || defaultContext();
+    if (token) {
+      state.token = token;
+      var visitorToken = localStorage.getItem(VISITOR_KEY);
+      if (!visitorToken) return Promise.resolve();
+      // The visitor signed in: their anonymous history becomes theirs.
+      return api("POST", "/messenger/identify", { visitor_token: visitorToken })
+        .catch(function () { /* an expired visitor token just means nothing to merge */ })
+        .then(function () { localStorage.removeItem(VISITOR_KEY); });
+    }
+    state.isVisitor = true;
+    var stored = localStorage.getItem(VISITOR_KEY);
+    if (stored) { state.token = stored; return Promise.resolve(); }
+    return api("POST", "/messenger/visitors").then(function (visitor) {
+      state.token = visitor.visitor_token;
+      localStorage.setItem(VISITOR_KEY, visitor.visitor_token);
+    });
+  }
+
+  // --- conversation --------------------------------------------------------------------------------
+
+  function renderMessage(message) {
+    if (state.seen[message.id]) return;
+    state.seen[message.id] = true;
+    var kind = message.kind || "text";
+    var item = el("li", "message " + (message.author.type || ""));
+    item.dataset.id = message.id;
+    if (kind === "identity_verified") {
+      item.className = "message event";
+      item.textContent = "✔ " + message.body;
+    } else {
+      var who = message.author.type === "customer" ? "You" : (message.author.name || (message.author.type === "bot" ? "Bot" : "Support"));
+      item.appendChild(el("span", "who", who));
+      item.appendChild(el("span", "body", message.body));
+      (message.attachments || []).forEach(function (attachment) {
+        item.appendChild(document.createElement("br"));
+        item.appendChild(attachmentButton(attachment));
+      });
+    }
+    $("messages").appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    renderOptions(message);
+    if (kind === "verification_request") $("verify-box").hidden = false;
+    if (kind === "identity_verified") $("verify-box").hidden = true;
+  }
+
+  function attachmentButton(attachment) {
+    var button = el("button", "link", "📎 " + attachment.filename);
+    button.type = "button";
+    button.setAttribute("aria-label", "Download " + attachment.filename);
+    button.addEventListener("click", function () {
+      api("GET", "/messenger/attachments/" + encodeURIComponent(attachment.id))
+        .then(function (download) { window.open(download.url, "_blank", "noopener"); })
+        .catch(function (error) { showStatus(explain(error)); });
+    });
+    return button;
+  }
+
+  function renderOptions(message) {
+    var box = $("options");
+    box.textContent = "";
+    var options = message.options || [];
+    box.hidden = options.length === 0;
+    options.forEach(function (option) {
+      var button = el("button", null, option.label);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        box.hidden = true;
+        send({ body: option.label, option_id: option.id });
+      });
+      box.appendChild(button);
+    });
+  }
+
+  function showConversation(conversation) {
+    state.conversationId = conversation.id;
+    (conversation.messages || []).forEach(renderMessage);
+    if (conversation.next_cursor) state.cursor = conversation.next_cursor;
+  }
+
+  function resumeConversation() {
+    return api("GET", "/messenger/conversations?limit=5").then(function (list) {
+      var open = (list.items || []).filter(function (c) { return c.status === "open"; })[0];
+      if (!open) return;
+      return api("GET", "/messenger/conversations/" + encodeURIComponent(open.id)).then(showConversation);
+    });
+  }
+
+  function poll() {
+    if (!state.conversationId) return Promise.resolve();
+    var query = state.cursor ? "?after=" + encodeURIComponent(state.cursor) : "";
+    return api("GET", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + query)
+      .then(function (page) {
+        (page.messages || []).forEach(renderMessage);
+        if (page.next_cursor) state.cursor = page.next_cursor;
+        showStatus("");
+      })
+      .catch(function (error) { if (error.status === 401) return refreshToken(); showStatus(explain(error)); });
+  }
+
+  function refreshToken() {
+    if (state.isVisitor) { localStorage.removeItem(VISITOR_KEY); return identify(null); }
+    return requestFreshToken().then(function (token) { state.token = token; }, function (error) { showStatus(error.message); });
+  }
+
+  function startPolling() {
+    if (state.pollTimer) return;
+    state.pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function send(payload) {
+    var request;
+    if (!state.conversationId) {
+      var first = { body: payload.body || "", context: state.context, attachment_ids: payload.attachment_ids || [] };
+      request = api("POST", "/messenger/conversations", first).then(showConversation);
+    } else {
+      request = api("POST", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + "/messages", payload)
+        .then(function (message) { renderMessage(message); });
+    }
+    return request.then(function () { showStatus(""); startPolling(); }, function (error) { showStatus(explain(error)); throw error; });
+  }
+
+  $("composer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("message-input");
+    var body = input.value.trim();
+    if (!body) return;
+    input.disabled = true;
+    send({ body: body }).then(function () { input.value = ""; }, function () { /* kept for a retry */ })
+      .then(function () { input.disabled = false; input.focus(); });
+  });
+
+  $("message-input").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
+  });
+
+  // --- uploads -------------------------------------------------------------------------------------
+
+  function uploadFile(file) {
+    var box = $("upload");
+    var bar = $("upload-progress");
+    return api("POST", "/messenger/attachments", { filename: file.name, content_type: file.type, size: file.size })
+      .then(function (started) {
+        return new Promise(function (resolve, reject) {
+          var form = new FormData();
+          Object.keys(started.upload.fields).forEach(function (name) { form.append(name, started.upload.fields[name]); });
+          form.append("file", file);
+          var request = new XMLHttpRequest();
+          request.open("POST", started.upload.url);
+          box.hidden = false;
+          $("upload-label").textContent = "Uploading " + file.name;
+          bar.value = 0;
+          request.upload.addEventListener("progress", function (event) {
+            if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
+          });
+          request.onload = function () {
+            if (request.status >= 200 && request.status < 300) { bar.value = 100; resolve(started.attachment_id); }
+            else reject(new Error("The upload was refused (" + request.status + ")"));
+          };
+          request.onerror = function () { reject(new Error("The upload failed: check your connection")); };
+          request.send(form);
+        });
+      })
+      .then(function (attachmentId) {
+        var input = $("message-input");
+        var body = input.value.trim();
+        return send({ body: body, attachment_ids: [attachmentId] }).then(function () { input.value = ""; });
+      })
+      .catch(function (error) { showStatus(explain(error)); })
+      .then(function () { box.hidden = true; });
+  }
+
+  $("attach").addEventListener("change", function (event) {
+    var file = event.target.files && event.target.files[0];
+    event.target.value = "";
+    if (file) uploadFile(file);
+  });
+
+  // --- in-app verification -------------------------------------------------------------------------
+
+  $("verify-button").addEventListener("click", function () {
+    requestFreshToken()
+      .then(function (token) {
+        state.token = token;
+        return api("POST", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + "/verify", undefined, token);
+      })
+      .then(function (message) { renderMessage(message); })
+      .catch(function (error) { showStatus(explain(error)); });
+  });
+
+  // --- tickets space -------------------------------------------------------------------------------
+
+  function loadTickets() {
+    $("ticket-detail").hidden = true;
+    var list = $("ticket-list");
+    list.hidden = false;
+    return api("GET", "/messenger/tickets").then(function (page) {
+      list.textContent = "";
+      if (!page.items.length) { list.appendChild(el("li", "empty", "You have no tickets. We open one when your request needs more work.")); return; }
+      page.items.forEach(function (ticket) {
+        var item = el("li");
+        var button = el("button");
+        button.type = "button";
+        button.dataset.ticketId = ticket.id;
+        button.appendChild(el("span", "number", "#" + ticket.number + " · updated " + formatTime(ticket.updated_at)));
+        button.appendChild(document.createElement("br"));
+        button.appendChild(el("strong", "title", ticket.title));
+        button.appendChild(document.createTextNode(" "));
+        button.appendChild(el("span", "label", ticket.state.label));
+        button.addEventListener("click", function () { openTicket(ticket.id); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+    }).catch(function (error) { showStatus(explain(error)); });
+  }
+
+  function describePart(part) {
+    switch (part.type) {
+      case "created": return part.body;
+      case "state_change": return part.body;
+      case "rating": return "You rated " + (part.changes && part.changes.score) + "/5" + (part.body ? ": " + part.body : "");
+      case "attribute_change": return "Details updated";
+      case "attachment": return part.body || "Files shared";
+      default: return part.body || part.type;
+    }
+  }
+
+  function openTicket(ticketId) {
+    state.openTicketId = ticketId;
+    return api("GET", "/messenger/tickets/" + encodeURIComponent(ticketId)).then(function (ticket) {
+      $("ticket-list").hidden = true;
+      $("ticket-detail").hidden = false;
+      $("ticket-heading").textContent = "#" + ticket.number + " " + ticket.title;
+      $("ticket-state").textContent = ticket.state.label;
+      var attributes = $("ticket-attributes");
+      attributes.textContent = "";
+      Object.keys(ticket.attributes).forEach(function (key) {
+        var value = ticket.attributes[key];
+        attributes.appendChild(el("dt", null, key.replace(/_/g, " ")));
+        attributes.appendChild(el("dd", null, Array.isArray(value) ? value.length + " file(s)" : value));
+      });
+      var timeline = $("ticket-timeline");
+      timeline.textContent = "";
+      ticket.timeline.forEach(function (part) {
+        var item = el("li");
+        item.appendChild(el("span", "when", formatTime(part.created_at) + " · " + (part.author.type === "customer" ? "You" : (part.author.name || "Support"))));
+        item.appendChild(el("span", "body", describePart(part)));
+        (part.attachments || []).forEach(function (a) { item.appendChild(document.createElement("br")); item.appendChild(attachmentButton(a)); });
+        timeline.appendChild(item);
+      });
+      var resolved = ticket.state.category === "resolved";
+      $("csat").hidden = !resolved || !!ticket.rating;
+      $("csat-done").hidden = !ticket.rating;
+      if (ticket.rating) $("csat-done").textContent = "Thanks! You rated this " + ticket.rating.score + "/5.";
+      $("ticket-heading").focus && $("ticket-heading").setAttribute("tabindex", "-1");
+    }).catch(function (error) { showStatus(explain(error)); });
+  }
+
+  $("ticket-back").addEventListener("click", loadTickets);
+
+  $("ticket-reply").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("ticket-reply-input");
+    var body = input.value.trim();
+    if (!body || !state.openTicketId) return;
+    api("POST", "/messenger/tickets/" + encodeURIComponent(state.openTicketId) + "/replies", { body: body })
+      .then(function () { input.value = ""; return openTicket(state.openTicketId); })
+      .catch(function (error) { showStatus(explain(error)); });
+  });
+
+  $("csat").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var chosen = document.querySelector("#csat input[name=score]:checked");
+    if (!chosen) { showStatus("Choose a score from 1 to 5."); return; }
+    api("POST", "/messenger/tickets/" + encodeURIComponent(state.openTicketId) + "/rating", {
+      score: Number(chosen.value),
+      comment: $("csat-comment").value.trim() || null,
+    }).then(function () { return openTicket(state.openTicketId); }).catch(function (error) { showStatus(explain(error)); });
+  });
+
+  // --- preferences ---------------------------------------------------------------------------------
+
+  function loadPreferences() {
+    return api("GET", "/messenger/preferences").then(function (prefs) {
+      var form = $("preferences");
+      ["messenger", "email", "sms"].forEach(function (name) { form.elements[name].checked = !!prefs[name]; });
+    }).catch(function (error) { showStatus(explain(error)); });
+  }
+
+  $("preferences").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    api("PUT", "/messenger/preferences", {
+      messenger: form.elements.messenger.checked,
+      email: form.elements.email.checked,
+      sms: form.elements.sms.checked,
+    }).then(function () { showStatus(""); $("status").textContent = ""; }).catch(function (error) { showStatus(explain(error)); });
+  });
+
+  // --- tabs ----------------------------------------------------------------------------------------
+
+  var tabs = [["tab-chat", "panel-chat"], ["tab-tickets", "panel-tickets"], ["tab-settings", "panel-settings"]];
+  function selectTab(tabId) {
+    tabs.forEach(function (pair) {
+      var selected = pair[0] === tabId;
+      $(pair[0]).setAttribute("aria-selected", String(selected));
+      $(pair[0]).tabIndex = selected ? 0 : -1;
+      $(pair[1]).hidden = !selected;
+    });
+    if (tabId === "tab-tickets") loadTickets();
+    if (tabId === "tab-settings") loadPreferences();
+  }
+  tabs.forEach(function (pair, index) {
+    var tab = $(pair[0]);
+    tab.addEventListener("click", function () { selectTab(pair[0]); });
+    tab.addEventListener("keydown", function (event) {
+      var step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      var next = tabs[(index + step + tabs.length) % tabs.length][0];
+      selectTab(next);
+      $(next).focus();
+    });
+  });
+
+  // --- start ---------------------------------------------------------------------------------------
+
+  fetch("config.json").then(function (r) { return r.ok ? r.json() : {}; }, function () { return {}; })
+    .then(function (config) {
+      state.apiBase = (config.api_base || "").replace(/\/$/, "");
+      if (config.title) { $("title").textContent = config.title; document.title = config.title; }
+      return waitForBoot();
+    })
+    .then(identify)
+    .then(resumeConversation)
+    .then(function () { if (state.conversationId) startPolling(); document.body.dataset.ready = "true"; })
+    .catch(function (error) { showStatus(explain(error)); document.body.dataset.ready = "true"; });
+})();
