@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup run test lint typecheck unit synth deploy clean
+.PHONY: help setup browser run test lint typecheck unit synth deploy clean
 
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
@@ -31,7 +31,14 @@ $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed $(CDK)
+# Browser tests use Debian's Chromium (Playwright can't download its own browsers on a closed network).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+setup: $(VENV)/.installed $(CDK) browser
 
 run: $(VENV)/.installed
 	$(PY) -m localrt
