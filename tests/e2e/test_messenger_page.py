@@ -151,12 +151,17 @@ def test_the_customer_rates_a_resolved_ticket_from_the_page(local_runtime: Any, 
     user_id = "page-customer-2"
     token = local_runtime.customer_token(user_id)
     customer = {"Authorization": f"Bearer {token}"}
-    started = requests.post(f"{base}/messenger/conversations", headers=customer, json={"body": "Refund please"}, timeout=10)
+    started = requests.post(
+        f"{base}/messenger/conversations", headers=customer, json={"body": "Refund please"}, timeout=10
+    )
     frontline = agent(local_runtime, ["frontline"])
     ticket = requests.post(
         f"{base}/inbox/conversations/{started.json()['id']}/ticket",
         headers=frontline,
-        json={"ticket_type_id": "refund-request", "attributes": {"order_id": "O-9", "amount": "12.50", "reason": "charged-twice"}},
+        json={
+            "ticket_type_id": "refund-request",
+            "attributes": {"order_id": "O-9", "amount": "12.50", "reason": "charged-twice"},
+        },
         timeout=10,
     ).json()
     billing = agent(local_runtime, ["billing"])
