@@ -19,6 +19,7 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     AuthorType,
+    Capsule,
     ContextPackage,
     Conversation,
     ConversationStatus,
@@ -79,6 +80,26 @@ def type_tickets_key(ticket_type_id: str) -> str:
     return f"TYPE#{ticket_type_id}#TICKET"
 
 
+def assignee_conversations_key(assignee_id: str | None) -> str:
+    return f"ASSIGNEE#{assignee_id or UNASSIGNED}#CONV"
+
+
+def state_tickets_key(team_id: str, ticket_type_id: str, state_id: str) -> str:
+    return f"TEAM#{team_id}#STATE#{ticket_type_id}/{state_id}"
+
+
+def priority_tickets_key(team_id: str, priority: str) -> str:
+    return f"TEAM#{team_id}#PRIORITY#{priority}"
+
+
+def agent_pk(agent_id: str) -> str:
+    return f"AGENT#{agent_id}"
+
+
+def roster_pk(team_id: str) -> str:
+    return f"TEAM#{team_id}"
+
+
 # --- items <-> domain -----------------------------------------------------------------------------
 
 
@@ -117,6 +138,8 @@ def conversation_from_item(item: ConversationItem) -> Conversation:
         ticket_id=item.ticket_id,
         context=_context(item.context),
         preview=item.preview,
+        snoozed_until=item.snoozed_until,
+        capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -139,12 +162,16 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         ticket_id=conversation.ticket_id,
         context=_dump_context(conversation.context),
         preview=conversation.preview,
+        snoozed_until=conversation.snoozed_until,
+        capsule=conversation.capsule.model_dump(mode="json") if conversation.capsule else None,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         gsi1pk=customer_conversations_key(conversation.customer_id),
         gsi1sk=conversation.id,
         gsi2pk=team_conversations_key(conversation.team_id, conversation.status.value),
         gsi2sk=conversation.id,
+        gsi3pk=assignee_conversations_key(conversation.assignee_id),
+        gsi3sk=conversation.id,
     )
 
 
@@ -156,6 +183,7 @@ def message_from_item(item: MessageItem) -> Message:
         body=item.body,
         kind=MessageKind(item.message_kind or MessageKind.TEXT.value),
         attachments=_refs(item.attachments),
+        mentions=list(item.mentions or []),
         internal=bool(item.internal),
         created_at=item.created_at,
     )
@@ -175,6 +203,7 @@ def message_item(message: Message, customer_id: str) -> MessageItem:
         body=message.body,
         message_kind=message.kind.value,
         attachments=_dump_refs(message.attachments),
+        mentions=message.mentions or None,
         created_at=message.created_at,
     )
 
@@ -196,6 +225,7 @@ def ticket_from_item(item: TicketItem) -> Ticket:
         context=_context(item.context),
         verified_attributes=dict(item.verified_attributes or {}),
         rating=Rating.model_validate(item.rating) if item.rating else None,
+        capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
         created_by=author(item.created_by_type, item.created_by_id, None),
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -222,6 +252,7 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         context=_dump_context(ticket.context),
         verified_attributes=ticket.verified_attributes or None,
         rating=ticket.rating.model_dump(mode="json") if ticket.rating else None,
+        capsule=ticket.capsule.model_dump(mode="json") if ticket.capsule else None,
         created_by_type=ticket.created_by.type.value,
         created_by_id=ticket.created_by.id,
         created_at=ticket.created_at,
@@ -232,6 +263,10 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         gsi3sk=ticket.id,
         gsi4pk=type_tickets_key(ticket.ticket_type_id),
         gsi4sk=ticket.id,
+        gsi5pk=state_tickets_key(ticket.team_id, ticket.ticket_type_id, ticket.state_id),
+        gsi5sk=ticket.id,
+        gsi6pk=priority_tickets_key(ticket.team_id, ticket.priority.value),
+        gsi6sk=ticket.id,
     )
     if ticket.customer_id:
         item.gsi1pk = customer_tickets_key(ticket.customer_id)

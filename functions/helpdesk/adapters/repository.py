@@ -18,18 +18,22 @@ from helpdesk.adapters import mapping
 from helpdesk.adapters.cursors import decode_cursor, encode_cursor
 from helpdesk.adapters.mapping import META, conversation_pk, ticket_pk
 from helpdesk.adapters.table import (
+    AgentItem,
     AttachmentItem,
     ConversationItem,
     CounterItem,
     CustomerItem,
     MessageItem,
+    RosterItem,
     TableItem,
     TicketItem,
     TicketPartItem,
 )
 from helpdesk.domain.errors import NotFound, VersionConflict
 from helpdesk.domain.models import (
+    Agent,
     Attachment,
+    Availability,
     Conversation,
     ConversationStatus,
     Customer,
@@ -39,6 +43,7 @@ from helpdesk.domain.models import (
     Rating,
     Ticket,
     TicketPart,
+    TicketView,
     utc_now,
 )
 from helpdesk.domain.workspace import StateCategory
@@ -117,6 +122,69 @@ class TableRepository:
         profile, actions = self._customer_upsert(customer, utc_now())
         actions.append(CustomerItem.preferences.set(customer.preferences.model_dump()))
         profile.update(actions=actions)
+
+    # --- agents ----------------------------------------------------------------------------------
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        try:
+            item = AgentItem.get(mapping.agent_pk(agent_id), "PROFILE")
+        except DoesNotExist:
+            return None
+        return Agent(
+            id=item.id,
+            name=item.name,
+            email=item.email,
+            teams=list(item.teams or []),
+            availability=Availability(item.availability),
+            updated_at=item.updated_at,
+        )
+
+    def save_agent(self, agent: Agent, *, left_teams: Iterable[str] = ()) -> None:
+        """The agent's profile and their entry in each of their teams' rosters, atomically."""
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(
+                AgentItem(
+                    pk=mapping.agent_pk(agent.id),
+                    sk="PROFILE",
+                    id=agent.id,
+                    name=agent.name,
+                    email=agent.email,
+                    teams=agent.teams,
+                    availability=agent.availability.value,
+                    updated_at=agent.updated_at,
+                )
+            )
+            for team_id in agent.teams:
+                transaction.save(
+                    RosterItem(
+                        pk=mapping.roster_pk(team_id),
+                        sk=f"AGENT#{agent.id}",
+                        agent_id=agent.id,
+                        team_id=team_id,
+                        name=agent.name,
+                        availability=agent.availability.value,
+                        updated_at=agent.updated_at,
+                    )
+                )
+            for team_id in left_teams:
+                transaction.delete(RosterItem(pk=mapping.roster_pk(team_id), sk=f"AGENT#{agent.id}"))
+
+        self._write(build)
+
+    def team_roster(self, team_id: str) -> list[Agent]:
+        entries = RosterItem.query(mapping.roster_pk(team_id), TableItem.sk.startswith("AGENT#"), limit=200)
+        return [
+            Agent(
+                id=e.agent_id,
+                name=e.name,
+                teams=[team_id],
+                availability=Availability(e.availability),
+                updated_at=e.updated_at,
+            )
+            for e in entries
+            if isinstance(e, RosterItem)
+        ]
 
     # --- conversations ---------------------------------------------------------------------------
 
@@ -212,21 +280,73 @@ class TableRepository:
 
         self._write(build)
 
-    def set_conversation_status(self, conversation: Conversation, status: ConversationStatus, owner: str) -> None:
-        guard = TableItem.pk.exists() & (ConversationItem.customer_id == owner)
-        try:
-            ConversationItem(pk=conversation_pk(conversation.id), sk=META).update(
-                actions=[
-                    ConversationItem.status.set(status.value),
-                    ConversationItem.gsi2pk.set(mapping.team_conversations_key(conversation.team_id, status.value)),
-                    ConversationItem.updated_at.set(utc_now()),
-                ],
-                condition=guard,
+    def set_conversation_status(
+        self, conversation: Conversation, status: ConversationStatus, owner: str | None, message: Message | None = None
+    ) -> None:
+        """Open, snooze (until ``conversation.snoozed_until``) or close; moves it between inbox views."""
+        guard = TableItem.pk.exists()
+        if owner is not None:
+            guard &= ConversationItem.customer_id == owner
+        actions: list[Any] = [
+            ConversationItem.status.set(status.value),
+            ConversationItem.gsi2pk.set(mapping.team_conversations_key(conversation.team_id, status.value)),
+            ConversationItem.updated_at.set(utc_now()),
+            ConversationItem.snoozed_until.set(conversation.snoozed_until)
+            if status is ConversationStatus.SNOOZED and conversation.snoozed_until
+            else ConversationItem.snoozed_until.remove(),
+        ]
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                ConversationItem(pk=conversation_pk(conversation.id), sk=META), actions=actions, condition=guard
             )
-        except UpdateError as error:
-            if _is_condition_failure(error):
-                raise ConditionFailed from error
-            raise
+            if message is not None:
+                transaction.save(
+                    mapping.message_item(message, conversation.customer_id), condition=TableItem.pk.does_not_exist()
+                )
+
+        self._write(build)
+
+    def assign_conversation(self, conversation: Conversation, message: Message) -> None:
+        """Move the conversation to ``team_id``/``assignee_id`` (and its capsule), with a timeline message."""
+        actions: list[Any] = [
+            ConversationItem.team_id.set(conversation.team_id),
+            ConversationItem.gsi2pk.set(
+                mapping.team_conversations_key(conversation.team_id, conversation.status.value)
+            ),
+            ConversationItem.gsi3pk.set(mapping.assignee_conversations_key(conversation.assignee_id)),
+            ConversationItem.gsi3sk.set(conversation.id),
+            ConversationItem.updated_at.set(message.created_at),
+            ConversationItem.assignee_id.set(conversation.assignee_id)
+            if conversation.assignee_id
+            else ConversationItem.assignee_id.remove(),
+        ]
+        if conversation.capsule is not None:
+            actions.append(ConversationItem.capsule.set(conversation.capsule.model_dump(mode="json")))
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                ConversationItem(pk=conversation_pk(conversation.id), sk=META),
+                actions=actions,
+                condition=TableItem.pk.exists(),
+            )
+            transaction.save(
+                mapping.message_item(message, conversation.customer_id), condition=TableItem.pk.does_not_exist()
+            )
+
+        self._write(build)
+
+    def list_assignee_conversations(
+        self, assignee_id: str | None, *, cursor: str | None, limit: int, oldest_first: bool = False
+    ) -> Page[Conversation]:
+        return self._index_page(
+            TableItem.by_assignee,
+            mapping.assignee_conversations_key(assignee_id),
+            cursor,
+            limit,
+            mapping.conversation_from_item,
+            oldest_first=oldest_first,
+        )
 
     def record_verification(self, conversation_id: str, owner: str, message: Message) -> None:
         """Mark the conversation's customer as verified in-app, with a message agents see."""
@@ -295,7 +415,7 @@ class TableRepository:
         )
 
     def list_team_conversations(
-        self, team_id: str, status: ConversationStatus, *, cursor: str | None, limit: int
+        self, team_id: str, status: ConversationStatus, *, cursor: str | None, limit: int, oldest_first: bool = False
     ) -> Page[Conversation]:
         return self._index_page(
             TableItem.by_team,
@@ -303,6 +423,7 @@ class TableRepository:
             cursor,
             limit,
             mapping.conversation_from_item,
+            oldest_first=oldest_first,
         )
 
     # --- attachments -----------------------------------------------------------------------------
@@ -440,8 +561,12 @@ class TableRepository:
             TicketItem.updated_at.set(ticket.updated_at),
             TicketItem.gsi2pk.set(item.gsi2pk),
             TicketItem.gsi3pk.set(item.gsi3pk),
+            TicketItem.gsi5pk.set(item.gsi5pk),
+            TicketItem.gsi6pk.set(item.gsi6pk),
             TicketItem.assignee_id.set(ticket.assignee_id) if ticket.assignee_id else TicketItem.assignee_id.remove(),
         ]
+        if ticket.capsule is not None:
+            actions.append(TicketItem.capsule.set(ticket.capsule.model_dump(mode="json")))
         parts = list(parts)
 
         def build(transaction: TransactWrite) -> None:
@@ -493,31 +618,31 @@ class TableRepository:
             TableItem.by_customer, mapping.customer_tickets_key(customer_id), cursor, limit, mapping.ticket_from_item
         )
 
-    def list_team_tickets(
-        self, team_id: str, category: StateCategory, *, cursor: str | None, limit: int
+    def list_tickets_in_view(
+        self, view: TicketView, *, cursor: str | None, limit: int, oldest_first: bool = False
     ) -> Page[Ticket]:
-        return self._index_page(
-            TableItem.by_team,
-            mapping.team_tickets_key(team_id, category.value),
-            cursor,
-            limit,
-            mapping.ticket_from_item,
-        )
-
-    def list_assignee_tickets(self, assignee_id: str | None, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._index_page(
-            TableItem.by_assignee, mapping.assignee_tickets_key(assignee_id), cursor, limit, mapping.ticket_from_item
-        )
-
-    def list_type_tickets(self, ticket_type_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._index_page(
-            TableItem.by_type, mapping.type_tickets_key(ticket_type_id), cursor, limit, mapping.ticket_from_item
-        )
+        """One inbox view of tickets, one Query per page."""
+        index: Any
+        match view.kind:
+            case "team_category":
+                index, partition = TableItem.by_team, mapping.team_tickets_key(view.team_id, view.value)
+            case "assignee":
+                index, partition = TableItem.by_assignee, mapping.assignee_tickets_key(view.value or None)
+            case "type":
+                index, partition = TableItem.by_type, mapping.type_tickets_key(view.value)
+            case "state":
+                index = TableItem.by_state
+                partition = mapping.state_tickets_key(view.team_id, view.ticket_type_id, view.value)
+            case "priority":
+                index, partition = TableItem.by_priority, mapping.priority_tickets_key(view.team_id, view.value)
+        return self._index_page(index, partition, cursor, limit, mapping.ticket_from_item, oldest_first=oldest_first)
 
     # --- shared ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _index_page[T](index: Any, partition: str, cursor: str | None, limit: int, convert: Any) -> Page[T]:
+    def _index_page[T](
+        index: Any, partition: str, cursor: str | None, limit: int, convert: Any, *, oldest_first: bool = False
+    ) -> Page[T]:
         keys = index.Meta.attributes.values()
         hash_attribute = next(a for a in keys if a.is_hash_key).attr_name
         range_attribute = next(a for a in keys if a.is_range_key).attr_name
@@ -530,6 +655,6 @@ class TableRepository:
             if cursor
             else None
         )
-        result = index.query(partition, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        result = index.query(partition, scan_index_forward=oldest_first, limit=limit, last_evaluated_key=start)
         items = [convert(item) for item in result]
         return Page[T](items=items, next_cursor=encode_cursor(result.last_evaluated_key))

@@ -17,6 +17,8 @@ ticket                     ``TICKET#<id>``             ``~META``
 ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
 ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 attachment                 ``ATTACHMENT#<id>``         ``~META``
+agent profile              ``AGENT#<id>``              ``PROFILE``
+team roster entry          ``TEAM#<team>``             ``AGENT#<agent id>``
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -33,6 +35,10 @@ inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#C
 inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
 inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc
 inbox: tickets by type                      Query ``by_type`` GSI4PK=TYPE#type#TICKET, desc
+inbox: conversations by assignee            Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#CONV, desc
+inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#STATE#type/state, desc
+inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
+a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 next ticket number                          UpdateItem ADD on the counter item (atomic)
 ==========================================  =========================================================
 
@@ -109,6 +115,24 @@ class ByTypeIndex(_Index):
     gsi4sk = UnicodeAttribute(range_key=True, attr_name="GSI4SK")
 
 
+class ByStateIndex(_Index):
+    class Meta:
+        index_name = "by_state"
+        projection = AllProjection()
+
+    gsi5pk = UnicodeAttribute(hash_key=True, attr_name="GSI5PK")
+    gsi5sk = UnicodeAttribute(range_key=True, attr_name="GSI5SK")
+
+
+class ByPriorityIndex(_Index):
+    class Meta:
+        index_name = "by_priority"
+        projection = AllProjection()
+
+    gsi6pk = UnicodeAttribute(hash_key=True, attr_name="GSI6PK")
+    gsi6sk = UnicodeAttribute(range_key=True, attr_name="GSI6SK")
+
+
 class TableItem(Model):
     """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
 
@@ -129,11 +153,17 @@ class TableItem(Model):
     gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
     gsi4pk = UnicodeAttribute(null=True, attr_name="GSI4PK")
     gsi4sk = UnicodeAttribute(null=True, attr_name="GSI4SK")
+    gsi5pk = UnicodeAttribute(null=True, attr_name="GSI5PK")
+    gsi5sk = UnicodeAttribute(null=True, attr_name="GSI5SK")
+    gsi6pk = UnicodeAttribute(null=True, attr_name="GSI6PK")
+    gsi6sk = UnicodeAttribute(null=True, attr_name="GSI6SK")
 
     by_customer = ByCustomerIndex()
     by_team = ByTeamIndex()
     by_assignee = ByAssigneeIndex()
     by_type = ByTypeIndex()
+    by_state = ByStateIndex()
+    by_priority = ByPriorityIndex()
 
 
 class CustomerItem(TableItem, discriminator="customer"):
@@ -160,6 +190,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
     ticket_id = UnicodeAttribute(null=True)
     context = JSONAttribute(null=True)
     preview = UnicodeAttribute(null=True)
+    snoozed_until = UTCDateTimeAttribute(null=True)
+    capsule = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -175,6 +207,7 @@ class MessageItem(TableItem, discriminator="message"):
     body = UnicodeAttribute()
     message_kind = UnicodeAttribute(default="text")
     attachments = JSONAttribute(null=True)
+    mentions = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -194,6 +227,7 @@ class TicketItem(TableItem, discriminator="ticket"):
     context = JSONAttribute(null=True)
     verified_attributes = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
+    capsule = JSONAttribute(null=True)
     created_by_type = UnicodeAttribute()
     created_by_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -226,6 +260,25 @@ class AttachmentItem(TableItem, discriminator="attachment"):
     conversation_id = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+
+
+class AgentItem(TableItem, discriminator="agent"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    teams = JSONAttribute(null=True)
+    availability = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class RosterItem(TableItem, discriminator="roster"):
+    """An agent's entry in one team's roster, so a team's present agents are one Query away."""
+
+    agent_id = UnicodeAttribute()
+    team_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    availability = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
 
 
 class CounterItem(TableItem, discriminator="counter"):
@@ -300,6 +353,8 @@ def table_definition() -> TableDefinition:
         TableItem.by_team,
         TableItem.by_assignee,
         TableItem.by_type,
+        TableItem.by_state,
+        TableItem.by_priority,
     )
     for index in all_indexes:
         keys = index.Meta.attributes.values()

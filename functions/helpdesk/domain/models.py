@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
@@ -39,7 +39,24 @@ class Author(BaseModel):
 
 class ConversationStatus(StrEnum):
     OPEN = "open"
+    SNOOZED = "snoozed"
     CLOSED = "closed"
+
+
+class Availability(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+
+
+class Agent(BaseModel):
+    """An agent as the inbox knows them: identity from the authorizer, availability from themselves."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+    teams: list[str] = []
+    availability: Availability = Availability.AWAY
+    updated_at: datetime
 
 
 class Priority(StrEnum):
@@ -121,6 +138,25 @@ class MessageKind(StrEnum):
     TICKET_CREATED = "ticket_created"
     VERIFICATION_REQUEST = "verification_request"
     IDENTITY_VERIFIED = "identity_verified"
+    ASSIGNMENT = "assignment"
+    HANDOFF = "handoff"
+    STATUS_CHANGE = "status_change"
+
+
+class Capsule(BaseModel):
+    """The context a receiving agent needs so nobody asks the customer to repeat anything."""
+
+    customer: dict[str, Any]
+    context: ContextPackage | None = None
+    collected_attributes: dict[str, Any] = {}
+    linked_objects: list[dict[str, str]] = []
+    last_customer_messages: list[str] = []
+    open_questions: list[str] = []
+    """What the customer said since an agent last answered."""
+    notes: list[str] = []
+    handed_off_by: str | None = None
+    handed_to: dict[str, str | None] = {}
+    created_at: datetime
 
 
 class Message(BaseModel):
@@ -130,6 +166,8 @@ class Message(BaseModel):
     body: str
     kind: MessageKind = MessageKind.TEXT
     attachments: list[AttachmentRef] = []
+    mentions: list[str] = []
+    """Agent ids @mentioned in an internal note."""
     internal: bool = False
     """An internal note between agents: never shown to the customer."""
     created_at: datetime
@@ -150,6 +188,9 @@ class Conversation(BaseModel):
     ticket_id: str | None = None
     context: ContextPackage | None = None
     preview: str | None = None
+    snoozed_until: datetime | None = None
+    capsule: Capsule | None = None
+    """The latest hand-off summary, shown at the top for whoever received it."""
     created_at: datetime
     updated_at: datetime
 
@@ -210,6 +251,8 @@ class Ticket(BaseModel):
     context: ContextPackage | None = None
     verified_attributes: dict[str, str] = {}
     rating: Rating | None = None
+    capsule: Capsule | None = None
+    """The latest hand-off summary."""
     created_by: Author
     created_at: datetime
     updated_at: datetime
@@ -225,3 +268,17 @@ class TicketPage(BaseModel):
 class Page[T](BaseModel):
     items: list[T]
     next_cursor: str | None = None
+
+
+class TicketView(BaseModel):
+    """Which inbox list of tickets: each is one index partition, so one Query per page.
+
+    ``kind``: ``team_category`` (value: a state category), ``state`` (value: a state id of
+    ``ticket_type_id``), ``priority`` (value: a priority), ``assignee`` (value: an agent id, or ""
+    for unassigned), ``type`` (value: a ticket type id).
+    """
+
+    kind: Literal["team_category", "state", "priority", "assignee", "type"]
+    value: str
+    team_id: str = ""
+    ticket_type_id: str = ""

@@ -24,6 +24,7 @@ from helpdesk.domain.models import (
     Ticket,
     TicketPage,
     TicketPart,
+    TicketView,
     new_id,
     utc_now,
 )
@@ -210,22 +211,43 @@ class TicketService:
         self,
         agent: AgentPrincipal,
         *,
-        team_id: str | None,
-        category: StateCategory | None,
-        assignee_id: str | None,
-        ticket_type_id: str | None,
+        team_id: str | None = None,
+        category: StateCategory | None = None,
+        state_id: str | None = None,
+        priority: Priority | None = None,
+        assignee_id: str | None = None,
+        ticket_type_id: str | None = None,
+        oldest_first: bool = False,
         cursor: str | None,
         limit: int,
     ) -> Page[Ticket]:
-        """One view, one Query: by assignee ('me', 'unassigned' or an agent id), by type, or by team."""
-        if assignee_id is not None:
-            who = {"me": agent.id, "unassigned": None}.get(assignee_id, assignee_id)
-            return self._repository.list_assignee_tickets(who, cursor=cursor, limit=limit)
-        if ticket_type_id is not None:
-            self._ticket_type(ticket_type_id)
-            return self._repository.list_type_tickets(ticket_type_id, cursor=cursor, limit=limit)
+        """One view, one Query: by assignee ('me', 'unassigned' or an agent id), by a state of a type,
+        by priority, by type, or by team and state category (the default: your first team, submitted)."""
         team = self._team(team_id or next(iter(sorted(agent.teams)), self._workspace.default_team))
-        return self._repository.list_team_tickets(team, category or StateCategory.SUBMITTED, cursor=cursor, limit=limit)
+        view: TicketView
+        if assignee_id is not None:
+            who = {"me": agent.id, "unassigned": ""}.get(assignee_id, assignee_id)
+            view = TicketView(kind="assignee", value=who)
+        elif state_id is not None:
+            if ticket_type_id is None:
+                raise InvalidInput(
+                    "a state view needs its ticket type", [("ticket_type_id", "is required with state_id")]
+                )
+            ticket_type = self._ticket_type(ticket_type_id)
+            if ticket_type.state(state_id) is None:
+                raise InvalidInput(
+                    f"'{state_id}' is not a state of '{ticket_type_id}'",
+                    [("state_id", f"must be one of: {', '.join(s.id for s in ticket_type.states)}")],
+                )
+            view = TicketView(kind="state", value=state_id, team_id=team, ticket_type_id=ticket_type_id)
+        elif priority is not None:
+            view = TicketView(kind="priority", value=priority.value, team_id=team)
+        elif ticket_type_id is not None:
+            self._ticket_type(ticket_type_id)
+            view = TicketView(kind="type", value=ticket_type_id)
+        else:
+            view = TicketView(kind="team_category", value=(category or StateCategory.SUBMITTED).value, team_id=team)
+        return self._repository.list_tickets_in_view(view, cursor=cursor, limit=limit, oldest_first=oldest_first)
 
     # --- changing --------------------------------------------------------------------------------
 
