@@ -15,6 +15,7 @@ from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.agents import AgentService
 from helpdesk.services.attachments import AttachmentService
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.customers import CustomerService
@@ -97,3 +98,7 @@ def attachments() -> AttachmentService:
 
 def customers() -> CustomerService:
     return CustomerService(repository())
+
+
+def agents() -> AgentService:
+    return AgentService(repository(), workspace())

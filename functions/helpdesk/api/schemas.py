@@ -10,14 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
+    Agent,
     Attachment,
     AttachmentRef,
     Author,
+    Availability,
+    Capsule,
     ContextPackage,
     Conversation,
     ConversationPage,
@@ -106,12 +109,29 @@ class CreateTicketRequest(TicketRequestBase):
 
 
 class UpdateTicketRequest(_Request):
-    version: int = Field(ge=1, description="The version of the ticket this change is based on.")
+    version: int | None = Field(
+        default=None, ge=1, description="The version this change is based on (or send it as If-Match)."
+    )
     state_id: str | None = Field(default=None, max_length=64)
     team_id: str | None = Field(default=None, max_length=64)
     assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
     priority: Priority | None = None
     attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+
+
+class AvailabilityRequest(_Request):
+    availability: Availability
+
+
+class AssignConversationRequest(_Request):
+    team_id: str | None = Field(default=None, max_length=64)
+    assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
+    auto_assign: bool = Field(default=False, description="Pick an online agent of the team (live routing).")
+
+
+class ConversationStatusRequest(_Request):
+    status: ConversationStatus
+    snoozed_until: AwareDatetime | None = Field(default=None, description="Required to snooze.")
 
 
 # --- responses ------------------------------------------------------------------------------------
@@ -128,6 +148,7 @@ class MessageView(BaseModel):
 
 class AgentMessageView(MessageView):
     internal: bool
+    mentions: list[str]
 
 
 class ConversationView(BaseModel):
@@ -159,6 +180,8 @@ class AgentConversationSummary(BaseModel):
     ticket_id: str | None
     context: ContextPackage | None
     preview: str | None
+    snoozed_until: datetime | None
+    capsule: Capsule | None = Field(description="The latest hand-off summary, for whoever received it.")
     created_at: datetime
     updated_at: datetime
 
@@ -205,7 +228,24 @@ class AgentTicketView(TicketView):
     customer_id: str | None
     context: ContextPackage | None
     verified_attributes: dict[str, str]
+    capsule: Capsule | None = Field(description="The latest hand-off summary, for whoever received it.")
     created_by: Author
+
+
+class AgentList(BaseModel):
+    items: list[Agent]
+    next_cursor: str | None = None
+
+
+class TeamView(BaseModel):
+    id: str
+    name: str
+    description: str
+
+
+class TeamList(BaseModel):
+    items: list[TeamView]
+    next_cursor: str | None = None
 
 
 class PartView(BaseModel):
@@ -319,7 +359,7 @@ def message_view(message: Message) -> MessageView:
 
 
 def agent_message_view(message: Message) -> AgentMessageView:
-    return AgentMessageView(**message_view(message).model_dump(), internal=message.internal)
+    return AgentMessageView(**message_view(message).model_dump(), internal=message.internal, mentions=message.mentions)
 
 
 def conversation_view(conversation: Conversation, messages: list[Message], cursor: str | None) -> ConversationView:
@@ -356,6 +396,8 @@ def agent_conversation_summary(conversation: Conversation) -> AgentConversationS
         ticket_id=conversation.ticket_id,
         context=conversation.context,
         preview=conversation.preview,
+        snoozed_until=conversation.snoozed_until,
+        capsule=conversation.capsule,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
     )
@@ -416,6 +458,7 @@ def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
         customer_id=ticket.customer_id,
         context=ticket.context,
         verified_attributes=ticket.verified_attributes,
+        capsule=ticket.capsule,
         created_by=ticket.created_by,
     )
 

@@ -211,6 +211,7 @@ class PartType(StrEnum):
     PRIORITY_CHANGE = "priority_change"
     ATTACHMENT = "attachment"
     RATING = "rating"
+    HANDOFF = "handoff"
 
 
 class TicketPart(BaseModel):

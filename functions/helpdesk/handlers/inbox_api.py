@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.api import schemas
-from helpdesk.api.app import attachments, build_resolver, conversations, resolve, tickets, workspace
+from helpdesk.api.app import agents, attachments, build_resolver, conversations, resolve, tickets, workspace
 from helpdesk.api.identity import agent_from_event
-from helpdesk.domain.models import ConversationStatus
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.tickets import NewTicket, TicketChanges
@@ -32,6 +33,7 @@ app = build_resolver(
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
+Order = Annotated[Literal["newest", "oldest"], Query(description="Newest or oldest first.")]
 TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
 
 
@@ -39,20 +41,67 @@ def _agent() -> AgentPrincipal:
     return agent_from_event(app.current_event.raw_event)
 
 
+def _based_on_version(body_version: int | None, if_match: str | None) -> int:
+    header = (if_match or "").strip().strip('"').removeprefix("W/").strip('"')
+    if header and not header.isdigit():
+        raise InvalidInput("If-Match must be the ticket's version number", [("If-Match", "must be an integer")])
+    if header and body_version is not None and int(header) != body_version:
+        raise InvalidInput("If-Match and version disagree", [("version", "must match If-Match")])
+    version = body_version if body_version is not None else (int(header) if header else None)
+    if version is None or version < 1:
+        raise InvalidInput(
+            "say which version your change is based on",
+            [("version", "is required (in the body, or as the If-Match header)")],
+        )
+    return version
+
+
 def _created[T](body: T) -> Response[T]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@app.get("/inbox/conversations", summary="A team's conversations, newest first")
+@app.get("/inbox/me", summary="Who I am, my teams and my availability")
+def get_me() -> Agent:
+    return agents().me(_agent())
+
+
+@app.put("/inbox/me/availability", summary="Set my availability (online agents get live conversations)")
+def set_availability(request: schemas.AvailabilityRequest) -> Agent:
+    return agents().set_availability(_agent(), request.availability)
+
+
+@app.get("/inbox/teams", summary="The workspace's teams")
+def list_teams() -> schemas.TeamList:
+    _agent()
+    return schemas.TeamList(
+        items=[schemas.TeamView(id=t.id, name=t.name, description=t.description) for t in workspace().teams]
+    )
+
+
+@app.get("/inbox/teams/<team_id>/agents", summary="A team's agents and whether they're online")
+def list_team_agents(team_id: Id) -> schemas.AgentList:
+    _agent()
+    return schemas.AgentList(items=agents().roster(team_id))
+
+
+@app.get("/inbox/conversations", summary="A conversation view: by assignee, or by team and status")
 def list_conversations(
     team_id: TeamId = None,
     status: Annotated[ConversationStatus, Query()] = ConversationStatus.OPEN,
+    assignee_id: Annotated[str | None, Query(max_length=256, description="An agent id, 'me' or 'unassigned'.")] = None,
+    order: Order = "newest",
     cursor: Cursor = None,
     limit: Limit = schemas.DEFAULT_PAGE_SIZE,
 ) -> schemas.AgentConversationList:
     agent = _agent()
-    team = team_id or next(iter(sorted(agent.teams)), workspace().default_team)
-    page = conversations().inbox(team, status, cursor=cursor, limit=limit)
+    oldest_first = order == "oldest"
+    if assignee_id is not None:
+        page = conversations().inbox_for_assignee(
+            agent, assignee_id, oldest_first=oldest_first, cursor=cursor, limit=limit
+        )
+    else:
+        team = team_id or next(iter(sorted(agent.teams)), workspace().default_team)
+        page = conversations().inbox(team, status, cursor=cursor, limit=limit, oldest_first=oldest_first)
     return schemas.AgentConversationList(
         items=[schemas.agent_conversation_summary(c) for c in page.items], next_cursor=page.next_cursor
     )
@@ -74,6 +123,34 @@ def reply_to_conversation(
 ) -> Response[schemas.AgentMessageView]:
     message = conversations().reply_as_agent(_agent(), conversation_id, request.body, internal=request.internal)
     return _created(schemas.agent_message_view(message))
+
+
+@app.post(
+    "/inbox/conversations/<conversation_id>/assignment",
+    summary="Hand the conversation to a team or agent (with a context capsule)",
+)
+def assign_conversation(
+    conversation_id: Id, request: schemas.AssignConversationRequest
+) -> schemas.AgentConversationSummary:
+    conversation = conversations().assign(
+        _agent(),
+        conversation_id,
+        team_id=request.team_id,
+        assignee_id=request.assignee_id,
+        unassign="assignee_id" in request.model_fields_set and request.assignee_id is None,
+        someone_present=agents().someone_present if request.auto_assign else None,
+    )
+    return schemas.agent_conversation_summary(conversation)
+
+
+@app.post("/inbox/conversations/<conversation_id>/status", summary="Close, snooze or reopen the conversation")
+def set_conversation_status(
+    conversation_id: Id, request: schemas.ConversationStatusRequest
+) -> schemas.AgentConversationSummary:
+    conversation = conversations().set_status(
+        _agent(), conversation_id, request.status, snoozed_until=request.snoozed_until
+    )
+    return schemas.agent_conversation_summary(conversation)
 
 
 @app.post(
@@ -105,12 +182,18 @@ def create_ticket(request: schemas.CreateTicketRequest) -> Response[schemas.Agen
     return _created(schemas.agent_ticket_view(ticket, workspace()))
 
 
-@app.get("/inbox/tickets", summary="A ticket view: by assignee, by type, or by team and state category")
+@app.get(
+    "/inbox/tickets",
+    summary="A ticket view: by assignee, by a state, by priority, by type, or by team and state category",
+)
 def list_tickets(
     team_id: TeamId = None,
     category: Annotated[StateCategory | None, Query(description="Defaults to submitted.")] = None,
+    state_id: Annotated[str | None, Query(max_length=64, description="With ticket_type_id.")] = None,
+    priority: Annotated[Priority | None, Query()] = None,
     assignee_id: Annotated[str | None, Query(max_length=256, description="An agent id, 'me' or 'unassigned'.")] = None,
     ticket_type_id: Annotated[str | None, Query(max_length=64)] = None,
+    order: Order = "newest",
     cursor: Cursor = None,
     limit: Limit = schemas.DEFAULT_PAGE_SIZE,
 ) -> schemas.AgentTicketList:
@@ -118,8 +201,11 @@ def list_tickets(
         _agent(),
         team_id=team_id,
         category=category,
+        state_id=state_id,
+        priority=priority,
         assignee_id=assignee_id,
         ticket_type_id=ticket_type_id,
+        oldest_first=order == "oldest",
         cursor=cursor,
         limit=limit,
     )
@@ -139,7 +225,12 @@ def get_ticket(
 
 
 @app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
-def update_ticket(ticket_id: Id, request: schemas.UpdateTicketRequest) -> schemas.AgentTicketView:
+def update_ticket(
+    ticket_id: Id,
+    request: schemas.UpdateTicketRequest,
+    if_match: Annotated[str | None, Header(alias="If-Match", description="The version, instead of the body's.")] = None,
+) -> schemas.AgentTicketView:
+    version = _based_on_version(request.version, if_match)
     given = request.model_fields_set
     changes = TicketChanges(
         state_id=request.state_id,
@@ -149,7 +240,7 @@ def update_ticket(ticket_id: Id, request: schemas.UpdateTicketRequest) -> schema
         priority=request.priority,
         attributes=request.attributes,
     )
-    ticket = tickets().update(_agent(), ticket_id, changes, version=request.version)
+    ticket = tickets().update(_agent(), ticket_id, changes, version=version)
     return schemas.agent_ticket_view(ticket, workspace())
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from datetime import datetime
+
 from helpdesk.adapters.repository import ConditionFailed, TableRepository
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
@@ -23,8 +27,10 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.capsules import conversation_capsule
 
 PREVIEW_LENGTH = 140
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
 """In-app verification needs a token issued this recently: the app just vouched for the customer."""
 
@@ -176,10 +182,20 @@ class ConversationService:
 
     # --- the agent's side ------------------------------------------------------------------------
 
-    def inbox(self, team_id: str, status: ConversationStatus, *, cursor: str | None, limit: int) -> Page[Conversation]:
+    def inbox(
+        self,
+        team_id: str,
+        status: ConversationStatus,
+        *,
+        cursor: str | None,
+        limit: int,
+        oldest_first: bool = False,
+    ) -> Page[Conversation]:
         if self._workspace.team(team_id) is None:
             raise InvalidInput(f"unknown team '{team_id}'", [("team_id", f"'{team_id}' is not a team")])
-        return self._repository.list_team_conversations(team_id, status, cursor=cursor, limit=limit)
+        return self._repository.list_team_conversations(
+            team_id, status, cursor=cursor, limit=limit, oldest_first=oldest_first
+        )
 
     def page_for_agent(self, conversation_id: str, *, after: str | None, limit: int) -> ConversationPage:
         conversation, messages, _ = self._repository.conversation_page(conversation_id, after=after, limit=limit)
@@ -191,13 +207,111 @@ class ConversationService:
         return ConversationPage(conversation=conversation, messages=messages, next_cursor=cursor)
 
     def reply_as_agent(self, agent: AgentPrincipal, conversation_id: str, body: str, *, internal: bool) -> Message:
+        """A reply the customer sees, or an internal note (whose @mentions are recorded)."""
         text = _clean_body(body)
         conversation = self._repository.get_conversation(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
+        mentions = sorted(set(MENTION.findall(text))) if internal else []
         return self._append(
-            conversation_id, conversation.customer_id, agent.author, text, [], as_owner=False, internal=internal
+            conversation_id,
+            conversation.customer_id,
+            agent.author,
+            text,
+            [],
+            as_owner=False,
+            internal=internal,
+            mentions=mentions,
         )
+
+    def assign(
+        self,
+        agent: AgentPrincipal,
+        conversation_id: str,
+        *,
+        team_id: str | None,
+        assignee_id: str | None,
+        unassign: bool = False,
+        someone_present: Callable[[str], str | None] | None = None,
+    ) -> Conversation:
+        """Hand the conversation to a team and/or agent; the receiver gets a context capsule.
+
+        With ``someone_present`` and no agent named, live routing picks an online agent of the team.
+        """
+        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=None, limit=50)
+        if conversation is None:
+            conversation = self._repository.get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        team = team_id or conversation.team_id
+        if self._workspace.team(team) is None:
+            raise InvalidInput(f"unknown team '{team}'", [("team_id", f"'{team}' is not a team")])
+        assignee = None if unassign else assignee_id
+        if assignee is None and not unassign and someone_present is not None:
+            assignee = someone_present(team)
+        if team == conversation.team_id and assignee == conversation.assignee_id:
+            return conversation
+        capsule = conversation_capsule(conversation, messages, by=agent, to_team=team, to_agent=assignee)
+        updated = conversation.model_copy(
+            update={"team_id": team, "assignee_id": assignee, "capsule": capsule, "updated_at": utc_now()}
+        )
+        whom = f"{assignee} ({team})" if assignee else f"team {team}"
+        note = Message(
+            id=new_id(),
+            conversation_id=conversation_id,
+            author=agent.author,
+            body=f"{agent.author.name or agent.id} handed this conversation to {whom}",
+            kind=MessageKind.HANDOFF,
+            internal=True,
+            created_at=updated.updated_at,
+        )
+        self._repository.assign_conversation(updated, note)
+        return updated
+
+    def set_status(
+        self,
+        agent: AgentPrincipal,
+        conversation_id: str,
+        status: ConversationStatus,
+        *,
+        snoozed_until: datetime | None = None,
+    ) -> Conversation:
+        """Close, snooze until a time, or reopen a conversation from the inbox."""
+        conversation = self._repository.get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        now = utc_now()
+        if status is ConversationStatus.SNOOZED:
+            if snoozed_until is None or snoozed_until.tzinfo is None or snoozed_until <= now:
+                raise InvalidInput(
+                    "snooze needs a time in the future",
+                    [("snoozed_until", "must be a future ISO 8601 date-time with a time zone")],
+                )
+        elif snoozed_until is not None:
+            raise InvalidInput("only a snooze takes a time", [("snoozed_until", "only with status 'snoozed'")])
+        updated = conversation.model_copy(update={"status": status, "snoozed_until": snoozed_until, "updated_at": now})
+        wording = {
+            ConversationStatus.OPEN: "reopened the conversation",
+            ConversationStatus.CLOSED: "closed the conversation",
+            ConversationStatus.SNOOZED: f"snoozed the conversation until {snoozed_until}",
+        }[status]
+        note = Message(
+            id=new_id(),
+            conversation_id=conversation_id,
+            author=agent.author,
+            body=f"{agent.author.name or agent.id} {wording}",
+            kind=MessageKind.STATUS_CHANGE,
+            internal=True,
+            created_at=now,
+        )
+        self._repository.set_conversation_status(updated, status, owner=None, message=note)
+        return updated
+
+    def inbox_for_assignee(
+        self, agent: AgentPrincipal, assignee_id: str, *, oldest_first: bool, cursor: str | None, limit: int
+    ) -> Page[Conversation]:
+        who = {"me": agent.id, "unassigned": None}.get(assignee_id, assignee_id)
+        return self._repository.list_assignee_conversations(who, cursor=cursor, limit=limit, oldest_first=oldest_first)
 
     def request_verification(self, agent: AgentPrincipal, conversation_id: str) -> Message:
         """Ask the customer's app to vouch for them again; the messenger answers with a fresh token."""
@@ -230,6 +344,7 @@ class ConversationService:
         internal: bool = False,
         kind: MessageKind = MessageKind.TEXT,
         ticket_id: str | None = None,
+        mentions: list[str] | None = None,
     ) -> Message:
         now = utc_now()
         message = Message(
@@ -239,6 +354,7 @@ class ConversationService:
             body=text,
             kind=kind,
             attachments=attachments,
+            mentions=mentions or [],
             internal=internal,
             created_at=now,
         )

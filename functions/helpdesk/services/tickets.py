@@ -30,6 +30,7 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import AttributeError_, StateCategory, TicketType, Workspace
+from helpdesk.services.capsules import ticket_capsule
 
 MAX_TITLE_LENGTH = 200
 REPLY_ATTEMPTS = 3
@@ -342,6 +343,21 @@ class TicketService:
                 )
         if not parts:
             return ticket
+        handed_to_someone_else = "team_id" in updates or (
+            "assignee_id" in updates and updates["assignee_id"] not in (None, agent.id)
+        )
+        if handed_to_someone_else:
+            # Whoever receives it sees the context capsule first, and the timeline records it.
+            _, timeline, _ = self._repository.ticket_page(ticket_id, before=None, limit=50)
+            capsule = ticket_capsule(
+                ticket,
+                timeline,
+                by=agent,
+                to_team=updates.get("team_id", ticket.team_id),
+                to_agent=updates.get("assignee_id", ticket.assignee_id),
+            )
+            updates["capsule"] = capsule
+            part(PartType.HANDOFF, "Hand-off summary", capsule.model_dump(mode="json"), False)
         updated = ticket.model_copy(update={**updates, "updated_at": now})
         return self._repository.update_ticket(updated, based_on_version=version, parts=parts)
 
