@@ -1,0 +1,278 @@
+"""The inbox's rules over the handlers: availability, hand-off capsules, statuses, views, notes, If-Match."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import DynamoCalls
+from tests.support.events import Reply, agent_authorizer, customer_authorizer, customised, sample_event
+
+Call = Callable[[dict[str, Any]], Reply]
+FRONTLINE = agent_authorizer("agent-frank", "frontline")
+RETURNS = agent_authorizer("agent-rita", "returns")
+RETURNS_2 = agent_authorizer("agent-ravi", "returns")
+ALICE = customer_authorizer("alice", "Alice")
+
+
+def start(messenger: Call, body: str = "My parcel arrived damaged") -> str:
+    sample = json.loads(sample_event("messenger_api/start_conversation")["body"])
+    reply = messenger(customised("messenger_api/start_conversation", authorizer=ALICE, body=sample | {"body": body}))
+    assert reply.status == 201
+    return str(reply.body["id"])
+
+
+def say(messenger: Call, conversation_id: str, body: str) -> None:
+    path = f"/messenger/conversations/{conversation_id}/messages"
+    assert (
+        messenger(customised("messenger_api/send_message", path=path, authorizer=ALICE, body={"body": body})).status
+        == 201
+    )
+
+
+def agent_call(inbox: Call, name: str, who: dict[str, Any], path: str, body: Any = None, query: Any = None) -> Reply:
+    extra: dict[str, Any] = {"authorizer": who, "path": path}
+    if body is not None:
+        extra["body"] = body
+    if query is not None:
+        extra["query"] = query
+    return inbox(customised(f"inbox_api/{name}", **extra))
+
+
+def test_agents_go_online_and_live_routing_prefers_someone_present(messenger: Call, inbox: Call) -> None:
+    me = agent_call(inbox, "list_ticket_types", RETURNS, "/inbox/me")
+    assert me.status == 200
+    assert me.body["teams"] == ["returns"]
+    assert me.body["availability"] == "away"
+    agent_call(inbox, "list_ticket_types", RETURNS_2, "/inbox/me")
+    online = inbox(
+        customised(
+            "inbox_api/update_ticket",
+            path="/inbox/me/availability",
+            authorizer=RETURNS,
+            body={"availability": "online"},
+        )
+        | {"httpMethod": "PUT"}
+    )
+    assert online.status == 200
+    roster = agent_call(inbox, "list_ticket_types", FRONTLINE, "/inbox/teams/returns/agents").body["items"]
+    assert {a["id"]: a["availability"] for a in roster} == {"agent-rita": "online", "agent-ravi": "away"}
+
+    conversation_id = start(messenger)
+    routed = agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/assignment",
+        body={"team_id": "returns", "auto_assign": True},
+    )
+
+    assert routed.status == 200
+    assert (routed.body["team_id"], routed.body["assignee_id"]) == ("returns", "agent-rita")
+    mine = agent_call(inbox, "list_conversations", RETURNS, "/inbox/conversations", query={"assignee_id": "me"})
+    assert [c["id"] for c in mine.body["items"]] == [conversation_id]
+
+
+def test_a_hand_off_gives_the_receiver_a_capsule_with_everything_so_far(messenger: Call, inbox: Call) -> None:
+    conversation_id = start(messenger, "My parcel arrived damaged")
+    agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/replies",
+        body={"body": "Oh no! Which item?"},
+    )
+    say(messenger, conversation_id, "The teapot, its lid is cracked")
+    say(messenger, conversation_id, "Can I get a replacement?")
+    note = agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/replies",
+        body={"body": "@agent-rita loyal customer, please prioritise", "internal": True},
+    )
+    assert note.body["mentions"] == ["agent-rita"]
+
+    handed = agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/assignment",
+        body={"team_id": "returns", "assignee_id": "agent-rita"},
+    )
+
+    capsule = handed.body["capsule"]
+    assert capsule["customer"]["id"] == "alice"
+    assert capsule["context"]["object"] == {"type": "order", "id": "ORD-1001"}
+    assert {"type": "order", "id": "ORD-1001"} in capsule["linked_objects"]
+    assert capsule["open_questions"] == ["The teapot, its lid is cracked", "Can I get a replacement?"]
+    assert capsule["last_customer_messages"][0] == "My parcel arrived damaged"
+    assert capsule["notes"] == ["@agent-rita loyal customer, please prioritise"]
+    assert capsule["handed_to"] == {"team_id": "returns", "assignee_id": "agent-rita"}
+    detail = agent_call(inbox, "get_conversation", RETURNS, f"/inbox/conversations/{conversation_id}").body
+    assert detail["capsule"] == capsule
+    assert detail["messages"][-1]["kind"] == "handoff"
+    customer_view = messenger(
+        customised(
+            "messenger_api/get_conversation", path=f"/messenger/conversations/{conversation_id}", authorizer=ALICE
+        )
+    )
+    assert "loyal customer" not in str(customer_view.body)
+    assert "handoff" not in str(customer_view.body)
+
+
+def test_reassigning_a_ticket_records_a_capsule_on_its_timeline(messenger: Call, inbox: Call) -> None:
+    conversation_id = start(messenger)
+    ticket = agent_call(
+        inbox,
+        "convert_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/ticket",
+        body={"ticket_type_id": "damaged-item", "attributes": {"description": "Cracked lid"}},
+    ).body
+
+    moved = agent_call(
+        inbox,
+        "update_ticket",
+        RETURNS,
+        f"/inbox/tickets/{ticket['id']}",
+        body={"version": ticket["version"], "team_id": "logistics"},
+    )
+
+    assert moved.status == 200
+    assert moved.body["capsule"]["collected_attributes"]["description"] == "Cracked lid"
+    timeline = agent_call(inbox, "get_ticket", RETURNS, f"/inbox/tickets/{ticket['id']}").body["timeline"]
+    assert timeline[-1]["type"] == "handoff"
+    assert timeline[-1]["visible_to_customer"] is False
+
+
+def test_snooze_close_and_reopen_move_the_conversation_between_views(messenger: Call, inbox: Call) -> None:
+    conversation_id = start(messenger)
+    path = f"/inbox/conversations/{conversation_id}/status"
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+
+    past = agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        path,
+        body={"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"},
+    )
+    snoozed = agent_call(
+        inbox, "reply_to_conversation", FRONTLINE, path, body={"status": "snoozed", "snoozed_until": later}
+    )
+
+    def ids(status: str) -> list[str]:
+        page = agent_call(inbox, "list_conversations", FRONTLINE, "/inbox/conversations", query={"status": status})
+        return [c["id"] for c in page.body["items"]]
+
+    assert past.status == 422
+    assert snoozed.status == 200
+    assert ids("snoozed") == [conversation_id]
+    assert ids("open") == []
+    agent_call(inbox, "reply_to_conversation", FRONTLINE, path, body={"status": "closed"})
+    assert ids("closed") == [conversation_id]
+    agent_call(inbox, "reply_to_conversation", FRONTLINE, path, body={"status": "open"})
+    assert ids("open") == [conversation_id]
+
+
+def test_ticket_views_by_state_priority_and_order_are_one_query_each(
+    messenger: Call, inbox: Call, dynamo_calls: DynamoCalls
+) -> None:
+    ids = []
+    for n in range(3):
+        conversation_id = start(messenger, f"problem {n}")
+        ticket = agent_call(
+            inbox,
+            "convert_conversation",
+            FRONTLINE,
+            f"/inbox/conversations/{conversation_id}/ticket",
+            body={
+                "ticket_type_id": "damaged-item",
+                "attributes": {"description": f"d{n}"},
+                "priority": "high" if n else "low",
+            },
+        ).body
+        ids.append(ticket["id"])
+    first = agent_call(inbox, "get_ticket", RETURNS, f"/inbox/tickets/{ids[0]}").body
+    agent_call(
+        inbox,
+        "update_ticket",
+        RETURNS,
+        f"/inbox/tickets/{ids[0]}",
+        body={"version": first["version"], "state_id": "assessing"},
+    )
+
+    views = {
+        "state": {"team_id": "returns", "ticket_type_id": "damaged-item", "state_id": "assessing"},
+        "priority": {"team_id": "returns", "priority": "high"},
+        "oldest": {"team_id": "returns", "category": "submitted", "order": "oldest"},
+    }
+    results = {}
+    for name, query in views.items():
+        dynamo_calls.reset()
+        page = agent_call(inbox, "list_tickets", RETURNS, "/inbox/tickets", query=query)
+        assert page.status == 200, page.body
+        assert dynamo_calls.operations == ["Query"], name
+        results[name] = [t["id"] for t in page.body["items"]]
+
+    assert results["state"] == [ids[0]]
+    assert results["priority"] == [ids[2], ids[1]]
+    assert results["oldest"] == [ids[1], ids[2]]
+    bad = agent_call(inbox, "list_tickets", RETURNS, "/inbox/tickets", query={"state_id": "assessing"})
+    assert bad.status == 422
+
+
+def test_if_match_carries_the_version_and_a_stale_one_is_409(messenger: Call, inbox: Call) -> None:
+    conversation_id = start(messenger)
+    ticket = agent_call(
+        inbox,
+        "convert_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/ticket",
+        body={"ticket_type_id": "damaged-item", "attributes": {"description": "x"}},
+    ).body
+    path = f"/inbox/tickets/{ticket['id']}"
+
+    def patch(body: dict[str, Any], if_match: str | None) -> Reply:
+        event = customised("inbox_api/update_ticket", path=path, authorizer=RETURNS, body=body)
+        if if_match is not None:
+            event["headers"]["If-Match"] = if_match
+            event["multiValueHeaders"]["If-Match"] = [if_match]
+        return inbox(event)
+
+    fresh = patch({"priority": "high"}, f'"{ticket["version"]}"')
+    stale = patch({"priority": "low"}, str(ticket["version"]))
+    neither = patch({"priority": "low"}, None)
+
+    assert fresh.status == 200
+    assert stale.status == 409
+    assert stale.body["current_version"] == fresh.body["version"]
+    assert neither.status == 422
+    assert neither.body["details"][0]["field"] == "version"
+
+
+@pytest.mark.parametrize("team", ["frontline", "billing"])
+def test_agents_of_other_teams_get_403_on_replies_and_changes(messenger: Call, inbox: Call, team: str) -> None:
+    conversation_id = start(messenger)
+    ticket = agent_call(
+        inbox,
+        "convert_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/ticket",
+        body={"ticket_type_id": "damaged-item", "attributes": {"description": "x"}},
+    ).body
+    outsider = agent_authorizer(f"agent-{team}", team)
+
+    change = agent_call(
+        inbox, "update_ticket", outsider, f"/inbox/tickets/{ticket['id']}", body={"version": 1, "priority": "low"}
+    )
+    reply = agent_call(
+        inbox, "reply_to_ticket", outsider, f"/inbox/tickets/{ticket['id']}/replies", body={"body": "hi"}
+    )
+
+    assert (change.status, reply.status) == (403, 403)
