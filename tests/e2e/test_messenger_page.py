@@ -82,7 +82,7 @@ def test_a_customer_chats_uploads_a_photo_sees_the_reply_and_follows_the_ticket(
 
     # When they send a message that contains markup
     hostile = "<script>window.__pwned = 1</script><b>My parcel arrived damaged</b>"
-    page.get_by_label("Message").fill(hostile)
+    page.get_by_label("Message", exact=True).fill(hostile)
     page.get_by_role("button", name="Send").click()
 
     # Then it shows literally, as text, and nothing ran
@@ -195,7 +195,7 @@ def test_an_anonymous_visitor_can_chat_from_the_embedded_launcher(local_runtime:
     page.get_by_role("button", name="Open support messenger").click()
     frame = page.frame_locator("iframe[title='Support messenger']")
     frame.locator("body[data-ready=true]").wait_for()
-    frame.get_by_label("Message").fill("Do you ship to Norway?")
+    frame.get_by_label("Message", exact=True).fill("Do you ship to Norway?")
     frame.get_by_role("button", name="Send").click()
 
     frame.locator("#messages li.customer").filter(has_text="Do you ship to Norway?").wait_for()

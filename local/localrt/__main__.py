@@ -1,0 +1,104 @@
+"""`make run`: start the embedded AWS, the local API Gateway, the web pages and the queue pollers.
+
+Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from localrt.aws import EmbeddedAws, point_sdk_at
+from localrt.settings import DEFAULT_AGENT_SECRET, DEFAULT_MESSENGER_SECRET, Settings
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+    started = time.monotonic()
+    settings = Settings.from_environment()
+    point_sdk_at(settings)  # before anything imports helpdesk
+
+    aws = EmbeddedAws(settings)
+    aws.start()
+    aws.create_resources()
+
+    from helpdesk.adapters.workspace_files import load_workspace
+    from helpdesk.surfaces import QUEUE_CONSUMERS
+
+    from localrt.gateway import LocalGateway
+    from localrt.identities import demo_tokens
+    from localrt.pollers import QueuePoller
+
+    workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
+    index = {
+        "workspace": workspace.name,
+        "messenger_api": f"{settings.api_url}/messenger",
+        "inbox_api": f"{settings.api_url}/inbox",
+        "messenger_page": f"{settings.api_url}/messenger/",
+        "openapi": [f"{settings.api_url}/messenger/openapi.json", f"{settings.api_url}/inbox/openapi.json"],
+        "embedded_aws": settings.moto_url,
+    }
+    gateway = LocalGateway(settings, index)
+    gateway.serve()
+
+    stopping = threading.Event()
+    pollers = [QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS]
+    for poller in pollers:
+        poller.start()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
+    _print_banner(settings, workspace.name, tokens, time.monotonic() - started)
+    stopping.wait()
+    print("\nStopping…", flush=True)
+    for poller in pollers:
+        poller.join(timeout=5)
+    gateway.stop()
+    aws.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], seconds: float) -> None:
+    api = settings.api_url
+    local_only = "(LOCAL DEV ONLY)"
+    messenger_note = (
+        "default" if settings.messenger_secret == DEFAULT_MESSENGER_SECRET else "from LOCAL_MESSENGER_SECRET"
+    )
+    agent_note = "default" if settings.agent_secret == DEFAULT_AGENT_SECRET else "from LOCAL_AGENT_SECRET"
+    lines = [
+        f"Helpdesk is running locally ({workspace}), ready in {seconds:.1f}s",
+        "",
+        f"  Messenger page   {api}/messenger/          (embedded in a shop page: {api}/messenger/demo.html)",
+        f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
+        f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
+        f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
+        "",
+        f"  Messenger secret {local_only}: {settings.messenger_secret}  [{messenger_note}; set LOCAL_MESSENGER_SECRET]",
+        f"  Agent secret     {local_only}: {settings.agent_secret}  [{agent_note}; set LOCAL_AGENT_SECRET]",
+        "",
+        "  Tokens (valid 12 h):",
+    ]
+    lines += [f"    {who:<16} {token}" for who, token in tokens.items()]
+    lines += [
+        "",
+        f"  Open the messenger as Alice:  {api}/messenger/#token={tokens['demo-customer-1']}",
+        "  Try it:",
+        f"    curl -s {api}/inbox/conversations -H 'Authorization: Bearer {tokens['agent-frontline']}'",
+        "",
+        "Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

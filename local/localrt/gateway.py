@@ -1,0 +1,255 @@
+"""The local API Gateway: HTTP in, the same REST proxy events API Gateway sends, the same handlers.
+
+For each request it picks the API surface by path prefix (``helpdesk.surfaces``), plays the
+authorizer's part (the real messenger Lambda authorizer; for agents, local tokens standing in for
+Cognito), builds the proxy event (v1 payload) with the authorizer's context, calls the handler and
+writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import mimetypes
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from localrt.context import FakeLambdaContext
+from localrt.identities import AgentTokenRejected, agent_claims
+from localrt.pollers import load_handler
+from localrt.settings import Settings
+
+log = logging.getLogger("localrt.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, If-Match",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def proxy_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    body: bytes | None = None,
+    authorizer: dict[str, Any] | None = None,
+    stage: str = "local",
+) -> dict[str, Any]:
+    """The event API Gateway (REST API, Lambda proxy integration) sends for this request."""
+    surface = path.split("/")[1] if path.count("/") >= 1 else ""
+    parsed_query = parse_qs(query, keep_blank_values=True)
+    text: str | None = None
+    encoded = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    header_map = dict(headers or {})
+    proxy = path.split("/", 2)[2] if path.count("/") >= 2 else ""
+    now = time.time()
+    return {
+        "resource": f"/{surface}/{{proxy+}}",
+        "path": path,
+        "httpMethod": method,
+        "headers": header_map or None,
+        "multiValueHeaders": {k: [v] for k, v in header_map.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in parsed_query.items()} or None,
+        "multiValueQueryStringParameters": parsed_query or None,
+        "pathParameters": {"proxy": proxy} if proxy else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": f"/{surface}/{{proxy+}}",
+            "httpMethod": method,
+            "extendedRequestId": uuid.uuid4().hex,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{stage}{path}",
+            "accountId": "000000000000",
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": header_map.get("User-Agent")},
+            "domainName": "localhost",
+            "apiId": "local",
+            "authorizer": authorizer,
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def authorizer_event(method: str, path: str, headers: dict[str, str], query: str) -> dict[str, Any]:
+    """The event API Gateway sends a REQUEST Lambda authorizer."""
+    parsed = parse_qs(query)
+    return {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/local/{method}{path}",
+        "resource": f"/{path.split('/')[1]}/{{proxy+}}",
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "queryStringParameters": {k: v[-1] for k, v in parsed.items()},
+        "pathParameters": {},
+        "stageVariables": {},
+        "requestContext": {"path": f"/local{path}", "stage": "local", "httpMethod": method, "apiId": "local"},
+    }
+
+
+class LocalGateway:
+    def __init__(self, settings: Settings, index: dict[str, Any]) -> None:
+        from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER
+
+        self.settings = settings
+        self.surfaces = API_SURFACES
+        self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
+        self.index = index
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    def handler(self, dotted: str) -> Callable[[dict[str, Any], Any], Any]:
+        with self._lock:
+            if dotted not in self._handlers:
+                self._handlers[dotted] = load_handler(dotted)
+            return self._handlers[dotted]
+
+    # --- request handling ------------------------------------------------------------------------
+
+    def respond(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(raw_path)
+        path = url.path
+        if method == "OPTIONS":
+            return 204, dict(CORS_HEADERS), b""
+        if path == "/healthz":
+            return _json(200, {"ok": True})
+        if path == "/":
+            return _json(200, self.index)
+        surface = next((s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")), None)
+        if surface is None:
+            return _json(404, {"error": "not_found", "message": f"nothing is served at {path}"})
+        static = self.static_file(surface.name, surface.prefix, path)
+        if static is not None:
+            return static
+        if len(body) > MAX_BODY_BYTES:
+            return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
+        authorizer: dict[str, Any] | None = None
+        if path not in surface.public_paths:
+            outcome = self.authorize(surface.auth, method, path, headers, url.query)
+            if isinstance(outcome, tuple):
+                return outcome
+            authorizer = outcome
+        event = proxy_event(method, path, headers=headers, query=url.query, body=body, authorizer=authorizer)
+        try:
+            result = self.handler(surface.handler)(event, FakeLambdaContext(function_name=f"helpdesk-{surface.name}"))
+        except Exception:
+            log.exception("handler %s crashed on %s %s", surface.handler, method, path)
+            return _json(502, {"message": "Internal server error"})
+        return _from_proxy_result(result)
+
+    def authorize(
+        self, kind: str, method: str, path: str, headers: dict[str, str], query: str
+    ) -> dict[str, Any] | tuple[int, dict[str, str], bytes]:
+        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        if kind == "agent":
+            try:
+                return {"claims": agent_claims(authorization, self.settings.agent_secret)}
+            except AgentTokenRejected as rejected:
+                return _json(401, {"message": rejected.reason})
+        policy = self.handler(self.authorizer_path)(
+            authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
+        )
+        statement = policy["policyDocument"]["Statement"][0]
+        if statement["Effect"] != "Allow":
+            # The deployed API's ACCESS_DENIED gateway response: 401 with the authorizer's reason.
+            return _json(401, {"message": policy.get("context", {}).get("reason", "Unauthorized")})
+        return {"principalId": policy["principalId"], **policy.get("context", {})}
+
+    def static_file(self, surface: str, prefix: str, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        root = self.settings.web_dir / surface
+        relative = path[len(prefix) :].lstrip("/")
+        if relative == "config.json":
+            return _json(200, {"api_base": "", "title": self.index.get("workspace", "Support")})
+        if relative == "":
+            relative = "index.html"
+        elif not (relative.startswith("static/") or relative.endswith(".html")):
+            return None
+        candidate = (root / relative).resolve()
+        if not candidate.is_file() or root.resolve() not in candidate.parents:
+            return None if relative != "index.html" else _json(404, {"message": "page not found"})
+        content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+        headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
+        return 200, headers, Path(candidate).read_bytes()
+
+    # --- server ----------------------------------------------------------------------------------
+
+    def serve(self) -> ThreadingHTTPServer:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY_BYTES:
+                    status, headers, payload = _json(
+                        413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"}
+                    )
+                    self.close_connection = True
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, payload = gateway.respond(
+                        self.command, self.path, dict(self.headers.items()), body
+                    )
+                self.send_response(status)
+                for name, value in {**CORS_HEADERS, **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.info("%s %s", self.address_string(), format % args)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.settings.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def _from_proxy_result(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name, ", ".join(str(v) for v in values))
+    raw = result.get("body") or ""
+    payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    return int(result.get("statusCode", HTTPStatus.OK)), headers, payload

@@ -1,0 +1,76 @@
+"""Local identities: agent tokens standing in for Cognito, and demo tokens for people to try things.
+
+In AWS, agents sign in with Cognito and API Gateway's Cognito authorizer passes their claims to
+the inbox function. Locally, an agent token is an HS256 JWT signed with the local agent secret,
+and ``agent_claims`` turns it into the same claims the authorizer would pass.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+from helpdesk.auth.customer_tokens import sign_customer_token
+
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+class AgentTokenRejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sign_agent_token(
+    secret: str, sub: str, groups: list[str], *, name: str | None = None, ttl: int = DEMO_TOKEN_TTL
+) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "email": f"{sub}@example.com",
+        "name": name or sub,
+        "cognito:groups": groups,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def agent_claims(authorization: str | None, secret: str) -> dict[str, str]:
+    """The claims as API Gateway's Cognito authorizer passes them to a REST API: all strings."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AgentTokenRejected("missing agent token: send 'Authorization: Bearer <agent token>'")
+    try:
+        claims = jwt.decode(token.strip(), secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError as error:
+        raise AgentTokenRejected("agent token has expired") from error
+    except jwt.InvalidTokenError as error:
+        raise AgentTokenRejected("agent token is not valid for this inbox") from error
+    groups = claims.get("cognito:groups") or []
+    result = {k: str(v) for k, v in claims.items() if k != "cognito:groups"}
+    result["cognito:groups"] = ",".join(groups) if isinstance(groups, list) else str(groups)
+    return result
+
+
+DEMO_CUSTOMERS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("demo-customer-1", {"name": "Alice Demo", "email": "alice@example.com", "phone": "+447700900001"}),
+    ("demo-customer-2", {"name": "Bob Demo", "email": "bob@example.com"}),
+)
+DEMO_AGENTS = (
+    ("agent-frontline", ["frontline"], "Frank Frontline"),
+    ("agent-returns", ["returns"], "Rita Returns"),
+    ("agent-admin", ["admins"], "Ada Admin"),
+)
+
+
+def demo_tokens(messenger_secret: str, agent_secret: str) -> dict[str, str]:
+    tokens = {
+        user_id: sign_customer_token(messenger_secret, user_id, ttl_seconds=DEMO_TOKEN_TTL, **claims)
+        for user_id, claims in DEMO_CUSTOMERS
+    }
+    for sub, groups, name in DEMO_AGENTS:
+        tokens[sub] = sign_agent_token(agent_secret, sub, groups, name=name)
+    return tokens
