@@ -161,9 +161,9 @@
     } else {
       var who = message.author.type === "customer" ? "You" : (message.author.name || (message.author.type === "bot" ? "Bot" : "Support"));
       item.appendChild(el("span", "who", who));
-      item.appendChild(el("span", "body", message.body));
-      (message.attachments || []).forEach(function (attachment) {
-        item.appendChild(document.createElement("br"));
+      if (message.body) item.appendChild(el("span", "body", message.body));
+      (message.attachments || []).forEach(function (attachment, index) {
+        if (message.body || index) item.appendChild(document.createElement("br"));
         item.appendChild(attachmentButton(attachment));
       });
     }
@@ -175,7 +175,7 @@
   }
 
   function attachmentButton(attachment) {
-    var button = el("button", "link", "📎 " + attachment.filename);
+    var button = el("button", "link", "Attachment: " + attachment.filename);
     button.type = "button";
     button.setAttribute("aria-label", "Download " + attachment.filename);
     button.addEventListener("click", function () {
