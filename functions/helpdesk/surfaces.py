@@ -47,3 +47,24 @@ MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_ha
 
 ADMIN_GROUP = "admins"
 """Cognito group whose agents may act on tickets of any team."""
+
+
+@dataclass(frozen=True)
+class QueueConsumer:
+    """An asynchronous worker: a Lambda fed by an SQS queue (with a DLQ), or a poller locally."""
+
+    name: str
+    handler: str
+    queue_url_env: str
+    """The environment variable through which producers and the worker learn the queue's URL."""
+    batch_size: int = 10
+
+
+TRACKER_FANOUT = QueueConsumer(
+    name="tracker-fanout",
+    handler="helpdesk.handlers.tracker_fanout.lambda_handler",
+    queue_url_env="FANOUT_QUEUE_URL",
+    batch_size=5,
+)
+
+QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (TRACKER_FANOUT,)

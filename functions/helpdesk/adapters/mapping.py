@@ -29,6 +29,7 @@ from helpdesk.domain.models import (
     Priority,
     Rating,
     Ticket,
+    TicketCategory,
     TicketPart,
 )
 from helpdesk.domain.workspace import StateCategory
@@ -212,6 +213,9 @@ def ticket_from_item(item: TicketItem) -> Ticket:
     return Ticket(
         id=item.id,
         number=int(item.number),
+        category=TicketCategory(item.category or TicketCategory.CUSTOMER.value),
+        linked_ticket_id=item.linked_ticket_id,
+        tracker_id=item.tracker_id,
         ticket_type_id=item.ticket_type_id,
         title=item.title,
         state_id=item.state_id,
@@ -239,6 +243,9 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         sk=META,
         id=ticket.id,
         number=ticket.number,
+        category=ticket.category.value,
+        linked_ticket_id=ticket.linked_ticket_id,
+        tracker_id=ticket.tracker_id,
         ticket_type_id=ticket.ticket_type_id,
         title=ticket.title,
         state_id=ticket.state_id,

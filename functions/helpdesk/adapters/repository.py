@@ -28,6 +28,7 @@ from helpdesk.adapters.table import (
     TableItem,
     TicketItem,
     TicketPartItem,
+    TrackerLinkItem,
 )
 from helpdesk.domain.errors import NotFound, VersionConflict
 from helpdesk.domain.models import (
@@ -42,6 +43,7 @@ from helpdesk.domain.models import (
     Page,
     Rating,
     Ticket,
+    TicketCategory,
     TicketPart,
     TicketView,
     utc_now,
@@ -612,6 +614,47 @@ class TableRepository:
             transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
 
         self._write(build)
+
+    def link_to_tracker(self, tracker_id: str, ticket_ids: Sequence[str], at: Any) -> None:
+        """Link customer tickets to a tracker, atomically; each ticket can follow one tracker."""
+
+        def build(transaction: TransactWrite) -> None:
+            for ticket_id in ticket_ids:
+                transaction.save(
+                    TrackerLinkItem(
+                        pk=ticket_pk(tracker_id),
+                        sk=f"LINK#{ticket_id}",
+                        tracker_id=tracker_id,
+                        ticket_id=ticket_id,
+                        created_at=at,
+                    ),
+                    condition=TableItem.pk.does_not_exist(),
+                )
+                transaction.update(
+                    TicketItem(pk=ticket_pk(ticket_id), sk=META),
+                    actions=[TicketItem.tracker_id.set(tracker_id)],
+                    condition=TableItem.pk.exists()
+                    & (TicketItem.category == TicketCategory.CUSTOMER.value)
+                    & TicketItem.tracker_id.does_not_exist(),
+                    add_version_condition=False,
+                )
+
+        self._write(build)
+
+    def tracker_links(self, tracker_id: str, *, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """One page of the tickets linked to a tracker, and the cursor of the next."""
+        pk = ticket_pk(tracker_id)
+        start = decode_cursor(cursor, key_attributes={"PK", "SK"}, expected={"PK": pk}) if cursor else None
+        result = TrackerLinkItem.query(pk, TableItem.sk.startswith("LINK#"), limit=limit, last_evaluated_key=start)
+        ticket_ids = [item.ticket_id for item in result if isinstance(item, TrackerLinkItem)]
+        return ticket_ids, encode_cursor(result.last_evaluated_key)
+
+    def has_part(self, ticket_id: str, part_id: str) -> bool:
+        try:
+            TicketPartItem.get(ticket_pk(ticket_id), f"PART#{part_id}")
+        except DoesNotExist:
+            return False
+        return True
 
     def list_customer_tickets(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]:
         return self._index_page(

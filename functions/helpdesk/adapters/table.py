@@ -15,6 +15,7 @@ conversation               ``CONV#<id>``               ``~META``
 conversation message       ``CONV#<id>``               ``MSG#<message id>``
 ticket                     ``TICKET#<id>``             ``~META``
 ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
+tracker link               ``TICKET#<tracker id>``     ``LINK#<linked ticket id>``
 ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 attachment                 ``ATTACHMENT#<id>``         ``~META``
 agent profile              ``AGENT#<id>``              ``PROFILE``
@@ -39,6 +40,7 @@ inbox: conversations by assignee            Query ``by_assignee`` GSI3PK=ASSIGNE
 inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#STATE#type/state, desc
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
+a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 next ticket number                          UpdateItem ADD on the counter item (atomic)
 ==========================================  =========================================================
 
@@ -214,6 +216,9 @@ class MessageItem(TableItem, discriminator="message"):
 class TicketItem(TableItem, discriminator="ticket"):
     id = UnicodeAttribute()
     number = NumberAttribute()
+    category = UnicodeAttribute(default="customer")
+    linked_ticket_id = UnicodeAttribute(null=True)
+    tracker_id = UnicodeAttribute(null=True)
     ticket_type_id = UnicodeAttribute()
     title = UnicodeAttribute()
     state_id = UnicodeAttribute()
@@ -259,6 +264,14 @@ class AttachmentItem(TableItem, discriminator="attachment"):
     uploaded_by_id = UnicodeAttribute(null=True)
     conversation_id = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class TrackerLinkItem(TableItem, discriminator="tracker_link"):
+    """A customer ticket linked to a tracker: ``TICKET#<tracker>`` / ``LINK#<ticket id>``."""
+
+    tracker_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
 
 

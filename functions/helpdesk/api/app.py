@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from helpdesk.adapters.attachment_files import AttachmentFiles
+from helpdesk.adapters.fanout_queue import SqsFanOutQueue
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
@@ -20,6 +21,7 @@ from helpdesk.services.attachments import AttachmentService
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.customers import CustomerService
 from helpdesk.services.tickets import TicketService
+from helpdesk.services.trackers import TrackerService
 from helpdesk.surfaces import ApiSurface
 
 SECURITY_SCHEME = "bearer"
@@ -83,8 +85,17 @@ def conversations() -> ConversationService:
     return ConversationService(repository(), workspace())
 
 
+@cache
+def fanout_queue() -> SqsFanOutQueue:
+    return SqsFanOutQueue()
+
+
+def trackers() -> TrackerService:
+    return TrackerService(repository(), workspace(), fanout_queue())
+
+
 def tickets() -> TicketService:
-    return TicketService(repository(), workspace())
+    return TicketService(repository(), workspace(), trackers())
 
 
 @cache

@@ -31,6 +31,7 @@ from helpdesk.domain.models import (
     Priority,
     Rating,
     Ticket,
+    TicketCategory,
     TicketPage,
     TicketPart,
 )
@@ -102,10 +103,21 @@ class ConvertConversationRequest(TicketRequestBase):
 
 class CreateTicketRequest(TicketRequestBase):
     customer_id: str | None = Field(
-        default=None,
-        max_length=256,
-        description="The customer the ticket is for; none for a back-office ticket.",
+        default=None, max_length=256, description="The customer a customer ticket is shared with."
     )
+    category: TicketCategory = TicketCategory.CUSTOMER
+    linked_ticket_id: str | None = Field(default=None, max_length=64, description="Back-office: the ticket it serves.")
+    linked_conversation_id: str | None = Field(
+        default=None, max_length=64, description="Back-office: the conversation it serves."
+    )
+
+
+class LinkTicketsRequest(_Request):
+    ticket_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=50)
+
+
+class LinkedView(BaseModel):
+    linked: int
 
 
 class UpdateTicketRequest(_Request):
@@ -225,6 +237,9 @@ class TicketView(BaseModel):
 
 
 class AgentTicketView(TicketView):
+    category: TicketCategory
+    linked_ticket_id: str | None
+    tracker_id: str | None
     customer_id: str | None
     context: ContextPackage | None
     verified_attributes: dict[str, str]
@@ -459,6 +474,9 @@ def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
         context=ticket.context,
         verified_attributes=ticket.verified_attributes,
         capsule=ticket.capsule,
+        category=ticket.category,
+        linked_ticket_id=ticket.linked_ticket_id,
+        tracker_id=ticket.tracker_id,
         created_by=ticket.created_by,
     )
 

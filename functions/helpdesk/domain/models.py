@@ -236,9 +236,23 @@ class Rating(BaseModel):
     rated_at: datetime
 
 
+class TicketCategory(StrEnum):
+    CUSTOMER = "customer"
+    """Shared with the customer: they see it in their tickets space."""
+    BACK_OFFICE = "back_office"
+    """Internal work with another department, linked to a customer ticket or conversation."""
+    TRACKER = "tracker"
+    """One incident that many customer tickets are linked to; its updates reach all of them."""
+
+
 class Ticket(BaseModel):
     id: str
     number: int
+    category: TicketCategory = TicketCategory.CUSTOMER
+    linked_ticket_id: str | None = None
+    """Back-office: the customer ticket it serves."""
+    tracker_id: str | None = None
+    """Customer ticket: the tracker it is linked to."""
     ticket_type_id: str
     title: str
     state_id: str
@@ -283,3 +297,15 @@ class TicketView(BaseModel):
     value: str
     team_id: str = ""
     ticket_type_id: str = ""
+
+
+class FanOutJob(BaseModel):
+    """A tracker's change, being pushed to its linked tickets one page at a time."""
+
+    id: str
+    tracker_id: str
+    kind: Literal["state", "reply"]
+    category: StateCategory | None = None
+    body: str
+    author: Author
+    cursor: str | None = None

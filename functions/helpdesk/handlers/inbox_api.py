@@ -11,7 +11,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.api import schemas
-from helpdesk.api.app import agents, attachments, build_resolver, conversations, resolve, tickets, workspace
+from helpdesk.api.app import (
+    agents,
+    attachments,
+    build_resolver,
+    conversations,
+    resolve,
+    tickets,
+    trackers,
+    workspace,
+)
 from helpdesk.api.identity import agent_from_event
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
@@ -248,6 +257,11 @@ def update_ticket(
 def reply_to_ticket(ticket_id: Id, request: schemas.AgentReplyRequest) -> Response[schemas.ReplyView]:
     part = tickets().reply(_agent(), ticket_id, request.body, internal=request.internal)
     return _created(schemas.reply_view(part))
+
+
+@app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")
+def link_tickets(ticket_id: Id, request: schemas.LinkTicketsRequest) -> schemas.LinkedView:
+    return schemas.LinkedView(linked=trackers().link(_agent(), ticket_id, request.ticket_ids))
 
 
 @app.get("/inbox/ticket-types", summary="The workspace's ticket types, their attributes and states")

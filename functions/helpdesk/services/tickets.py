@@ -5,7 +5,7 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from helpdesk.domain.models import (
     Priority,
     Rating,
     Ticket,
+    TicketCategory,
     TicketPage,
     TicketPart,
     TicketView,
@@ -45,6 +46,15 @@ class NewTicket(BaseModel):
     title: str | None = None
     priority: Priority = Priority.NORMAL
     customer_id: str | None = None
+    category: TicketCategory = TicketCategory.CUSTOMER
+    linked_ticket_id: str | None = None
+    """Back-office tickets: the customer ticket they serve."""
+    linked_conversation_id: str | None = None
+    """Back-office tickets: the conversation they serve."""
+
+
+class TrackerAnnouncer(Protocol):
+    def announce(self, tracker: Ticket, author: AgentPrincipal, *, state_changed: bool, reply: str | None) -> None: ...
 
 
 class TicketChanges(BaseModel):
@@ -66,9 +76,12 @@ def _attribute_problems(error: AttributeError_) -> InvalidInput:
 
 
 class TicketService:
-    def __init__(self, repository: TableRepository, workspace: Workspace) -> None:
+    def __init__(
+        self, repository: TableRepository, workspace: Workspace, trackers: TrackerAnnouncer | None = None
+    ) -> None:
         self._repository = repository
         self._workspace = workspace
+        self._trackers = trackers
 
     def _ticket_type(self, type_id: str) -> TicketType:
         ticket_type = self._workspace.ticket_type(type_id)
@@ -145,10 +158,35 @@ class TicketService:
 
     def create(self, agent: AgentPrincipal, request: NewTicket) -> Ticket:
         customer_id = (request.customer_id or "").strip() or None
+        links: dict[str, Any] = {"category": request.category}
+        if request.category is not TicketCategory.CUSTOMER and customer_id:
+            raise InvalidInput(
+                f"a {request.category.value} ticket is internal",
+                [("customer_id", "only customer tickets are shared with a customer")],
+            )
+        if request.category is TicketCategory.BACK_OFFICE:
+            links |= self._back_office_links(request)
+        elif request.linked_ticket_id or request.linked_conversation_id:
+            raise InvalidInput(
+                "only back-office tickets link to a ticket or conversation",
+                [("linked_ticket_id", "set category to back_office")],
+            )
         ticket, _ = self._build(agent, request, customer_id=customer_id, conversation_id=None, context=None)
-        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number()})
+        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number(), **links})
         self._repository.create_ticket(ticket, [self._created_part(ticket, agent.author)])
         return ticket
+
+    def _back_office_links(self, request: NewTicket) -> dict[str, Any]:
+        if not (request.linked_ticket_id or request.linked_conversation_id):
+            raise InvalidInput(
+                "a back-office ticket serves a customer ticket or conversation",
+                [("linked_ticket_id", "give linked_ticket_id or linked_conversation_id")],
+            )
+        if request.linked_ticket_id and self._repository.get_ticket(request.linked_ticket_id) is None:
+            raise InvalidInput("linked ticket not found", [("linked_ticket_id", "no such ticket")])
+        if request.linked_conversation_id and self._repository.get_conversation(request.linked_conversation_id) is None:
+            raise InvalidInput("linked conversation not found", [("linked_conversation_id", "no such conversation")])
+        return {"linked_ticket_id": request.linked_ticket_id, "conversation_id": request.linked_conversation_id}
 
     def convert_conversation(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
         """Open a ticket on the customer's behalf from their conversation, and tell them its number."""
@@ -359,7 +397,10 @@ class TicketService:
             updates["capsule"] = capsule
             part(PartType.HANDOFF, "Hand-off summary", capsule.model_dump(mode="json"), False)
         updated = ticket.model_copy(update={**updates, "updated_at": now})
-        return self._repository.update_ticket(updated, based_on_version=version, parts=parts)
+        saved = self._repository.update_ticket(updated, based_on_version=version, parts=parts)
+        if self._trackers is not None and "state_id" in updates:
+            self._trackers.announce(saved, agent, state_changed=True, reply=None)
+        return saved
 
     def reply_as_customer(
         self,
@@ -467,6 +508,7 @@ class TicketService:
         for _ in range(REPLY_ATTEMPTS - 1):
             try:
                 self._append_part(ticket, new_part)
+                self._announce_reply(agent, ticket, new_part)
                 return new_part
             except VersionConflict:
                 refreshed = self._repository.get_ticket(ticket_id)
@@ -474,7 +516,12 @@ class TicketService:
                     raise NotFound(f"ticket {ticket_id} not found") from None
                 ticket = refreshed
         self._append_part(ticket, new_part)
+        self._announce_reply(agent, ticket, new_part)
         return new_part
+
+    def _announce_reply(self, agent: AgentPrincipal, ticket: Ticket, part: TicketPart) -> None:
+        if self._trackers is not None and part.visible_to_customer:
+            self._trackers.announce(ticket, agent, state_changed=False, reply=part.body)
 
     def _append_part(self, ticket: Ticket, part: TicketPart) -> None:
         self._repository.update_ticket(
