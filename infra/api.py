@@ -1,0 +1,207 @@
+"""The REST API: one surface per ``helpdesk.surfaces`` entry, each behind its authorizer.
+
+- ``/messenger/...``: the messenger Lambda authorizer verifies the customer token; a refused token
+  becomes a 401 whose body carries the authorizer's reason (ACCESS_DENIED gateway response).
+- ``/inbox/...``: the Cognito user pool authorizer; groups are team ids.
+- The OpenAPI documents, Swagger UI and the visitor-token endpoint are the only public routes.
+
+Access logs (JSON), stage throttling, X-Ray, execution logging and a WAF web ACL come with it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+from helpdesk.surfaces import API_SURFACES
+
+from infra.nag import nag
+
+AUTHORIZER_CACHE = Duration.minutes(1)
+"""Short on purpose: a decision is reused for a minute at most, so an expired token stops working quickly."""
+RATE_LIMIT_PER_5_MIN = 2000
+JSON_HEADERS = {"Content-Type": "'application/json'"}
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        functions: dict[str, lambda_.IFunction],
+        messenger_authorizer: lambda_.IFunction,
+        user_pool: cognito.IUserPool,
+        allowed_origin: str,
+        removal: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal)
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="Helpdesk messenger and inbox APIs",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=removal,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                throttling_rate_limit=200,
+                throttling_burst_limit=400,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=[allowed_origin],
+                allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+                max_age=Duration.minutes(10),
+            ),
+            min_compression_size=None,
+        )
+        nag(self.rest_api).acknowledge(
+            id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            reason="The account-level role API Gateway needs to write execution logs; AWS maintains this policy.",
+        )
+        validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        cors = {"Access-Control-Allow-Origin": f"'{allowed_origin}'"}
+        self.rest_api.add_gateway_response(
+            "Denied",
+            type=apigw.ResponseType.ACCESS_DENIED,
+            status_code="401",
+            response_headers={**JSON_HEADERS, **cors},
+            templates={"application/json": '{"error": "unauthorized", "message": "$context.authorizer.reason"}'},
+        )
+        self.rest_api.add_gateway_response(
+            "Unauthorized",
+            type=apigw.ResponseType.UNAUTHORIZED,
+            response_headers={**JSON_HEADERS, **cors},
+            templates={"application/json": '{"error": "unauthorized", "message": "a valid token is required"}'},
+        )
+        for name, response_type in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            self.rest_api.add_gateway_response(
+                name,
+                type=response_type,
+                response_headers={**JSON_HEADERS, **cors},
+                templates={"application/json": '{"error": "gateway", "message": $context.error.messageString}'},
+            )
+
+        customer_authorizer = apigw.RequestAuthorizer(
+            self,
+            "MessengerAuthorizer",
+            handler=messenger_authorizer,
+            identity_sources=[apigw.IdentitySource.header("Authorization")],
+            results_cache_ttl=AUTHORIZER_CACHE,
+        )
+        agent_authorizer = apigw.CognitoUserPoolsAuthorizer(self, "InboxAuthorizer", cognito_user_pools=[user_pool])
+        authorizers = {"customer": customer_authorizer, "agent": agent_authorizer}
+        for surface in API_SURFACES:
+            integration = apigw.LambdaIntegration(functions[surface.name])
+            authorization_type = (
+                apigw.AuthorizationType.CUSTOM if surface.auth == "customer" else apigw.AuthorizationType.COGNITO
+            )
+            protected = apigw.MethodOptions(
+                authorizer=authorizers[surface.auth], authorization_type=authorization_type, request_validator=validator
+            )
+            root = self.rest_api.root.add_resource(surface.prefix.strip("/"))
+            root.add_method(
+                "ANY",
+                integration,
+                authorizer=authorizers[surface.auth],
+                authorization_type=authorization_type,
+                request_validator=validator,
+            )
+            root.add_proxy(default_integration=integration, default_method_options=protected, any_method=True)
+            for path in surface.public_paths:
+                resource = root.add_resource(path.rsplit("/", 1)[1])
+                method = "POST" if path.endswith("/visitors") else "GET"
+                public = resource.add_method(
+                    method, integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
+                )
+                nag(public).acknowledge(
+                    id="AwsSolutions-APIG4",
+                    reason=f"{path} is public by design: the API description, or the endpoint that gives an "
+                    "anonymous visitor their (restricted) token.",
+                )
+                nag(public).acknowledge(
+                    id="AwsSolutions-COG4",
+                    reason=f"{path} is public by design and takes no identity.",
+                )
+            if surface.auth == "customer":
+                for api_method in self.rest_api.methods:
+                    if api_method.resource.path.startswith(surface.prefix) and api_method.http_method != "OPTIONS":
+                        nag(api_method).acknowledge(
+                            id="AwsSolutions-COG4",
+                            reason="Customers are not Cognito users: the business signs their tokens, verified "
+                            "by the messenger Lambda authorizer.",
+                        )
+
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name="helpdesk-api", sampled_requests_enabled=True
+            ),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSCommonRules",
+                    priority=0,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True, metric_name="common-rules", sampled_requests_enabled=True
+                    ),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerIp",
+                    priority=1,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True, metric_name="rate-per-ip", sampled_requests_enabled=True
+                    ),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
+        )
+
+    def url_for(self, path: str) -> str:
+        return self.rest_api.url_for_path(path)

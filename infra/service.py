@@ -1,0 +1,298 @@
+"""The stateless stack: functions, the API, the workers and their queues, the web pages, monitoring.
+
+Every function gets a role holding only the actions it uses, on the resources it uses them on.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from helpdesk.adapters.table import table_definition
+from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
+
+from infra.api import Api
+from infra.bundling import REPO, function_code, layer_code
+from infra.config import DeploymentConfig
+from infra.functions import FunctionFactory, FunctionSpec
+from infra.monitoring import Monitoring
+from infra.nag import nag
+from infra.stateful import StatefulStack, attachments_bucket_name
+
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+)
+"""TransactWriteItems is authorised through the Put/Update/ConditionCheck actions it performs."""
+
+
+class ServiceStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, data: StatefulStack, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        removal = RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY
+        layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=layer_code(),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Third-party dependencies of the helpdesk functions (built without Docker)",
+        )
+        factory = FunctionFactory(
+            self,
+            code=function_code(config.workspace_dir),
+            layer=layer,
+            removal=removal,
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "WORKSPACE_DIR": "/var/task/workspace",
+                "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "STAGE": config.stage,
+            },
+        )
+        monitoring = Monitoring(self, "Monitoring", dashboard_name=f"helpdesk-{config.stage}")
+
+        # --- asynchronous workers, each behind its queue and dead-letter queue --------------------
+        queues: dict[str, sqs.Queue] = {}
+        workers: dict[str, lambda_.Function] = {}
+        for consumer in QUEUE_CONSUMERS:
+            timeout = Duration.seconds(60)
+            dlq = sqs.Queue(
+                self,
+                f"{_camel(consumer.name)}Dlq",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+                nag(dlq).acknowledge(
+                    id=rule, reason="This is a dead-letter queue; it has no dead-letter queue of its own."
+                )
+            queue = sqs.Queue(
+                self,
+                f"{_camel(consumer.name)}Queue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                visibility_timeout=Duration.seconds(timeout.to_seconds() * 6),
+                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
+            )
+            worker = factory.build(
+                FunctionSpec(
+                    name=consumer.name,
+                    handler=consumer.handler,
+                    description=f"Worker fed by the {consumer.name} queue",
+                    timeout=timeout,
+                    environment={consumer.queue_url_env: queue.queue_url},
+                )
+            )
+            worker.add_event_source(
+                event_sources.SqsEventSource(queue, batch_size=consumer.batch_size, report_batch_item_failures=True)
+            )
+            nag(worker).acknowledge(
+                id="Serverless-LambdaEventSourceMappingDestination",
+                reason="SQS event sources can't take an on-failure destination; failed messages go to the "
+                "queue's dead-letter queue after 5 receives, which is alarmed.",
+            )
+            nag(worker).acknowledge(
+                id="Serverless-LambdaDLQ",
+                reason="Invoked only by its SQS event source, never asynchronously; the queue's DLQ catches failures.",
+            )
+            queue.grant_send_messages(worker)  # a worker queues its next page
+            grant_table(worker, data)
+            monitoring.watch_dead_letter_queue(consumer.name, dlq)
+            queues[consumer.name] = queue
+            workers[consumer.name] = worker
+
+        # --- the API functions ----------------------------------------------------------------------
+        queue_environment = {c.queue_url_env: queues[c.name].queue_url for c in QUEUE_CONSUMERS}
+        surface_functions: dict[str, lambda_.Function] = {}
+        for surface in API_SURFACES:
+            function = factory.build(
+                FunctionSpec(
+                    name=f"{surface.name}-api",
+                    handler=surface.handler,
+                    description=f"The {surface.name} API",
+                    environment={
+                        "ATTACHMENTS_BUCKET": data.attachments.bucket_name,
+                        "MESSENGER_SECRET_ARN": data.messenger_secret.secret_arn,
+                        **queue_environment,
+                    },
+                )
+            )
+            grant_table(function, data)
+            nag(function).acknowledge(
+                id="Serverless-LambdaDLQ",
+                reason="Invoked synchronously by API Gateway only; errors go back to the caller, "
+                "nothing to dead-letter.",
+            )
+            surface_functions[surface.name] = function
+        messenger, inbox = surface_functions["messenger"], surface_functions["inbox"]
+        data.messenger_secret.grant_read(messenger)  # issues visitor tokens, verifies them on identify
+        attachments = f"arn:{Aws.PARTITION}:s3:::{attachments_bucket_name(config.stage)}/attachments/*"
+        # Presigned uploads and downloads are signed with these roles; HeadObject needs GetObject.
+        messenger.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[attachments])
+        )
+        inbox.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[attachments]))
+        rendered = f"arn:<AWS::Partition>:s3:::helpdesk-{config.stage}-attachments-<AWS::AccountId>-<AWS::Region>"
+        for function in (messenger, inbox):
+            nag(function.role or function).acknowledge(
+                id=f"AwsSolutions-IAM5[Resource::{rendered}/attachments/*]",
+                reason="Object keys are generated per upload (attachments/<customer>/<id>), so the grant names "
+                "the attachments prefix of the one bucket, never the whole bucket or other buckets.",
+            )
+        queues["tracker-fanout"].grant_send_messages(inbox)
+
+        authorizer = factory.build(
+            FunctionSpec(
+                name="messenger-authorizer",
+                handler=MESSENGER_AUTHORIZER_HANDLER,
+                description="Verifies customers' messenger tokens",
+                memory_mb=256,
+                timeout=Duration.seconds(5),
+                environment={"MESSENGER_SECRET_ARN": data.messenger_secret.secret_arn},
+            )
+        )
+        data.messenger_secret.grant_read(authorizer)
+        nag(authorizer).acknowledge(
+            id="Serverless-LambdaDLQ",
+            reason="Invoked synchronously by API Gateway as an authorizer; there is no asynchronous failure to keep.",
+        )
+
+        api = Api(
+            self,
+            "Api",
+            stage=config.stage,
+            functions=dict(surface_functions),
+            messenger_authorizer=authorizer,
+            user_pool=data.user_pool,
+            allowed_origin=config.messenger_origin,
+            removal=removal,
+        )
+        for function in factory.functions:
+            monitoring.watch_function(function.node.scope.node.id if function.node.scope else "fn", function)
+        monitoring.watch_api(api.rest_api)
+
+        # --- the hosted messenger page --------------------------------------------------------------
+        site = s3.Bucket(
+            self,
+            "WebPages",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            server_access_logs_bucket=data.access_logs,
+            server_access_logs_prefix="web-pages/",
+            removal_policy=removal,
+            auto_delete_objects=not config.is_production,
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "Pages",
+            comment="Helpdesk messenger page",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(site),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            ),
+            default_root_object="messenger/index.html",
+            enable_logging=True,
+            log_bucket=data.access_logs,
+            log_file_prefix="cloudfront/",
+        )
+        nag(distribution).acknowledge(
+            id="AwsSolutions-CFR1", reason="The messenger serves customers wherever they are; no geo restriction."
+        )
+        nag(distribution).acknowledge(
+            id="AwsSolutions-CFR2",
+            reason="The distribution serves static files only; every API call goes to the API, which has a WAF.",
+        )
+        nag(distribution).acknowledge(
+            id="AwsSolutions-CFR4",
+            reason="Uses the default *.cloudfront.net certificate, which can't pin a minimum TLS version; put a "
+            "custom domain and certificate in front for TLS 1.2+ only.",
+        )
+        s3deploy.BucketDeployment(
+            self,
+            "DeployPages",
+            destination_bucket=site,
+            distribution=distribution,
+            destination_key_prefix="messenger",
+            sources=[
+                s3deploy.Source.asset(str(REPO / "web" / "messenger")),
+                s3deploy.Source.json_data("config.json", {"api_base": api.rest_api.url.rstrip("/")}),
+            ],
+        )
+
+        _acknowledge_bucket_deployment(self)
+
+        for name, value in {
+            "ApiUrl": api.rest_api.url,
+            "MessengerApiUrl": api.url_for("/messenger"),
+            "InboxApiUrl": api.url_for("/inbox"),
+            "MessengerOpenApiUrl": api.url_for("/messenger/openapi.json"),
+            "InboxOpenApiUrl": api.url_for("/inbox/openapi.json"),
+            "MessengerPageUrl": f"https://{distribution.distribution_domain_name}/messenger/",
+            "EmbedScriptUrl": f"https://{distribution.distribution_domain_name}/messenger/static/embed.js",
+            "UserPoolId": data.user_pool.user_pool_id,
+            "UserPoolClientId": data.user_pool_client.user_pool_client_id,
+            "MessengerSecretArn": data.messenger_secret.secret_arn,
+            "TableName": data.table.table_name,
+            "AlarmTopicArn": monitoring.topic.topic_arn,
+        }.items():
+            CfnOutput(self, name, value=value)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.title() for part in name.split("-"))
+
+
+def grant_table(function: lambda_.Function, data: StatefulStack) -> None:
+    """Item-level actions on the table and each of its indexes, named one by one."""
+    indexes = [f"{data.table.table_arn}/index/{index.name}" for index in table_definition().indexes]
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=[data.table.table_arn, *indexes])
+    )
+
+
+BUCKET_DEPLOYMENT_FINDINGS = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    "AwsSolutions-IAM5[Action::s3:Abort*]",
+    "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+    "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+    "AwsSolutions-IAM5[Action::s3:GetObject*]",
+    "AwsSolutions-IAM5[Action::s3:List*]",
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::<WebPages94A4F65B.Arn>/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
+    "AwsSolutions-L1",
+    "Serverless-LambdaDLQ",
+    "Serverless-LambdaLatestVersion",
+    "Serverless-LambdaTracing",
+)
+
+
+def _acknowledge_bucket_deployment(stack: Stack) -> None:
+    """CDK's BucketDeployment brings its own handler (a singleton) that copies the pages at deploy time."""
+    for child in stack.node.children:
+        if child.node.id.startswith("Custom::CDKBucketDeployment"):
+            for finding in BUCKET_DEPLOYMENT_FINDINGS:
+                nag(child).acknowledge(
+                    id=finding,
+                    reason="CDK's own BucketDeployment handler: it runs only during deployment to copy the "
+                    "static pages from the CDK asset bucket into the pages bucket; its role and runtime are "
+                    "managed by aws-cdk-lib.",
+                )

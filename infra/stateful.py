@@ -1,0 +1,177 @@
+"""The stateful stack: what holds data and identities, deployed apart so stateless changes never risk it.
+
+- the single DynamoDB table, built from the PynamoDB models' ``table_definition()``;
+- the attachments bucket (private, encrypted, TLS only, lifecycle rules) and its access-log bucket;
+- the messenger secret the business signs customer tokens with;
+- the Cognito user pool agents sign in to (groups are team ids).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+from helpdesk.adapters.table import table_definition
+from helpdesk.surfaces import ADMIN_GROUP
+
+from infra.config import DeploymentConfig
+from infra.nag import nag
+
+
+def attachments_bucket_name(stage: str) -> str:
+    return f"helpdesk-{stage}-attachments-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+
+def _attribute(key: object) -> dynamodb.Attribute:
+    name = getattr(key, "name")  # noqa: B009 - KeyDefinition from the models
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class StatefulStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        removal = RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY
+        definition = table_definition()
+
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            partition_key=_attribute(definition.partition_key),
+            sort_key=_attribute(definition.sort_key),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=config.is_production,
+            removal_policy=removal,
+            time_to_live_attribute=definition.ttl_attribute,
+            dynamo_stream=dynamodb.StreamViewType(definition.stream_view_type),
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index.name,
+                    partition_key=_attribute(index.partition_key),
+                    sort_key=_attribute(index.sort_key),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+                for index in definition.indexes
+            ],
+        )
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=removal,
+            auto_delete_objects=not config.is_production,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+        )
+        nag(self.access_logs).acknowledge(
+            id="AwsSolutions-S1",
+            reason="This is the access-log bucket itself; logging it into itself would loop.",
+        )
+
+        self.attachments = s3.Bucket(
+            self,
+            "Attachments",
+            # A predictable name lets the functions' policies name the object prefix they may use.
+            bucket_name=attachments_bucket_name(config.stage),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="attachments/",
+            removal_policy=removal,
+            auto_delete_objects=not config.is_production,
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=[config.messenger_origin],
+                    allowed_headers=["*"],
+                    max_age=600,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
+                s3.LifecycleRule(
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=Duration.days(30)
+                        )
+                    ]
+                ),
+            ],
+        )
+
+        self.messenger_secret = secretsmanager.Secret(
+            self,
+            "MessengerSecret",
+            description="HS256 secret your backend signs customers' messenger tokens with. Rotate by "
+            "putting a new value and re-signing tokens with it.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=removal,
+        )
+        nag(self.messenger_secret).acknowledge(
+            id="AwsSolutions-SMG4",
+            reason="The business's own backend signs tokens with this secret; an automatic rotation would "
+            "break every live customer session until their backend re-reads it, so rotation is an explicit, "
+            "documented operator action (put-secret-value) rather than a schedule.",
+        )
+
+        self.user_pool = cognito.UserPool(
+            self,
+            "Agents",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            removal_policy=removal,
+        )
+        nag(self.user_pool).acknowledge(
+            id="AwsSolutions-COG3",
+            reason="Threat protection is on in full-function mode through the Plus feature plan, the "
+            "replacement for the AdvancedSecurityMode property this rule still looks for.",
+        )
+        self.user_pool_client = self.user_pool.add_client(
+            "InboxClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(7),
+        )
+        from helpdesk.adapters.workspace_files import load_workspace
+
+        for team in load_workspace(config.workspace_dir).teams:
+            cognito.CfnUserPoolGroup(
+                self,
+                f"Team{team.id.title().replace('-', '')}",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=team.id,
+            )
+        cognito.CfnUserPoolGroup(
+            self,
+            "AdminsGroup",
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=ADMIN_GROUP,
+            description="Agents who may act on tickets of every team.",
+        )
