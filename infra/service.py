@@ -247,10 +247,6 @@ class ServiceStack(Stack):
             "InboxOpenApiUrl": api.url_for("/inbox/openapi.json"),
             "MessengerPageUrl": f"https://{distribution.distribution_domain_name}/messenger/",
             "EmbedScriptUrl": f"https://{distribution.distribution_domain_name}/messenger/static/embed.js",
-            "UserPoolId": data.user_pool.user_pool_id,
-            "UserPoolClientId": data.user_pool_client.user_pool_client_id,
-            "MessengerSecretArn": data.messenger_secret.secret_arn,
-            "TableName": data.table.table_name,
             "AlarmTopicArn": monitoring.topic.topic_arn,
         }.items():
             CfnOutput(self, name, value=value)

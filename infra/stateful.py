@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -175,3 +175,12 @@ class StatefulStack(Stack):
             group_name=ADMIN_GROUP,
             description="Agents who may act on tickets of every team.",
         )
+
+        for name, value in {
+            "UserPoolId": self.user_pool.user_pool_id,
+            "UserPoolClientId": self.user_pool_client.user_pool_client_id,
+            "MessengerSecretArn": self.messenger_secret.secret_arn,
+            "TableName": self.table.table_name,
+            "AttachmentsBucket": self.attachments.bucket_name,
+        }.items():
+            CfnOutput(self, name, value=value)

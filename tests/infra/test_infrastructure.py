@@ -1,0 +1,200 @@
+"""What a security and operations reviewer checks in the synthesized templates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from helpdesk.adapters.table import table_definition
+from helpdesk.surfaces import API_SURFACES, QUEUE_CONSUMERS
+
+from tests.infra.conftest import Assembly
+
+CDK_OWN_FUNCTIONS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
+
+
+def our_functions(assembly: Assembly) -> dict[str, dict[str, Any]]:
+    return {
+        name: fn
+        for name, fn in assembly.resources("AWS::Lambda::Function").items()
+        if not any(marker in name for marker in CDK_OWN_FUNCTIONS)
+    }
+
+
+def role_statements(assembly: Assembly, role_logical_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in assembly.resources("AWS::IAM::Policy").values():
+        roles = [r.get("Ref") for r in policy["Properties"].get("Roles", [])]
+        if role_logical_id in roles:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_app_synthesizes_with_no_unacknowledged_nag_findings(assembly: Assembly) -> None:
+    report = json.loads((assembly.outdir / "validation-report.json").read_text())
+    for plugin in report["pluginReports"]:
+        assert plugin["violations"] == [], plugin["pluginName"]
+    assert {"Helpdesk-dev-Data", "Helpdesk-dev-Service"} <= set(assembly.templates)
+
+
+def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assembly) -> None:
+    functions = our_functions(assembly)
+    expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS} | {"messenger-authorizer"}
+    assert len(functions) == len(expected)
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Architectures"] == ["arm64"], name
+        assert properties["Runtime"] == "python3.13", name
+        assert properties["TracingConfig"] == {"Mode": "Active"}, name
+        assert properties["LoggingConfig"]["LogFormat"] == "JSON", name
+        assert properties["Layers"], name
+
+
+def test_every_function_role_names_its_actions_and_resources(assembly: Assembly) -> None:
+    for name, function in our_functions(assembly).items():
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = role_statements(assembly, role_id)
+        assert statements, name
+        for statement in statements:
+            actions = as_list(statement["Action"])
+            for action in actions:
+                assert "*" not in action or action.startswith("xray:"), (name, action)
+                assert action != "dynamodb:Scan", name
+            resources = as_list(statement["Resource"])
+            if any(a.startswith("xray:") for a in actions):
+                continue  # X-Ray has no resource-level permissions
+            assert "*" not in resources, (name, statement)
+
+
+def test_the_table_keeps_point_in_time_recovery_encryption_and_the_models_schema(assembly: Assembly) -> None:
+    [table] = assembly.resources("AWS::DynamoDB::GlobalTable").values()
+    properties = table["Properties"]
+    replica = properties["Replicas"][0]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert {i["IndexName"] for i in properties["GlobalSecondaryIndexes"]} == {
+        i.name for i in table_definition().indexes
+    }
+
+
+def test_every_queue_has_a_dead_letter_queue_and_every_dlq_an_alarm(assembly: Assembly) -> None:
+    queues = assembly.resources("AWS::SQS::Queue")
+    stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
+    dlq_ids = set()
+    for queue in queues.values():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            dlq_ids.add(redrive["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    assert len(dlq_ids) == len(QUEUE_CONSUMERS)
+    for name in queues:
+        logical_id = name.split("/")[1]
+        assert logical_id in dlq_ids or queues[name]["Properties"].get("RedrivePolicy"), name
+    alarmed = {
+        dim["Value"]["Fn::GetAtt"][0]
+        for alarm in assembly.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        for dim in alarm["Properties"]["Dimensions"]
+    }
+    assert dlq_ids <= alarmed
+    assert all(stack[d]["Properties"]["SqsManagedSseEnabled"] for d in dlq_ids)
+
+
+def test_every_function_has_error_and_throttle_alarms(assembly: Assembly) -> None:
+    alarms = assembly.resources("AWS::CloudWatch::Alarm").values()
+    watched: dict[str, set[str]] = {}
+    for alarm in alarms:
+        for dimension in alarm["Properties"].get("Dimensions", []):
+            if dimension["Name"] == "FunctionName":
+                watched.setdefault(dimension["Value"]["Ref"], set()).add(alarm["Properties"]["MetricName"])
+    for name in our_functions(assembly):
+        assert watched.get(name.split("/")[1]) == {"Errors", "Throttles"}, name
+
+
+def test_every_api_method_has_an_authorizer_except_the_public_ones(assembly: Assembly) -> None:
+    resources = assembly.resources("AWS::ApiGateway::Resource")
+    paths: dict[str, str] = {}
+
+    def path_of(logical_id: str) -> str:
+        if logical_id not in paths:
+            resource = resources[f"Helpdesk-dev-Service/{logical_id}"]["Properties"]
+            parent = resource["ParentId"]
+            prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+            paths[logical_id] = f"{prefix}/{resource['PathPart']}"
+        return paths[logical_id]
+
+    public = {p for s in API_SURFACES for p in s.public_paths}
+    checked = 0
+    for method in assembly.resources("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        if properties["HttpMethod"] == "OPTIONS":
+            continue
+        resource_ref = properties["ResourceId"]
+        path = path_of(resource_ref["Ref"]) if "Ref" in resource_ref else "/"
+        if path in public:
+            assert properties["AuthorizationType"] == "NONE", path
+            continue
+        expected = "CUSTOM" if path.startswith("/messenger") else "COGNITO_USER_POOLS"
+        assert properties["AuthorizationType"] == expected, path
+        assert "AuthorizerId" in properties, path
+        checked += 1
+    assert checked >= 4
+
+
+def test_every_log_group_keeps_logs_for_a_fixed_time(assembly: Assembly) -> None:
+    groups = assembly.resources("AWS::Logs::LogGroup")
+    assert groups
+    for name, group in groups.items():
+        assert group["Properties"].get("RetentionInDays"), name
+
+
+def test_buckets_are_private_encrypted_and_tls_only(assembly: Assembly) -> None:
+    policies = assembly.resources("AWS::S3::BucketPolicy").values()
+    tls_denied = {
+        policy["Properties"]["Bucket"]["Ref"]
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    }
+    for name, bucket in assembly.resources("AWS::S3::Bucket").items():
+        properties = bucket["Properties"]
+        assert properties["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True, name
+        assert properties["BucketEncryption"], name
+        assert name.split("/")[1] in tls_denied, name
+
+
+def test_the_layer_has_no_boto3_and_the_code_is_small(assembly: Assembly) -> None:
+    from infra.bundling import LAYER_BUILD, directory_size
+
+    [layer_dir] = [p for p in LAYER_BUILD.iterdir() if (p / ".complete").exists()][:1] or [None]
+    assert layer_dir is not None
+    site = layer_dir / "python"
+    names = {p.name.lower() for p in site.iterdir()}
+    assert not {n for n in names if n.startswith(("boto3", "botocore", "s3transfer"))}
+    assert "pydantic_core" in names
+    code_assets = [
+        p for p in assembly.outdir.iterdir() if p.is_dir() and (p / "helpdesk").is_dir() and (p / "workspace").is_dir()
+    ]
+    assert code_assets, "the function code asset holds helpdesk/ and workspace/"
+    code = code_assets[0]
+    assert {p.name for p in code.iterdir()} == {"helpdesk", "workspace"}
+    total = directory_size(site) + directory_size(code)
+    print(f"layer + code, unzipped: {total / 1e6:.1f} MB")
+    assert total < 20 * 1024 * 1024
+
+
+def test_cfn_lint_finds_no_errors(assembly: Assembly) -> None:
+    templates = [str(p) for p in Path(assembly.outdir).glob("*.template.json")]
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "json", *templates], capture_output=True, text=True, check=False
+    )
+    findings = json.loads(result.stdout or "[]")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    assert errors == [], errors
