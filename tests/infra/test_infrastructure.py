@@ -173,9 +173,9 @@ def test_buckets_are_private_encrypted_and_tls_only(assembly: Assembly) -> None:
 def test_the_layer_has_no_boto3_and_the_code_is_small(assembly: Assembly) -> None:
     from infra.bundling import LAYER_BUILD, directory_size
 
-    [layer_dir] = [p for p in LAYER_BUILD.iterdir() if (p / ".complete").exists()][:1] or [None]
-    assert layer_dir is not None
-    site = layer_dir / "python"
+    built = [p for p in LAYER_BUILD.iterdir() if (p / ".complete").exists()]
+    assert built, "the synth built the layer"
+    site = built[0] / "python"
     names = {p.name.lower() for p in site.iterdir()}
     assert not {n for n in names if n.startswith(("boto3", "botocore", "s3transfer"))}
     assert "pydantic_core" in names
