@@ -59,11 +59,17 @@ def _pip_install(requirements: list[str], target: Path) -> None:
     subprocess.run(command, check=True)  # noqa: S603 - our own fixed pip command
 
 
+def layer_dir() -> Path:
+    """Where the layer for the current dependency set is (or will be) built."""
+    digest = hashlib.sha256("\n".join(sorted(runtime_dependencies())).encode()).hexdigest()[:16]
+    return LAYER_BUILD / digest
+
+
 def build_layer() -> Path:
     """The layer's content directory (with ``python/`` inside), built once per dependency set."""
     requirements = runtime_dependencies()
-    digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
-    out = LAYER_BUILD / digest
+    out = layer_dir()
+    digest = out.name
     if (out / ".complete").exists():
         return out
     staging = LAYER_BUILD / f"{digest}.partial"
