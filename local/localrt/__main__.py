@@ -79,6 +79,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"Helpdesk is running locally ({workspace}), ready in {seconds:.1f}s",
         "",
         f"  Messenger page   {api}/messenger/          (embedded in a shop page: {api}/messenger/demo.html)",
+        f"  Inbox page       {api}/inbox/              (sign in as a demo agent)",
         f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",

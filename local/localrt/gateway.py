@@ -182,11 +182,29 @@ class LocalGateway:
             return _json(401, {"message": policy.get("context", {}).get("reason", "Unauthorized")})
         return {"principalId": policy["principalId"], **policy.get("context", {})}
 
+    def page_config(self, surface: str) -> dict[str, Any]:
+        """What the deployed pages get from their config.json; locally agents sign in as demo agents."""
+        config: dict[str, Any] = {"api_base": "", "title": self.index.get("workspace", "Support")}
+        if surface == "inbox":
+            from localrt.identities import DEMO_AGENTS, sign_agent_token
+
+            config["sign_in"] = "local"
+            config["dev_agents"] = [
+                {
+                    "id": sub,
+                    "name": name,
+                    "teams": groups,
+                    "token": sign_agent_token(self.settings.agent_secret, sub, groups, name=name),
+                }
+                for sub, groups, name in DEMO_AGENTS
+            ]
+        return config
+
     def static_file(self, surface: str, prefix: str, path: str) -> tuple[int, dict[str, str], bytes] | None:
         root = self.settings.web_dir / surface
         relative = path[len(prefix) :].lstrip("/")
         if relative == "config.json":
-            return _json(200, {"api_base": "", "title": self.index.get("workspace", "Support")})
+            return _json(200, self.page_config(surface))
         if relative == "":
             relative = "index.html"
         elif not (relative.startswith("static/") or relative.endswith(".html")):

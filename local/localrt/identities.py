@@ -62,7 +62,9 @@ DEMO_CUSTOMERS: tuple[tuple[str, dict[str, Any]], ...] = (
 DEMO_AGENTS = (
     ("agent-frontline", ["frontline"], "Frank Frontline"),
     ("agent-returns", ["returns"], "Rita Returns"),
-    ("agent-admin", ["admins"], "Ada Admin"),
+    ("agent-logistics", ["logistics"], "Lou Logistics"),
+    ("agent-billing", ["billing"], "Bea Billing"),
+    ("agent-admin", ["admins", "frontline"], "Ada Admin"),
 )
 
 

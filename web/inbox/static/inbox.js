@@ -1,0 +1,406 @@
+/* The inbox page: views, a conversation or ticket with its timeline, context panel and hand-off
+ * capsule, the actions agents take, and new activity appearing without reloading (polling).
+ *
+ * Sign-in: in AWS, Cognito's hosted UI (authorization code + PKCE); locally, demo agents whose
+ * tokens the local runtime hands out. Everything people wrote is rendered with textContent.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 3000;
+  var TOKEN_KEY = "helpdesk.agentToken";
+  var state = { config: {}, token: null, me: null, view: "conversations", query: "status=open", team: "",
+    selected: null, kind: null, types: {}, teams: [], ticket: null, pollTimer: null };
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function showStatus(text) { $("status").textContent = text || ""; }
+  function when(iso) { try { return new Date(iso).toLocaleString(); } catch (e) { return iso; } }
+
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json", "Authorization": "Bearer " + state.token };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch((state.config.api_base || "") + path, {
+      method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var data = text ? JSON.parse(text) : null;
+        if (response.status === 401) { signOut(); }
+        if (!response.ok) {
+          var details = (data && data.details) ? ": " + data.details.map(function (d) { return d.field + " " + d.message; }).join("; ") : "";
+          var error = new Error(((data && data.message) || ("HTTP " + response.status)) + details);
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function fail(error) { showStatus(error.message); }
+
+  // --- sign-in -------------------------------------------------------------------------------------
+
+  function base64url(bytes) {
+    return btoa(String.fromCharCode.apply(null, new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function cognitoSignIn() {
+    var verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    sessionStorage.setItem("helpdesk.pkce", verifier);
+    crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)).then(function (hash) {
+      var c = state.config;
+      location.href = c.cognito_domain + "/oauth2/authorize?response_type=code&client_id=" + encodeURIComponent(c.client_id) +
+        "&redirect_uri=" + encodeURIComponent(c.redirect_uri) + "&scope=openid+email+profile&code_challenge_method=S256&code_challenge=" + base64url(hash);
+    });
+  }
+
+  function finishCognitoSignIn(code) {
+    var c = state.config;
+    var form = new URLSearchParams({ grant_type: "authorization_code", client_id: c.client_id, code: code,
+      redirect_uri: c.redirect_uri, code_verifier: sessionStorage.getItem("helpdesk.pkce") || "" });
+    history.replaceState(null, "", location.pathname);
+    return fetch(c.cognito_domain + "/oauth2/token", { method: "POST", body: form, headers: { "Content-Type": "application/x-www-form-urlencoded" } })
+      .then(function (r) { return r.json(); })
+      .then(function (tokens) { if (!tokens.id_token) throw new Error("Sign-in failed"); return tokens.id_token; });
+  }
+
+  function showSignIn() {
+    $("app").hidden = true;
+    $("sign-in").hidden = false;
+    if (state.config.sign_in === "cognito") {
+      $("cognito-sign-in").hidden = false;
+    } else {
+      $("local-sign-in").hidden = false;
+      var list = $("dev-agents");
+      list.textContent = "";
+      (state.config.dev_agents || []).forEach(function (agent) {
+        var item = el("li");
+        var button = el("button", null, "Sign in as " + agent.name + " (" + agent.teams.join(", ") + ")");
+        button.type = "button";
+        button.addEventListener("click", function () { start(agent.token); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+    }
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    if (state.pollTimer) { clearInterval(state.pollTimer); state.pollTimer = null; }
+    showSignIn();
+  }
+
+  $("cognito-button").addEventListener("click", cognitoSignIn);
+  $("sign-out").addEventListener("click", signOut);
+
+  // --- the app -------------------------------------------------------------------------------------
+
+  function start(token) {
+    state.token = token;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    return Promise.all([api("GET", "/inbox/me"), api("GET", "/inbox/ticket-types"), api("GET", "/inbox/teams")])
+      .then(function (results) {
+        state.me = results[0];
+        results[1].items.forEach(function (t) { state.types[t.id] = t; });
+        state.teams = results[2].items;
+        $("sign-in").hidden = true;
+        $("app").hidden = false;
+        $("me").textContent = (state.me.name || state.me.id) + " · " + (state.me.teams.join(", ") || "no team");
+        $("availability").value = state.me.availability;
+        fillTeams($("team-filter"), state.me.teams[0] || state.teams[0].id);
+        fillTeams($("assign-team"));
+        fillTeams($("convert-team"));
+        fillTeams($("ticket-team"));
+        state.team = $("team-filter").value;
+        var types = $("convert-type");
+        types.textContent = "";
+        Object.keys(state.types).forEach(function (id) { types.appendChild(new Option(state.types[id].name, id)); });
+        renderConvertAttributes();
+        selectView(document.querySelector(".views button"));
+        if (!state.pollTimer) state.pollTimer = setInterval(refresh, POLL_MS);
+        document.body.dataset.ready = "true";
+      })
+      .catch(function (error) { fail(error); signOut(); });
+  }
+
+  function fillTeams(select, selected) {
+    select.textContent = "";
+    state.teams.forEach(function (team) { select.appendChild(new Option(team.name, team.id, false, team.id === selected)); });
+  }
+
+  $("availability").addEventListener("change", function (event) {
+    api("PUT", "/inbox/me/availability", { availability: event.target.value }).catch(fail);
+  });
+  $("team-filter").addEventListener("change", function (event) { state.team = event.target.value; loadList(); });
+
+  function selectView(button) {
+    document.querySelectorAll(".views button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+    state.view = button.dataset.view;
+    state.query = button.dataset.query;
+    $("list-title").textContent = (state.view === "tickets" ? "Tickets: " : "Conversations: ") + button.textContent;
+    loadList();
+  }
+  document.querySelectorAll(".views button").forEach(function (button) {
+    button.addEventListener("click", function () { selectView(button); });
+  });
+
+  function listPath(cursor) {
+    var query = state.query;
+    if (query.indexOf("assignee_id") === -1) query += "&team_id=" + encodeURIComponent(state.team);
+    if (cursor) query += "&cursor=" + encodeURIComponent(cursor);
+    return "/inbox/" + state.view + "?" + query;
+  }
+
+  function loadList(cursor) {
+    return api("GET", listPath(cursor)).then(function (page) {
+      var list = $("items");
+      if (!cursor) list.textContent = "";
+      page.items.forEach(function (item) { list.appendChild(listItem(item)); });
+      if (!page.items.length && !cursor) list.appendChild(el("li", "meta", "Nothing here."));
+      var more = $("more");
+      more.hidden = !page.next_cursor;
+      more.onclick = function () { loadList(page.next_cursor); };
+      showStatus("");
+    }).catch(fail);
+  }
+
+  function listItem(item) {
+    var li = el("li");
+    var button = el("button");
+    button.type = "button";
+    button.dataset.id = item.id;
+    if (state.selected === item.id) button.setAttribute("aria-current", "true");
+    if (state.view === "tickets") {
+      button.appendChild(el("strong", null, "#" + item.number + " " + item.title));
+      button.appendChild(el("span", "meta", item.state.label + " · " + item.priority + " · " + item.team_id + (item.assignee_id ? " · " + item.assignee_id : "")));
+    } else {
+      button.appendChild(el("strong", null, item.customer.name || item.customer.id));
+      button.appendChild(el("span", "meta", item.preview || ""));
+      button.appendChild(el("span", "meta", when(item.updated_at) + (item.assignee_id ? " · " + item.assignee_id : "")));
+    }
+    button.addEventListener("click", function () { open(state.view, item.id); });
+    li.appendChild(button);
+    return li;
+  }
+
+  // --- detail --------------------------------------------------------------------------------------
+
+  function open(kind, id) {
+    state.selected = id;
+    state.kind = kind;
+    document.querySelectorAll("#items button").forEach(function (b) { b.setAttribute("aria-current", String(b.dataset.id === id)); });
+    return loadDetail();
+  }
+
+  function loadDetail() {
+    if (!state.selected) return Promise.resolve();
+    var path = "/inbox/" + state.kind + "/" + encodeURIComponent(state.selected);
+    return api("GET", path).then(state.kind === "tickets" ? showTicket : showConversation).catch(fail);
+  }
+
+  function fields(target, pairs) {
+    var dl = $(target);
+    dl.textContent = "";
+    pairs.forEach(function (pair) {
+      if (pair[1] === undefined || pair[1] === null || pair[1] === "") return;
+      dl.appendChild(el("dt", null, pair[0]));
+      dl.appendChild(el("dd", null, typeof pair[1] === "object" ? JSON.stringify(pair[1]) : pair[1]));
+    });
+  }
+
+  function showCapsule(capsule) {
+    $("capsule").hidden = !capsule;
+    if (!capsule) return;
+    fields("capsule-fields", [
+      ["From", capsule.handed_off_by], ["To", (capsule.handed_to.team_id || "") + (capsule.handed_to.assignee_id ? " / " + capsule.handed_to.assignee_id : "")],
+      ["Customer", capsule.customer.name || capsule.customer.id],
+      ["Verified", capsule.customer.identity_verified_at ? "yes, " + when(capsule.customer.identity_verified_at) : "no"],
+      ["About", capsule.linked_objects.map(function (o) { return o.type + " " + (o.number ? "#" + o.number : o.id); }).join(", ")],
+      ["Collected", Object.keys(capsule.collected_attributes).length ? capsule.collected_attributes : null],
+      ["Open questions", capsule.open_questions.join("\n")],
+      ["Last said", capsule.last_customer_messages.slice(-3).join("\n")],
+      ["Notes", capsule.notes.join("\n")],
+    ]);
+  }
+
+  function showContext(context) {
+    context = context || {};
+    fields("context-fields", [
+      ["Page", context.page_url], ["Title", context.page_title], ["Device", [context.device, context.os].filter(Boolean).join(", ")],
+      ["App", context.app_version], ["Locale", [context.locale, context.time_zone].filter(Boolean).join(", ")],
+      ["Looking at", context.object ? context.object.type + " " + context.object.id : null],
+      ["Unverified", context.attributes],
+    ]);
+  }
+
+  function timelineEntry(who, body, internal, authorType, at) {
+    var li = el("li", (internal ? "internal " : "") + (authorType || ""));
+    li.appendChild(el("span", "who", who + " · " + when(at) + (internal ? " · internal" : "")));
+    li.appendChild(el("span", "body", body));
+    return li;
+  }
+
+  function showConversation(conversation) {
+    $("detail").hidden = false;
+    $("ticket-controls").hidden = true;
+    $("conversation-controls").hidden = false;
+    $("detail-title").textContent = "Conversation with " + (conversation.customer.name || conversation.customer.id) + " (" + conversation.status + ")";
+    showCapsule(conversation.capsule);
+    fields("customer-fields", [
+      ["Id", conversation.customer.id], ["Email", conversation.customer.email],
+      ["Identity", conversation.customer.is_visitor ? "anonymous visitor" : (conversation.customer.identity_verified_at ? "verified in app " + when(conversation.customer.identity_verified_at) : "signed token")],
+      ["Verified facts", Object.keys(conversation.customer.verified_attributes).length ? conversation.customer.verified_attributes : null],
+      ["Ticket", conversation.ticket_id],
+    ]);
+    showContext(conversation.context);
+    var list = $("timeline");
+    list.textContent = "";
+    conversation.messages.forEach(function (m) {
+      var who = m.author.type === "customer" ? (conversation.customer.name || "Customer") : (m.author.name || m.author.type);
+      list.appendChild(timelineEntry(who, m.body + (m.attachments.length ? "\n" + m.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), m.internal, m.author.type, m.created_at));
+    });
+  }
+
+  function showTicket(ticket) {
+    state.ticket = ticket;
+    $("detail").hidden = false;
+    $("ticket-controls").hidden = false;
+    $("conversation-controls").hidden = true;
+    $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
+    showCapsule(ticket.capsule);
+    fields("customer-fields", [["Customer", ticket.customer_id], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
+      ["Conversation", ticket.conversation_id], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
+    showContext(ticket.context);
+    var type = state.types[ticket.ticket_type_id];
+    var select = $("ticket-state");
+    select.textContent = "";
+    (type ? type.states : []).forEach(function (s) { select.appendChild(new Option(s.label + " (" + s.category + ")", s.id, false, s.id === ticket.state.id)); });
+    $("ticket-priority").value = ticket.priority;
+    $("ticket-team").value = ticket.team_id;
+    $("ticket-assignee").value = ticket.assignee_id || "";
+    attributeForm($("ticket-attributes"), type, ticket.attributes);
+    var list = $("timeline");
+    list.textContent = "";
+    ticket.timeline.forEach(function (p) {
+      list.appendChild(timelineEntry(p.author.name || p.author.type, (p.body || p.type) + (p.attachments.length ? "\n" + p.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), !p.visible_to_customer, p.author.type, p.created_at));
+    });
+  }
+
+  function attributeForm(container, type, values) {
+    container.textContent = "";
+    (type ? type.attributes : []).forEach(function (attribute) {
+      if (attribute.type === "files") return;
+      var label = el("label", null, attribute.label + (attribute.required ? " *" : ""));
+      var input;
+      if (attribute.type === "list") {
+        input = el("select");
+        input.appendChild(new Option("—", ""));
+        attribute.options.forEach(function (o) { input.appendChild(new Option(o.label, o.id)); });
+      } else if (attribute.type === "boolean") {
+        input = el("input"); input.type = "checkbox";
+      } else {
+        input = el(attribute.type === "text" ? "textarea" : "input");
+        if (attribute.type === "integer" || attribute.type === "decimal") input.inputMode = "decimal";
+      }
+      input.name = attribute.id;
+      var value = values ? values[attribute.id] : undefined;
+      if (input.type === "checkbox") input.checked = !!value; else if (value !== undefined) input.value = value;
+      label.appendChild(input);
+      container.appendChild(label);
+    });
+  }
+
+  function readAttributes(container, type) {
+    var values = {};
+    (type ? type.attributes : []).forEach(function (attribute) {
+      var input = container.querySelector("[name='" + attribute.id + "']");
+      if (!input) return;
+      if (attribute.type === "boolean") { values[attribute.id] = input.checked; return; }
+      if (input.value === "") return;
+      values[attribute.id] = attribute.type === "integer" ? Number(input.value) : input.value;
+    });
+    return values;
+  }
+
+  function renderConvertAttributes() {
+    var type = state.types[$("convert-type").value];
+    attributeForm($("convert-attributes"), type, null);
+    if (type) $("convert-team").value = type.default_team;
+  }
+  $("convert-type").addEventListener("change", renderConvertAttributes);
+
+  // --- actions -------------------------------------------------------------------------------------
+
+  function act(promise) { return promise.then(function () { showStatus(""); loadDetail(); loadList(); }).catch(fail); }
+
+  $("composer").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("reply-input");
+    var body = input.value.trim();
+    if (!body || !state.selected) return;
+    var path = "/inbox/" + state.kind + "/" + encodeURIComponent(state.selected) + "/replies";
+    act(api("POST", path, { body: body, internal: $("internal").checked }).then(function () { input.value = ""; $("internal").checked = false; }));
+  });
+
+  $("assign").addEventListener("click", function () {
+    var agent = $("assign-agent").value.trim();
+    act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/assignment",
+      agent ? { team_id: $("assign-team").value, assignee_id: agent } : { team_id: $("assign-team").value, auto_assign: true }));
+  });
+  $("close-conversation").addEventListener("click", function () {
+    act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/status", { status: "closed" }));
+  });
+  $("reopen-conversation").addEventListener("click", function () {
+    act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/status", { status: "open" }));
+  });
+  $("request-verification").addEventListener("click", function () {
+    act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/verification-request"));
+  });
+  $("convert-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var typeId = $("convert-type").value;
+    var request = { ticket_type_id: typeId, team_id: $("convert-team").value, attributes: readAttributes($("convert-attributes"), state.types[typeId]) };
+    api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/ticket", request)
+      .then(function (ticket) { showStatus(""); $("convert").open = false; showStatus("Ticket #" + ticket.number + " created"); loadDetail(); })
+      .catch(fail);
+  });
+  $("ticket-save").addEventListener("click", function () {
+    var ticket = state.ticket;
+    var type = state.types[ticket.ticket_type_id];
+    var change = { version: ticket.version };
+    if ($("ticket-state").value !== ticket.state.id) change.state_id = $("ticket-state").value;
+    if ($("ticket-priority").value !== ticket.priority) change.priority = $("ticket-priority").value;
+    if ($("ticket-team").value !== ticket.team_id) change.team_id = $("ticket-team").value;
+    var assignee = $("ticket-assignee").value.trim() || null;
+    if (assignee !== ticket.assignee_id) change.assignee_id = assignee;
+    change.attributes = readAttributes($("ticket-attributes"), type);
+    act(api("PATCH", "/inbox/tickets/" + encodeURIComponent(ticket.id), change));
+  });
+
+  function refresh() {
+    if (!state.token) return;
+    loadList();
+    if (document.activeElement && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName) && state.kind === "tickets") return;
+    loadDetail();
+  }
+
+  // --- start ---------------------------------------------------------------------------------------
+
+  fetch("config.json").then(function (r) { return r.ok ? r.json() : {}; }, function () { return {}; }).then(function (config) {
+    state.config = config;
+    if (config.title) { $("title").textContent = config.title + " inbox"; document.title = config.title + " inbox"; }
+    var code = new URLSearchParams(location.search).get("code");
+    if (code && config.sign_in === "cognito") return finishCognitoSignIn(code).then(start, function (e) { fail(e); showSignIn(); });
+    var saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) return start(saved);
+    showSignIn();
+    document.body.dataset.ready = "true";
+  });
+})();
