@@ -1,7 +1,8 @@
 """A small factory for the system's Lambda functions, so every one is built the same way.
 
 arm64, Python 3.13, the shared layer, powertools settings, X-Ray active tracing, JSON logs in a
-log group of fixed retention, and a role of its own that starts with nothing but writing its logs.
+log group of fixed retention, a role of its own that starts with nothing but writing its logs (the
+caller then grants exactly what the function uses), and error/throttle alarms from the start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.monitoring import Monitoring
 from infra.nag import nag
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -40,8 +42,10 @@ class FunctionFactory:
         layer: lambda_.ILayerVersion,
         environment: dict[str, str],
         removal: RemovalPolicy,
+        monitoring: Monitoring,
     ) -> None:
         self._scope = scope
+        self._monitoring = monitoring
         self._code = code
         self._layer = layer
         self._environment = environment
@@ -93,5 +97,6 @@ class FunctionFactory:
             id="Serverless-LambdaLatestVersion",
             reason="Pinned to Python 3.13 on purpose, matching the layer's wheels and the tested runtime.",
         )
+        self._monitoring.watch_function(spec.name, function)
         self.functions.append(function)
         return function

@@ -1,36 +1,63 @@
 """Operators' view: alarms on every function's errors and throttles, the API's 5XX, every DLQ's depth,
 sent to one encrypted SNS topic, and a dashboard.
 
-Later features register their functions and dead-letter queues here (``watch_function``,
-``watch_dead_letter_queue``) so nothing asynchronous fails silently.
+The function factory registers every function it builds (``watch_function``); whoever adds a queue
+registers its dead-letter queue (``watch_dead_letter_queue``), so nothing asynchronous fails silently.
+``watched_functions`` and ``watched_dlqs`` let the tests check that coverage.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+PERIOD = Duration.minutes(5)
+
 
 class Monitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, dashboard_name: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, dashboard_name: str, removal: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(
+        # A customer-managed key, not alias/aws/sns: CloudWatch must be allowed to encrypt what it
+        # publishes, and the AWS-managed key's policy can't grant that (alarms would never arrive).
+        self.key = kms.Key(
             self,
-            "Alarms",
-            display_name="Helpdesk alarms",
-            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
-            enforce_ssl=True,
+            "AlarmsKey",
+            description="Encrypts the helpdesk alarm topic; CloudWatch alarms may publish through it",
+            enable_key_rotation=True,
+            removal_policy=removal,
+            pending_window=Duration.days(7),
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        self.topic = sns.Topic(self, "Alarms", display_name="Helpdesk alarms", master_key=self.key, enforce_ssl=True)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
         )
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.alarms: list[cloudwatch.Alarm] = []
-        self.watched_dlqs: list[sqs.IQueue] = []
+        self.watched_functions: dict[str, lambda_.IFunction] = {}
+        self.watched_dlqs: dict[str, sqs.IQueue] = {}
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> None:
         alarm = cloudwatch.Alarm(
@@ -47,36 +74,38 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
 
     def watch_function(self, name: str, function: lambda_.IFunction) -> None:
-        period = Duration.minutes(5)
-        self._alarm(f"{name}Errors", function.metric_errors(period=period), f"{name}: the function raised errors")
-        self._alarm(f"{name}Throttles", function.metric_throttles(period=period), f"{name}: invocations were throttled")
+        self._alarm(f"{name}Errors", function.metric_errors(period=PERIOD), f"{name}: the function raised errors")
+        self._alarm(f"{name}Throttles", function.metric_throttles(period=PERIOD), f"{name}: invocations were throttled")
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title=name,
-                left=[function.metric_invocations(period=period), function.metric_errors(period=period)],
-                right=[function.metric_duration(period=period)],
+                left=[function.metric_invocations(period=PERIOD), function.metric_errors(period=PERIOD)],
+                right=[function.metric_duration(period=PERIOD)],
             )
         )
+        self.watched_functions[name] = function
 
     def watch_api(self, api: apigw.RestApi) -> None:
-        period = Duration.minutes(5)
-        self._alarm("Api5xx", api.metric_server_error(period=period), "The API answered with 5XX errors (a bug)")
+        self._alarm("Api5xx", api.metric_server_error(period=PERIOD), "The API answered with 5XX errors (a bug)")
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="API",
                 left=[
-                    api.metric_count(period=period),
-                    api.metric_client_error(period=period),
-                    api.metric_server_error(period=period),
+                    api.metric_count(period=PERIOD),
+                    api.metric_client_error(period=PERIOD),
+                    api.metric_server_error(period=PERIOD),
                 ],
-                right=[api.metric_latency(period=period)],
+                right=[api.metric_latency(period=PERIOD)],
             )
         )
 
     def watch_dead_letter_queue(self, name: str, queue: sqs.IQueue) -> None:
+        """One message in a DLQ is an alarm: it is work a customer or agent expected to happen."""
+        metric = queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
         self._alarm(
             f"{name}DlqDepth",
-            queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+            metric,
             f"{name}: messages that could not be processed are waiting in the dead-letter queue",
         )
-        self.watched_dlqs.append(queue)
+        self.dashboard.add_widgets(cloudwatch.GraphWidget(title=f"{name} dead letters", left=[metric]))
+        self.watched_dlqs[name] = queue

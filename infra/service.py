@@ -8,6 +8,7 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -51,20 +52,21 @@ class ServiceStack(Stack):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="Third-party dependencies of the helpdesk functions (built without Docker)",
         )
+        monitoring = Monitoring(self, "Monitoring", dashboard_name=f"helpdesk-{config.stage}", removal=removal)
         factory = FunctionFactory(
             self,
             code=function_code(config.workspace_dir),
             layer=layer,
             removal=removal,
+            monitoring=monitoring,
             environment={
                 "TABLE_NAME": data.table.table_name,
                 "WORKSPACE_DIR": "/var/task/workspace",
                 "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk",
-                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "LOG_LEVEL": "INFO",
                 "STAGE": config.stage,
             },
         )
-        monitoring = Monitoring(self, "Monitoring", dashboard_name=f"helpdesk-{config.stage}")
 
         # --- asynchronous workers, each behind its queue and dead-letter queue --------------------
         queues: dict[str, sqs.Queue] = {}
@@ -183,8 +185,6 @@ class ServiceStack(Stack):
             allowed_origin=config.messenger_origin,
             removal=removal,
         )
-        for function in factory.functions:
-            monitoring.watch_function(function.node.scope.node.id if function.node.scope else "fn", function)
         monitoring.watch_api(api.rest_api)
 
         # --- the hosted messenger page --------------------------------------------------------------
@@ -237,6 +237,43 @@ class ServiceStack(Stack):
             ],
         )
 
+        inbox_url = f"https://{distribution.distribution_domain_name}/inbox/"
+        page_client = cognito.UserPoolClient(
+            self,
+            "InboxPageClient",
+            user_pool=data.user_pool,
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[inbox_url],
+                logout_urls=[inbox_url],
+            ),
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(1),
+        )
+        s3deploy.BucketDeployment(
+            self,
+            "DeployInbox",
+            destination_bucket=site,
+            distribution=distribution,
+            destination_key_prefix="inbox",
+            sources=[
+                s3deploy.Source.asset(str(REPO / "web" / "inbox")),
+                s3deploy.Source.json_data(
+                    "config.json",
+                    {
+                        "api_base": api.rest_api.url.rstrip("/"),
+                        "sign_in": "cognito",
+                        "cognito_domain": data.user_pool_domain.base_url(),
+                        "client_id": page_client.user_pool_client_id,
+                        "redirect_uri": inbox_url,
+                    },
+                ),
+            ],
+        )
         _acknowledge_bucket_deployment(self)
 
         for name, value in {
@@ -247,6 +284,7 @@ class ServiceStack(Stack):
             "InboxOpenApiUrl": api.url_for("/inbox/openapi.json"),
             "MessengerPageUrl": f"https://{distribution.distribution_domain_name}/messenger/",
             "EmbedScriptUrl": f"https://{distribution.distribution_domain_name}/messenger/static/embed.js",
+            "InboxPageUrl": inbox_url,
             "AlarmTopicArn": monitoring.topic.topic_arn,
         }.items():
             CfnOutput(self, name, value=value)

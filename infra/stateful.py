@@ -151,6 +151,10 @@ class StatefulStack(Stack):
             reason="Threat protection is on in full-function mode through the Plus feature plan, the "
             "replacement for the AdvancedSecurityMode property this rule still looks for.",
         )
+        self.user_pool_domain = self.user_pool.add_domain(
+            "SignIn",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"helpdesk-{config.stage}-{Aws.ACCOUNT_ID}"),
+        )
         self.user_pool_client = self.user_pool.add_client(
             "InboxClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
