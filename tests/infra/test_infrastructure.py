@@ -202,3 +202,24 @@ def test_cfn_lint_finds_no_errors(assembly: Assembly) -> None:
     findings = json.loads(result.stdout or "[]")
     errors = [f for f in findings if f["Level"] == "Error"]
     assert errors == [], errors
+
+
+def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly: Assembly) -> None:
+    stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
+    [(topic_id, topic)] = [(k, v) for k, v in stack.items() if v["Type"] == "AWS::SNS::Topic"]
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = stack[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    # The AWS-managed alias/aws/sns key can't grant CloudWatch: alarms would be dropped silently.
+    cloudwatch_grants = [
+        s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert cloudwatch_grants
+    assert set(cloudwatch_grants[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    [topic_policy] = [v for v in stack.values() if v["Type"] == "AWS::SNS::TopicPolicy"]
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Allow" and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+    alarms = assembly.resources("AWS::CloudWatch::Alarm")
+    assert alarms
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}], name
