@@ -1,19 +1,28 @@
 """Lambda assets built on this machine, never in Docker: the dependency layer and the function code.
 
-- The layer: the runtime dependencies from ``pyproject.toml``, as manylinux aarch64 wheels for
-  Python 3.13, installed with pip into ``python/``; what the Lambda runtime already ships is left
-  out. Cached under ``layers/build/<hash>`` so repeated synths don't reinstall.
+- The layer: the runtime dependencies from ``[project].dependencies`` in ``pyproject.toml`` as
+  manylinux aarch64 wheels for CPython 3.13. pip first *resolves* the full set for that platform
+  (``--dry-run --report``); we drop what the Lambda Python runtime already ships (boto3, botocore,
+  ...) and install the rest, pinned, with ``--no-deps``, so nothing pulls boto3 back in. The result
+  is cached under ``layers/build/<hash>`` (the hash covers the dependency list and the platform),
+  so repeated synths reuse it; parallel builders (pytest-xdist) never see a half-built directory.
 - The code: ``functions/helpdesk`` (no caches) plus the workspace configuration as ``workspace/``.
+
+Both are CDK assets with *local* bundling: ``try_bundle`` always succeeds, so the dummy Docker
+image CDK insists on is never pulled.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import jsii
@@ -22,90 +31,106 @@ from aws_cdk import aws_lambda as lambda_
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER_BUILD = REPO / "layers" / "build"
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+LAYER_FORMAT = "2"
+"""Bump when the way the layer is built changes, so cached builds are not reused."""
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
+"""Shipped by the Lambda Python 3.13 runtime; bundling our own copy would only add weight."""
+TARGET_PLATFORM = (
+    "--platform",
+    "manylinux2014_aarch64",
+    "--only-binary=:all:",
+    "--python-version",
+    "3.13",
+    "--implementation",
+    "cp",
+)
 IGNORED_IN_CODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
 
 
+def canonical_name(requirement: str) -> str:
+    """PEP 503 name of a requirement or distribution: ``PyYAML[x]==6`` -> ``pyyaml``."""
+    name = re.split(r"[\[=<>!~;@ ]", requirement.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def runtime_dependencies() -> list[str]:
-    """The project's runtime requirements, minus what the Lambda Python runtime provides."""
+    """The project's declared runtime requirements, minus what the Lambda Python runtime provides."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = []
-    for requirement in project["dependencies"]:
-        name = re.split(r"[\[=<>!~ ]", requirement, maxsplit=1)[0].lower()
-        if name not in RUNTIME_PROVIDED:
-            requirements.append(requirement)
-    return requirements
+    return [r for r in project["dependencies"] if canonical_name(r) not in RUNTIME_PROVIDED]
 
 
-def _pip_install(requirements: list[str], target: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--platform",
-        "manylinux2014_aarch64",
-        "--only-binary=:all:",
-        "--python-version",
-        "3.13",
-        "--implementation",
-        "cp",
-        "--target",
-        str(target),
-        *requirements,
-    ]
-    subprocess.run(command, check=True)  # noqa: S603 - our own fixed pip command
+def layer_digest() -> str:
+    recipe = {"requirements": sorted(runtime_dependencies()), "platform": TARGET_PLATFORM, "format": LAYER_FORMAT}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
 def layer_dir() -> Path:
-    """Where the layer for the current dependency set is (or will be) built."""
-    digest = hashlib.sha256("\n".join(sorted(runtime_dependencies())).encode()).hexdigest()[:16]
-    return LAYER_BUILD / digest
+    """Where the layer for the current dependency set is (or will be) built; ``python/`` inside."""
+    return LAYER_BUILD / layer_digest()[:16]
+
+
+def _pip(*arguments: str) -> None:
+    command = [sys.executable, "-m", "pip", *arguments, "--quiet", "--disable-pip-version-check", *TARGET_PLATFORM]
+    subprocess.run(command, check=True)  # noqa: S603 - our own fixed pip command
+
+
+def resolve_for_lambda(requirements: list[str]) -> list[str]:
+    """Every distribution the requirements need on Lambda, pinned, minus what the runtime ships."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        _pip("install", "--dry-run", "--ignore-installed", "--report", str(report), "--target", scratch, *requirements)
+        resolved = json.loads(report.read_text())["install"]
+    pins = {canonical_name(item["metadata"]["name"]): item["metadata"]["version"] for item in resolved}
+    return sorted(f"{name}=={version}" for name, version in pins.items() if name not in RUNTIME_PROVIDED)
+
+
+def installed_distributions(site: Path) -> set[str]:
+    return {canonical_name(p.name.split("-", 1)[0]) for p in site.glob("*.dist-info")}
 
 
 def build_layer() -> Path:
     """The layer's content directory (with ``python/`` inside), built once per dependency set."""
-    requirements = runtime_dependencies()
     out = layer_dir()
-    digest = out.name
     if (out / ".complete").exists():
         return out
-    staging = LAYER_BUILD / f"{digest}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    site = staging / "python"
-    _pip_install(requirements, site)
-    # pip resolves boto3 back in through other packages' requirements: the runtime has it already.
-    for provided in list(site.iterdir()):
-        normalized = provided.name.lower().replace("_", "-")
-        if any(
-            normalized == p or normalized.startswith(f"{p}-") for p in RUNTIME_PROVIDED | {"python-dateutil"}
-        ) or normalized in {"dateutil", "six.py", "bin"}:
-            shutil.rmtree(provided) if provided.is_dir() else provided.unlink()
-    for cache in site.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
-    (out / ".complete").write_text(digest)
+    LAYER_BUILD.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=LAYER_BUILD))
+    staging.chmod(0o755)  # mkdtemp makes it private; the layer's files must stay world-readable
+    try:
+        site = staging / "python"
+        _pip("install", "--no-deps", "--no-compile", "--target", str(site), *resolve_for_lambda(runtime_dependencies()))
+        shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts, with this machine's shebang
+        leaked = installed_distributions(site) & RUNTIME_PROVIDED
+        if leaked:
+            raise RuntimeError(f"the layer must not ship what the Lambda runtime provides: {sorted(leaked)}")
+        (staging / ".complete").write_text(layer_digest())
+        if out.exists() and not (out / ".complete").exists():
+            shutil.rmtree(out, ignore_errors=True)  # an interrupted build left from before
+        try:
+            staging.rename(out)
+        except OSError:
+            if not (out / ".complete").exists():  # not another builder winning the race: a real error
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return out
 
 
 @jsii.implements(ILocalBundling)
-class _CopyInto:
-    """Local bundling that copies a prepared directory into CDK's output directory."""
+class _BuildHere:
+    """Local bundling: ``prepare(output_dir)`` fills CDK's asset output directory on this machine."""
 
-    def __init__(self, prepare: object) -> None:
+    def __init__(self, prepare: Callable[[Path], None]) -> None:
         self._prepare = prepare
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: object) -> bool:
-        self._prepare(Path(output_dir))  # type: ignore[operator]
+        self._prepare(Path(output_dir))
         return True
 
 
-def _no_docker(local: _CopyInto) -> BundlingOptions:
+def _no_docker(prepare: Callable[[Path], None]) -> BundlingOptions:
     # The image is never pulled: local bundling always succeeds first.
-    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=local)
+    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_BuildHere(prepare))
 
 
 def layer_code() -> lambda_.Code:
@@ -114,9 +139,9 @@ def layer_code() -> lambda_.Code:
 
     return lambda_.Code.from_asset(
         str(REPO / "layers"),
-        bundling=_no_docker(_CopyInto(prepare)),
+        bundling=_no_docker(prepare),
         exclude=["build"],
-        asset_hash=hashlib.sha256("\n".join(sorted(runtime_dependencies())).encode()).hexdigest(),
+        asset_hash=layer_digest(),
         asset_hash_type=AssetHashType.CUSTOM,
     )
 
@@ -132,7 +157,7 @@ def function_code(workspace_dir: Path) -> lambda_.Code:
 
     return lambda_.Code.from_asset(
         str(REPO / "functions"),
-        bundling=_no_docker(_CopyInto(prepare)),
+        bundling=_no_docker(prepare),
         exclude=["**/__pycache__", "*.egg-info"],
         asset_hash=_tree_hash(REPO / "functions" / "helpdesk", workspace_dir),
         asset_hash_type=AssetHashType.CUSTOM,
