@@ -21,9 +21,16 @@ from infra.service import ServiceStack  # noqa: E402
 from infra.stateful import StatefulStack  # noqa: E402
 
 
-def build_app(outdir: str | None = None, context: dict[str, str] | None = None) -> cdk.App:
+def add_compliance_checks(app: cdk.App) -> None:
+    """cdk-nag v3 as CDK validation plugins: any finding not acknowledged (``infra.nag``) fails synth."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+
+
+def build_app(outdir: str | None = None, context: dict[str, object] | None = None) -> cdk.App:
     app = cdk.App(outdir=outdir, context=context)
     config = DeploymentConfig.from_context(app)
+    # Environment-agnostic unless the CLI knows the account (it does when credentials are at hand):
+    # `make synth` works offline, with no credentials.
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     env = cdk.Environment(account=account, region=region) if account and region else None
     prefix = f"Helpdesk-{config.stage}"
@@ -31,7 +38,7 @@ def build_app(outdir: str | None = None, context: dict[str, str] | None = None) 
     ServiceStack(app, f"{prefix}-Service", config=config, data=data, env=env, description="Helpdesk: service")
     cdk.Tags.of(app).add("app", "helpdesk")
     cdk.Tags.of(app).add("stage", config.stage)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    add_compliance_checks(app)
     return app
 
 

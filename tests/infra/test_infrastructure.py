@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpdesk.adapters.table import table_definition
 from helpdesk.surfaces import API_SURFACES, QUEUE_CONSUMERS
 
@@ -175,33 +176,64 @@ def test_buckets_are_private_encrypted_and_tls_only(assembly: Assembly) -> None:
         assert name.split("/")[1] in tls_denied, name
 
 
-def test_the_layer_has_no_boto3_and_the_code_is_small(assembly: Assembly) -> None:
-    from infra.bundling import directory_size, layer_dir
+def test_the_layer_has_no_boto3_and_layer_plus_code_stay_small(assembly: Assembly) -> None:
+    from infra.bundling import RUNTIME_PROVIDED, directory_size, installed_distributions
 
-    assert (layer_dir() / ".complete").exists(), "the synth built the layer"
-    site = layer_dir() / "python"
-    names = {p.name.lower() for p in site.iterdir()}
-    assert not {n for n in names if n.startswith(("boto3", "botocore", "s3transfer"))}
-    assert "pydantic_core" in names
-    code_assets = [
-        p for p in assembly.outdir.iterdir() if p.is_dir() and (p / "helpdesk").is_dir() and (p / "workspace").is_dir()
-    ]
-    assert code_assets, "the function code asset holds helpdesk/ and workspace/"
-    code = code_assets[0]
+    layers = assembly.resources("AWS::Lambda::LayerVersion")
+    functions = our_functions(assembly)
+    layer_refs = {json.dumps(fn["Properties"]["Layers"]) for fn in functions.values()}
+    assert len(layer_refs) == 1, "every function uses the one dependency layer"
+    [layer_id] = [ref["Ref"] for ref in json.loads(layer_refs.pop())]
+    layer = assembly.asset_dir(layers[f"Helpdesk-dev-Service/{layer_id}"]["Properties"]["Content"])
+    site = layer / "python"
+    installed = installed_distributions(site)
+    assert not installed & RUNTIME_PROVIDED, "the Lambda runtime provides these"
+    assert {"aws-lambda-powertools", "pydantic-core", "pynamodb"} <= installed
+    assert not list(site.rglob("__pycache__")), "no bytecode built for this machine's Python"
+
+    code_assets = {assembly.asset_dir(fn["Properties"]["Code"]) for fn in functions.values()}
+    assert len(code_assets) == 1, "every function ships the same code asset"
+    code = code_assets.pop()
     assert {p.name for p in code.iterdir()} == {"helpdesk", "workspace"}
-    total = directory_size(site) + directory_size(code)
-    print(f"layer + code, unzipped: {total / 1e6:.1f} MB")
+    assert (code / "workspace" / "workspace.yaml").is_file()
+    assert not list(code.rglob("__pycache__"))
+
+    total = directory_size(layer) + directory_size(code)
+    print(f"layer {directory_size(layer) / 1e6:.1f} MB + code {directory_size(code) / 1e6:.2f} MB unzipped")
+    print(f"synthesis took {assembly.synth_seconds:.1f} s")
     assert total < 20 * 1024 * 1024
 
 
+def test_a_finding_nobody_acknowledged_fails_synthesis(tmp_path: Path) -> None:
+    # Given an app with the same compliance checks and a queue that breaks AwsSolutions rules
+    import aws_cdk as cdk
+    from aws_cdk import aws_sqs as sqs
+
+    from infra.app import add_compliance_checks
+
+    app = cdk.App(outdir=str(tmp_path))
+    sqs.Queue(cdk.Stack(app, "Probe"), "Unprotected")
+    add_compliance_checks(app)
+    # When it is synthesized, Then synthesis fails and the report names the rule
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    failed = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
+    assert "AwsSolutions-SQS3" in failed
+
+
 def test_cfn_lint_finds_no_errors(assembly: Assembly) -> None:
-    templates = [str(p) for p in Path(assembly.outdir).glob("*.template.json")]
+    templates = sorted(str(p) for p in assembly.outdir.glob("*.template.json"))
+    assert len(templates) >= 2
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "json", *templates], capture_output=True, text=True, check=False
+        [str(cfn_lint), "--format", "json", "--", *templates], capture_output=True, text=True, check=False
     )
-    findings = json.loads(result.stdout or "[]")
-    errors = [f for f in findings if f["Level"] == "Error"]
-    assert errors == [], errors
+    # Exit code bits: 2 errors, 4 warnings, 8 informational; anything else means it didn't lint.
+    assert result.returncode & ~(2 | 4 | 8) == 0, result.stderr
+    findings = json.loads(result.stdout)
+    errors = [f"{f['Rule']['Id']} {f['Filename']}: {f['Message']}" for f in findings if f["Level"] == "Error"]
+    assert errors == []
 
 
 def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly: Assembly) -> None:
