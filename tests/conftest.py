@@ -118,3 +118,21 @@ def attachments_bucket(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     boto3.client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
     monkeypatch.setenv("ATTACHMENTS_BUCKET", ATTACHMENTS_BUCKET)
     return ATTACHMENTS_BUCKET
+
+
+@pytest.fixture
+def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each write atomically; in-process moto doesn't lock, so concurrency tests add the lock."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "update_item", "put_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)

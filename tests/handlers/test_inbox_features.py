@@ -276,3 +276,80 @@ def test_agents_of_other_teams_get_403_on_replies_and_changes(messenger: Call, i
     )
 
     assert (change.status, reply.status) == (403, 403)
+
+
+def test_agents_attach_files_shared_with_the_customer_or_kept_internal(messenger: Call, inbox: Call) -> None:
+    import requests
+
+    conversation_id = start(messenger)
+    ticket = agent_call(
+        inbox,
+        "convert_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/ticket",
+        body={"ticket_type_id": "damaged-item", "attributes": {"description": "x"}},
+    ).body
+
+    def upload(internal: bool) -> str:
+        started = agent_call(
+            inbox,
+            "reply_to_ticket",
+            RETURNS,
+            "/inbox/attachments",
+            body={
+                "ticket_id": ticket["id"],
+                "filename": "label.pdf",
+                "content_type": "application/pdf",
+                "size": 8,
+                "internal": internal,
+            },
+        )
+        assert started.status == 201, started.body
+        post = started.body["upload"]
+        assert requests.post(
+            post["url"], data=post["fields"], files={"file": ("label.pdf", b"%PDF-1.4")}, timeout=10
+        ).ok
+        return str(started.body["attachment_id"])
+
+    shared, internal = upload(False), upload(True)
+    sent = agent_call(
+        inbox,
+        "reply_to_ticket",
+        RETURNS,
+        f"/inbox/tickets/{ticket['id']}/replies",
+        body={"body": "Return label attached", "attachment_ids": [shared]},
+    )
+    noted = agent_call(
+        inbox,
+        "reply_to_ticket",
+        RETURNS,
+        f"/inbox/tickets/{ticket['id']}/replies",
+        body={"body": "Carrier report", "internal": True, "attachment_ids": [internal]},
+    )
+    wrong_kind = agent_call(
+        inbox,
+        "reply_to_ticket",
+        RETURNS,
+        f"/inbox/tickets/{ticket['id']}/replies",
+        body={"body": "again", "attachment_ids": [internal]},
+    )
+    outsider = agent_call(
+        inbox,
+        "reply_to_ticket",
+        FRONTLINE,
+        "/inbox/attachments",
+        body={"ticket_id": ticket["id"], "filename": "x.pdf", "content_type": "application/pdf", "size": 8},
+    )
+
+    assert (sent.status, noted.status, wrong_kind.status, outsider.status) == (201, 201, 422, 403)
+    timeline = messenger(
+        customised("messenger_api/get_ticket", path=f"/messenger/tickets/{ticket['id']}", authorizer=ALICE)
+    ).body["timeline"]
+    assert [a["id"] for p in timeline for a in p["attachments"]] == [shared]
+
+    def download(attachment_id: str) -> int:
+        path = f"/messenger/attachments/{attachment_id}"
+        return messenger(customised("messenger_api/download_attachment", path=path, authorizer=ALICE)).status
+
+    assert download(shared) == 200
+    assert download(internal) == 404

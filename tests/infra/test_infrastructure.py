@@ -79,6 +79,39 @@ def test_every_function_role_names_its_actions_and_resources(assembly: Assembly)
             assert "*" not in resources, (name, statement)
 
 
+def dynamodb_grants(assembly: Assembly, function_logical_id: str) -> list[dict[str, Any]]:
+    stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
+    role_id = stack[function_logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        s for s in role_statements(assembly, role_id) if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+    ]
+
+
+def test_functions_get_named_table_actions_and_delete_only_roster_entries(assembly: Assembly) -> None:
+    from infra.table_access import INDEX_ACTIONS, TABLE_ACTIONS
+
+    by_name = {name.split("/")[1]: fn for name, fn in our_functions(assembly).items()}
+    for logical_id in by_name:
+        grants = dynamodb_grants(assembly, logical_id)
+        if logical_id.startswith("messengerauthorizer"):
+            assert grants == [], "the authorizer only reads the messenger secret"
+            continue
+        actions = {a for s in grants for a in as_list(s["Action"])}
+        assert actions <= {*TABLE_ACTIONS, "dynamodb:DeleteItem"}, logical_id
+        for statement in grants:
+            statement_actions = set(as_list(statement["Action"]))
+            rendered = json.dumps(statement["Resource"])
+            if "/index/" in rendered:
+                assert statement_actions == set(INDEX_ACTIONS), (logical_id, statement)
+                assert "index/*" not in rendered, "indexes are named"
+            if "dynamodb:DeleteItem" in statement_actions:
+                assert logical_id.startswith("inboxapi"), "only the inbox deletes (roster entries)"
+                assert statement_actions == {"dynamodb:DeleteItem"}
+                assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TEAM#*"]}}
+        if logical_id.startswith("inboxapi"):
+            assert "dynamodb:DeleteItem" in actions, "agents leaving a team are taken off its roster"
+
+
 def test_the_table_keeps_point_in_time_recovery_encryption_and_the_models_schema(assembly: Assembly) -> None:
     [table] = assembly.resources("AWS::DynamoDB::GlobalTable").values()
     properties = table["Properties"]

@@ -69,6 +69,7 @@ def test_a_conversation_is_converted_only_once(tickets: TicketService, converted
         tickets.convert_conversation(FRONTLINE_AGENT, conversation_id, DAMAGED)
 
 
+@pytest.mark.usefixtures("serializable_moto")
 def test_ticket_numbers_are_unique_and_increasing(tickets: TicketService) -> None:
     request = NewTicket(
         ticket_type_id="refund-request", attributes={"order_id": "O1", "amount": "9.99", "reason": "charged-twice"}
@@ -223,21 +224,6 @@ def test_two_agents_updating_from_the_same_version_one_wins_one_gets_a_conflict(
     current = tickets.page_for_agent(ticket.id, before=None, limit=50).ticket
     assert current.priority is Priority.URGENT
     assert current.state_id == "received"
-
-
-@pytest.fixture
-def serializable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each transaction atomically; in-process moto doesn't lock, so add the lock."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
-
-    def atomic(self, *args, **kwargs):
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
 
 
 @pytest.mark.usefixtures("serializable_moto")

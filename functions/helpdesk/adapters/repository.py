@@ -546,7 +546,14 @@ class TableRepository:
         has_more = len(parts) > limit
         return ticket, [mapping.part_from_item(p) for p in reversed(parts[:limit])], has_more
 
-    def update_ticket(self, ticket: Ticket, *, based_on_version: int, parts: Iterable[TicketPart]) -> Ticket:
+    def update_ticket(
+        self,
+        ticket: Ticket,
+        *,
+        based_on_version: int,
+        parts: Iterable[TicketPart],
+        attachment_owner: str | None = None,
+    ) -> Ticket:
         """Write the ticket's new fields and timeline parts if it is still at ``based_on_version``.
 
         Raises ``VersionConflict`` (with the version now stored) when someone else got there first.
@@ -575,11 +582,10 @@ class TableRepository:
             transaction.update(item, actions=actions, condition=TableItem.pk.exists())
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+                owner = attachment_owner or ticket.customer_id
                 for ref in part.attachments:
-                    if ticket.customer_id:
-                        self._link_attachment(
-                            transaction, ref.id, ticket.customer_id, conversation_id=None, ticket_id=ticket.id
-                        )
+                    if owner:
+                        self._link_attachment(transaction, ref.id, owner, conversation_id=None, ticket_id=ticket.id)
 
         try:
             self._write(build)

@@ -89,6 +89,20 @@ class AgentReplyRequest(_Request):
     internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
 
 
+class TicketReplyRequest(_Request):
+    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
+    internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
+    attachment_ids: AttachmentIds = []
+
+
+class AgentAttachmentRequest(_Request):
+    ticket_id: str = Field(min_length=1, max_length=64)
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=100, examples=["application/pdf"])
+    size: int = Field(ge=1, le=5 * 1024 * 1024 * 1024)
+    internal: bool = Field(default=False, description="For an internal note: never downloadable by the customer.")
+
+
 class TicketRequestBase(_Request):
     ticket_type_id: str = Field(min_length=1, max_length=64)
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=100)

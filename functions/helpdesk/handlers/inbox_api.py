@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters.attachment_files import UPLOAD_EXPIRY_SECONDS
 from helpdesk.api import schemas
 from helpdesk.api.app import (
     agents,
@@ -254,9 +255,35 @@ def update_ticket(
 
 
 @app.post("/inbox/tickets/<ticket_id>/replies", summary="Reply to the customer, or add an internal note")
-def reply_to_ticket(ticket_id: Id, request: schemas.AgentReplyRequest) -> Response[schemas.ReplyView]:
-    part = tickets().reply(_agent(), ticket_id, request.body, internal=request.internal)
+def reply_to_ticket(ticket_id: Id, request: schemas.TicketReplyRequest) -> Response[schemas.ReplyView]:
+    files = attachments()
+    part = tickets().reply(
+        _agent(),
+        ticket_id,
+        request.body,
+        internal=request.internal,
+        attachments=(lambda ticket: files.refs_for_ticket(ticket, request.attachment_ids, internal=request.internal))
+        if request.attachment_ids
+        else None,
+    )
     return _created(schemas.reply_view(part))
+
+
+@app.post("/inbox/attachments", summary="Start uploading a file to attach to a ticket reply or note")
+def create_attachment(request: schemas.AgentAttachmentRequest) -> Response[schemas.AttachmentUploadView]:
+    agent = _agent()
+    ticket = tickets().page_for_agent(request.ticket_id, before=None, limit=1).ticket
+    attachment, upload = attachments().start_agent_upload(
+        agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
+    )
+    return _created(
+        schemas.AttachmentUploadView(
+            attachment_id=attachment.id,
+            upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),
+            max_size=attachment.size,
+            expires_in=UPLOAD_EXPIRY_SECONDS,
+        )
+    )
 
 
 @app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")

@@ -11,9 +11,9 @@ import re
 
 from helpdesk.adapters.attachment_files import AttachmentFiles, PresignedUpload
 from helpdesk.adapters.repository import TableRepository
-from helpdesk.domain.errors import InvalidInput, NotFound
-from helpdesk.domain.models import Attachment, AttachmentRef, new_id, utc_now
-from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
+from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
+from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 
 ALLOWED_CONTENT_TYPES = {
     "image/jpeg",
@@ -39,6 +39,13 @@ def _safe_filename(filename: str) -> str:
     return name[:120] or "file"
 
 
+def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
+    """Whose a file on a ticket is: the customer's when shared with them, the ticket's when internal."""
+    if ticket.customer_id and not internal:
+        return ticket.customer_id
+    return f"internal:{ticket.id}"
+
+
 def size_limit(content_type: str) -> int:
     return MAX_IMAGE_BYTES if content_type.startswith("image/") else MAX_FILE_BYTES
 
@@ -50,6 +57,21 @@ class AttachmentService:
 
     def start_upload(
         self, customer: CustomerPrincipal, filename: str, content_type: str, size: int
+    ) -> tuple[Attachment, PresignedUpload]:
+        return self._start(customer.user_id, customer.author, filename, content_type, size)
+
+    def start_agent_upload(
+        self, agent: AgentPrincipal, ticket: Ticket, filename: str, content_type: str, size: int, *, internal: bool
+    ) -> tuple[Attachment, PresignedUpload]:
+        """An agent attaches a file to a ticket: shared with its customer, or kept internal."""
+        if not agent.may_work_on_team(ticket.team_id):
+            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can attach files to this ticket")
+        return self._start(
+            ticket_attachment_owner(ticket, internal=internal), agent.author, filename, content_type, size
+        )
+
+    def _start(
+        self, owner: str, uploaded_by: Author, filename: str, content_type: str, size: int
     ) -> tuple[Attachment, PresignedUpload]:
         content_type = content_type.strip().lower()
         if content_type not in ALLOWED_CONTENT_TYPES:
@@ -65,14 +87,14 @@ class AttachmentService:
             )
         attachment = Attachment(
             id=new_id(),
-            customer_id=customer.user_id,
+            customer_id=owner,
             filename=_safe_filename(filename),
             content_type=content_type,
             size=size,
-            uploaded_by=customer.author,
+            uploaded_by=uploaded_by,
             created_at=utc_now(),
         )
-        upload = self._files.presigned_upload(object_key(attachment, customer.user_id), content_type, size)
+        upload = self._files.presigned_upload(object_key(attachment, owner), content_type, size)
         self._repository.create_attachment(attachment)
         return attachment, upload
 
@@ -110,6 +132,10 @@ class AttachmentService:
                 )
             )
         return refs
+
+    def refs_for_ticket(self, ticket: Ticket, attachment_ids: list[str], *, internal: bool) -> list[AttachmentRef]:
+        """Check that the files an agent names were uploaded for this ticket (shared or internal)."""
+        return self.refs_for_message(ticket_attachment_owner(ticket, internal=internal), attachment_ids)
 
     def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, str]:
         attachment = self._repository.get_attachment(attachment_id)

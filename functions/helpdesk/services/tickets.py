@@ -5,6 +5,7 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -31,6 +32,7 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import AttributeError_, StateCategory, TicketType, Workspace
+from helpdesk.services.attachments import ticket_attachment_owner
 from helpdesk.services.capsules import ticket_capsule
 
 MAX_TITLE_LENGTH = 200
@@ -484,22 +486,37 @@ class TicketService:
             raise Conflict(f"ticket #{ticket.number} was already rated or was reopened") from failure
         return rating
 
-    def reply(self, agent: AgentPrincipal, ticket_id: str, body: str, *, internal: bool) -> TicketPart:
-        """A reply the customer sees, or an internal note they never do."""
+    def reply(
+        self,
+        agent: AgentPrincipal,
+        ticket_id: str,
+        body: str,
+        *,
+        internal: bool,
+        attachments: Callable[[Ticket], list[AttachmentRef]] | None = None,
+    ) -> TicketPart:
+        """A reply the customer sees, or an internal note they never do; files attached to either.
+
+        ``attachments`` resolves the attachment references once the ticket is known.
+        """
         text = body.strip()
-        if not text:
+        if not text and attachments is None:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
         ticket = self._repository.get_ticket(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         if not agent.may_work_on_team(ticket.team_id):
             raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can reply on ticket {ticket_id}")
+        refs = attachments(ticket) if attachments is not None else []
+        if not text and not refs:
+            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
         new_part = TicketPart(
             id=new_id(),
             ticket_id=ticket_id,
             type=PartType.NOTE if internal else PartType.REPLY,
             author=agent.author,
-            body=text,
+            body=text or None,
+            attachments=refs,
             visible_to_customer=not internal,
             created_at=utc_now(),
         )
@@ -524,8 +541,13 @@ class TicketService:
             self._trackers.announce(ticket, agent, state_changed=False, reply=part.body)
 
     def _append_part(self, ticket: Ticket, part: TicketPart) -> None:
-        self._repository.update_ticket(
-            ticket.model_copy(update={"updated_at": part.created_at}),
-            based_on_version=ticket.version,
-            parts=[part],
-        )
+        owner = ticket_attachment_owner(ticket, internal=not part.visible_to_customer) if part.attachments else None
+        try:
+            self._repository.update_ticket(
+                ticket.model_copy(update={"updated_at": part.created_at}),
+                based_on_version=ticket.version,
+                parts=[part],
+                attachment_owner=owner,
+            )
+        except ConditionFailed as failure:
+            raise Conflict("an attachment was already sent, or belongs elsewhere: upload it again") from failure
