@@ -16,7 +16,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from helpdesk.adapters.table import table_definition
 from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
 
 from infra.api import Api
@@ -26,16 +25,7 @@ from infra.functions import FunctionFactory, FunctionSpec
 from infra.monitoring import Monitoring
 from infra.nag import nag
 from infra.stateful import StatefulStack, attachments_bucket_name
-
-TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-)
-"""TransactWriteItems is authorised through the Put/Update/ConditionCheck actions it performs."""
+from infra.table_access import grant_table_items
 
 
 class ServiceStack(Stack):
@@ -114,7 +104,7 @@ class ServiceStack(Stack):
                 reason="Invoked only by its SQS event source, never asynchronously; the queue's DLQ catches failures.",
             )
             queue.grant_send_messages(worker)  # a worker queues its next page
-            grant_table(worker, data)
+            grant_table_items(worker, data.table)
             monitoring.watch_dead_letter_queue(consumer.name, dlq)
             queues[consumer.name] = queue
             workers[consumer.name] = worker
@@ -135,7 +125,6 @@ class ServiceStack(Stack):
                     },
                 )
             )
-            grant_table(function, data)
             nag(function).acknowledge(
                 id="Serverless-LambdaDLQ",
                 reason="Invoked synchronously by API Gateway only; errors go back to the caller, "
@@ -143,6 +132,8 @@ class ServiceStack(Stack):
             )
             surface_functions[surface.name] = function
         messenger, inbox = surface_functions["messenger"], surface_functions["inbox"]
+        grant_table_items(messenger, data.table)
+        grant_table_items(inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
         data.messenger_secret.grant_read(messenger)  # issues visitor tokens, verifies them on identify
         attachments = f"arn:{Aws.PARTITION}:s3:::{attachments_bucket_name(config.stage)}/attachments/*"
         # Presigned uploads and downloads are signed with these roles; HeadObject needs GetObject.
@@ -292,14 +283,6 @@ class ServiceStack(Stack):
 
 def _camel(name: str) -> str:
     return "".join(part.title() for part in name.split("-"))
-
-
-def grant_table(function: lambda_.Function, data: StatefulStack) -> None:
-    """Item-level actions on the table and each of its indexes, named one by one."""
-    indexes = [f"{data.table.table_arn}/index/{index.name}" for index in table_definition().indexes]
-    function.add_to_role_policy(
-        iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=[data.table.table_arn, *indexes])
-    )
 
 
 BUCKET_DEPLOYMENT_FINDINGS = (
