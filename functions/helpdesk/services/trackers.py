@@ -130,5 +130,7 @@ class TrackerService:
             except VersionConflict:
                 continue
             except ConditionFailed:
-                return  # the part exists: applied by an earlier delivery of this page
+                if self._repository.has_part(ticket_id, part_id):
+                    return  # applied by an earlier delivery of this page
+                raise
         raise Conflict(f"ticket {ticket_id} kept changing while the tracker update was applied; will retry")
