@@ -22,7 +22,13 @@ from helpdesk.surfaces import API_SURFACES
 from infra.nag import nag
 
 AUTHORIZER_CACHE = Duration.minutes(1)
-"""Short on purpose: a decision is reused for a minute at most, so an expired token stops working quickly."""
+"""Short on purpose. The decision is cached per Authorization header and covers every route of the
+stage (the authorizer allows ``<api>/<stage>/*``), so a customer's burst of calls costs one
+authorizer run; but a token that expires, or a rotated messenger secret, stops working within a
+minute. (0 would re-verify every call, adding the authorizer's latency to each request.)"""
+PUBLIC_METHODS = {"/messenger/visitors": "POST"}
+"""How each public path is called; GET unless listed. The tests check this against the handlers'
+own routes, so a public route can't be wired with the wrong method."""
 RATE_LIMIT_PER_5_MIN = 2000
 JSON_HEADERS = {"Content-Type": "'application/json'"}
 
@@ -46,8 +52,10 @@ class Api(Construct):
             self,
             "RestApi",
             description="Helpdesk messenger and inbox APIs",
+            # Execution logging needs the account's API Gateway CloudWatch role. It is account-wide,
+            # shared with every other REST API in the region: keep it when this stack goes away.
             cloud_watch_role=True,
-            cloud_watch_role_removal_policy=removal,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=stage,
                 tracing_enabled=True,
@@ -75,7 +83,6 @@ class Api(Construct):
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
                 max_age=Duration.minutes(10),
             ),
-            min_compression_size=None,
         )
         nag(self.rest_api).acknowledge(
             id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
@@ -95,6 +102,7 @@ class Api(Construct):
         self.rest_api.add_gateway_response(
             "Unauthorized",
             type=apigw.ResponseType.UNAUTHORIZED,
+            status_code="401",
             response_headers={**JSON_HEADERS, **cors},
             templates={"application/json": '{"error": "unauthorized", "message": "a valid token is required"}'},
         )
@@ -137,7 +145,7 @@ class Api(Construct):
             root.add_proxy(default_integration=integration, default_method_options=protected, any_method=True)
             for path in surface.public_paths:
                 resource = root.add_resource(path.rsplit("/", 1)[1])
-                method = "POST" if path.endswith("/visitors") else "GET"
+                method = PUBLIC_METHODS.get(path, "GET")
                 public = resource.add_method(
                     method, integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
                 )

@@ -288,3 +288,73 @@ def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly
     assert alarms
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}], name
+
+
+def test_public_routes_are_wired_with_the_methods_the_handlers_serve() -> None:
+    from helpdesk.handlers import inbox_api, messenger_api
+
+    from infra.api import PUBLIC_METHODS
+
+    documents = {"messenger": messenger_api.app.get_openapi_schema(), "inbox": inbox_api.app.get_openapi_schema()}
+    for surface in API_SURFACES:
+        paths = documents[surface.name].paths or {}
+        for path in surface.public_paths:
+            if path.endswith(("/openapi.json", "/docs")):
+                assert PUBLIC_METHODS.get(path, "GET") == "GET", path
+                continue
+            served = {m.upper() for m in paths[path].model_dump(exclude_none=True)}
+            assert {PUBLIC_METHODS.get(path, "GET")} == served, path
+
+
+def test_refused_tokens_get_a_json_401_with_the_reason_and_errors_carry_cors(assembly: Assembly) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in assembly.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+    denied = responses["ACCESS_DENIED"]
+    assert denied["StatusCode"] == "401"
+    assert "$context.authorizer.reason" in denied["ResponseTemplates"]["application/json"]
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    for kind in ("ACCESS_DENIED", "UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = responses[kind]["ResponseParameters"]
+        assert headers["gatewayresponse.header.Content-Type"] == "'application/json'", kind
+        assert "gatewayresponse.header.Access-Control-Allow-Origin" in headers, kind
+        body = responses[kind]["ResponseTemplates"]["application/json"]
+        json.loads(body.replace("$context.error.messageString", '""'))  # JSON once API Gateway fills it in
+
+
+def test_the_stage_logs_access_throttles_and_sits_behind_the_waf(assembly: Assembly) -> None:
+    [stage] = assembly.resources("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    assert properties["AccessLogSetting"]["DestinationArn"]
+    assert properties["TracingEnabled"] is True
+    [settings] = properties["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] > 0
+    [acl] = assembly.resources("AWS::WAFv2::WebACL").values()
+    statements = [rule["Statement"] for rule in acl["Properties"]["Rules"]]
+    managed = {s["ManagedRuleGroupStatement"]["Name"] for s in statements if "ManagedRuleGroupStatement" in s}
+    assert "AWSManagedRulesCommonRuleSet" in managed
+    assert any("RateBasedStatement" in s for s in statements)
+    [association] = assembly.resources("AWS::WAFv2::WebACLAssociation").values()
+    assert "/stages/" in json.dumps(association["Properties"]["ResourceArn"]), "attached to the stage"
+
+
+def test_the_stacks_output_what_an_operator_needs(assembly: Assembly) -> None:
+    outputs = {name for template in assembly.templates.values() for name in template.get("Outputs", {})}
+    expected = {
+        "ApiUrl",
+        "MessengerApiUrl",
+        "InboxApiUrl",
+        "MessengerOpenApiUrl",
+        "InboxOpenApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "MessengerSecretArn",
+        "TableName",
+        "AlarmTopicArn",
+    }
+    assert expected <= outputs
+    [secret] = assembly.resources("AWS::SecretsManager::Secret").values()
+    assert "SecretString" not in secret["Properties"], "the value is generated in AWS, never in a template"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
