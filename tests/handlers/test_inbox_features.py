@@ -353,3 +353,31 @@ def test_agents_attach_files_shared_with_the_customer_or_kept_internal(messenger
 
     assert download(shared) == 200
     assert download(internal) == 404
+
+
+def test_a_customer_writing_to_a_snoozed_conversation_wakes_it(messenger: Call, inbox: Call) -> None:
+    conversation_id = start(messenger)
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/status",
+        body={"status": "snoozed", "snoozed_until": later},
+    )
+
+    say(messenger, conversation_id, "Any news?")
+
+    open_view = agent_call(inbox, "list_conversations", FRONTLINE, "/inbox/conversations", query={"status": "open"})
+    assert [c["id"] for c in open_view.body["items"]] == [conversation_id]
+    assert open_view.body["items"][0]["snoozed_until"] is None
+
+
+def test_conversation_views_are_one_query_per_page(messenger: Call, inbox: Call, dynamo_calls: DynamoCalls) -> None:
+    start(messenger)
+    for query in ({"status": "open"}, {"assignee_id": "unassigned"}, {"status": "open", "order": "oldest"}):
+        dynamo_calls.reset()
+        page = agent_call(inbox, "list_conversations", FRONTLINE, "/inbox/conversations", query=query)
+        assert page.status == 200
+        assert len(page.body["items"]) == 1
+        assert dynamo_calls.operations == ["Query"], query

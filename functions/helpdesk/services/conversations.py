@@ -372,7 +372,8 @@ class ConversationService:
             if ticket_id and attachments
             else None
         )
-        try:
+
+        def write() -> None:
             self._repository.add_message(
                 customer_id,
                 message,
@@ -381,11 +382,23 @@ class ConversationService:
                 must_be_open=as_owner and author.type is AuthorType.CUSTOMER,
                 ticket_part=part,
             )
+
+        try:
+            write()
         except ConditionFailed as failure:
             current = self._repository.get_conversation(conversation_id)
             if current is None or current.customer_id != customer_id:
                 raise NotFound(f"conversation {conversation_id} not found") from failure
             if current.status is ConversationStatus.CLOSED:
                 raise Conflict(f"conversation {conversation_id} is closed: start a new conversation") from failure
-            raise Conflict("an attachment was already sent: upload it again") from failure
+            if current.status is not ConversationStatus.SNOOZED:
+                raise Conflict("an attachment was already sent: upload it again") from failure
+            # The customer wrote to a snoozed conversation: it wakes up in the team's open view.
+            self._repository.set_conversation_status(
+                current.model_copy(update={"snoozed_until": None}), ConversationStatus.OPEN, owner=customer_id
+            )
+            try:
+                write()
+            except ConditionFailed as again:
+                raise Conflict("an attachment was already sent: upload it again") from again
         return message
