@@ -14,7 +14,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from helpdesk.adapters.table import table_definition
+from helpdesk.adapters.table import KeyDefinition, table_definition
+from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.surfaces import ADMIN_GROUP
 
 from infra.config import DeploymentConfig
@@ -25,9 +26,15 @@ def attachments_bucket_name(stage: str) -> str:
     return f"helpdesk-{stage}-attachments-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
-def _attribute(key: object) -> dynamodb.Attribute:
-    name = getattr(key, "name")  # noqa: B009 - KeyDefinition from the models
-    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def _attribute(key: KeyDefinition) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=key.name, type=ATTRIBUTE_TYPES[key.type])
 
 
 class StatefulStack(Stack):
@@ -163,8 +170,6 @@ class StatefulStack(Stack):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(7),
         )
-        from helpdesk.adapters.workspace_files import load_workspace
-
         for team in load_workspace(config.workspace_dir).teams:
             cognito.CfnUserPoolGroup(
                 self,

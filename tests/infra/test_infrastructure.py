@@ -113,14 +113,25 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries(assemb
 
 
 def test_the_table_keeps_point_in_time_recovery_encryption_and_the_models_schema(assembly: Assembly) -> None:
+    definition = table_definition()
     [table] = assembly.resources("AWS::DynamoDB::GlobalTable").values()
     properties = table["Properties"]
     replica = properties["Replicas"][0]
     assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert properties["SSESpecification"]["SSEEnabled"] is True
-    assert properties["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert {i["IndexName"] for i in properties["GlobalSecondaryIndexes"]} == {
-        i.name for i in table_definition().indexes
+    assert properties["StreamSpecification"]["StreamViewType"] == definition.stream_view_type
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": definition.ttl_attribute, "Enabled": True}
+    assert properties["KeySchema"] == [
+        {"AttributeName": definition.partition_key.name, "KeyType": "HASH"},
+        {"AttributeName": definition.sort_key.name, "KeyType": "RANGE"},
+    ]
+    indexes = {i["IndexName"]: i["KeySchema"] for i in properties["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        i.name: [
+            {"AttributeName": i.partition_key.name, "KeyType": "HASH"},
+            {"AttributeName": i.sort_key.name, "KeyType": "RANGE"},
+        ]
+        for i in definition.indexes
     }
 
 
