@@ -1,4 +1,15 @@
-"""What a user chooses at deploy time, read from CDK context (``-c key=value`` or cdk.json)."""
+"""What a user chooses at deploy time, read from CDK context (``-c key=value`` or cdk.json).
+
+| context            | meaning                                                         | default          |
+| ------------------ | --------------------------------------------------------------- | ---------------- |
+| ``stage``          | environment name; ``prod`` keeps data and protects the table    | ``dev``          |
+| ``messenger_origin`` | the site embedding the messenger (CORS); required in prod     | ``*``            |
+| ``ses_sender``     | verified SES identity for status-update emails (notifications) | none             |
+| ``alarm_email``    | subscribed to the alarm topic (confirm the email AWS sends)     | none             |
+| ``workspace``      | the workspace configuration directory deployed with the code    | ``workspace/demo`` |
+
+Secrets are never context: the messenger secret is generated in Secrets Manager by the stack.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,12 @@ from constructs import Construct
 
 from infra.bundling import REPO
 
+STAGE = re.compile(r"[a-z][a-z0-9-]{0,11}")
+"""At most 12 characters: the stage is part of bucket names and the Cognito domain prefix (63 max)."""
+ORIGIN = re.compile(r"\*|https://[a-z0-9.-]+(:\d+)?|http://localhost(:\d+)?")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SES_IDENTITY = re.compile(rf"{EMAIL.pattern}|[a-z0-9.-]+\.[a-z]{{2,}}")
+
 
 @dataclass(frozen=True)
 class DeploymentConfig:
@@ -18,7 +35,9 @@ class DeploymentConfig:
     messenger_origin: str
     """The site that embeds the messenger (CORS); ``*`` is allowed outside prod."""
     ses_sender: str
-    """The verified SES identity status-update emails come from (used by notifications)."""
+    """The verified SES identity status-update emails come from. Stored now, used by notifications."""
+    alarm_email: str
+    """Subscribed to the alarm topic when given."""
     workspace_dir: Path
 
     @property
@@ -27,19 +46,30 @@ class DeploymentConfig:
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentConfig:
-        node = scope.node
-        stage = str(node.try_get_context("stage") or "dev")
-        if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", stage):
-            raise ValueError(f"context 'stage' must be lowercase letters, digits and dashes, not {stage!r}")
-        origin = str(node.try_get_context("messenger_origin") or "*")
+        def context(key: str, default: str = "") -> str:
+            return str(scope.node.try_get_context(key) or default).strip()
+
+        stage = context("stage", "dev")
+        if not STAGE.fullmatch(stage):
+            raise ValueError(f"context 'stage': 1-12 lowercase letters, digits and dashes, not {stage!r}")
+        origin = context("messenger_origin", "*").rstrip("/").lower()
+        if not ORIGIN.fullmatch(origin):
+            raise ValueError(f"context 'messenger_origin': an origin like https://shop.example.com, not {origin!r}")
         if stage == "prod" and origin == "*":
             raise ValueError("context 'messenger_origin' must name your site in prod, e.g. https://shop.example.com")
-        workspace = REPO / str(node.try_get_context("workspace") or "workspace/demo")
+        ses_sender = context("ses_sender")
+        if ses_sender and not SES_IDENTITY.fullmatch(ses_sender):
+            raise ValueError(f"context 'ses_sender': an email address or domain verified in SES, not {ses_sender!r}")
+        alarm_email = context("alarm_email")
+        if alarm_email and not EMAIL.fullmatch(alarm_email):
+            raise ValueError(f"context 'alarm_email': an email address, not {alarm_email!r}")
+        workspace = REPO / context("workspace", "workspace/demo")
         if not (workspace / "workspace.yaml").is_file():
             raise ValueError(f"context 'workspace': {workspace} has no workspace.yaml")
         return cls(
             stage=stage,
             messenger_origin=origin,
-            ses_sender=str(node.try_get_context("ses_sender") or ""),
+            ses_sender=ses_sender,
+            alarm_email=alarm_email,
             workspace_dir=workspace,
         )

@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -23,7 +24,15 @@ PERIOD = Duration.minutes(5)
 
 
 class Monitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, dashboard_name: str, removal: RemovalPolicy) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_name: str,
+        removal: RemovalPolicy,
+        alarm_email: str = "",
+    ) -> None:
         super().__init__(scope, construct_id)
         # A customer-managed key, not alias/aws/sns: CloudWatch must be allowed to encrypt what it
         # publishes, and the AWS-managed key's policy can't grant that (alarms would never arrive).
@@ -54,6 +63,8 @@ class Monitoring(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             )
         )
+        if alarm_email:  # AWS emails a confirmation link; alarms arrive once it is clicked
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.alarms: list[cloudwatch.Alarm] = []
         self.watched_functions: dict[str, lambda_.IFunction] = {}

@@ -42,7 +42,13 @@ class ServiceStack(Stack):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="Third-party dependencies of the helpdesk functions (built without Docker)",
         )
-        monitoring = Monitoring(self, "Monitoring", dashboard_name=f"helpdesk-{config.stage}", removal=removal)
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            dashboard_name=f"helpdesk-{config.stage}",
+            removal=removal,
+            alarm_email=config.alarm_email,
+        )
         factory = FunctionFactory(
             self,
             code=function_code(config.workspace_dir),

@@ -369,3 +369,31 @@ def test_the_stacks_output_what_an_operator_needs(assembly: Assembly) -> None:
     [secret] = assembly.resources("AWS::SecretsManager::Secret").values()
     assert "SecretString" not in secret["Properties"], "the value is generated in AWS, never in a template"
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_prod_keeps_its_data_and_refuses_a_wildcard_origin() -> None:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.config import DeploymentConfig
+    from infra.stateful import StatefulStack
+    from tests.infra.conftest import cdk_json_context
+
+    # Given the prod stage without a messenger origin, Then the configuration is refused
+    with pytest.raises(ValueError, match="messenger_origin"):
+        DeploymentConfig.from_context(cdk.App(context={**cdk_json_context(), "stage": "prod"}))
+    # Given prod with its origin, When the data stack is synthesized
+    app = cdk.App(context={**cdk_json_context(), "stage": "prod", "messenger_origin": "https://shop.example.com"})
+    data = Template.from_stack(StatefulStack(app, "Data", config=DeploymentConfig.from_context(app))).to_json()
+    # Then the table is protected and everything holding data or identities is retained on delete
+    [table] = [r for r in data["Resources"].values() if r["Type"] == "AWS::DynamoDB::GlobalTable"]
+    assert table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is True
+    for kind in (
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::Cognito::UserPool",
+        "AWS::SecretsManager::Secret",
+        "AWS::S3::Bucket",
+    ):
+        for resource in (r for r in data["Resources"].values() if r["Type"] == kind):
+            assert resource["DeletionPolicy"] == "Retain", kind
+    assert not [r for r in data["Resources"].values() if r["Type"] == "Custom::S3AutoDeleteObjects"]
