@@ -20,6 +20,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.nag import nag
+
 PERIOD = Duration.minutes(5)
 
 
@@ -64,7 +66,13 @@ class Monitoring(Construct):
             )
         )
         if alarm_email:  # AWS emails a confirmation link; alarms arrive once it is clicked
-            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            nag(subscription).acknowledge(
+                id="Serverless-SNSRedrivePolicy",
+                reason="Delivers alarms to a person's mailbox, with SNS's own email retries; a dead-letter "
+                "queue of undelivered alarms would need a reader and an alarm of its own, and the alarm "
+                "state stays visible in CloudWatch and on the dashboard either way.",
+            )
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.alarms: list[cloudwatch.Alarm] = []
         self.watched_functions: dict[str, lambda_.IFunction] = {}

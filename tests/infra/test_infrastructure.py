@@ -397,3 +397,24 @@ def test_prod_keeps_its_data_and_refuses_a_wildcard_origin() -> None:
         for resource in (r for r in data["Resources"].values() if r["Type"] == kind):
             assert resource["DeletionPolicy"] == "Retain", kind
     assert not [r for r in data["Resources"].values() if r["Type"] == "Custom::S3AutoDeleteObjects"]
+
+
+def test_an_alarm_email_is_subscribed_and_passes_the_checks(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from infra.app import add_compliance_checks
+    from infra.monitoring import Monitoring
+
+    # Given monitoring deployed with -c alarm_email=...
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Alarms")
+    Monitoring(
+        stack, "Monitoring", dashboard_name="d", removal=cdk.RemovalPolicy.DESTROY, alarm_email="oncall@example.com"
+    )
+    add_compliance_checks(app)
+    # When synthesized (a nag finding would raise), Then the address is subscribed to the alarm topic
+    app.synth()
+    template = json.loads((tmp_path / "Alarms.template.json").read_text())
+    [subscription] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
