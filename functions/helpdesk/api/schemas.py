@@ -448,51 +448,24 @@ def _state(ticket: Ticket, workspace: Workspace, *, for_customer: bool) -> State
     return StateView(id=state.id, category=state.category, label=state.customer_label if for_customer else state.label)
 
 
+def _copy_fields[V: BaseModel](source: BaseModel, view: type[V], **overrides: Any) -> V:
+    """Build ``view`` from the same-named fields of ``source``, with ``overrides`` for the rest."""
+    shared = {name: getattr(source, name) for name in view.model_fields if name not in overrides}
+    return view(**shared, **overrides)
+
+
 def customer_ticket_view(ticket: Ticket, workspace: Workspace) -> TicketView:
     ticket_type = workspace.ticket_type(ticket.ticket_type_id)
-    return TicketView(
-        id=ticket.id,
-        number=ticket.number,
-        ticket_type_id=ticket.ticket_type_id,
-        title=ticket.title,
+    return _copy_fields(
+        ticket,
+        TicketView,
         state=_state(ticket, workspace, for_customer=True),
         attributes=ticket_type.customer_visible(ticket.attributes) if ticket_type else {},
-        team_id=ticket.team_id,
-        assignee_id=ticket.assignee_id,
-        priority=ticket.priority,
-        conversation_id=ticket.conversation_id,
-        rating=ticket.rating,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        version=ticket.version,
     )
 
 
 def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
-    return AgentTicketView(
-        id=ticket.id,
-        number=ticket.number,
-        ticket_type_id=ticket.ticket_type_id,
-        title=ticket.title,
-        state=_state(ticket, workspace, for_customer=False),
-        attributes=ticket.attributes,
-        team_id=ticket.team_id,
-        assignee_id=ticket.assignee_id,
-        priority=ticket.priority,
-        conversation_id=ticket.conversation_id,
-        rating=ticket.rating,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        version=ticket.version,
-        customer_id=ticket.customer_id,
-        context=ticket.context,
-        verified_attributes=ticket.verified_attributes,
-        capsule=ticket.capsule,
-        category=ticket.category,
-        linked_ticket_id=ticket.linked_ticket_id,
-        tracker_id=ticket.tracker_id,
-        created_by=ticket.created_by,
-    )
+    return _copy_fields(ticket, AgentTicketView, state=_state(ticket, workspace, for_customer=False))
 
 
 def _part_view(part: TicketPart) -> PartView:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -23,6 +23,7 @@ from helpdesk.api.app import (
     workspace,
 )
 from helpdesk.api.identity import agent_from_event
+from helpdesk.api.params import Cursor, Id, Limit, created
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.principals import AgentPrincipal
@@ -40,9 +41,6 @@ app = build_resolver(
     description="What agents call. Authenticate with the agent's Cognito ID token; groups are teams.",
 )
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 Order = Annotated[Literal["newest", "oldest"], Query(description="Newest or oldest first.")]
 TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
 
@@ -64,10 +62,6 @@ def _based_on_version(body_version: int | None, if_match: str | None) -> int:
             [("version", "is required (in the body, or as the If-Match header)")],
         )
     return version
-
-
-def _created[T](body: T) -> Response[T]:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.get("/inbox/me", summary="Who I am, my teams and my availability")
@@ -132,7 +126,7 @@ def reply_to_conversation(
     conversation_id: Id, request: schemas.AgentReplyRequest
 ) -> Response[schemas.AgentMessageView]:
     message = conversations().reply_as_agent(_agent(), conversation_id, request.body, internal=request.internal)
-    return _created(schemas.agent_message_view(message))
+    return created(schemas.agent_message_view(message))
 
 
 @app.post(
@@ -168,7 +162,7 @@ def set_conversation_status(
     summary="Ask the customer's app to confirm who they are",
 )
 def request_verification(conversation_id: Id) -> Response[schemas.AgentMessageView]:
-    return _created(schemas.agent_message_view(conversations().request_verification(_agent(), conversation_id)))
+    return created(schemas.agent_message_view(conversations().request_verification(_agent(), conversation_id)))
 
 
 @app.get("/inbox/attachments/<attachment_id>", summary="A short-lived link to download a shared attachment")
@@ -183,13 +177,13 @@ def convert_conversation(
     conversation_id: Id, request: schemas.ConvertConversationRequest
 ) -> Response[schemas.AgentTicketView]:
     ticket = tickets().convert_conversation(_agent(), conversation_id, NewTicket(**request.model_dump()))
-    return _created(schemas.agent_ticket_view(ticket, workspace()))
+    return created(schemas.agent_ticket_view(ticket, workspace()))
 
 
 @app.post("/inbox/tickets", summary="Open a ticket")
 def create_ticket(request: schemas.CreateTicketRequest) -> Response[schemas.AgentTicketView]:
     ticket = tickets().create(_agent(), NewTicket(**request.model_dump()))
-    return _created(schemas.agent_ticket_view(ticket, workspace()))
+    return created(schemas.agent_ticket_view(ticket, workspace()))
 
 
 @app.get(
@@ -266,7 +260,7 @@ def reply_to_ticket(ticket_id: Id, request: schemas.TicketReplyRequest) -> Respo
         if request.attachment_ids
         else None,
     )
-    return _created(schemas.reply_view(part))
+    return created(schemas.reply_view(part))
 
 
 @app.post("/inbox/attachments", summary="Start uploading a file to attach to a ticket reply or note")
@@ -276,7 +270,7 @@ def create_attachment(request: schemas.AgentAttachmentRequest) -> Response[schem
     attachment, upload = attachments().start_agent_upload(
         agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
     )
-    return _created(
+    return created(
         schemas.AttachmentUploadView(
             attachment_id=attachment.id,
             upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,6 +15,7 @@ from helpdesk.adapters.secrets import messenger_secret
 from helpdesk.api import schemas
 from helpdesk.api.app import attachments, build_resolver, conversations, customers, resolve, tickets, workspace
 from helpdesk.api.identity import customer_from_event
+from helpdesk.api.params import Cursor, Id, Limit, created
 from helpdesk.auth.customer_tokens import (
     MAX_TOKEN_LIFETIME_SECONDS,
     VISITOR_PREFIX,
@@ -37,17 +38,9 @@ app = build_resolver(
     description="What the customer's messenger calls. Authenticate with the customer JWT your backend signs.",
 )
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
-
 
 def _customer() -> CustomerPrincipal:
     return customer_from_event(app.current_event.raw_event)
-
-
-def _created[T](body: T) -> Response[T]:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.post("/messenger/visitors", summary="Get a token for an anonymous visitor", security=[])
@@ -56,7 +49,7 @@ def create_visitor() -> Response[schemas.VisitorView]:
         raise Forbidden("this workspace only talks to signed-in customers: sign the customer's token in your app")
     visitor_id = new_id()
     token = issue_visitor_token(messenger_secret(), visitor_id)
-    return _created(
+    return created(
         schemas.VisitorView(
             visitor_id=f"{VISITOR_PREFIX}{visitor_id}", visitor_token=token, expires_in=MAX_TOKEN_LIFETIME_SECONDS
         )
@@ -78,7 +71,7 @@ def start_conversation(request: schemas.StartConversationRequest) -> Response[sc
     customer = _customer()
     refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
     page = conversations().start(customer, request.body, request.context, refs)
-    return _created(schemas.customer_conversation_page(page))
+    return created(schemas.customer_conversation_page(page))
 
 
 @app.get("/messenger/conversations", summary="My conversations, newest first")
@@ -104,7 +97,7 @@ def send_message(conversation_id: Id, request: schemas.SendMessageRequest) -> Re
     customer = _customer()
     refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
     message = conversations().send_as_customer(customer, conversation_id, request.body, refs)
-    return _created(schemas.message_view(message))
+    return created(schemas.message_view(message))
 
 
 @app.post("/messenger/conversations/<conversation_id>/close", summary="Close the conversation")
@@ -118,13 +111,13 @@ def close_conversation(conversation_id: Id) -> schemas.ConversationView:
     summary="Record that the customer's app vouched for them (send a freshly issued token)",
 )
 def verify_identity(conversation_id: Id) -> Response[schemas.MessageView]:
-    return _created(schemas.message_view(conversations().verify_identity(_customer(), conversation_id)))
+    return created(schemas.message_view(conversations().verify_identity(_customer(), conversation_id)))
 
 
 @app.post("/messenger/attachments", summary="Start uploading a photo, video or PDF")
 def create_attachment(request: schemas.CreateAttachmentRequest) -> Response[schemas.AttachmentUploadView]:
     attachment, upload = attachments().start_upload(_customer(), request.filename, request.content_type, request.size)
-    return _created(
+    return created(
         schemas.AttachmentUploadView(
             attachment_id=attachment.id,
             upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),
@@ -162,12 +155,12 @@ def get_ticket(
 def reply_to_ticket(ticket_id: Id, request: schemas.CustomerReplyRequest) -> Response[schemas.ReplyView]:
     customer = _customer()
     refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
-    return _created(schemas.reply_view(tickets().reply_as_customer(customer, ticket_id, request.body, refs)))
+    return created(schemas.reply_view(tickets().reply_as_customer(customer, ticket_id, request.body, refs)))
 
 
 @app.post("/messenger/tickets/<ticket_id>/rating", summary="Rate the help (once the ticket is resolved)")
 def rate_ticket(ticket_id: Id, request: schemas.RatingRequest) -> Response[Rating]:
-    return _created(tickets().rate(_customer(), ticket_id, request.score, request.comment))
+    return created(tickets().rate(_customer(), ticket_id, request.score, request.comment))
 
 
 @app.get("/messenger/preferences", summary="How I get status updates")
