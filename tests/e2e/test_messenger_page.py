@@ -202,3 +202,41 @@ def test_an_anonymous_visitor_can_chat_from_the_embedded_launcher(local_runtime:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "messenger-embedded.png"))
     context.close()
+
+
+UNLABELLED_CONTROLS = """
+() => Array.from(document.querySelectorAll('button, input, textarea, select, [role=tab]'))
+  .filter(el => {
+    const style = getComputedStyle(el);
+    if (el.type === 'hidden') return false;
+    const named = (el.getAttribute('aria-label') || '').trim()
+      || (el.labels && Array.from(el.labels).some(l => l.textContent.trim()))
+      || (el.textContent || '').trim()
+      || el.getAttribute('title');
+    return !named;
+  })
+  .map(el => el.outerHTML.slice(0, 80))
+"""
+
+
+def test_the_messenger_is_usable_with_a_keyboard_and_every_control_is_named(
+    local_runtime: Any, phone_page: Any
+) -> None:
+    page = phone_page
+    page.goto(f"{local_runtime.base_url}/messenger/#token={local_runtime.customer_token('keyboard-user')}")
+    page.wait_for_selector("body[data-ready=true]")
+
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
+
+    # Type and send with the keyboard only
+    page.get_by_label("Message", exact=True).focus()
+    page.keyboard.type("Typed with the keyboard")
+    page.keyboard.press("Enter")
+    page.locator("#messages li.customer").filter(has_text="Typed with the keyboard").wait_for()
+
+    # Move between the tabs with the arrow keys
+    page.get_by_role("tab", name="Chat").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_role("tab", name="My tickets").get_attribute("aria-selected") == "true"
+    assert page.locator("#panel-tickets").is_visible()
+    assert not page.locator("#panel-chat").is_visible()
