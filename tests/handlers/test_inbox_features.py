@@ -381,3 +381,41 @@ def test_conversation_views_are_one_query_per_page(messenger: Call, inbox: Call,
         assert page.status == 200
         assert len(page.body["items"]) == 1
         assert dynamo_calls.operations == ["Query"], query
+
+
+def test_the_sla_view_lists_a_teams_unresolved_tickets_soonest_deadline_first(
+    messenger: Call, inbox: Call, dynamo_calls: DynamoCalls
+) -> None:
+    def ticket(type_id: str, attributes: dict[str, Any], team: str = "returns") -> dict[str, Any]:
+        conversation_id = start(messenger, f"about {type_id}")
+        reply = agent_call(
+            inbox,
+            "convert_conversation",
+            FRONTLINE,
+            f"/inbox/conversations/{conversation_id}/ticket",
+            body={"ticket_type_id": type_id, "team_id": team, "attributes": attributes},
+        )
+        assert reply.status == 201, reply.body
+        return dict(reply.body)
+
+    # resolution SLAs in the demo workspace: damaged-item 2 days, delivery-problem 1 day, refund 3 days
+    refund = ticket("refund-request", {"amount": "5", "reason": "charged-twice"})
+    damaged = ticket("damaged-item", {"description": "cracked"})
+    late = ticket("delivery-problem", {"problem": "late"})
+    done = ticket("damaged-item", {"description": "fixed already"})
+    agent_call(
+        inbox,
+        "update_ticket",
+        RETURNS,
+        f"/inbox/tickets/{done['id']}",
+        body={"version": done["version"], "state_id": "replaced"},
+    )
+
+    dynamo_calls.reset()
+    page = agent_call(
+        inbox, "list_tickets", RETURNS, "/inbox/tickets", query={"team_id": "returns", "order": "sla_due"}
+    )
+
+    assert dynamo_calls.operations == ["Query"]
+    assert [t["id"] for t in page.body["items"]] == [late["id"], damaged["id"], refund["id"]]
+    assert page.body["items"][0]["sla_due_at"] < page.body["items"][1]["sla_due_at"]

@@ -54,6 +54,8 @@ def test_a_wrong_attribute_type_names_file_field_and_problem(copy_of_demo: Path)
         (lambda text: text.replace("id: damaged-item", "id: broken-thing"), "must match the file name"),
         (lambda text: text + "\nflavour: vanilla\n", "flavour: Extra inputs are not permitted"),
         (lambda text: text + "\n  - [unbalanced", "is not valid YAML"),
+        (lambda text: text.replace("first_response: PT4H", "first_response: P3D"), "sla: Value error"),
+        (lambda text: text.replace("resolution: P2D", "resolution: soon"), "sla.resolution"),
     ],
 )
 def test_broken_ticket_types_fail_with_a_clear_message(copy_of_demo: Path, edit, expected: str) -> None:

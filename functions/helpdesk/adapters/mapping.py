@@ -5,6 +5,7 @@ Also holds the key-building functions, so the key design in ``table.py`` is appl
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from helpdesk.adapters.table import (
@@ -91,6 +92,17 @@ def state_tickets_key(team_id: str, ticket_type_id: str, state_id: str) -> str:
 
 def priority_tickets_key(team_id: str, priority: str) -> str:
     return f"TEAM#{team_id}#PRIORITY#{priority}"
+
+
+def sla_due_tickets_key(team_id: str) -> str:
+    return f"TEAM#{team_id}#OPEN"
+
+
+def sla_due_sort_key(ticket: Ticket) -> str | None:
+    """Unresolved tickets with a deadline, soonest first; resolved ones leave the index."""
+    if ticket.sla_due_at is None or ticket.state_category is StateCategory.RESOLVED:
+        return None
+    return f"{ticket.sla_due_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}#{ticket.id}"
 
 
 def agent_pk(agent_id: str) -> str:
@@ -230,6 +242,7 @@ def ticket_from_item(item: TicketItem) -> Ticket:
         verified_attributes=dict(item.verified_attributes or {}),
         rating=Rating.model_validate(item.rating) if item.rating else None,
         capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
+        sla_due_at=item.sla_due_at,
         created_by=author(item.created_by_type, item.created_by_id, None),
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -260,6 +273,7 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         verified_attributes=ticket.verified_attributes or None,
         rating=ticket.rating.model_dump(mode="json") if ticket.rating else None,
         capsule=ticket.capsule.model_dump(mode="json") if ticket.capsule else None,
+        sla_due_at=ticket.sla_due_at,
         created_by_type=ticket.created_by.type.value,
         created_by_id=ticket.created_by.id,
         created_at=ticket.created_at,
@@ -278,6 +292,10 @@ def ticket_item(ticket: Ticket) -> TicketItem:
     if ticket.customer_id:
         item.gsi1pk = customer_tickets_key(ticket.customer_id)
         item.gsi1sk = ticket.id
+    due = sla_due_sort_key(ticket)
+    if due is not None:
+        item.gsi7pk = sla_due_tickets_key(ticket.team_id)
+        item.gsi7sk = due
     return item
 
 

@@ -576,6 +576,10 @@ class TableRepository:
         ]
         if ticket.capsule is not None:
             actions.append(TicketItem.capsule.set(ticket.capsule.model_dump(mode="json")))
+        if item.gsi7pk is not None and item.gsi7sk is not None:
+            actions += [TicketItem.gsi7pk.set(item.gsi7pk), TicketItem.gsi7sk.set(item.gsi7sk)]
+        else:
+            actions += [TicketItem.gsi7pk.remove(), TicketItem.gsi7sk.remove()]
         parts = list(parts)
 
         def build(transaction: TransactWrite) -> None:
@@ -684,6 +688,9 @@ class TableRepository:
                 partition = mapping.state_tickets_key(view.team_id, view.ticket_type_id, view.value)
             case "priority":
                 index, partition = TableItem.by_priority, mapping.priority_tickets_key(view.team_id, view.value)
+            case "sla_due":
+                index, partition = TableItem.by_sla_due, mapping.sla_due_tickets_key(view.team_id)
+                oldest_first = True  # soonest deadline first
         return self._index_page(index, partition, cursor, limit, mapping.ticket_from_item, oldest_first=oldest_first)
 
     # --- shared ----------------------------------------------------------------------------------

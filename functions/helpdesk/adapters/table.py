@@ -39,6 +39,7 @@ inbox: tickets by type                      Query ``by_type`` GSI4PK=TYPE#type#T
 inbox: conversations by assignee            Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#CONV, desc
 inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#STATE#type/state, desc
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
+inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#team#OPEN, ascending
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 next ticket number                          UpdateItem ADD on the counter item (atomic)
@@ -135,6 +136,15 @@ class ByPriorityIndex(_Index):
     gsi6sk = UnicodeAttribute(range_key=True, attr_name="GSI6SK")
 
 
+class BySlaDueIndex(_Index):
+    class Meta:
+        index_name = "by_sla_due"
+        projection = AllProjection()
+
+    gsi7pk = UnicodeAttribute(hash_key=True, attr_name="GSI7PK")
+    gsi7sk = UnicodeAttribute(range_key=True, attr_name="GSI7SK")
+
+
 class TableItem(Model):
     """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
 
@@ -159,6 +169,8 @@ class TableItem(Model):
     gsi5sk = UnicodeAttribute(null=True, attr_name="GSI5SK")
     gsi6pk = UnicodeAttribute(null=True, attr_name="GSI6PK")
     gsi6sk = UnicodeAttribute(null=True, attr_name="GSI6SK")
+    gsi7pk = UnicodeAttribute(null=True, attr_name="GSI7PK")
+    gsi7sk = UnicodeAttribute(null=True, attr_name="GSI7SK")
 
     by_customer = ByCustomerIndex()
     by_team = ByTeamIndex()
@@ -166,6 +178,7 @@ class TableItem(Model):
     by_type = ByTypeIndex()
     by_state = ByStateIndex()
     by_priority = ByPriorityIndex()
+    by_sla_due = BySlaDueIndex()
 
 
 class CustomerItem(TableItem, discriminator="customer"):
@@ -233,6 +246,7 @@ class TicketItem(TableItem, discriminator="ticket"):
     verified_attributes = JSONAttribute(null=True)
     rating = JSONAttribute(null=True)
     capsule = JSONAttribute(null=True)
+    sla_due_at = UTCDateTimeAttribute(null=True)
     created_by_type = UnicodeAttribute()
     created_by_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -368,6 +382,7 @@ def table_definition() -> TableDefinition:
         TableItem.by_type,
         TableItem.by_state,
         TableItem.by_priority,
+        TableItem.by_sla_due,
     )
     for index in all_indexes:
         keys = index.Meta.attributes.values()

@@ -251,6 +251,7 @@ class TicketView(BaseModel):
 
 
 class AgentTicketView(TicketView):
+    sla_due_at: datetime | None = Field(description="When the SLA says it must be resolved.")
     category: TicketCategory
     linked_ticket_id: str | None
     tracker_id: str | None

@@ -268,6 +268,8 @@ class Ticket(BaseModel):
     rating: Rating | None = None
     capsule: Capsule | None = None
     """The latest hand-off summary."""
+    sla_due_at: datetime | None = None
+    """When the type's SLA says it must be resolved (the workflows move it while paused)."""
     created_by: Author
     created_at: datetime
     updated_at: datetime
@@ -293,7 +295,7 @@ class TicketView(BaseModel):
     for unassigned), ``type`` (value: a ticket type id).
     """
 
-    kind: Literal["team_category", "state", "priority", "assignee", "type"]
+    kind: Literal["team_category", "state", "priority", "assignee", "type", "sla_due"]
     value: str
     team_id: str = ""
     ticket_type_id: str = ""

@@ -7,7 +7,7 @@ is loaded; a broken file fails with a message naming the file, the field and the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
@@ -97,6 +97,21 @@ class AttributeError_(Exception):
         self.problems = problems
 
 
+class SlaPolicy(_Config):
+    """How quickly the team promises to answer and to resolve a ticket of the type."""
+
+    first_response: timedelta = Field(description="ISO 8601 duration, e.g. PT4H")
+    resolution: timedelta = Field(description="ISO 8601 duration, e.g. P2D")
+
+    @model_validator(mode="after")
+    def _positive(self) -> SlaPolicy:
+        if self.first_response <= timedelta(0) or self.resolution <= timedelta(0):
+            raise ValueError("SLA durations must be positive")
+        if self.first_response > self.resolution:
+            raise ValueError("first_response can't be longer than resolution")
+        return self
+
+
 class TicketType(_Config):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
@@ -106,6 +121,7 @@ class TicketType(_Config):
     states: tuple[StateDefinition, ...] = Field(min_length=1)
     initial_state: Slug | None = None
     """Defaults to the first state of category ``submitted``."""
+    sla: SlaPolicy | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> TicketType:

@@ -42,6 +42,10 @@ app = build_resolver(
 )
 
 Order = Annotated[Literal["newest", "oldest"], Query(description="Newest or oldest first.")]
+TicketOrder = Annotated[
+    Literal["newest", "oldest", "sla_due"],
+    Query(description="Newest or oldest first, or (a team's unresolved tickets) soonest SLA deadline first."),
+]
 TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
 
 
@@ -197,7 +201,7 @@ def list_tickets(
     priority: Annotated[Priority | None, Query()] = None,
     assignee_id: Annotated[str | None, Query(max_length=256, description="An agent id, 'me' or 'unassigned'.")] = None,
     ticket_type_id: Annotated[str | None, Query(max_length=64)] = None,
-    order: Order = "newest",
+    order: TicketOrder = "newest",
     cursor: Cursor = None,
     limit: Limit = schemas.DEFAULT_PAGE_SIZE,
 ) -> schemas.AgentTicketList:
@@ -210,6 +214,7 @@ def list_tickets(
         assignee_id=assignee_id,
         ticket_type_id=ticket_type_id,
         oldest_first=order == "oldest",
+        sla_due=order == "sla_due",
         cursor=cursor,
         limit=limit,
     )

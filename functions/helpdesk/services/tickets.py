@@ -137,6 +137,7 @@ class TicketService:
             customer_id=customer_id,
             conversation_id=conversation_id,
             context=context,
+            sla_due_at=now + ticket_type.sla.resolution if ticket_type.sla else None,
             created_by=agent.author,
             created_at=now,
             updated_at=now,
@@ -259,6 +260,7 @@ class TicketService:
         assignee_id: str | None = None,
         ticket_type_id: str | None = None,
         oldest_first: bool = False,
+        sla_due: bool = False,
         cursor: str | None,
         limit: int,
     ) -> Page[Ticket]:
@@ -283,6 +285,8 @@ class TicketService:
             view = TicketView(kind="state", value=state_id, team_id=team, ticket_type_id=ticket_type_id)
         elif priority is not None:
             view = TicketView(kind="priority", value=priority.value, team_id=team)
+        elif sla_due:
+            view = TicketView(kind="sla_due", value="", team_id=team)
         elif ticket_type_id is not None:
             self._ticket_type(ticket_type_id)
             view = TicketView(kind="type", value=ticket_type_id)
