@@ -144,7 +144,7 @@ class Api(Construct):
             )
             root.add_proxy(default_integration=integration, default_method_options=protected, any_method=True)
             for path in surface.public_paths:
-                resource = root.add_resource(path.rsplit("/", 1)[1])
+                resource = self.rest_api.root.resource_for_path(path)  # its own resource: wins over {proxy+}
                 method = PUBLIC_METHODS.get(path, "GET")
                 public = resource.add_method(
                     method, integration, authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
