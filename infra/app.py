@@ -1,8 +1,20 @@
 """Entry point of the CDK app: `make synth` / `make deploy` (cdk.json runs this file).
 
-Two stacks: stateful (data, identities, secrets) and stateless (functions, API, workers, pages,
-monitoring). cdk-nag's AwsSolutions and Serverless packs check every synth; any finding not
-acknowledged with a reason fails it.
+Two stacks per stage:
+
+- ``Helpdesk-<stage>-Data`` (``infra.stateful``): what holds data or identities (the table, the
+  attachments bucket, the messenger secret, the agents' user pool). It changes rarely, is retained
+  and deletion-protected in prod, and a mistake in the service can't replace it.
+- ``Helpdesk-<stage>-Service`` (``infra.service``): everything that can be rebuilt at will (the
+  layer and functions, the API and its WAF, the queue workers, the hosted pages, monitoring). It
+  imports what it needs from the data stack through CloudFormation exports.
+
+Later features add their own construct module to the service stack: the domain-event bus (an
+EventBridge bus fed from the table's stream, with SQS in front of every consumer, each DLQ
+registered with ``Monitoring.watch_dead_letter_queue``) and the notification fan-out.
+
+cdk-nag's AwsSolutions and Serverless packs check every synth; any finding not acknowledged with a
+reason (``infra.nag``) fails it.
 """
 
 from __future__ import annotations
