@@ -9,6 +9,8 @@ from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -100,6 +102,21 @@ class ServiceStack(Stack):
             worker.add_event_source(
                 event_sources.SqsEventSource(queue, batch_size=consumer.batch_size, report_batch_item_failures=True)
             )
+            if consumer.schedule is not None:
+                # A scheduled worker gets its ticks through its queue, like any other work.
+                events.Rule(
+                    self,
+                    f"{_camel(consumer.name)}Schedule",
+                    schedule=events.Schedule.expression(consumer.schedule),
+                    targets=[
+                        events_targets.SqsQueue(
+                            queue,
+                            message=events.RuleTargetInput.from_object({"tick": True}),
+                            dead_letter_queue=dlq,  # a tick EventBridge can't deliver is kept and alarmed
+                            retry_attempts=3,
+                        )
+                    ],
+                )
             nag(worker).acknowledge(
                 id="Serverless-LambdaEventSourceMappingDestination",
                 reason="SQS event sources can't take an on-failure destination; failed messages go to the "

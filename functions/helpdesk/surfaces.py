@@ -58,6 +58,8 @@ class QueueConsumer:
     queue_url_env: str
     """The environment variable through which producers and the worker learn the queue's URL."""
     batch_size: int = 10
+    schedule: str | None = None
+    """An EventBridge schedule expression: the queue also gets a tick on this schedule."""
 
 
 TRACKER_FANOUT = QueueConsumer(
@@ -67,4 +69,12 @@ TRACKER_FANOUT = QueueConsumer(
     batch_size=5,
 )
 
-QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (TRACKER_FANOUT,)
+SNOOZE_WAKER = QueueConsumer(
+    name="snooze-waker",
+    handler="helpdesk.handlers.snooze_waker.lambda_handler",
+    queue_url_env="SNOOZE_QUEUE_URL",
+    batch_size=10,
+    schedule="rate(1 minute)",
+)
+
+QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (TRACKER_FANOUT, SNOOZE_WAKER)

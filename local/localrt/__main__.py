@@ -6,6 +6,7 @@ Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -32,7 +33,7 @@ def main() -> int:
 
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
-    from localrt.pollers import QueuePoller
+    from localrt.pollers import QueuePoller, ScheduleTicker
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -47,7 +48,13 @@ def main() -> int:
     gateway.serve()
 
     stopping = threading.Event()
-    pollers = [QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS]
+    pollers: list[threading.Thread] = [
+        QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS
+    ]
+    tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+    pollers += [
+        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
+    ]
     for poller in pollers:
         poller.start()
 

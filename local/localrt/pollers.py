@@ -80,3 +80,21 @@ class QueuePoller(threading.Thread):
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(uuid.uuid4()), "ReceiptHandle": m["ReceiptHandle"]} for m in done],
                 )
+
+
+class ScheduleTicker(threading.Thread):
+    """Plays the part of an EventBridge schedule rule: a tick into the worker's queue now and then.
+
+    Locally the interval is seconds (``LOCAL_TICK_SECONDS``), so scheduled work shows up quickly.
+    """
+
+    def __init__(self, name: str, queue_url: str, every_seconds: float, stop: threading.Event) -> None:
+        super().__init__(name=f"ticker-{name}", daemon=True)
+        self.queue_url = queue_url
+        self.every_seconds = every_seconds
+        self.stopping = stop
+
+    def run(self) -> None:
+        sqs = boto3.client("sqs")
+        while not self.stopping.wait(self.every_seconds):
+            sqs.send_message(QueueUrl=self.queue_url, MessageBody='{"tick": true}')

@@ -54,6 +54,7 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun
         "MOTO_PORT": str(moto_port),
         "LOCAL_MESSENGER_SECRET": MESSENGER_SECRET,
         "LOCAL_AGENT_SECRET": AGENT_SECRET,
+        "LOCAL_TICK_SECONDS": "1",
     }
     for leaked in ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL"):
         env.pop(leaked, None)

@@ -94,3 +94,30 @@ def test_ctrl_c_stops_a_runtime_cleanly_and_quickly() -> None:
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
+
+
+def test_a_snoozed_conversation_wakes_by_itself(local_runtime: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    base = local_runtime.base_url
+    customer = {"Authorization": f"Bearer {local_runtime.customer_token('snoozer')}"}
+    agent = {"Authorization": f"Bearer {local_runtime.agent_token('agent-snooze', ['frontline'])}"}
+    conversation = requests.post(
+        f"{base}/messenger/conversations", headers=customer, json={"body": "later please"}, timeout=10
+    ).json()
+    until = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    snoozed = requests.post(
+        f"{base}/inbox/conversations/{conversation['id']}/status",
+        headers=agent,
+        json={"status": "snoozed", "snoozed_until": until},
+        timeout=10,
+    )
+    assert snoozed.status_code == 200
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        detail = requests.get(f"{base}/inbox/conversations/{conversation['id']}", headers=agent, timeout=10).json()
+        if detail["status"] == "open":
+            break
+        time.sleep(0.5)
+    assert detail["status"] == "open"

@@ -144,3 +144,30 @@ def test_sending_to_a_closed_conversation_is_a_conflict(conversations: Conversat
 
     with pytest.raises(Conflict):
         conversations.send_as_customer(ALICE, started.conversation.id, "are you there?")
+
+
+def test_snoozed_conversations_wake_when_their_time_comes(conversations: ConversationService) -> None:
+    from datetime import timedelta
+
+    from helpdesk.domain.models import utc_now
+
+    soon, later = conversations.start(ALICE, "soon", None), conversations.start(ALICE, "later", None)
+    now = utc_now()
+    conversations.set_status(
+        FRONTLINE_AGENT, soon.conversation.id, ConversationStatus.SNOOZED, snoozed_until=now + timedelta(minutes=5)
+    )
+    conversations.set_status(
+        FRONTLINE_AGENT, later.conversation.id, ConversationStatus.SNOOZED, snoozed_until=now + timedelta(days=2)
+    )
+
+    assert conversations.wake_due(now + timedelta(minutes=1)) == 0
+    assert conversations.wake_due(now + timedelta(minutes=6)) == 1
+    assert conversations.wake_due(now + timedelta(minutes=7)) == 0  # already awake: nothing twice
+
+    open_now = conversations.inbox("frontline", ConversationStatus.OPEN, cursor=None, limit=10)
+    snoozed = conversations.inbox("frontline", ConversationStatus.SNOOZED, cursor=None, limit=10)
+    assert [c.id for c in open_now.items] == [soon.conversation.id]
+    assert [c.id for c in snoozed.items] == [later.conversation.id]
+    woken = conversations.page_for_agent(soon.conversation.id, after=None, limit=10)
+    assert woken.conversation.snoozed_until is None
+    assert woken.messages[-1].internal

@@ -105,6 +105,14 @@ def sla_due_sort_key(ticket: Ticket) -> str | None:
     return f"{ticket.sla_due_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}#{ticket.id}"
 
 
+def wake_keys(conversation: Conversation) -> tuple[str, str] | None:
+    """Where a snoozed conversation waits to be woken: partitioned by day, sorted by time."""
+    if conversation.status is not ConversationStatus.SNOOZED or conversation.snoozed_until is None:
+        return None
+    at = conversation.snoozed_until.astimezone(UTC)
+    return f"SNOOZED#{at.strftime('%Y-%m-%d')}", f"{at.strftime('%Y-%m-%dT%H:%M:%S')}#{conversation.id}"
+
+
 def agent_pk(agent_id: str) -> str:
     return f"AGENT#{agent_id}"
 
@@ -185,6 +193,8 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         gsi2sk=conversation.id,
         gsi3pk=assignee_conversations_key(conversation.assignee_id),
         gsi3sk=conversation.id,
+        gsi8pk=wake[0] if (wake := wake_keys(conversation)) else None,
+        gsi8sk=wake[1] if wake else None,
     )
 
 

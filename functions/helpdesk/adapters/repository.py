@@ -8,6 +8,7 @@ rewrites one page of a visitor's items.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -283,12 +284,22 @@ class TableRepository:
         self._write(build)
 
     def set_conversation_status(
-        self, conversation: Conversation, status: ConversationStatus, owner: str | None, message: Message | None = None
+        self,
+        conversation: Conversation,
+        status: ConversationStatus,
+        owner: str | None,
+        message: Message | None = None,
+        *,
+        only_if_snoozed_until: Any = None,
     ) -> None:
         """Open, snooze (until ``conversation.snoozed_until``) or close; moves it between inbox views."""
         guard = TableItem.pk.exists()
         if owner is not None:
             guard &= ConversationItem.customer_id == owner
+        if only_if_snoozed_until is not None:  # nobody reopened or re-snoozed it meanwhile
+            guard &= (ConversationItem.status == ConversationStatus.SNOOZED.value) & (
+                ConversationItem.snoozed_until == only_if_snoozed_until
+            )
         actions: list[Any] = [
             ConversationItem.status.set(status.value),
             ConversationItem.gsi2pk.set(mapping.team_conversations_key(conversation.team_id, status.value)),
@@ -297,6 +308,11 @@ class TableRepository:
             if status is ConversationStatus.SNOOZED and conversation.snoozed_until
             else ConversationItem.snoozed_until.remove(),
         ]
+        wake = mapping.wake_keys(conversation.model_copy(update={"status": status}))
+        if wake is not None:
+            actions += [ConversationItem.gsi8pk.set(wake[0]), ConversationItem.gsi8sk.set(wake[1])]
+        else:
+            actions += [ConversationItem.gsi8pk.remove(), ConversationItem.gsi8sk.remove()]
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(
@@ -308,6 +324,17 @@ class TableRepository:
                 )
 
         self._write(build)
+
+    def conversations_due_to_wake(self, now: Any, *, days_back: int = 7, limit: int = 100) -> list[Conversation]:
+        """Snoozed conversations whose time has come, from today's and the last few days' partitions."""
+        due: list[Conversation] = []
+        cutoff = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "~"
+        for back in range(days_back + 1):
+            day = (now - timedelta(days=back)).astimezone(UTC).strftime("%Y-%m-%d")
+            for item in TableItem.by_wake.query(f"SNOOZED#{day}", TableItem.gsi8sk <= cutoff, limit=limit):
+                if isinstance(item, ConversationItem):
+                    due.append(mapping.conversation_from_item(item))
+        return due[:limit]
 
     def assign_conversation(self, conversation: Conversation, message: Message) -> None:
         """Move the conversation to ``team_id``/``assignee_id`` (and its capsule), with a timeline message."""

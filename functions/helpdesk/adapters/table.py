@@ -40,6 +40,7 @@ inbox: conversations by assignee            Query ``by_assignee`` GSI3PK=ASSIGNE
 inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#STATE#type/state, desc
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
 inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#team#OPEN, ascending
+snoozed conversations due to wake, by day   Query ``by_wake`` GSI8PK=SNOOZED#<day>, GSI8SK <= now
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 next ticket number                          UpdateItem ADD on the counter item (atomic)
@@ -145,6 +146,15 @@ class BySlaDueIndex(_Index):
     gsi7sk = UnicodeAttribute(range_key=True, attr_name="GSI7SK")
 
 
+class ByWakeIndex(_Index):
+    class Meta:
+        index_name = "by_wake"
+        projection = AllProjection()
+
+    gsi8pk = UnicodeAttribute(hash_key=True, attr_name="GSI8PK")
+    gsi8sk = UnicodeAttribute(range_key=True, attr_name="GSI8SK")
+
+
 class TableItem(Model):
     """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
 
@@ -171,6 +181,8 @@ class TableItem(Model):
     gsi6sk = UnicodeAttribute(null=True, attr_name="GSI6SK")
     gsi7pk = UnicodeAttribute(null=True, attr_name="GSI7PK")
     gsi7sk = UnicodeAttribute(null=True, attr_name="GSI7SK")
+    gsi8pk = UnicodeAttribute(null=True, attr_name="GSI8PK")
+    gsi8sk = UnicodeAttribute(null=True, attr_name="GSI8SK")
 
     by_customer = ByCustomerIndex()
     by_team = ByTeamIndex()
@@ -179,6 +191,7 @@ class TableItem(Model):
     by_state = ByStateIndex()
     by_priority = ByPriorityIndex()
     by_sla_due = BySlaDueIndex()
+    by_wake = ByWakeIndex()
 
 
 class CustomerItem(TableItem, discriminator="customer"):
@@ -383,6 +396,7 @@ def table_definition() -> TableDefinition:
         TableItem.by_state,
         TableItem.by_priority,
         TableItem.by_sla_due,
+        TableItem.by_wake,
     )
     for index in all_indexes:
         keys = index.Meta.attributes.values()

@@ -307,6 +307,36 @@ class ConversationService:
         self._repository.set_conversation_status(updated, status, owner=None, message=note)
         return updated
 
+    def wake_due(self, now: datetime | None = None) -> int:
+        """Reopen the snoozed conversations whose time has come; returns how many woke."""
+        moment = now or utc_now()
+        woken = 0
+        for conversation in self._repository.conversations_due_to_wake(moment):
+            if conversation.snoozed_until is None or conversation.snoozed_until > moment:
+                continue
+            note = Message(
+                id=new_id(),
+                conversation_id=conversation.id,
+                author=Author(type=AuthorType.BOT, id="snooze", name="Snooze"),
+                body="The snooze ended: back in the team's open conversations",
+                kind=MessageKind.STATUS_CHANGE,
+                internal=True,
+                created_at=moment,
+            )
+            reopened = conversation.model_copy(update={"status": ConversationStatus.OPEN, "snoozed_until": None})
+            try:
+                self._repository.set_conversation_status(
+                    reopened,
+                    ConversationStatus.OPEN,
+                    owner=None,
+                    message=note,
+                    only_if_snoozed_until=conversation.snoozed_until,
+                )
+            except ConditionFailed:
+                continue  # reopened or snoozed again meanwhile: nothing to wake
+            woken += 1
+        return woken
+
     def inbox_for_assignee(
         self, agent: AgentPrincipal, assignee_id: str, *, oldest_first: bool, cursor: str | None, limit: int
     ) -> Page[Conversation]:
