@@ -43,7 +43,7 @@ class Api(Construct):
         functions: dict[str, lambda_.IFunction],
         messenger_authorizer: lambda_.IFunction,
         user_pool: cognito.IUserPool,
-        allowed_origin: str,
+        allowed_origins: list[str],
         removal: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -78,7 +78,7 @@ class Api(Construct):
                 ),
             ),
             default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=[allowed_origin],
+                allow_origins=allowed_origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
                 max_age=Duration.minutes(10),
@@ -91,7 +91,9 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        cors = {"Access-Control-Allow-Origin": f"'{allowed_origin}'"}
+        # Gateway-made errors (401 from an authorizer, throttling) can't vary the header per origin:
+        # they name the first allowed origin, or every origin when any is allowed.
+        cors = {"Access-Control-Allow-Origin": f"'{allowed_origins[-1] if '*' not in allowed_origins else '*'}'"}
         self.rest_api.add_gateway_response(
             "Denied",
             type=apigw.ResponseType.ACCESS_DENIED,

@@ -189,18 +189,6 @@ class ServiceStack(Stack):
             reason="Invoked synchronously by API Gateway as an authorizer; there is no asynchronous failure to keep.",
         )
 
-        api = Api(
-            self,
-            "Api",
-            stage=config.stage,
-            functions=dict(surface_functions),
-            messenger_authorizer=authorizer,
-            user_pool=data.user_pool,
-            allowed_origin=config.messenger_origin,
-            removal=removal,
-        )
-        monitoring.watch_api(api.rest_api)
-
         # --- the hosted messenger page --------------------------------------------------------------
         site = s3.Bucket(
             self,
@@ -239,6 +227,24 @@ class ServiceStack(Stack):
             reason="Uses the default *.cloudfront.net certificate, which can't pin a minimum TLS version; put a "
             "custom domain and certificate in front for TLS 1.2+ only.",
         )
+        # The pages call the API from CloudFront's origin; the business's site embeds the messenger.
+        allowed_origins = sorted({f"https://{distribution.distribution_domain_name}", config.messenger_origin})
+        if "*" in allowed_origins:
+            allowed_origins = ["*"]
+        for function in surface_functions.values():
+            function.add_environment("ALLOWED_ORIGINS", ",".join(allowed_origins))
+        api = Api(
+            self,
+            "Api",
+            stage=config.stage,
+            functions=dict(surface_functions),
+            messenger_authorizer=authorizer,
+            user_pool=data.user_pool,
+            allowed_origins=allowed_origins,
+            removal=removal,
+        )
+        monitoring.watch_api(api.rest_api)
+
         s3deploy.BucketDeployment(
             self,
             "DeployPages",

@@ -100,7 +100,8 @@ class StatefulStack(Stack):
             cors=[
                 s3.CorsRule(
                     allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=[config.messenger_origin],
+                    # The messenger page uploads from its CloudFront origin (unknown to this stack).
+                    allowed_origins=sorted({config.messenger_origin, "https://*.cloudfront.net"}),
                     allowed_headers=["*"],
                     max_age=600,
                 )

@@ -344,3 +344,15 @@ def test_unknown_routes_are_json_404s(messenger: Call) -> None:
     reply = messenger(customised("messenger_api/list_tickets", path="/messenger/nothing-here"))
     assert reply.status == 404
     assert reply.body["error"] == "not_found"
+
+
+def test_browsers_on_allowed_origins_get_cors_headers(messenger: Call) -> None:
+    event = sample_event("messenger_api/list_tickets")
+    event["headers"]["Origin"] = "https://d111111abcdef8.cloudfront.net"
+    event["multiValueHeaders"]["Origin"] = ["https://d111111abcdef8.cloudfront.net"]
+
+    reply = messenger(event)
+
+    assert reply.status == 200
+    assert reply.headers["access-control-allow-origin"] in ("*", "https://d111111abcdef8.cloudfront.net")
+    assert "Authorization" in reply.headers["access-control-allow-headers"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from helpdesk.adapters.attachment_files import AttachmentFiles
@@ -29,7 +30,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
     register_error_handlers(app)
     openapi_options: dict[str, Any] = {
         "title": title,
@@ -69,6 +70,17 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             "isBase64Encoded": False,
         }
     return app.resolve(event, context)
+
+
+def cors_config() -> CORSConfig:
+    """Browsers may call the API from these origins (``ALLOWED_ORIGINS``, comma-separated; ``*`` locally)."""
+    origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+        max_age=600,
+    )
 
 
 @cache
