@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: help setup browser run test lint typecheck unit synth deploy clean
@@ -53,11 +54,11 @@ typecheck: $(VENV)/.installed
 test: setup lint typecheck
 	$(VENV)/bin/pytest -n 2
 
-synth: setup
+synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet
 	@echo "Templates written to cdk.out/ (one *.template.json per stack)"
 
-deploy: setup
+deploy: $(VENV)/.installed $(CDK)
 	$(CDK) deploy --all $(DEPLOY_ARGS)
 
 clean:
