@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS
+from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
     Agent,
@@ -528,6 +528,15 @@ def ticket_type_list(workspace: Workspace) -> TicketTypeList:
             )
             for t in workspace.ticket_types
         ]
+    )
+
+
+def attachment_upload_view(attachment: Attachment, upload: PresignedUpload) -> AttachmentUploadView:
+    return AttachmentUploadView(
+        attachment_id=attachment.id,
+        upload=PresignedPost(url=upload.url, fields=upload.fields),
+        max_size=attachment.size,
+        expires_in=UPLOAD_EXPIRY_SECONDS,
     )
 
 

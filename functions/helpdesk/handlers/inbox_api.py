@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters.attachment_files import UPLOAD_EXPIRY_SECONDS
 from helpdesk.api import schemas
 from helpdesk.api.app import (
     agents,
@@ -275,14 +274,7 @@ def create_attachment(request: schemas.AgentAttachmentRequest) -> Response[schem
     attachment, upload = attachments().start_agent_upload(
         agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
     )
-    return created(
-        schemas.AttachmentUploadView(
-            attachment_id=attachment.id,
-            upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),
-            max_size=attachment.size,
-            expires_in=UPLOAD_EXPIRY_SECONDS,
-        )
-    )
+    return created(schemas.attachment_upload_view(attachment, upload))
 
 
 @app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")

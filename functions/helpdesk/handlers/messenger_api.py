@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters.attachment_files import UPLOAD_EXPIRY_SECONDS
 from helpdesk.adapters.secrets import messenger_secret
 from helpdesk.api import schemas
 from helpdesk.api.app import attachments, build_resolver, conversations, customers, resolve, tickets, workspace
@@ -117,14 +116,7 @@ def verify_identity(conversation_id: Id) -> Response[schemas.MessageView]:
 @app.post("/messenger/attachments", summary="Start uploading a photo, video or PDF")
 def create_attachment(request: schemas.CreateAttachmentRequest) -> Response[schemas.AttachmentUploadView]:
     attachment, upload = attachments().start_upload(_customer(), request.filename, request.content_type, request.size)
-    return created(
-        schemas.AttachmentUploadView(
-            attachment_id=attachment.id,
-            upload=schemas.PresignedPost(url=upload.url, fields=upload.fields),
-            max_size=attachment.size,
-            expires_in=UPLOAD_EXPIRY_SECONDS,
-        )
-    )
+    return created(schemas.attachment_upload_view(attachment, upload))
 
 
 @app.get("/messenger/attachments/<attachment_id>", summary="A short-lived link to download an attachment")
