@@ -58,6 +58,7 @@ def test_an_agent_works_a_conversation_into_a_ticket_from_the_inbox_page(local_r
     # Reply, and a note the customer never sees
     page.get_by_label("Reply", exact=True).fill("So sorry! Let me sort this out.")
     page.get_by_role("button", name="Send").click()
+    page.locator("#timeline li").filter(has_text="So sorry! Let me sort this out.").wait_for()
     page.get_by_label("Reply", exact=True).fill("NOTE-FROM-PAGE check stock")
     page.get_by_label("Internal note").check()
     page.get_by_role("button", name="Send").click()
@@ -77,7 +78,7 @@ def test_an_agent_works_a_conversation_into_a_ticket_from_the_inbox_page(local_r
     page.locator("#convert-type").select_option("damaged-item")
     page.locator("#convert-attributes [name=description]").fill("Teapot in pieces")
     page.get_by_role("button", name="Create ticket").click()
-    page.get_by_text("Ticket #").wait_for()
+    page.locator("#timeline li").filter(has_text="opened ticket #").wait_for(timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inbox-conversation.png"))
 

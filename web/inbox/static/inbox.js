@@ -346,7 +346,15 @@
     var body = input.value.trim();
     if (!body || !state.selected) return;
     var path = "/inbox/" + state.kind + "/" + encodeURIComponent(state.selected) + "/replies";
-    act(api("POST", path, { body: body, internal: $("internal").checked }).then(function () { input.value = ""; $("internal").checked = false; }));
+    var internal = $("internal").checked;
+    // Clear at once so the next message can be written while this one is sent; restore on failure.
+    input.value = "";
+    $("internal").checked = false;
+    act(api("POST", path, { body: body, internal: internal }).catch(function (error) {
+      input.value = body;
+      $("internal").checked = internal;
+      throw error;
+    }));
   });
 
   $("assign").addEventListener("click", function () {
