@@ -58,14 +58,20 @@ def main() -> int:
     for poller in pollers:
         poller.start()
 
+    requested: list[int] = []
+
     def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        # Only record it: setting a threading.Event from a signal handler can deadlock when the
+        # signal lands while the main thread holds that Event's lock inside wait().
+        requested.append(signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
     _print_banner(settings, workspace.name, tokens, time.monotonic() - started)
-    stopping.wait()
+    while not requested:
+        time.sleep(0.2)
+    stopping.set()
     print("\nStopping…", flush=True)
     for poller in pollers:
         poller.join(timeout=5)

@@ -85,7 +85,7 @@ def test_ctrl_c_stops_a_runtime_cleanly_and_quickly() -> None:
         banner.append(line)
         if "Ctrl-C stops everything" in line:
             break
-        assert time.monotonic() - started < 45, "".join(banner)
+        assert time.monotonic() - started < 60, "".join(banner)
     text = "".join(banner)
     assert "LOCAL DEV ONLY" in text
     assert "demo-customer-1" in text
@@ -93,7 +93,14 @@ def test_ctrl_c_stops_a_runtime_cleanly_and_quickly() -> None:
     assert f"http://127.0.0.1:{env['PORT']}/messenger/openapi.json" in text
 
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0
+    try:
+        rest, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        rest, _ = process.communicate()
+        pytest.fail(f"no clean stop within 30 s of Ctrl-C:\n{text}{rest}")
+    assert process.returncode == 0, f"{text}{rest}"
+    assert "Stopped." in rest
 
 
 def test_a_snoozed_conversation_wakes_by_itself(local_runtime: Any) -> None:
