@@ -14,6 +14,7 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sqs as sqs
@@ -23,7 +24,7 @@ from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER, QUEUE_
 from infra.api import Api
 from infra.bundling import REPO, function_code, layer_code
 from infra.config import DeploymentConfig
-from infra.functions import FunctionFactory, FunctionSpec
+from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
 from infra.monitoring import Monitoring
 from infra.nag import nag
 from infra.stateful import StatefulStack, attachments_bucket_name
@@ -245,9 +246,12 @@ class ServiceStack(Stack):
         )
         monitoring.watch_api(api.rest_api)
 
+        # CDK's copy handler logs here, kept as long as the functions' own logs.
+        deploy_logs = logs.LogGroup(self, "PageDeploymentLogs", retention=LOG_RETENTION, removal_policy=removal)
         s3deploy.BucketDeployment(
             self,
             "DeployPages",
+            log_group=deploy_logs,
             destination_bucket=site,
             distribution=distribution,
             destination_key_prefix="messenger",
@@ -277,6 +281,7 @@ class ServiceStack(Stack):
         s3deploy.BucketDeployment(
             self,
             "DeployInbox",
+            log_group=deploy_logs,
             destination_bucket=site,
             distribution=distribution,
             destination_key_prefix="inbox",
