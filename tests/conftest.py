@@ -14,13 +14,16 @@ import boto3
 import botocore.client
 import pytest
 
+from tests.support.workspaces import agents_only_workspace
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_WORKSPACE = REPO / "workspace" / "demo"
 TEST_TABLE = "helpdesk-test"
 
 # Before any helpdesk import: the models read the table name when they are defined.
 os.environ.setdefault("TABLE_NAME", TEST_TABLE)
-os.environ.setdefault("WORKSPACE_DIR", str(DEMO_WORKSPACE))
+# The demo workspace without its bot: tests of the bot switch to the demo as shipped (`bot_workspace`).
+os.environ.setdefault("WORKSPACE_DIR", str(agents_only_workspace()))
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "helpdesk-tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "HelpdeskTests")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 from helpdesk.auth.customer_tokens import sign_customer_token
+
+from tests.support.workspaces import agents_only_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 MESSENGER_SECRET = "e2e-messenger-secret-for-tests-only"
@@ -44,10 +47,11 @@ class LocalRuntime:
         return sign_agent_token(AGENT_SECRET, sub, groups, name=name)
 
 
-@pytest.fixture(scope="session")
-def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+@contextmanager
+def running_local_runtime(log_dir: Path, **extra_env: str) -> Iterator[LocalRuntime]:
+    """``python -m localrt`` on free ports until the block ends; then Ctrl-C, which must exit 0."""
     port, moto_port = free_port(), free_port()
-    log_path = tmp_path_factory.mktemp("localrt") / "localrt.log"
+    log_path = log_dir / "localrt.log"
     env = {
         **os.environ,
         "PORT": str(port),
@@ -55,6 +59,7 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun
         "LOCAL_MESSENGER_SECRET": MESSENGER_SECRET,
         "LOCAL_AGENT_SECRET": AGENT_SECRET,
         "LOCAL_TICK_SECONDS": "1",
+        **extra_env,
     }
     for leaked in ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL"):
         env.pop(leaked, None)
@@ -83,3 +88,18 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun
             process.kill()
             pytest.fail("the local runtime did not stop within 20 s of Ctrl-C")
         assert code == 0, log_path.read_text()
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    """The local runtime on the demo workspace without its bot: customers talk straight to agents."""
+    workspace = agents_only_workspace()
+    with running_local_runtime(tmp_path_factory.mktemp("localrt"), LOCAL_WORKSPACE_DIR=str(workspace)) as runtime:
+        yield runtime
+
+
+@pytest.fixture(scope="session")
+def bot_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    """The local runtime as `make run` starts it: the demo workspace with its bot and order system."""
+    with running_local_runtime(tmp_path_factory.mktemp("localrt-bot")) as runtime:
+        yield runtime

@@ -120,7 +120,7 @@ def test_a_customer_chats_uploads_a_photo_sees_the_reply_and_follows_the_ticket(
         json={
             "ticket_type_id": "damaged-item",
             "team_id": "returns",
-            "attributes": {"order_id": "ORD-1001", "description": "Lid cracked", "carrier_claim_ref": "SECRET-REF"},
+            "attributes": {"order_id": "ORD-1001", "description": "Lid cracked", "carrier_ref": "SECRET-REF"},
         },
         timeout=10,
     )

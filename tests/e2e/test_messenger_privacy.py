@@ -113,7 +113,7 @@ def test_nothing_internal_ever_reaches_the_messenger(local_runtime: Any) -> None
         frontline,
         json={
             "ticket_type_id": "damaged-item",
-            "attributes": {"order_id": "O-C", "description": "lid", "carrier_claim_ref": MARKER},
+            "attributes": {"order_id": "O-C", "description": "lid", "carrier_ref": MARKER},
         },
     )
     inbox(
@@ -145,7 +145,7 @@ def test_nothing_internal_ever_reaches_the_messenger(local_runtime: Any) -> None
     everything = "\n".join(responses)
     assert "We're on it." in everything
     assert MARKER not in everything
-    assert "carrier_claim_ref" not in everything
+    assert "carrier_ref" not in everything
     for internal_label in ("New damage report", "Assessing damage"):
         assert internal_label not in everything
     assert "handoff" not in everything

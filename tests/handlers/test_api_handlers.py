@@ -81,7 +81,7 @@ def test_full_path_convert_then_customer_sees_ticket_with_customer_label(messeng
     [listed] = mine.body["items"]
     assert listed["number"] == ticket["number"]
     assert listed["state"] == {"id": "received", "category": "submitted", "label": "Received"}
-    assert "carrier_claim_ref" not in listed["attributes"]
+    assert "carrier_ref" not in listed["attributes"]
     conversation = messenger(
         customised("messenger_api/get_conversation", path=f"/messenger/conversations/{conversation_id}")
     )
@@ -287,7 +287,7 @@ def test_internal_notes_never_reach_the_messenger(messenger: Call, inbox: Call) 
     for reply in responses:
         assert reply.status == 200
         assert "SECRET-NOTE" not in str(reply.body)
-        assert "carrier_claim_ref" not in str(reply.body)
+        assert "carrier_ref" not in str(reply.body)
         assert "New damage report" not in str(reply.body)  # the internal state label
 
 

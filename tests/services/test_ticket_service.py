@@ -25,7 +25,7 @@ from tests.support.principals import (
 DAMAGED = NewTicket(
     ticket_type_id="damaged-item",
     team_id="returns",
-    attributes={"description": "The lid is cracked", "carrier_claim_ref": "CLM-9"},
+    attributes={"description": "The lid is cracked", "carrier_ref": "CLM-9"},
 )
 
 

@@ -20,12 +20,14 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     AuthorType,
+    BotState,
     Capsule,
     ContextPackage,
     Conversation,
     ConversationStatus,
     Message,
     MessageKind,
+    MessageOption,
     PartType,
     Priority,
     Rating,
@@ -161,6 +163,7 @@ def conversation_from_item(item: ConversationItem) -> Conversation:
         preview=item.preview,
         snoozed_until=item.snoozed_until,
         capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
+        bot=BotState.model_validate(item.bot) if item.bot else None,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -185,6 +188,7 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         preview=conversation.preview,
         snoozed_until=conversation.snoozed_until,
         capsule=conversation.capsule.model_dump(mode="json") if conversation.capsule else None,
+        bot=conversation.bot.model_dump(mode="json") if conversation.bot else None,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         gsi1pk=customer_conversations_key(conversation.customer_id),
@@ -207,6 +211,7 @@ def message_from_item(item: MessageItem) -> Message:
         kind=MessageKind(item.message_kind or MessageKind.TEXT.value),
         attachments=_refs(item.attachments),
         mentions=list(item.mentions or []),
+        options=[MessageOption.model_validate(o) for o in item.options or []],
         internal=bool(item.internal),
         created_at=item.created_at,
     )
@@ -227,6 +232,7 @@ def message_item(message: Message, customer_id: str) -> MessageItem:
         message_kind=message.kind.value,
         attachments=_dump_refs(message.attachments),
         mentions=message.mentions or None,
+        options=[o.model_dump() for o in message.options] or None,
         created_at=message.created_at,
     )
 

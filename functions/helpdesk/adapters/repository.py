@@ -35,6 +35,7 @@ from helpdesk.domain.errors import NotFound, VersionConflict
 from helpdesk.domain.models import (
     Agent,
     Attachment,
+    AuthorType,
     Availability,
     Conversation,
     ConversationStatus,
@@ -191,20 +192,51 @@ class TableRepository:
 
     # --- conversations ---------------------------------------------------------------------------
 
-    def start_conversation(self, customer: Customer, conversation: Conversation, message: Message) -> None:
-        """Upsert the customer's profile, create the conversation and its first message, atomically."""
+    def start_conversation(
+        self, customer: Customer, conversation: Conversation, message: Message, replies: Sequence[Message] = ()
+    ) -> None:
+        """Upsert the customer's profile, create the conversation, its first message and the bot's
+        replies to it, atomically."""
         profile, actions = self._customer_upsert(customer, conversation.created_at)
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(profile, actions=actions)
             transaction.save(mapping.conversation_item(conversation), condition=TableItem.pk.does_not_exist())
-            transaction.save(
-                mapping.message_item(message, conversation.customer_id), condition=TableItem.pk.does_not_exist()
-            )
+            for each in (message, *replies):
+                transaction.save(
+                    mapping.message_item(each, conversation.customer_id), condition=TableItem.pk.does_not_exist()
+                )
             for ref in message.attachments:
                 self._link_attachment(
                     transaction, ref.id, conversation.customer_id, conversation_id=conversation.id, ticket_id=None
                 )
+
+        self._write(build)
+
+    def save_bot_turn(self, before: Conversation, after: Conversation, messages: Sequence[Message]) -> None:
+        """The customer's message, the bot's replies and the bot's new state, in one transaction.
+
+        Optimistic: fails with ``ConditionFailed`` if anything changed the conversation since
+        ``before`` was read (every write to a conversation moves its ``updated_at``), so two
+        messages sent at once can't both advance the bot from the same step.
+        """
+        guard = (
+            TableItem.pk.exists()
+            & (ConversationItem.customer_id == before.customer_id)
+            & (ConversationItem.updated_at == before.updated_at)
+        )
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(mapping.conversation_item(after), condition=guard)
+            for message in messages:
+                transaction.save(
+                    mapping.message_item(message, after.customer_id), condition=TableItem.pk.does_not_exist()
+                )
+                if message.author.type is AuthorType.CUSTOMER:
+                    for ref in message.attachments:
+                        self._link_attachment(
+                            transaction, ref.id, after.customer_id, conversation_id=after.id, ticket_id=None
+                        )
 
         self._write(build)
 
@@ -260,7 +292,7 @@ class TableRepository:
         if owner is not None:
             guard &= ConversationItem.customer_id == owner
         if must_be_open:
-            guard &= ConversationItem.status == ConversationStatus.OPEN.value
+            guard &= ConversationItem.status.is_in(ConversationStatus.OPEN.value, ConversationStatus.BOT.value)
         actions: list[Any] = [ConversationItem.updated_at.set(message.created_at)]
         if preview is not None:
             actions.append(ConversationItem.preview.set(preview))
@@ -512,6 +544,7 @@ class TableRepository:
         *,
         from_conversation: Conversation | None = None,
         conversation_message: Message | None = None,
+        conversation_status: ConversationStatus | None = None,
     ) -> None:
         """Create a ticket with its first timeline parts; link and notify its conversation atomically.
 
@@ -530,6 +563,13 @@ class TableRepository:
             ]
             if conversation_message is not None:
                 actions.append(ConversationItem.preview.set(conversation_message.body))
+            if conversation_status is not None:
+                actions += [
+                    ConversationItem.status.set(conversation_status.value),
+                    ConversationItem.gsi2pk.set(
+                        mapping.team_conversations_key(from_conversation.team_id, conversation_status.value)
+                    ),
+                ]
             transaction.update(
                 ConversationItem(pk=conversation_pk(from_conversation.id), sk=META),
                 actions=actions,

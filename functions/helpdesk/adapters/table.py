@@ -220,6 +220,7 @@ class ConversationItem(TableItem, discriminator="conversation"):
     preview = UnicodeAttribute(null=True)
     snoozed_until = UTCDateTimeAttribute(null=True)
     capsule = JSONAttribute(null=True)
+    bot = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -236,6 +237,7 @@ class MessageItem(TableItem, discriminator="message"):
     message_kind = UnicodeAttribute(default="text")
     attachments = JSONAttribute(null=True)
     mentions = JSONAttribute(null=True)
+    options = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 

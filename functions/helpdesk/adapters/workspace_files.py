@@ -4,6 +4,7 @@ Layout of a workspace directory::
 
     workspace.yaml              name, default_team, teams
     ticket_types/<id>.yaml      one ticket type per file; the file name must match its id
+    bot.yaml                    optional: the bot's greeting, menu and paths
 
 Errors name the file, the field and the problem, e.g.
 ``workspace/demo/ticket_types/damaged-item.yaml: attributes.0.type: Input should be 'string', ...``.
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from helpdesk.domain.bot import BotConfig, reference_problems
 from helpdesk.domain.workspace import TicketType, Workspace
 
 
@@ -77,10 +79,29 @@ def load_workspace(directory: str | Path) -> Workspace:
             )
         ticket_types.append(ticket_type)
 
+    bot = _load_bot(root / "bot.yaml", teams_only, ticket_types)
     try:
-        return Workspace.model_validate({**manifest, "ticket_types": ticket_types})
+        return Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot})
     except ValidationError as error:  # pragma: no cover - every reference was checked above
         raise WorkspaceConfigError(_describe(manifest_path, error)) from error
+
+
+def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType]) -> BotConfig | None:
+    if not path.is_file():
+        return None
+    try:
+        bot = BotConfig.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        raise WorkspaceConfigError(_describe(path, error)) from error
+    problems = reference_problems(
+        bot,
+        teams={t.id for t in workspace.teams},
+        ticket_types={t.id: {a.id for a in t.attributes} for t in ticket_types},
+        actions=None,
+    )
+    if problems:
+        raise WorkspaceConfigError("\n".join(f"{path}: {problem}" for problem in problems))
+    return bot
 
 
 @cache

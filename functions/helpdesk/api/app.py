@@ -19,6 +19,7 @@ from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.domain.workspace import Workspace
 from helpdesk.services.agents import AgentService
 from helpdesk.services.attachments import AttachmentService
+from helpdesk.services.bot import ActionRunner, BotEngine, Knowledge
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.customers import CustomerService
 from helpdesk.services.tickets import TicketService
@@ -93,8 +94,33 @@ def repository() -> TableRepository:
     return TableRepository()
 
 
+def bot() -> BotEngine | None:
+    """The workspace's bot, or None when it has no ``bot.yaml``."""
+    config = workspace().bot
+    if config is None:
+        return None
+    ws = workspace()
+    return BotEngine(
+        config,
+        default_team=ws.default_team,
+        team_names={t.id: t.name for t in ws.teams},
+        knowledge=knowledge_base(),
+        actions=action_runner(),
+        someone_present=agents().someone_present,
+    )
+
+
+def knowledge_base() -> Knowledge | None:
+    return None
+
+
+def action_runner() -> ActionRunner | None:
+    return None
+
+
 def conversations() -> ConversationService:
-    return ConversationService(repository(), workspace())
+    engine = bot()
+    return ConversationService(repository(), workspace(), engine, tickets() if engine else None)
 
 
 @cache

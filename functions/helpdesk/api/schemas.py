@@ -20,6 +20,8 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     Availability,
+    BotOutcome,
+    BotState,
     Capsule,
     ContextPackage,
     Conversation,
@@ -27,9 +29,11 @@ from helpdesk.domain.models import (
     ConversationStatus,
     Message,
     MessageKind,
+    MessageOption,
     PartType,
     Priority,
     Rating,
+    ResolvedBy,
     Ticket,
     TicketCategory,
     TicketPage,
@@ -60,13 +64,18 @@ class StartConversationRequest(_Request):
     attachment_ids: AttachmentIds = []
 
 
-class SendMessageRequest(_Request):
+class CustomerReplyRequest(_Request):
     body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
     attachment_ids: AttachmentIds = []
 
 
-class CustomerReplyRequest(SendMessageRequest):
-    pass
+class SendMessageRequest(CustomerReplyRequest):
+    option_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Pick one of the quick replies the bot's last message offered (``options[].id``); "
+        "the body may then be empty.",
+    )
 
 
 class CreateAttachmentRequest(_Request):
@@ -169,6 +178,9 @@ class MessageView(BaseModel):
     body: str
     kind: MessageKind
     attachments: list[AttachmentRef]
+    options: list[MessageOption] = Field(
+        default=[], description="Quick replies offered by the bot: answer with one's id as option_id."
+    )
     created_at: datetime
 
 
@@ -197,6 +209,16 @@ class CustomerView(BaseModel):
     identity_verified_at: datetime | None = Field(description="When the customer's app last vouched for them.")
 
 
+class BotView(BaseModel):
+    """What the bot did: where it is, what it collected, how it ended."""
+
+    path_id: str | None
+    step_id: str | None
+    outcome: BotOutcome | None
+    resolved_by: ResolvedBy | None
+    collected: dict[str, Any]
+
+
 class AgentConversationSummary(BaseModel):
     id: str
     status: ConversationStatus
@@ -208,6 +230,7 @@ class AgentConversationSummary(BaseModel):
     preview: str | None
     snoozed_until: datetime | None
     capsule: Capsule | None = Field(description="The latest hand-off summary, for whoever received it.")
+    bot: BotView | None = Field(default=None, description="What the bot did before (or instead of) an agent.")
     created_at: datetime
     updated_at: datetime
 
@@ -384,6 +407,7 @@ def message_view(message: Message) -> MessageView:
         body=message.body,
         kind=message.kind,
         attachments=message.attachments,
+        options=message.options,
         created_at=message.created_at,
     )
 
@@ -428,8 +452,19 @@ def agent_conversation_summary(conversation: Conversation) -> AgentConversationS
         preview=conversation.preview,
         snoozed_until=conversation.snoozed_until,
         capsule=conversation.capsule,
+        bot=bot_view(conversation.bot) if conversation.bot else None,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
+    )
+
+
+def bot_view(state: BotState) -> BotView:
+    return BotView(
+        path_id=state.path_id,
+        step_id=state.step_id,
+        outcome=state.outcome,
+        resolved_by=state.resolved_by,
+        collected={k: v for k, v in state.vars.items() if not k.startswith("_") and k != "text"},
     )
 
 

@@ -38,6 +38,8 @@ class Author(BaseModel):
 
 
 class ConversationStatus(StrEnum):
+    BOT = "bot"
+    """The bot is talking with the customer; agents see it but needn't act."""
     OPEN = "open"
     SNOOZED = "snoozed"
     CLOSED = "closed"
@@ -141,6 +143,54 @@ class MessageKind(StrEnum):
     ASSIGNMENT = "assignment"
     HANDOFF = "handoff"
     STATUS_CHANGE = "status_change"
+    ACTION = "action"
+    """An internal record of a custom action the bot called, and its outcome."""
+    KB_ANSWER = "kb_answer"
+    STATUS_UPDATE = "status_update"
+    """A proactive update about the customer's ticket."""
+
+
+class MessageOption(BaseModel):
+    """A quick reply offered with a bot message; the customer answers with its ``id``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str
+
+
+class BotOutcome(StrEnum):
+    RESOLVED = "resolved"
+    HANDED_OFF = "handed_off"
+    TICKET_CREATED = "ticket_created"
+
+
+class ResolvedBy(StrEnum):
+    """Which step of the waterfall settled the conversation."""
+
+    KB = "kb"
+    CUSTOM_ACTION = "custom_action"
+    BOT = "bot"
+    AGENT = "agent"
+    TICKET = "ticket"
+
+
+class BotState(BaseModel):
+    """Where the bot is with a conversation: kept on the conversation, so any invocation can go on."""
+
+    path_id: str | None = None
+    step_id: str | None = None
+    awaiting: Literal["menu", "answer", "choice", "confirm", "kb_feedback"] | None = None
+    attempts: int = 0
+    offered: list[MessageOption] = []
+    """The options of the question the bot is waiting on."""
+    vars: dict[str, Any] = {}
+    """Collected answers and action results (by step id)."""
+    menu_shown: bool = False
+    turn: int = 0
+    outcome: BotOutcome | None = None
+    resolved_by: ResolvedBy | None = None
+    kb_article_id: str | None = None
 
 
 class Capsule(BaseModel):
@@ -168,6 +218,8 @@ class Message(BaseModel):
     attachments: list[AttachmentRef] = []
     mentions: list[str] = []
     """Agent ids @mentioned in an internal note."""
+    options: list[MessageOption] = []
+    """Quick replies offered with a bot message."""
     internal: bool = False
     """An internal note between agents: never shown to the customer."""
     created_at: datetime
@@ -191,6 +243,8 @@ class Conversation(BaseModel):
     snoozed_until: datetime | None = None
     capsule: Capsule | None = None
     """The latest hand-off summary, shown at the top for whoever received it."""
+    bot: BotState | None = None
+    """The bot's progress; None when the workspace has no bot."""
     created_at: datetime
     updated_at: datetime
 

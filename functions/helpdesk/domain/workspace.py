@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from helpdesk.domain.bot import BotConfig
+
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
 
@@ -276,6 +278,8 @@ class Workspace(_Config):
     messenger: MessengerSettings = MessengerSettings()
     teams: tuple[Team, ...] = Field(min_length=1)
     ticket_types: tuple[TicketType, ...] = ()
+    bot: BotConfig | None = None
+    """The bot's greeting, menu and paths (``bot.yaml``); without one, agents answer every conversation."""
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:

@@ -95,7 +95,9 @@ def get_conversation(
 def send_message(conversation_id: Id, request: schemas.SendMessageRequest) -> Response[schemas.MessageView]:
     customer = _customer()
     refs = attachments().refs_for_message(customer.user_id, request.attachment_ids)
-    message = conversations().send_as_customer(customer, conversation_id, request.body, refs)
+    message = conversations().send_as_customer(
+        customer, conversation_id, request.body, refs, option_id=request.option_id
+    )
     return created(schemas.message_view(message))
 
 

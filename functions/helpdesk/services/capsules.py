@@ -42,10 +42,12 @@ def conversation_capsule(
     by: AgentPrincipal,
     to_team: str,
     to_agent: str | None,
+    collected: dict[str, object] | None = None,
 ) -> Capsule:
     said = [m for m in messages if m.kind is MessageKind.TEXT and not m.internal]
     from_customer = [m.body for m in said if m.author.type is AuthorType.CUSTOMER and m.body]
-    last_answer = max((i for i, m in enumerate(said) if m.author.type is not AuthorType.CUSTOMER), default=-1)
+    # What a person last answered: the bot's words don't settle the customer's questions.
+    last_answer = max((i for i, m in enumerate(said) if m.author.type is AuthorType.AGENT), default=-1)
     unanswered = [m.body for m in said[last_answer + 1 :] if m.author.type is AuthorType.CUSTOMER and m.body]
     return Capsule(
         customer={
@@ -59,6 +61,7 @@ def conversation_capsule(
             "verified_attributes": conversation.verified_attributes,
         },
         context=conversation.context,
+        collected_attributes=collected or {},
         linked_objects=_linked_objects(conversation, None),
         last_customer_messages=from_customer[-LAST_MESSAGES:],
         open_questions=unanswered,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Protocol
 
 from helpdesk.adapters.repository import ConditionFailed, TableRepository
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
@@ -12,6 +13,8 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     AuthorType,
+    BotOutcome,
+    BotState,
     ContextPackage,
     Conversation,
     ConversationPage,
@@ -27,6 +30,7 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput, TicketRequest
 from helpdesk.services.capsules import conversation_capsule
 
 PREVIEW_LENGTH = 140
@@ -47,14 +51,42 @@ def _preview(body: str, attachments: list[AttachmentRef]) -> str:
     return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
 
 
+BOT_TURN_ATTEMPTS = 3
+"""A bot turn lost to a concurrent write of the same conversation is re-run on the fresh state."""
+
+
+class BotTicketOpener(Protocol):
+    def open_for_bot(
+        self, conversation: Conversation, request: Any, *, bot: Author, notice: str
+    ) -> tuple[Any, Message]: ...
+
+
+def ordered_ids(count: int) -> list[str]:
+    """Ids for messages written together: sorted, so they read back in the order they were said."""
+    return sorted(new_id() for _ in range(count))
+
+
+def _collected(state: BotState) -> dict[str, Any]:
+    """What the bot collected, for the receiving agent: answers, not its bookkeeping."""
+    return {k: v for k, v in state.vars.items() if not k.startswith("_") and k != "text"}
+
+
 def customer_record(customer: CustomerPrincipal) -> Customer:
     return Customer(user_id=customer.user_id, email=customer.email, name=customer.name, phone=customer.phone)
 
 
 class ConversationService:
-    def __init__(self, repository: TableRepository, workspace: Workspace) -> None:
+    def __init__(
+        self,
+        repository: TableRepository,
+        workspace: Workspace,
+        bot: BotEngine | None = None,
+        tickets: BotTicketOpener | None = None,
+    ) -> None:
         self._repository = repository
         self._workspace = workspace
+        self._bot = bot
+        self._tickets = tickets
 
     # --- the customer's side ---------------------------------------------------------------------
 
@@ -75,10 +107,11 @@ class ConversationService:
             customer_email=customer.email,
             customer_is_visitor=customer.is_visitor,
             verified_attributes=dict(customer.verified_attributes),
-            status=ConversationStatus.OPEN,
+            status=ConversationStatus.BOT if self._bot else ConversationStatus.OPEN,
             team_id=self._workspace.default_team,
             context=context,
             preview=_preview(text, refs),
+            bot=BotState() if self._bot else None,
             created_at=now,
             updated_at=now,
         )
@@ -90,11 +123,167 @@ class ConversationService:
             attachments=refs,
             created_at=now,
         )
+        replies: list[Message] = []
+        turn: BotTurn | None = None
+        if self._bot is not None:
+            turn = self._bot.respond(conversation, conversation.bot, CustomerInput(text, None, tuple(refs)))
+            conversation, replies = self._apply_turn(conversation, turn, [message])
         try:
-            self._repository.start_conversation(customer_record(customer), conversation, message)
+            self._repository.start_conversation(customer_record(customer), conversation, message, replies)
         except ConditionFailed as failure:
             raise Conflict("an attachment was already sent: upload it again") from failure
-        return ConversationPage(conversation=conversation, messages=[message], next_cursor=message.id)
+        written = [message, *replies]
+        if turn is not None and turn.ticket is not None:
+            conversation, extra = self._open_ticket(conversation, turn.ticket)
+            written += extra
+        visible = [m for m in written if not m.internal]
+        return ConversationPage(conversation=conversation, messages=visible, next_cursor=written[-1].id)
+
+    # --- the bot's turns -------------------------------------------------------------------------
+
+    def _bot_author(self) -> Author:
+        return Author(type=AuthorType.BOT, id="bot", name=self._bot.name if self._bot else "Bot")
+
+    def _apply_turn(
+        self, conversation: Conversation, turn: BotTurn, history: list[Message]
+    ) -> tuple[Conversation, list[Message]]:
+        """The conversation after the bot's turn, and the bot's messages (ids after ``history``'s)."""
+        now = utc_now()
+        ids = ordered_ids(len(turn.replies) + 1)
+        bot = self._bot_author()
+        replies = [
+            Message(
+                id=ids[i],
+                conversation_id=conversation.id,
+                author=bot,
+                body=reply.body,
+                kind=reply.kind,
+                options=reply.options,
+                internal=reply.internal,
+                created_at=now,
+            )
+            for i, reply in enumerate(turn.replies)
+        ]
+        said = [m for m in replies if not m.internal]
+        update: dict[str, Any] = {"bot": turn.state, "updated_at": now}
+        if said:
+            update["preview"] = _preview(said[-1].body, [])
+        outcome = turn.state.outcome
+        if outcome is BotOutcome.RESOLVED:
+            update["status"] = ConversationStatus.CLOSED
+        elif turn.handoff is not None:
+            handoff = turn.handoff
+            capsule = conversation_capsule(
+                conversation,
+                [*history, *replies],
+                by=AgentPrincipal(id="bot", name=bot.name),
+                to_team=handoff.team_id,
+                to_agent=handoff.agent_id,
+                collected=_collected(turn.state),
+            )
+            update |= {
+                "status": ConversationStatus.OPEN,
+                "team_id": handoff.team_id,
+                "assignee_id": handoff.agent_id,
+                "capsule": capsule,
+            }
+            whom = f"{handoff.agent_id} ({handoff.team_id})" if handoff.agent_id else f"team {handoff.team_id}"
+            replies.append(
+                Message(
+                    id=ids[-1],
+                    conversation_id=conversation.id,
+                    author=bot,
+                    body=f"{bot.name} handed this conversation to {whom}",
+                    kind=MessageKind.HANDOFF,
+                    internal=True,
+                    created_at=now,
+                )
+            )
+        return conversation.model_copy(update=update), replies
+
+    def _open_ticket(self, conversation: Conversation, request: TicketRequest) -> tuple[Conversation, list[Message]]:
+        """Open the ticket the bot asked for; if the collected values don't fit, a team takes over."""
+        from helpdesk.services.tickets import NewTicket  # the ticket service imports this module
+
+        assert self._tickets is not None, "a bot that opens tickets needs the ticket service"
+        new = NewTicket(
+            ticket_type_id=request.ticket_type_id,
+            attributes=request.attributes,
+            team_id=request.team_id,
+            title=request.title,
+        )
+        try:
+            ticket, notice = self._tickets.open_for_bot(
+                conversation, new, bot=self._bot_author(), notice=request.message
+            )
+        except (InvalidInput, Conflict) as problem:
+            return self._rescue(conversation, request.fallback_team, f"couldn't open the ticket: {problem}")
+        opened = conversation.model_copy(
+            update={"ticket_id": ticket.id, "status": ConversationStatus.CLOSED, "preview": notice.body}
+        )
+        return opened, [notice]
+
+    def _rescue(self, conversation: Conversation, team_id: str, why: str) -> tuple[Conversation, list[Message]]:
+        """The bot couldn't finish: the team takes over, with a note saying why."""
+        bot = self._bot_author()
+        now = utc_now()
+        ids = ordered_ids(2)
+        state = (conversation.bot or BotState()).model_copy(update={"outcome": BotOutcome.HANDED_OFF})
+        sorry = Message(
+            id=ids[0],
+            conversation_id=conversation.id,
+            author=bot,
+            body="I'm passing you to a person who can help.",
+            created_at=now,
+        )
+        note = Message(
+            id=ids[1],
+            conversation_id=conversation.id,
+            author=bot,
+            body=f"{bot.name} {why}",
+            kind=MessageKind.HANDOFF,
+            internal=True,
+            created_at=now,
+        )
+        after = conversation.model_copy(
+            update={"status": ConversationStatus.OPEN, "team_id": team_id, "bot": state, "updated_at": now}
+        )
+        self._repository.save_bot_turn(conversation, after, [sorry, note])
+        return after, [sorry, note]
+
+    def _send_to_bot(
+        self, customer: CustomerPrincipal, conversation: Conversation, said: CustomerInput, text: str
+    ) -> Message:
+        """The customer answered the bot: run the bot's turn and store it with the message, atomically."""
+        assert self._bot is not None
+        for attempt in range(BOT_TURN_ATTEMPTS):
+            message = Message(
+                id=new_id(),
+                conversation_id=conversation.id,
+                author=customer.author,
+                body=text,
+                attachments=list(said.attachments),
+                created_at=utc_now(),
+            )
+            turn = self._bot.respond(conversation, conversation.bot, said)
+            history = [message]
+            if turn.handoff is not None:  # the receiving agent's capsule covers the whole conversation
+                history = self._repository.conversation_page(conversation.id, after=None, limit=50)[1] + history
+            after, replies = self._apply_turn(conversation, turn, history)
+            try:
+                self._repository.save_bot_turn(conversation, after, [message, *replies])
+            except ConditionFailed as failure:
+                fresh = self._repository.get_conversation(conversation.id)
+                if fresh is None or fresh.customer_id != customer.user_id:
+                    raise NotFound(f"conversation {conversation.id} not found") from failure
+                if attempt + 1 == BOT_TURN_ATTEMPTS or fresh.status is not ConversationStatus.BOT:
+                    raise Conflict("the conversation changed while your message was sent: send it again") from failure
+                conversation = fresh
+                continue
+            if turn.ticket is not None:
+                self._open_ticket(after, turn.ticket)
+            return message
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def page_for_customer(
         self, customer: CustomerPrincipal, conversation_id: str, *, after: str | None, limit: int
@@ -115,16 +304,27 @@ class ConversationService:
         conversation_id: str,
         body: str,
         attachments: list[AttachmentRef] | None = None,
+        *,
+        option_id: str | None = None,
     ) -> Message:
+        """The customer writes, or picks one of the quick replies the bot offered (``option_id``)."""
         refs = attachments or []
-        text = _clean_body(body, attachments=refs)
-        ticket_id = None
-        if refs:
-            # Files shared in a conversation that has a ticket go on the ticket's timeline too.
+        conversation = None
+        if self._bot is not None or refs or option_id:
             conversation = self._repository.get_conversation(conversation_id)
             if conversation is None or conversation.customer_id != customer.user_id:
                 raise NotFound(f"conversation {conversation_id} not found")
-            ticket_id = conversation.ticket_id
+        if option_id is not None:
+            offered = conversation.bot.offered if conversation and conversation.bot else []
+            picked = next((o for o in offered if o.id == option_id), None)
+            if picked is None or conversation is None or conversation.status is not ConversationStatus.BOT:
+                choices = ", ".join(o.id for o in offered) or "none are offered now"
+                raise InvalidInput("that option is not on offer", [("option_id", f"must be one of: {choices}")])
+            body = body.strip() or picked.label
+        text = _clean_body(body, attachments=refs)
+        if conversation is not None and conversation.status is ConversationStatus.BOT and self._bot is not None:
+            return self._send_to_bot(customer, conversation, CustomerInput(text, option_id, tuple(refs)), text)
+        ticket_id = conversation.ticket_id if conversation is not None and refs else None
         return self._append(
             conversation_id, customer.user_id, customer.author, text, refs, as_owner=True, ticket_id=ticket_id
         )

@@ -15,7 +15,10 @@ from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from helpdesk.domain.models import (
     AttachmentRef,
     Author,
+    AuthorType,
     ContextPackage,
+    Conversation,
+    ConversationStatus,
     Message,
     MessageKind,
     Page,
@@ -31,7 +34,7 @@ from helpdesk.domain.models import (
     utc_now,
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
-from helpdesk.domain.workspace import AttributeError_, StateCategory, TicketType, Workspace
+from helpdesk.domain.workspace import AttributeError_, AttributeType, StateCategory, TicketType, Workspace
 from helpdesk.services.attachments import ticket_attachment_owner
 from helpdesk.services.capsules import ticket_capsule
 
@@ -100,7 +103,7 @@ class TicketService:
 
     def _build(
         self,
-        agent: AgentPrincipal,
+        author: Author,
         request: NewTicket,
         *,
         customer_id: str | None,
@@ -138,7 +141,7 @@ class TicketService:
             conversation_id=conversation_id,
             context=context,
             sla_due_at=now + ticket_type.sla.resolution if ticket_type.sla else None,
-            created_by=agent.author,
+            created_by=author,
             created_at=now,
             updated_at=now,
             version=1,
@@ -174,7 +177,7 @@ class TicketService:
                 "only back-office tickets link to a ticket or conversation",
                 [("linked_ticket_id", "set category to back_office")],
             )
-        ticket, _ = self._build(agent, request, customer_id=customer_id, conversation_id=None, context=None)
+        ticket, _ = self._build(agent.author, request, customer_id=customer_id, conversation_id=None, context=None)
         ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number(), **links})
         self._repository.create_ticket(ticket, [self._created_part(ticket, agent.author)])
         return ticket
@@ -199,7 +202,7 @@ class TicketService:
         if conversation.ticket_id is not None:
             raise Conflict(f"conversation {conversation_id} already has ticket {conversation.ticket_id}")
         ticket, ticket_type = self._build(
-            agent,
+            agent.author,
             request,
             customer_id=conversation.customer_id,
             conversation_id=conversation.id,
@@ -228,6 +231,73 @@ class TicketService:
         except ConditionFailed as failure:
             raise Conflict(f"conversation {conversation_id} was converted into a ticket meanwhile") from failure
         return ticket
+
+    def open_for_bot(
+        self, conversation: Conversation, request: NewTicket, *, bot: Author, notice: str
+    ) -> tuple[Ticket, Message]:
+        """The bot opens a ticket with what it collected; the customer's files land on its timeline.
+
+        ``notice``: what to tell the customer, with ``{ticket.number}`` and ``{team}`` filled in here.
+        Raises ``InvalidInput`` when the collected values don't fit the type (nothing is stored) and
+        ``Conflict`` when the conversation already has a ticket.
+        """
+        ticket, ticket_type = self._build(
+            bot,
+            request,
+            customer_id=conversation.customer_id,
+            conversation_id=conversation.id,
+            context=conversation.context,
+        )
+        number = self._repository.next_ticket_number()
+        ticket = ticket.model_copy(update={"number": number, "verified_attributes": conversation.verified_attributes})
+        file_ids = [
+            file_id
+            for attribute in ticket_type.attributes
+            if attribute.type is AttributeType.FILES
+            for file_id in ticket.attributes.get(attribute.id) or []
+        ]
+        files = [
+            AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size)
+            for a in self._repository.get_attachments(file_ids)
+            if a.customer_id == conversation.customer_id
+        ]
+        parts = [self._created_part(ticket, bot)]
+        if files:
+            parts.append(
+                TicketPart(
+                    id=new_id(),
+                    ticket_id=ticket.id,
+                    type=PartType.ATTACHMENT,
+                    author=Author(
+                        type=AuthorType.CUSTOMER, id=conversation.customer_id, name=conversation.customer_name
+                    ),
+                    body="Shared in the conversation",
+                    attachments=files,
+                    visible_to_customer=True,
+                    created_at=ticket.created_at,
+                )
+            )
+        team = self._workspace.team(ticket.team_id)
+        text = notice.replace("{ticket.number}", str(number)).replace("{team}", team.name if team else ticket.team_id)
+        message = Message(
+            id=new_id(),
+            conversation_id=conversation.id,
+            author=bot,
+            body=text,
+            kind=MessageKind.TICKET_CREATED,
+            created_at=ticket.created_at,
+        )
+        try:
+            self._repository.create_ticket(
+                ticket,
+                parts,
+                from_conversation=conversation,
+                conversation_message=message,
+                conversation_status=ConversationStatus.CLOSED,
+            )
+        except ConditionFailed as failure:
+            raise Conflict(f"conversation {conversation.id} already has a ticket") from failure
+        return ticket, message
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""The bot's waterfall on the demo workspace's paths, with the order system and knowledge base faked.
+
+What the customer sees (the bot's words and quick replies), what agents get (status, team,
+capsule, the recorded action calls) and what is stored (tickets, attributes, files) are checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from helpdesk.adapters.repository import TableRepository
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.domain.models import (
+    Attachment,
+    AttachmentRef,
+    Author,
+    AuthorType,
+    BotOutcome,
+    ContextPackage,
+    ConversationStatus,
+    MessageKind,
+    PartType,
+    ResolvedBy,
+    ViewedObject,
+    new_id,
+    utc_now,
+)
+from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.services.bot import BotEngine
+from helpdesk.services.conversations import ConversationService
+from helpdesk.services.tickets import TicketService
+
+ALICE = CustomerPrincipal(user_id="alice", name="Alice", email="alice@example.com")
+ORDER_CONTEXT = ContextPackage(
+    page_url="https://shop.example/orders/ORD-1001", object=ViewedObject(type="order", id="ORD-1001")
+)
+SLOTS = [{"id": "slot-fri-am", "label": "Friday 8-12"}, {"id": "slot-sat-pm", "label": "Saturday 12-18"}]
+
+
+@dataclass
+class Result:
+    action_id: str
+    outcome: str
+    status: int | None = 200
+    outputs: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 1
+    duration_ms: float = 12.0
+    error: str | None = None
+
+
+@dataclass
+class FakeOrderSystem:
+    """Answers like the demo order system would; ``failing`` makes every call time out."""
+
+    failing: bool = False
+    calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+
+    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
+        self.calls.append((action_id, inputs, idempotency_key))
+        if self.failing:
+            return Result(action_id, "timeout", status=None, attempts=3, duration_ms=6000, error="no answer in 2 s")
+        if inputs.get("order_id") == "ORD-9999":
+            return Result(action_id, "failed", status=404, error="HTTP 404")
+        match action_id:
+            case "get-order":
+                return Result(
+                    action_id,
+                    "success",
+                    outputs={
+                        "status": "shipped",
+                        "status_label": "on its way",
+                        "carrier": "DHL",
+                        "tracking_number": "JD0001",
+                        "delivery_slot_label": "Thursday 8-12",
+                    },
+                )
+            case "list-delivery-slots":
+                return Result(action_id, "success", outputs={"slots": SLOTS})
+            case "change-delivery-slot":
+                return Result(action_id, "success", outputs={"slot_id": inputs["slot_id"]})
+        raise AssertionError(f"unexpected action {action_id}")
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    article: Article
+
+
+class FakeKnowledge:
+    def best_answer(self, query: str, *, locale: str | None = None) -> Hit | None:
+        if "return" in query.lower():
+            return Hit(Article("returns-policy", "Returns", "You can return anything within 30 days."))
+        return None
+
+
+@pytest.fixture
+def orders() -> FakeOrderSystem:
+    return FakeOrderSystem()
+
+
+@pytest.fixture
+def bot_conversations(repository: TableRepository, workspace: Any, orders: FakeOrderSystem) -> ConversationService:
+    engine = BotEngine(
+        workspace.bot,
+        default_team=workspace.default_team,
+        team_names={t.id: t.name for t in workspace.teams},
+        knowledge=FakeKnowledge(),
+        actions=orders,
+    )
+    return ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+
+
+def bot_said(service: ConversationService, conversation_id: str) -> list[str]:
+    page = service.page_for_agent(conversation_id, after=None, limit=100)
+    return [m.body for m in page.messages if m.author.type is AuthorType.BOT and not m.internal]
+
+
+def last_options(service: ConversationService, conversation_id: str) -> list[str]:
+    page = service.page_for_customer(ALICE, conversation_id, after=None, limit=100)
+    offered = [m for m in page.messages if m.options]
+    return [o.id for o in offered[-1].options] if offered else []
+
+
+def test_a_question_the_bot_cant_place_gets_the_greeting_menu_and_something_else_reaches_a_person(
+    bot_conversations: ConversationService,
+) -> None:
+    page = bot_conversations.start(ALICE, "Hello there", None)
+
+    assert page.conversation.status is ConversationStatus.BOT
+    said = [m for m in page.messages if m.author.type is AuthorType.BOT]
+    assert said[0].body.startswith("Hi Alice!")
+    assert [o.id for o in said[-1].options] == [
+        "where-is-my-order",
+        "change-delivery-slot",
+        "damaged-item",
+        "something-else",
+    ]
+
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "", option_id="something-else")
+
+    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    assert conversation.status is ConversationStatus.OPEN
+    assert conversation.team_id == "frontline"
+    assert conversation.bot is not None and conversation.bot.outcome is BotOutcome.HANDED_OFF
+    assert conversation.capsule is not None and conversation.capsule.open_questions == ["Hello there", "Something else"]
+    assert "Frontline" in bot_said(bot_conversations, page.conversation.id)[-1]
+
+
+def test_a_knowledge_base_answer_that_helped_resolves_the_conversation_without_a_person(
+    bot_conversations: ConversationService,
+) -> None:
+    page = bot_conversations.start(ALICE, "How do returns work?", None)
+    kinds = [m.kind for m in page.messages]
+    assert MessageKind.KB_ANSWER in kinds
+    assert "within 30 days" in next(m.body for m in page.messages if m.kind is MessageKind.KB_ANSWER)
+    assert last_options(bot_conversations, page.conversation.id) == ["yes", "no"]
+
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "yes")
+
+    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=5).conversation
+    assert conversation.status is ConversationStatus.CLOSED
+    assert conversation.bot is not None
+    assert (conversation.bot.outcome, conversation.bot.resolved_by) == (BotOutcome.RESOLVED, ResolvedBy.KB)
+
+
+def test_an_answer_that_didnt_help_goes_on_down_the_waterfall(bot_conversations: ConversationService) -> None:
+    page = bot_conversations.start(ALICE, "Can I return a gift?", None)
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "", option_id="no")
+    assert last_options(bot_conversations, page.conversation.id)[-1] == "something-else"
+
+
+def test_changing_the_delivery_slot_is_done_by_the_bot_after_the_customer_confirms(
+    bot_conversations: ConversationService, orders: FakeOrderSystem, repository: TableRepository
+) -> None:
+    page = bot_conversations.start(ALICE, "Can I change my delivery slot?", ORDER_CONTEXT)
+    conversation_id = page.conversation.id
+    # The order came from the page the customer was on: not asked again.
+    assert last_options(bot_conversations, conversation_id) == ["slot-fri-am", "slot-sat-pm", "none-of-these"]
+    assert orders.calls == [("list-delivery-slots", {"order_id": "ORD-1001"}, orders.calls[0][2])]
+
+    bot_conversations.send_as_customer(ALICE, conversation_id, "Saturday 12-18")  # typing the label works too
+    assert "Saturday 12-18" in bot_said(bot_conversations, conversation_id)[-1]
+    assert [c[0] for c in orders.calls] == ["list-delivery-slots"], "nothing changes before the customer confirms"
+
+    bot_conversations.send_as_customer(ALICE, conversation_id, "", option_id="yes")
+
+    change = orders.calls[-1]
+    assert change[:2] == ("change-delivery-slot", {"order_id": "ORD-1001", "slot_id": "slot-sat-pm"})
+    assert change[2], "a write carries an idempotency key"
+    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    assert conversation.status is ConversationStatus.CLOSED
+    assert conversation.ticket_id is None
+    assert conversation.bot is not None and conversation.bot.resolved_by is ResolvedBy.CUSTOM_ACTION
+    # Agents see every call and its outcome on the timeline; the customer doesn't.
+    internal = [
+        m for m in bot_conversations.page_for_agent(conversation_id, after=None, limit=50).messages if m.internal
+    ]
+    assert [m.body.split(":")[0] for m in internal if m.kind is MessageKind.ACTION] == [
+        "Custom action list-delivery-slots",
+        "Custom action change-delivery-slot",
+    ]
+    customer_view = bot_conversations.page_for_customer(ALICE, conversation_id, after=None, limit=50).messages
+    assert not any(m.kind is MessageKind.ACTION for m in customer_view)
+
+
+def test_declining_the_confirmation_changes_nothing(
+    bot_conversations: ConversationService, orders: FakeOrderSystem
+) -> None:
+    page = bot_conversations.start(ALICE, "I need to reschedule the delivery", ORDER_CONTEXT)
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "", option_id="slot-fri-am")
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "no")
+
+    assert "change-delivery-slot" not in [c[0] for c in orders.calls]
+    assert "haven't changed anything" in " ".join(bot_said(bot_conversations, page.conversation.id))
+    assert last_options(bot_conversations, page.conversation.id)[-1] == "something-else"
+
+
+def test_an_invalid_answer_is_asked_again_and_too_many_hand_the_customer_to_a_person(
+    bot_conversations: ConversationService,
+) -> None:
+    page = bot_conversations.start(ALICE, "Where is my order?", None)
+    conversation_id = page.conversation.id
+    assert "starts with ORD-" in bot_said(bot_conversations, conversation_id)[-1]
+
+    bot_conversations.send_as_customer(ALICE, conversation_id, "the blue one")
+    assert bot_said(bot_conversations, conversation_id)[-1].startswith("I couldn't read that order number")
+    bot_conversations.send_as_customer(ALICE, conversation_id, "no idea")
+    bot_conversations.send_as_customer(ALICE, conversation_id, "sorry?")
+
+    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    assert conversation.status is ConversationStatus.OPEN
+    assert conversation.team_id == "logistics"
+
+
+def test_an_order_lookup_answers_without_a_ticket_and_a_wrong_number_is_asked_again(
+    bot_conversations: ConversationService, orders: FakeOrderSystem
+) -> None:
+    page = bot_conversations.start(ALICE, "where is my order", None)
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "ord-9999")
+    assert bot_said(bot_conversations, page.conversation.id)[-2:] == [
+        "I couldn't find order ORD-9999.",
+        "Could you check the order number? It's in your confirmation email.",
+    ]
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "ORD-1001")
+
+    said = bot_said(bot_conversations, page.conversation.id)
+    assert "Order ORD-1001 is on its way. DHL is delivering it (tracking number JD0001)" in said[-2]
+    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    assert conversation.status is ConversationStatus.CLOSED
+    assert conversation.ticket_id is None
+
+
+def test_a_failing_order_system_never_leaves_the_customer_stuck(
+    bot_conversations: ConversationService, orders: FakeOrderSystem
+) -> None:
+    orders.failing = True
+    page = bot_conversations.start(ALICE, "Please change my delivery slot", ORDER_CONTEXT)
+
+    assert any("couldn't reach our systems" in m.body for m in page.messages)
+    conversation = page.conversation
+    assert conversation.status is ConversationStatus.OPEN
+    assert conversation.team_id == "logistics"
+    recorded = [
+        m
+        for m in bot_conversations.page_for_agent(conversation.id, after=None, limit=50).messages
+        if m.kind is MessageKind.ACTION
+    ]
+    assert "timeout (no answer in 2 s) (3 attempts, 6000 ms)" in recorded[0].body
+
+
+def photo(repository: TableRepository, owner: str = "alice") -> AttachmentRef:
+    attachment = Attachment(
+        id=new_id(),
+        filename="lid.jpg",
+        content_type="image/jpeg",
+        size=2048,
+        customer_id=owner,
+        uploaded_by=Author(type=AuthorType.CUSTOMER, id=owner),
+        created_at=utc_now(),
+    )
+    repository.create_attachment(attachment)
+    return AttachmentRef(id=attachment.id, filename="lid.jpg", content_type="image/jpeg", size=2048)
+
+
+def test_a_damaged_item_ends_in_a_ticket_with_every_attribute_the_photo_and_the_context(
+    bot_conversations: ConversationService, repository: TableRepository, workspace: Any
+) -> None:
+    page = bot_conversations.start(ALICE, "My teapot arrived damaged", ORDER_CONTEXT)
+    conversation_id = page.conversation.id
+    assert "What is damaged?" in bot_said(bot_conversations, conversation_id)[-1]
+
+    bot_conversations.send_as_customer(ALICE, conversation_id, "The lid is cracked in two")
+    bot_conversations.send_as_customer(ALICE, conversation_id, "here it is")  # no photo attached
+    assert "paperclip" in bot_said(bot_conversations, conversation_id)[-1]
+    bot_conversations.send_as_customer(ALICE, conversation_id, "", [photo(repository)])
+    bot_conversations.send_as_customer(ALICE, conversation_id, "", option_id="replacement")
+
+    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    assert conversation.ticket_id is not None
+    assert conversation.status is ConversationStatus.CLOSED
+    ticket, timeline, _ = repository.ticket_page(conversation.ticket_id, before=None, limit=50)
+    assert ticket is not None
+    ticket_type = workspace.ticket_type("damaged-item")
+    assert ticket.ticket_type_id == "damaged-item" and ticket.team_id == "returns"
+    assert set(ticket.attributes) == {a.id for a in ticket_type.attributes}
+    ticket_type.validate_attributes(ticket.attributes, creating=True)
+    assert ticket.attributes["order_id"] == "ORD-1001"
+    assert ticket.attributes["carrier_ref"] == "DHL JD0001"
+    assert ticket.context == ORDER_CONTEXT
+    assert ticket.created_by.type is AuthorType.BOT
+    files = [p for p in timeline if p.type is PartType.ATTACHMENT]
+    assert [a.filename for p in files for a in p.attachments] == ["lid.jpg"]
+    assert f"ticket #{ticket.number}" in bot_said(bot_conversations, conversation_id)[-1]
+
+
+def test_only_an_offered_option_can_be_picked(bot_conversations: ConversationService) -> None:
+    page = bot_conversations.start(ALICE, "Hi", None)
+    with pytest.raises(InvalidInput) as refused:
+        bot_conversations.send_as_customer(ALICE, page.conversation.id, "", option_id="refund-everything")
+    assert refused.value.problems[0][0] == "option_id"
+    assert "something-else" in refused.value.problems[0][1]
+
+
+def test_after_the_hand_off_the_bot_stays_quiet(bot_conversations: ConversationService) -> None:
+    page = bot_conversations.start(ALICE, "I want to speak to a human", None)
+    before = bot_said(bot_conversations, page.conversation.id)
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "Are you there?")
+    assert bot_said(bot_conversations, page.conversation.id) == before
