@@ -150,8 +150,10 @@ def test_a_question_the_bot_cant_place_gets_the_greeting_menu_and_something_else
     conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.OPEN
     assert conversation.team_id == "frontline"
-    assert conversation.bot is not None and conversation.bot.outcome is BotOutcome.HANDED_OFF
-    assert conversation.capsule is not None and conversation.capsule.open_questions == ["Hello there", "Something else"]
+    assert conversation.bot is not None
+    assert conversation.bot.outcome is BotOutcome.HANDED_OFF
+    assert conversation.capsule is not None
+    assert conversation.capsule.open_questions == ["Hello there", "Something else"]
     assert "Frontline" in bot_said(bot_conversations, page.conversation.id)[-1]
 
 
@@ -199,7 +201,8 @@ def test_changing_the_delivery_slot_is_done_by_the_bot_after_the_customer_confir
     conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.CLOSED
     assert conversation.ticket_id is None
-    assert conversation.bot is not None and conversation.bot.resolved_by is ResolvedBy.CUSTOM_ACTION
+    assert conversation.bot is not None
+    assert conversation.bot.resolved_by is ResolvedBy.CUSTOM_ACTION
     # Agents see every call and its outcome on the timeline; the customer doesn't.
     internal = [
         m for m in bot_conversations.page_for_agent(conversation_id, after=None, limit=50).messages if m.internal
@@ -310,7 +313,8 @@ def test_a_damaged_item_ends_in_a_ticket_with_every_attribute_the_photo_and_the_
     ticket, timeline, _ = repository.ticket_page(conversation.ticket_id, before=None, limit=50)
     assert ticket is not None
     ticket_type = workspace.ticket_type("damaged-item")
-    assert ticket.ticket_type_id == "damaged-item" and ticket.team_id == "returns"
+    assert ticket.ticket_type_id == "damaged-item"
+    assert ticket.team_id == "returns"
     assert set(ticket.attributes) == {a.id for a in ticket_type.attributes}
     ticket_type.validate_attributes(ticket.attributes, creating=True)
     assert ticket.attributes["order_id"] == "ORD-1001"
