@@ -339,3 +339,19 @@ def test_after_the_hand_off_the_bot_stays_quiet(bot_conversations: ConversationS
     before = bot_said(bot_conversations, page.conversation.id)
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "Are you there?")
     assert bot_said(bot_conversations, page.conversation.id) == before
+
+
+def test_an_agent_answering_takes_the_conversation_over_from_the_bot(bot_conversations: ConversationService) -> None:
+    from helpdesk.domain.principals import AgentPrincipal
+
+    page = bot_conversations.start(ALICE, "Hi", None)
+    frank = AgentPrincipal(id="agent-frank", name="Frank", teams=frozenset({"frontline"}))
+    bot_conversations.reply_as_agent(frank, page.conversation.id, "Hi Alice, Frank here.", internal=False)
+    before = bot_said(bot_conversations, page.conversation.id)
+
+    bot_conversations.send_as_customer(ALICE, page.conversation.id, "Thanks Frank")
+
+    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    assert conversation.status is ConversationStatus.OPEN
+    assert conversation.assignee_id == "agent-frank"
+    assert bot_said(bot_conversations, page.conversation.id) == before

@@ -24,6 +24,7 @@ from helpdesk.domain.models import (
     MessageKind,
     Page,
     PartType,
+    ResolvedBy,
     TicketPart,
     new_id,
     utc_now,
@@ -413,6 +414,22 @@ class ConversationService:
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
         mentions = sorted(set(MENTION.findall(text))) if internal else []
+        if conversation.status is ConversationStatus.BOT and not internal:
+            # An agent answering takes the conversation over from the bot.
+            state = (conversation.bot or BotState()).model_copy(
+                update={"outcome": BotOutcome.HANDED_OFF, "resolved_by": ResolvedBy.AGENT, "awaiting": None}
+            )
+            taken = conversation.model_copy(
+                update={
+                    "status": ConversationStatus.OPEN,
+                    "bot": state,
+                    "assignee_id": conversation.assignee_id or agent.id,
+                }
+            )
+            try:
+                self._repository.save_bot_turn(conversation, taken, [])
+            except ConditionFailed as failure:
+                raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
         return self._append(
             conversation_id,
             conversation.customer_id,

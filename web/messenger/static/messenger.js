@@ -206,11 +206,19 @@
     state.conversationId = conversation.id;
     (conversation.messages || []).forEach(renderMessage);
     if (conversation.next_cursor) state.cursor = conversation.next_cursor;
+    endIfClosed(conversation);
+  }
+
+  function endIfClosed(conversation) {
+    // Resolved (by the bot or an agent): the next message starts a new conversation.
+    if (conversation.status !== "closed") return;
+    state.conversationId = null;
+    state.cursor = null;
   }
 
   function resumeConversation() {
     return api("GET", "/messenger/conversations?limit=5").then(function (list) {
-      var open = (list.items || []).filter(function (c) { return c.status === "open"; })[0];
+      var open = (list.items || []).filter(function (c) { return c.status === "open" || c.status === "bot"; })[0];
       if (!open) return;
       return api("GET", "/messenger/conversations/" + encodeURIComponent(open.id)).then(showConversation);
     });
@@ -223,6 +231,7 @@
       .then(function (page) {
         (page.messages || []).forEach(renderMessage);
         if (page.next_cursor) state.cursor = page.next_cursor;
+        endIfClosed(page);
         showStatus("");
       })
       .catch(function (error) { if (error.status === 401) return refreshToken(); showStatus(explain(error)); });
@@ -245,7 +254,7 @@
       request = api("POST", "/messenger/conversations", first).then(showConversation);
     } else {
       request = api("POST", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + "/messages", payload)
-        .then(function (message) { renderMessage(message); });
+        .then(function (message) { renderMessage(message); return poll(); });
     }
     return request.then(function () { showStatus(""); startPolling(); }, function (error) { showStatus(explain(error)); throw error; });
   }
