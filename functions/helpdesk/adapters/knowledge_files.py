@@ -1,0 +1,46 @@
+"""Loads knowledge-base articles from the workspace: ``knowledge/<id>.yaml``, one article per file.
+
+Errors name the file, the field and the problem, like the rest of the workspace configuration, e.g.
+``workspace/demo/knowledge/gift-cards.yaml: title: Field required``. A workspace without a
+``knowledge/`` directory simply has no articles.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from helpdesk.adapters.workspace_files import WorkspaceConfigError, _describe, _read_yaml
+from helpdesk.domain.knowledge import Article, KnowledgeBase
+
+
+def load_articles(directory: str | Path) -> tuple[Article, ...]:
+    """Every ``*.yaml`` article in ``directory`` (the workspace's ``knowledge/``), sorted by id."""
+    root = Path(directory)
+    if not root.exists():
+        return ()
+    if not root.is_dir():
+        raise WorkspaceConfigError(f"{root}: must be a directory of <id>.yaml articles")
+    articles = []
+    for path in sorted(root.glob("*.yaml")):
+        data = _read_yaml(path)
+        try:
+            article = Article.model_validate(data)
+        except ValidationError as error:
+            raise WorkspaceConfigError(_describe(path, error)) from error
+        if article.id != path.stem:
+            raise WorkspaceConfigError(f"{path}: id: '{article.id}' must match the file name '{path.stem}'")
+        articles.append(article)
+    return tuple(articles)
+
+
+@cache
+def knowledge_base_from_environment() -> KnowledgeBase:
+    """The knowledge base of the workspace in ``WORKSPACE_DIR``, loaded once per container (indexed on first search)."""
+    directory = os.environ.get("WORKSPACE_DIR")
+    if not directory:
+        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
+    return KnowledgeBase(load_articles(Path(directory) / "knowledge"))
