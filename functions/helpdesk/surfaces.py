@@ -7,7 +7,7 @@ Read by the CDK app (to build API Gateway resources and authorizers) and by the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 AuthKind = Literal["customer", "agent"]
 
@@ -77,4 +77,131 @@ SNOOZE_WAKER = QueueConsumer(
     schedule="rate(1 minute)",
 )
 
-QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (TRACKER_FANOUT, SNOOZE_WAKER)
+WORKFLOW_STARTER = QueueConsumer(
+    name="workflow-starter",
+    handler="helpdesk.handlers.workflow_starter.lambda_handler",
+    queue_url_env="WORKFLOW_STARTER_QUEUE_URL",
+)
+"""Starts a ticket's workflow execution (named after the ticket) on ``TicketCreated``."""
+
+WORKFLOW_TASKS = QueueConsumer(
+    name="workflow-tasks",
+    handler="helpdesk.handlers.workflow_tasks.lambda_handler",
+    queue_url_env="WORKFLOW_TASKS_QUEUE_URL",
+)
+"""Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token."""
+
+NOTIFIER = QueueConsumer(
+    name="notifier",
+    handler="helpdesk.handlers.notifier.lambda_handler",
+    queue_url_env="NOTIFIER_QUEUE_URL",
+)
+"""Delivers status updates (from the status-update topic) by email, SMS and in the messenger."""
+
+INBOUND_EVENTS = QueueConsumer(
+    name="inbound-events",
+    handler="helpdesk.handlers.inbound_events.lambda_handler",
+    queue_url_env="INBOUND_EVENTS_QUEUE_URL",
+)
+"""Events the business's systems put on the bus (e.g. ``OrderUpdated``), for the tickets linked to them."""
+
+QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
+    TRACKER_FANOUT,
+    SNOOZE_WAKER,
+    WORKFLOW_STARTER,
+    WORKFLOW_TASKS,
+    NOTIFIER,
+    INBOUND_EVENTS,
+)
+
+
+# --- events, topics and workflows ------------------------------------------------------------------
+
+EVENT_SOURCE = "helpdesk"
+"""The ``source`` of every domain event this system publishes."""
+EVENT_BUS_ENV = "EVENT_BUS_NAME"
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A Lambda fed by the table's DynamoDB stream (locally: a poller on moto's stream)."""
+
+    name: str
+    handler: str
+    batch_size: int = 100
+
+
+EVENT_PUBLISHER = StreamConsumer(name="event-publisher", handler="helpdesk.handlers.event_publisher.lambda_handler")
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    arn_env: str
+    """The environment variable through which publishers learn the topic's ARN."""
+    description: str
+
+
+STATUS_UPDATES = Topic(
+    name="status-updates",
+    arn_env="STATUS_TOPIC_ARN",
+    description="Customer-visible changes; the notifier's queue is subscribed (raw message delivery).",
+)
+ESCALATIONS = Topic(
+    name="escalations",
+    arn_env="ESCALATIONS_TOPIC_ARN",
+    description="SLA breaches for team leads (subscribe by email or chat); fed by the SlaBreached rule.",
+)
+TOPICS: tuple[Topic, ...] = (STATUS_UPDATES, ESCALATIONS)
+TOPIC_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = ((STATUS_UPDATES.name, NOTIFIER.name),)
+"""(topic, queue consumer): the consumer's queue is subscribed to the topic with raw message delivery."""
+
+
+@dataclass(frozen=True)
+class EventRoute:
+    """An EventBridge rule on the bus: events matching ``pattern`` go to a consumer's queue or a topic."""
+
+    name: str
+    pattern: dict[str, Any]
+    queue: str | None = None
+    topic: str | None = None
+
+
+EVENT_ROUTES: tuple[EventRoute, ...] = (
+    EventRoute(
+        name="start-workflows",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["TicketCreated"]},
+        queue=WORKFLOW_STARTER.name,
+    ),
+    EventRoute(
+        name="escalate-breaches",
+        pattern={"source": [EVENT_SOURCE], "detail-type": ["SlaBreached"]},
+        topic=ESCALATIONS.name,
+    ),
+    EventRoute(
+        name="inbound-events",
+        pattern={"source": [{"anything-but": EVENT_SOURCE}], "detail-type": ["OrderUpdated"]},
+        queue=INBOUND_EVENTS.name,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A Step Functions Standard state machine; a ticket type names one in its ``workflow`` setting."""
+
+    name: str
+    definition: str
+    """The ASL file under ``workflows/``; ``${...}`` are substituted with ``WORKFLOW_SUBSTITUTIONS``."""
+
+    @property
+    def arn_env(self) -> str:
+        return f"WORKFLOW_ARN_{self.name.upper()}"
+
+
+WORKFLOWS: tuple[Workflow, ...] = (
+    Workflow(name="standard", definition="standard.asl.json"),
+    Workflow(name="approval", definition="approval.asl.json"),
+)
+WORKFLOW_SUBSTITUTIONS = ("WorkflowTasksQueueUrl", "AlarmTopicArn")
+"""What the definitions refer to: the workflow-tasks queue's URL and the operators' alarm topic ARN."""

@@ -111,7 +111,9 @@ def bot() -> BotEngine | None:
 
 
 def knowledge_base() -> Knowledge | None:
-    return None
+    from helpdesk.adapters.knowledge_files import knowledge_base_from_environment
+
+    return knowledge_base_from_environment()
 
 
 def action_runner() -> ActionRunner | None:
