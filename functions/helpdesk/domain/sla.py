@@ -207,6 +207,15 @@ class BusinessCalendar:
     def always_open(cls) -> BusinessCalendar:
         return cls(None)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BusinessCalendar) and self.hours == other.hours
+
+    def __hash__(self) -> int:
+        return hash(self.hours)
+
+    def __repr__(self) -> str:
+        return f"BusinessCalendar({self.hours!r})"
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The instant at which ``duration`` of business time has passed after ``start``.
 
@@ -279,6 +288,7 @@ class BusinessCalendar:
         zone = self.hours.zone
         day = start.astimezone(zone).date() - timedelta(days=1)
         last_day = until.astimezone(zone).date() if until is not None else None
+        first_day = day + timedelta(days=1)
         previous_close = start - timedelta(days=2)
         closed_days = 0
         while last_day is None or day <= last_day:
@@ -291,9 +301,10 @@ class BusinessCalendar:
                     yield opens, closes
             closed_days = 0 if open_any else closed_days + 1
             if last_day is None and closed_days > MAX_CLOSED_DAYS:
+                closed_since = max(first_day, day - timedelta(days=closed_days - 1))
                 raise NoBusinessTime(
-                    f"no business time in the {MAX_CLOSED_DAYS} days after {day - timedelta(days=closed_days)}; "
-                    "check business_hours and holidays.extra"
+                    f"no business time in the {MAX_CLOSED_DAYS} days from {closed_since.isoformat()} "
+                    f"({self.hours.time_zone}); check business_hours and holidays.extra"
                 )
             day += timedelta(days=1)
 
