@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holiday_library
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -148,6 +148,10 @@ class BusinessHours(_Config):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
+            if not available_timezones():
+                raise ValueError(
+                    f"can't check '{name}': this system has no time zone database (install the tzdata package)"
+                ) from None
             raise ValueError(f"'{name}' is not an IANA time zone such as Europe/London or America/New_York") from None
         return name
 
