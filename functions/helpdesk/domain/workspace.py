@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpdesk.domain.bot import BotConfig
+from helpdesk.domain.sla import BusinessCalendar, BusinessHours
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -100,10 +101,21 @@ class AttributeError_(Exception):
 
 
 class SlaPolicy(_Config):
-    """How quickly the team promises to answer and to resolve a ticket of the type."""
+    """How quickly the team promises to answer and to resolve a ticket of the type.
+
+    Durations count business time when the workspace has ``business_hours`` (unless ``business_hours: false``
+    here), so PT8H is one working day of 08:00-16:00, and P1D is 24 business hours.
+    """
 
     first_response: timedelta = Field(description="ISO 8601 duration, e.g. PT4H")
     resolution: timedelta = Field(description="ISO 8601 duration, e.g. P2D")
+    next_response: timedelta | None = Field(
+        default=None, description="Time to answer each new customer message once the first response was given"
+    )
+    warn_at: float = Field(default=0.8, gt=0, lt=1, description="Fraction of a target at which a warning is due")
+    business_hours: bool = Field(
+        default=True, description="Count only the workspace's business hours (if it has any); false: 24/7"
+    )
 
     @model_validator(mode="after")
     def _positive(self) -> SlaPolicy:
@@ -111,6 +123,10 @@ class SlaPolicy(_Config):
             raise ValueError("SLA durations must be positive")
         if self.first_response > self.resolution:
             raise ValueError("first_response can't be longer than resolution")
+        if self.next_response is not None and self.next_response <= timedelta(0):
+            raise ValueError("next_response must be positive")
+        if self.next_response is not None and self.next_response > self.resolution:
+            raise ValueError("next_response can't be longer than resolution")
         return self
 
 
@@ -276,6 +292,8 @@ class Workspace(_Config):
     default_team: Slug
     """The team new conversations are routed to."""
     messenger: MessengerSettings = MessengerSettings()
+    business_hours: BusinessHours | None = None
+    """When SLA clocks count; without it they count around the clock."""
     teams: tuple[Team, ...] = Field(min_length=1)
     ticket_types: tuple[TicketType, ...] = ()
     bot: BotConfig | None = None
@@ -303,6 +321,11 @@ class Workspace(_Config):
     @cached_property
     def _teams_by_id(self) -> dict[str, Team]:
         return {t.id: t for t in self.teams}
+
+    @cached_property
+    def business_calendar(self) -> BusinessCalendar:
+        """SLA time arithmetic on the workspace's business hours (24/7 without them)."""
+        return BusinessCalendar(self.business_hours)
 
     def ticket_type(self, type_id: str) -> TicketType | None:
         return self._types_by_id.get(type_id)
