@@ -643,6 +643,14 @@ class TableRepository:
         ]
         if ticket.capsule is not None:
             actions.append(TicketItem.capsule.set(ticket.capsule.model_dump(mode="json")))
+        for attribute, value in (
+            (TicketItem.sla, item.sla),
+            (TicketItem.sla_due_at, ticket.sla_due_at),
+            (TicketItem.waiting_since, ticket.waiting_since),
+            (TicketItem.reminded_at, ticket.reminded_at),
+            (TicketItem.approval, item.approval),
+        ):
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
         if item.gsi7pk is not None and item.gsi7sk is not None:
             actions += [TicketItem.gsi7pk.set(item.gsi7pk), TicketItem.gsi7sk.set(item.gsi7sk)]
         else:

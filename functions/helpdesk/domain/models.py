@@ -266,6 +266,13 @@ class PartType(StrEnum):
     ATTACHMENT = "attachment"
     RATING = "rating"
     HANDOFF = "handoff"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    REMINDER = "reminder"
+    """The customer was reminded that the ticket waits on them."""
+    APPROVAL = "approval"
+    EXTERNAL_UPDATE = "external_update"
+    """An update from the business's systems about an object the ticket is about."""
 
 
 class TicketPart(BaseModel):
@@ -299,6 +306,25 @@ class TicketCategory(StrEnum):
     """One incident that many customer tickets are linked to; its updates reach all of them."""
 
 
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Approval(BaseModel):
+    """A specialist's decision the ticket's workflow waits for (e.g. a refund above an amount)."""
+
+    status: ApprovalStatus
+    requested_at: datetime
+    token: str | None = None
+    """The workflow's task token, completed by the decision."""
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+    applied: bool = False
+
+
 class Ticket(BaseModel):
     id: str
     number: int
@@ -323,7 +349,17 @@ class Ticket(BaseModel):
     capsule: Capsule | None = None
     """The latest hand-off summary."""
     sla_due_at: datetime | None = None
-    """When the type's SLA says it must be resolved (the workflows move it while paused)."""
+    """When the resolution clock runs out (None while it is paused or stopped): what inboxes sort on."""
+    sla: dict[str, Any] | None = None
+    """The SLA clocks (``domain.sla.SlaState`` as JSON), kept up to date with every change that moves them."""
+    waiting_since: datetime | None = None
+    """Since when the ticket has been waiting on the customer (for reminders and auto-resolution)."""
+    reminded_at: datetime | None = None
+    approval: Approval | None = None
+    workflow_token: str | None = None
+    """The task token of the ticket's workflow while it waits for the next deadline or a change."""
+    workflow_version: int | None = None
+    """The ticket version the parked workflow last looked at."""
     created_by: Author
     created_at: datetime
     updated_at: datetime

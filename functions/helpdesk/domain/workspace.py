@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -130,6 +130,40 @@ class SlaPolicy(_Config):
         return self
 
 
+class ApprovalPolicy(_Config):
+    """Tickets whose ``attribute`` is above ``above`` wait for a specialist's decision in the inbox."""
+
+    attribute: Slug
+    above: Decimal = Field(ge=0)
+    approved_state: Slug
+    """Where the workflow moves the ticket once approved (the follow-up work)."""
+    rejected_state: Slug
+
+
+class WorkflowPolicy(_Config):
+    """The ticket type's specialist workflow (a Step Functions state machine, one execution per ticket)."""
+
+    name: Literal["standard", "approval"] = "standard"
+    """``standard``: SLA clocks, reminders, auto-resolution, escalation. ``approval``: and an approval step."""
+    remind_after: timedelta | None = Field(default=None, description="Silence while waiting on the customer")
+    auto_resolve_after: timedelta | None = Field(default=None, description="Longer silence: resolve")
+    auto_resolve_state: Slug | None = None
+    """Which resolved state auto-resolution uses (default: the type's first resolved state)."""
+    approval: ApprovalPolicy | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkflowPolicy:
+        if (self.name == "approval") != (self.approval is not None):
+            raise ValueError("the 'approval' workflow needs an 'approval' policy, and only it takes one")
+        for what in ("remind_after", "auto_resolve_after"):
+            value = getattr(self, what)
+            if value is not None and value <= timedelta(0):
+                raise ValueError(f"{what} must be positive")
+        if self.remind_after and self.auto_resolve_after and self.auto_resolve_after <= self.remind_after:
+            raise ValueError("auto_resolve_after must be longer than remind_after")
+        return self
+
+
 class TicketType(_Config):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
@@ -140,6 +174,8 @@ class TicketType(_Config):
     initial_state: Slug | None = None
     """Defaults to the first state of category ``submitted``."""
     sla: SlaPolicy | None = None
+    workflow: WorkflowPolicy | None = WorkflowPolicy()
+    """None: tickets of this type get no workflow (no SLA escalation, reminders or approvals)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TicketType:
@@ -151,6 +187,26 @@ class TicketType(_Config):
                 raise ValueError(f"states: needs at least one state of category '{needed}'")
         if self.initial_state is not None and self.initial_state not in {s.id for s in self.states}:
             raise ValueError(f"initial_state: '{self.initial_state}' is not one of this type's states")
+        workflow = self.workflow
+        if workflow is not None:
+            states = {s.id: s for s in self.states}
+            named: list[tuple[str, str | None, StateCategory | None]] = [
+                ("workflow.auto_resolve_state", workflow.auto_resolve_state, StateCategory.RESOLVED)
+            ]
+            if workflow.approval is not None:
+                named.append(("workflow.approval.approved_state", workflow.approval.approved_state, None))
+                named.append(("workflow.approval.rejected_state", workflow.approval.rejected_state, None))
+                if workflow.approval.attribute not in {a.id for a in self.attributes}:
+                    raise ValueError(
+                        f"workflow.approval.attribute: '{workflow.approval.attribute}' is not an attribute"
+                    )
+            for where, state_id, category in named:
+                if state_id is None:
+                    continue
+                if state_id not in states:
+                    raise ValueError(f"{where}: '{state_id}' is not one of this type's states")
+                if category is not None and states[state_id].category is not category:
+                    raise ValueError(f"{where}: '{state_id}' must be a state of category '{category}'")
         return self
 
     @cached_property

@@ -6,6 +6,7 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -34,11 +35,19 @@ from helpdesk.domain.models import (
     utc_now,
 )
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.sla import SlaState
 from helpdesk.domain.workspace import AttributeError_, AttributeType, StateCategory, TicketType, Workspace
 from helpdesk.services.attachments import ticket_attachment_owner
 from helpdesk.services.capsules import ticket_capsule
 
 MAX_TITLE_LENGTH = 200
+
+
+def clock_fields(clocks: SlaState) -> dict[str, Any]:
+    """The ticket fields that carry its clocks."""
+    return {"sla": clocks.model_dump(mode="json"), "sla_due_at": clocks.due_at}
+
+
 REPLY_ATTEMPTS = 3
 
 
@@ -140,13 +149,46 @@ class TicketService:
             customer_id=customer_id,
             conversation_id=conversation_id,
             context=context,
-            sla_due_at=now + ticket_type.sla.resolution if ticket_type.sla else None,
+            **self._started_clocks(ticket_type, state.category, now),
             created_by=author,
             created_at=now,
             updated_at=now,
             version=1,
         )
         return ticket, ticket_type
+
+    # --- SLA clocks ------------------------------------------------------------------------------
+
+    def _started_clocks(self, ticket_type: TicketType, category: StateCategory, now: datetime) -> dict[str, Any]:
+        if ticket_type.sla is None:
+            return {}
+        clocks = SlaState.start(ticket_type.sla, self._workspace.business_calendar, now, category=category)
+        waiting = {"waiting_since": now} if category is StateCategory.WAITING_ON_CUSTOMER else {}
+        return clock_fields(clocks) | waiting
+
+    def clocks(self, ticket: Ticket) -> SlaState | None:
+        return SlaState.load(ticket.sla, self._workspace.business_calendar) if ticket.sla else None
+
+    def _category_change(self, ticket: Ticket, new: StateCategory, now: datetime) -> dict[str, Any]:
+        """Clocks pause while waiting on the customer, resume after, and stop at resolution."""
+        if new is ticket.state_category:
+            return {}
+        fields: dict[str, Any] = {
+            "waiting_since": now if new is StateCategory.WAITING_ON_CUSTOMER else None,
+            "reminded_at": None,
+        }
+        clocks = self.clocks(ticket)
+        if clocks is not None:
+            fields |= clock_fields(clocks.on_category_change(ticket.state_category, new, now))
+        return fields
+
+    def _reply_clocks(self, ticket: Ticket, part: TicketPart) -> dict[str, Any]:
+        clocks = self.clocks(ticket)
+        if clocks is None or part.type is not PartType.REPLY:
+            return {}
+        if part.author.type is AuthorType.CUSTOMER:
+            return clock_fields(clocks.on_customer_message(part.created_at))
+        return clock_fields(clocks.on_agent_reply(part.created_at))
 
     def _created_part(self, ticket: Ticket, author: Author) -> TicketPart:
         return TicketPart(
@@ -407,6 +449,7 @@ class TicketService:
                 )
             previous = ticket_type.state(ticket.state_id)
             updates |= {"state_id": state.id, "state_category": state.category}
+            updates |= self._category_change(ticket, state.category, now)
             part(
                 PartType.STATE_CHANGE,
                 f"State changed to {state.customer_label}",
@@ -511,6 +554,7 @@ class TicketService:
                 ticket_type = self._ticket_type(ticket.ticket_type_id)
                 resumed = ticket_type.first_state_in(StateCategory.IN_PROGRESS) or ticket_type.first_state
                 updates |= {"state_id": resumed.id, "state_category": resumed.category}
+                updates |= self._category_change(ticket, resumed.category, now)
                 parts.append(
                     TicketPart(
                         id=new_id(),
@@ -523,6 +567,8 @@ class TicketService:
                         created_at=now,
                     )
                 )
+            moved = ticket.model_copy(update=updates)
+            updates |= self._reply_clocks(moved, reply)
             try:
                 self._repository.update_ticket(
                     ticket.model_copy(update=updates), based_on_version=ticket.version, parts=parts
@@ -618,7 +664,7 @@ class TicketService:
         owner = ticket_attachment_owner(ticket, internal=not part.visible_to_customer) if part.attachments else None
         try:
             self._repository.update_ticket(
-                ticket.model_copy(update={"updated_at": part.created_at}),
+                ticket.model_copy(update={"updated_at": part.created_at, **self._reply_clocks(ticket, part)}),
                 based_on_version=ticket.version,
                 parts=[part],
                 attachment_owner=owner,
