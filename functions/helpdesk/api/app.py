@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from helpdesk.adapters.attachment_files import AttachmentFiles
 from helpdesk.adapters.fanout_queue import SqsFanOutQueue
 from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.domain.workspace import Workspace
@@ -24,6 +25,7 @@ from helpdesk.services.conversations import ConversationService
 from helpdesk.services.customers import CustomerService
 from helpdesk.services.tickets import TicketService
 from helpdesk.services.trackers import TrackerService
+from helpdesk.services.workflows import TicketWorkflowService
 from helpdesk.surfaces import ApiSurface
 
 SECURITY_SCHEME = "bearer"
@@ -153,3 +155,12 @@ def customers() -> CustomerService:
 
 def agents() -> AgentService:
     return AgentService(repository(), workspace())
+
+
+@cache
+def workflow_engine() -> StepFunctionsEngine:
+    return StepFunctionsEngine()
+
+
+def workflows() -> TicketWorkflowService:
+    return TicketWorkflowService(repository(), workspace(), tickets(), workflow_engine())

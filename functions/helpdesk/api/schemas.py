@@ -8,7 +8,7 @@ views show agents everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -16,6 +16,7 @@ from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_E
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
     Agent,
+    ApprovalStatus,
     Attachment,
     AttachmentRef,
     Author,
@@ -283,6 +284,24 @@ class AgentTicketView(TicketView):
     verified_attributes: dict[str, str]
     capsule: Capsule | None = Field(description="The latest hand-off summary, for whoever received it.")
     created_by: Author
+    sla: dict[str, Any] | None = Field(
+        default=None, description="The SLA clocks: per clock its target, due time, and when met, warned or breached."
+    )
+    waiting_since: datetime | None = None
+    approval: ApprovalView | None = Field(default=None, description="A decision the ticket's workflow waits for.")
+
+
+class ApprovalView(BaseModel):
+    status: ApprovalStatus
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
+class DecisionRequest(_Request):
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=1000)
 
 
 class AgentList(BaseModel):
@@ -501,7 +520,13 @@ def customer_ticket_view(ticket: Ticket, workspace: Workspace) -> TicketView:
 
 
 def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
-    return _copy_fields(ticket, AgentTicketView, state=_state(ticket, workspace, for_customer=False))
+    approval = ticket.approval
+    return _copy_fields(
+        ticket,
+        AgentTicketView,
+        state=_state(ticket, workspace, for_customer=False),
+        approval=_copy_fields(approval, ApprovalView) if approval else None,
+    )
 
 
 def _part_view(part: TicketPart) -> PartView:

@@ -19,6 +19,7 @@ from helpdesk.api.app import (
     resolve,
     tickets,
     trackers,
+    workflows,
     workspace,
 )
 from helpdesk.api.identity import agent_from_event
@@ -275,6 +276,15 @@ def create_attachment(request: schemas.AgentAttachmentRequest) -> Response[schem
         agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
     )
     return created(schemas.attachment_upload_view(attachment, upload))
+
+
+@app.post(
+    "/inbox/tickets/<ticket_id>/approval",
+    summary="Approve or reject what the ticket's workflow is waiting for (e.g. a refund above the limit)",
+)
+def decide_approval(ticket_id: Id, request: schemas.DecisionRequest) -> schemas.AgentTicketView:
+    ticket = workflows().decide(_agent(), ticket_id, approve=request.decision == "approve", note=request.note)
+    return schemas.agent_ticket_view(ticket, workspace())
 
 
 @app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")

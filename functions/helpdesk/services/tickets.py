@@ -169,7 +169,7 @@ class TicketService:
     def clocks(self, ticket: Ticket) -> SlaState | None:
         return SlaState.load(ticket.sla, self._workspace.business_calendar) if ticket.sla else None
 
-    def _category_change(self, ticket: Ticket, new: StateCategory, now: datetime) -> dict[str, Any]:
+    def category_change(self, ticket: Ticket, new: StateCategory, now: datetime) -> dict[str, Any]:
         """Clocks pause while waiting on the customer, resume after, and stop at resolution."""
         if new is ticket.state_category:
             return {}
@@ -449,7 +449,7 @@ class TicketService:
                 )
             previous = ticket_type.state(ticket.state_id)
             updates |= {"state_id": state.id, "state_category": state.category}
-            updates |= self._category_change(ticket, state.category, now)
+            updates |= self.category_change(ticket, state.category, now)
             part(
                 PartType.STATE_CHANGE,
                 f"State changed to {state.customer_label}",
@@ -554,7 +554,7 @@ class TicketService:
                 ticket_type = self._ticket_type(ticket.ticket_type_id)
                 resumed = ticket_type.first_state_in(StateCategory.IN_PROGRESS) or ticket_type.first_state
                 updates |= {"state_id": resumed.id, "state_category": resumed.category}
-                updates |= self._category_change(ticket, resumed.category, now)
+                updates |= self.category_change(ticket, resumed.category, now)
                 parts.append(
                     TicketPart(
                         id=new_id(),
