@@ -29,11 +29,11 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import QUEUE_CONSUMERS
+    from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
 
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
-    from localrt.pollers import QueuePoller, ScheduleTicker
+    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -55,6 +55,11 @@ def main() -> int:
     pollers += [
         ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
     ]
+    pollers.append(
+        StreamPoller(
+            EVENT_PUBLISHER.name, settings.table_name, EVENT_PUBLISHER.handler, EVENT_PUBLISHER.batch_size, stopping
+        )
+    )
     for poller in pollers:
         poller.start()
 

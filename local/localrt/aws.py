@@ -1,7 +1,9 @@
 """The embedded AWS: moto's server in this process, and the resources the system needs on it.
 
 Resources come from the same definitions the CDK app deploys: the table from the PynamoDB
-models' ``table_definition()``, the queues from ``QUEUE_CONSUMERS``.
+models' ``table_definition()``, the queues from ``QUEUE_CONSUMERS``, the bus's rules from
+``EVENT_ROUTES``, the topics from ``TOPICS``, and the state machines from the same ASL files
+(``workflows/``) with the same substitutions.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -17,6 +20,8 @@ from moto.server import ThreadedMotoServer
 from localrt.settings import Settings
 
 MESSENGER_SECRET_NAME = "helpdesk-local/messenger-secret"
+REPO = Path(__file__).resolve().parents[2]
+NOTIFY_FROM_EMAIL = "support@demo-shop.example"
 
 
 def point_sdk_at(settings: Settings) -> None:
@@ -91,3 +96,83 @@ class EmbeddedAws:
             )["QueueUrl"]
             os.environ[consumer.queue_url_env] = url
             self.queue_urls[consumer.name] = url
+        self._create_messaging()
+        self._create_workflows()
+
+    def queue_arn(self, consumer: str) -> str:
+        return str(
+            boto3.client("sqs").get_queue_attributes(QueueUrl=self.queue_urls[consumer], AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+        )
+
+    def _create_messaging(self) -> None:
+        """The bus (with its archive and rules), the topics and their subscriptions, SES's sender."""
+        from helpdesk.surfaces import EVENT_BUS_ENV, EVENT_ROUTES, EVENT_SOURCE, TOPIC_SUBSCRIPTIONS, TOPICS
+
+        events, sns = boto3.client("events"), boto3.client("sns")
+        bus_name = "helpdesk-local"
+        bus_arn = events.create_event_bus(Name=bus_name)["EventBusArn"]
+        events.create_archive(
+            ArchiveName="helpdesk-local-events",
+            EventSourceArn=bus_arn,
+            EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
+            RetentionDays=30,
+        )
+        os.environ[EVENT_BUS_ENV] = bus_name
+        topic_arns: dict[str, str] = {}
+        for topic in (*TOPICS,):
+            topic_arns[topic.name] = sns.create_topic(Name=f"helpdesk-local-{topic.name}")["TopicArn"]
+            os.environ[topic.arn_env] = topic_arns[topic.name]
+        self.alarm_topic_arn = sns.create_topic(Name="helpdesk-local-alarms")["TopicArn"]
+        for topic_name, consumer in TOPIC_SUBSCRIPTIONS:
+            sns.subscribe(
+                TopicArn=topic_arns[topic_name],
+                Protocol="sqs",
+                Endpoint=self.queue_arn(consumer),
+                Attributes={"RawMessageDelivery": "true"},
+            )
+        # Everything on the bus is also kept in a queue, for the local events page and the tests.
+        self.event_log_url = boto3.client("sqs").create_queue(QueueName="local-event-log")["QueueUrl"]
+        log_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=self.event_log_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        routes = [*EVENT_ROUTES]
+        for route in routes:
+            target = self.queue_arn(route.queue) if route.queue else topic_arns[str(route.topic)]
+            events.put_rule(Name=route.name, EventBusName=bus_name, EventPattern=json.dumps(route.pattern))
+            events.put_targets(Rule=route.name, EventBusName=bus_name, Targets=[{"Id": "target", "Arn": target}])
+        events.put_rule(
+            Name="local-event-log", EventBusName=bus_name, EventPattern=json.dumps({"source": [{"prefix": ""}]})
+        )
+        events.put_targets(Rule="local-event-log", EventBusName=bus_name, Targets=[{"Id": "log", "Arn": log_arn}])
+        ses = boto3.client("ses")
+        ses.verify_email_identity(EmailAddress=NOTIFY_FROM_EMAIL)
+        os.environ["NOTIFY_FROM_EMAIL"] = NOTIFY_FROM_EMAIL
+        os.environ["MESSENGER_URL"] = f"{self.settings.api_url}/messenger/"
+        try:
+            from helpdesk.adapters.channels import STATUS_UPDATE_TEMPLATE
+        except ImportError:  # pragma: no cover - the notifier ships with its template
+            return
+        ses.create_template(Template=STATUS_UPDATE_TEMPLATE)
+        os.environ["STATUS_TEMPLATE_NAME"] = str(STATUS_UPDATE_TEMPLATE["TemplateName"])
+
+    def _create_workflows(self) -> None:
+        from helpdesk.surfaces import WORKFLOW_TASKS, WORKFLOWS
+
+        sfn = boto3.client("stepfunctions")
+        values = {
+            "WorkflowTasksQueueUrl": self.queue_urls[WORKFLOW_TASKS.name],
+            "AlarmTopicArn": self.alarm_topic_arn,
+        }
+        for workflow in WORKFLOWS:
+            definition = (REPO / "workflows" / workflow.definition).read_text()
+            for name, value in values.items():
+                definition = definition.replace("${" + name + "}", value)
+            arn = sfn.create_state_machine(
+                name=f"helpdesk-local-{workflow.name}",
+                definition=definition,
+                roleArn="arn:aws:iam::123456789012:role/helpdesk-local-workflows",
+                type="STANDARD",
+            )["stateMachineArn"]
+            os.environ[workflow.arn_env] = arn

@@ -8,8 +8,10 @@ become visible again and, after the queue's max receives, move to its DLQ.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -98,3 +100,66 @@ class ScheduleTicker(threading.Thread):
         sqs = boto3.client("sqs")
         while not self.stopping.wait(self.every_seconds):
             sqs.send_message(QueueUrl=self.queue_url, MessageBody='{"tick": true}')
+
+
+class StreamPoller(threading.Thread):
+    """Plays the part of the DynamoDB stream event-source mapping: batches of records, in order.
+
+    A record the handler reports as failed (``batchItemFailures``) is read again, with everything
+    after it, as Lambda does for a stream with ``ReportBatchItemFailures``.
+    """
+
+    def __init__(self, name: str, table_name: str, handler: str, batch_size: int, stop: threading.Event) -> None:
+        super().__init__(name=f"stream-{name}", daemon=True)
+        self.table_name = table_name
+        self.handler_path = handler
+        self.batch_size = batch_size
+        self.stopping = stop
+
+    def run(self) -> None:
+        dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
+        stream_arn = dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        handler = load_handler(self.handler_path)
+        shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        iterators = {
+            shard["ShardId"]: streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        }
+        while not self.stopping.wait(0.2):
+            for shard_id, iterator in list(iterators.items()):
+                page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                records = page.get("Records", [])
+                next_iterator = page.get("NextShardIterator") or iterator
+                if records:
+                    failed_at = self._deliver(handler, stream_arn, records)
+                    if failed_at is not None:
+                        next_iterator = streams.get_shard_iterator(
+                            StreamArn=stream_arn,
+                            ShardId=shard_id,
+                            ShardIteratorType="AT_SEQUENCE_NUMBER",
+                            SequenceNumber=failed_at,
+                        )["ShardIterator"]
+                iterators[shard_id] = next_iterator
+
+    def _deliver(
+        self, handler: Callable[[dict[str, Any], Any], Any], arn: str, records: list[dict[str, Any]]
+    ) -> str | None:
+        event = {"Records": [{**r, "eventSourceARN": arn} for r in records]}
+        try:
+            lambda_event = json.loads(json.dumps(event, default=_epoch))  # as Lambda sends it: JSON numbers
+            result = handler(lambda_event, FakeLambdaContext(function_name=self.name))
+        except Exception:
+            log.exception("stream consumer %s crashed; the batch will be retried", self.handler_path)
+            time.sleep(1)
+            return str(records[0]["dynamodb"]["SequenceNumber"])
+        failures = (result or {}).get("batchItemFailures", [])
+        if failures:
+            time.sleep(1)
+            return str(failures[0]["itemIdentifier"])
+        return None
+
+
+def _epoch(value: Any) -> Any:
+    return value.timestamp() if hasattr(value, "timestamp") else str(value)

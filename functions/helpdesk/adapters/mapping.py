@@ -53,6 +53,21 @@ def ticket_pk(ticket_id: str) -> str:
     return f"TICKET#{ticket_id}"
 
 
+def object_pk(object_type: str, object_id: str) -> str:
+    return f"OBJECT#{object_type}#{object_id}"
+
+
+def ticket_objects(ticket: Ticket) -> set[tuple[str, str]]:
+    """The business's objects a ticket is about: the one the customer was viewing, and ``<type>_id`` attributes."""
+    objects: set[tuple[str, str]] = set()
+    if ticket.context is not None and ticket.context.object is not None:
+        objects.add((ticket.context.object.type, ticket.context.object.id))
+    for key, value in ticket.attributes.items():
+        if key.endswith("_id") and isinstance(value, str) and value and len(value) <= 200:
+            objects.add((key.removesuffix("_id"), value))
+    return objects
+
+
 def attachment_pk(attachment_id: str) -> str:
     return f"ATTACHMENT#{attachment_id}"
 

@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
@@ -25,6 +25,7 @@ from helpdesk.adapters.table import (
     CounterItem,
     CustomerItem,
     MessageItem,
+    ObjectLinkItem,
     RosterItem,
     TableItem,
     TicketItem,
@@ -66,6 +67,10 @@ def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
     if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
         return True
     return error.cause_response_code in {"ConditionalCheckFailedException"}
+
+
+MAX_OBJECT_LINKS = 10
+"""A ticket links at most this many objects (each is an item in the ticket's creating transaction)."""
 
 
 class TableRepository:
@@ -555,6 +560,17 @@ class TableRepository:
             transaction.save(mapping.ticket_item(ticket), condition=TableItem.pk.does_not_exist())
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+            for object_type, object_id in sorted(mapping.ticket_objects(ticket))[:MAX_OBJECT_LINKS]:
+                transaction.save(
+                    ObjectLinkItem(
+                        pk=mapping.object_pk(object_type, object_id),
+                        sk=mapping.ticket_pk(ticket.id),
+                        object_type=object_type,
+                        object_id=object_id,
+                        ticket_id=ticket.id,
+                        created_at=ticket.created_at,
+                    )
+                )
             if from_conversation is None:
                 return
             actions: list[Any] = [
@@ -582,6 +598,21 @@ class TableRepository:
                 )
 
         self._write(build)
+
+    def tickets_about(self, object_type: str, object_id: str, *, limit: int = 100) -> list[str]:
+        """The ids of the tickets about one of the business's objects (e.g. an order), oldest first."""
+        items = ObjectLinkItem.query(mapping.object_pk(object_type, object_id), limit=limit)
+        return [i.ticket_id for i in items if isinstance(i, ObjectLinkItem)]
+
+    def add_ticket_part(self, part: TicketPart) -> bool:
+        """Append a part that changes nothing else on the ticket; False if that part is already there."""
+        try:
+            mapping.part_item(part).save(condition=TableItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         try:

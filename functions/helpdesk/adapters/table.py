@@ -16,6 +16,8 @@ conversation message       ``CONV#<id>``               ``MSG#<message id>``
 ticket                     ``TICKET#<id>``             ``~META``
 ticket part (timeline)     ``TICKET#<id>``             ``PART#<part id>``
 tracker link               ``TICKET#<tracker id>``     ``LINK#<linked ticket id>``
+object link                ``OBJECT#<type>#<id>``      ``TICKET#<ticket id>``
+delivery record            ``DELIVERY#<update id>``    ``<channel>``
 ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 attachment                 ``ATTACHMENT#<id>``         ``~META``
 agent profile              ``AGENT#<id>``              ``PROFILE``
@@ -43,6 +45,7 @@ inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#tea
 snoozed conversations due to wake, by day   Query ``by_wake`` GSI8PK=SNOOZED#<day>, GSI8SK <= now
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
+tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)
 next ticket number                          UpdateItem ADD on the counter item (atomic)
 ==========================================  =========================================================
 
@@ -306,6 +309,18 @@ class TrackerLinkItem(TableItem, discriminator="tracker_link"):
     """A customer ticket linked to a tracker: ``TICKET#<tracker>`` / ``LINK#<ticket id>``."""
 
     tracker_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ObjectLinkItem(TableItem, discriminator="object_link"):
+    """A ticket about an object of the business's (e.g. an order): ``OBJECT#<type>#<id>`` / ``TICKET#<id>``.
+
+    Written with the ticket, so an event about the object (``OrderUpdated``) finds its tickets in one Query.
+    """
+
+    object_type = UnicodeAttribute()
+    object_id = UnicodeAttribute()
     ticket_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
 
