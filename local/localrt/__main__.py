@@ -33,6 +33,7 @@ def main() -> int:
 
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
+    from localrt.outbox import Outbox
     from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
@@ -45,6 +46,7 @@ def main() -> int:
         "embedded_aws": settings.moto_url,
     }
     gateway = LocalGateway(settings, index)
+    gateway.outbox = Outbox(settings.region, aws.event_log_url)
     gateway.serve()
 
     stopping = threading.Event()
@@ -101,6 +103,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
+        f"  Customer outbox  {api}/_local/outbox.html   (emails, SMS and bus events sent so far)",
         "",
         f"  Messenger secret {local_only}: {settings.messenger_secret}  [{messenger_note}; set LOCAL_MESSENGER_SECRET]",
         f"  Agent secret     {local_only}: {settings.agent_secret}  [{agent_note}; set LOCAL_AGENT_SECRET]",
