@@ -242,14 +242,6 @@ class DeliveryLedger:
             won=False, status=DeliveryStatus(item.status), message_id=item.message_id, attempts=int(item.attempts)
         )
 
-    def status(self, update_id: str, channel: str) -> DeliveryStatus | None:
-        """The channel's delivery status for this update, if it was ever attempted."""
-        try:
-            item = DeliveryItem.get(*_delivery_key(update_id, channel), consistent_read=True)
-        except DoesNotExist:
-            return None
-        return DeliveryStatus(item.status)
-
     def mark_sent(self, update_id: str, channel: str, *, now: datetime) -> None:
         """The message went out: nobody may send it again (whoever holds the claim by now)."""
         DeliveryItem(*_delivery_key(update_id, channel)).update(
