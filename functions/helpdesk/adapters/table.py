@@ -67,6 +67,7 @@ from pynamodb.attributes import (
     DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -433,3 +434,32 @@ def table_definition() -> TableDefinition:
         sort_key=_key(TableItem.sk),
         indexes=tuple(indexes),
     )
+
+
+# --- status-update deliveries (the notifier's ledger) ---------------------------------------------
+#
+# item                        PK                        SK
+# status-update delivery      ``DELIVERY#<update id>``  ``<channel>`` (messenger, email, sms)
+#
+# Access patterns: claim/mark one (update, channel) with a conditional UpdateItem; read one with a
+# GetItem when a claim is refused. Deliveries expire through the table's TTL.
+
+
+class DeliveryItem(TableItem, discriminator="delivery"):
+    """One channel's delivery of one status update: claimed (``sending``), ``sent``, ``failed`` or ``pending``."""
+
+    update_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    claim_id = UnicodeAttribute(null=True)
+    """Who holds the claim now: only they may hand it back."""
+    lease_until = UTCDateTimeAttribute(null=True)
+    """A ``sending`` claim older than this was abandoned (the worker died) and may be taken over."""
+    attempts = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)
+    """The in-messenger message's id, fixed by the first claim so every attempt writes the same message."""
+    failure = UnicodeAttribute(null=True)
+    """Why a ``failed`` delivery can't be made (an error code, never an address)."""
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)

@@ -1,0 +1,328 @@
+"""Delivering status updates to the customer: in the messenger, by email and by SMS, once per channel.
+
+A status update goes out on each channel the customer chose and can be reached on: the messenger
+needs the update's conversation, email an address, SMS a phone number; email and SMS also need the
+ticket (they name its number and link to it). Anonymous visitors only ever get the messenger.
+
+Each channel is claimed in the delivery ledger before it is used (see ``adapters/channels.py`` for
+the protocol and its one narrow at-least-once window), so the same update delivered twice, or by
+two workers at once, reaches the customer once per channel. Channels go in a fixed order
+(messenger, email, SMS); a channel that fails with an error worth retrying stops the delivery and
+the error propagates, so the retry finds the channels before it done and carries on from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel
+from ulid import ULID
+
+from helpdesk.adapters.channels import Claim, DeliveryLedger, DeliveryStatus, Undeliverable
+from helpdesk.adapters.repository import ConditionFailed, TableRepository
+from helpdesk.auth.customer_tokens import VISITOR_PREFIX
+from helpdesk.domain.models import Author, AuthorType, Customer, Message, MessageKind, NotificationPreferences, utc_now
+from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
+from helpdesk.domain.workspace import Workspace
+
+SMS_LENGTH = 160
+DEFAULT_LEASE = timedelta(seconds=90)
+NOTIFIER_AUTHOR_ID = "status-updates"
+
+
+class Channel(StrEnum):
+    MESSENGER = "messenger"
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    """An earlier delivery of the same update sent it."""
+    FAILED = "failed"
+    """Can never be delivered on this channel (invalid address, conversation gone): not retried."""
+    ALREADY_FAILED = "already_failed"
+    RETRY = "retry"
+    """An error worth retrying: the delivery stopped here and the update will come again."""
+
+
+class DeliveryReport(BaseModel):
+    update_id: str
+    outcomes: dict[Channel, Outcome] = {}
+    """Per channel used for this update; channels not chosen or not reachable are absent."""
+
+
+class DeliveryInProgress(Exception):
+    """Another worker is delivering this update on this channel right now: try again later."""
+
+    def __init__(self, update_id: str, channel: Channel) -> None:
+        super().__init__(f"status update {update_id} is being delivered by {channel} right now; try again later")
+        self.update_id = update_id
+        self.channel = channel
+
+
+class ChannelSender(Protocol):
+    """Sends email and SMS; raises ``Undeliverable`` for what no retry can fix."""
+
+    def send_email(self, to: str, template_data: dict[str, str]) -> str: ...
+
+    def send_sms(self, phone: str, text: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class StatusUpdateText:
+    """The words of one status update, for every channel."""
+
+    subject: str
+    heading: str
+    body: str
+    sms_label: str
+    """What happened, in a few words after "Ticket #1042": "is now In progress", "has a new reply"."""
+
+    @property
+    def messenger(self) -> str:
+        return f"{self.heading}\n{self.body}"
+
+
+def ticket_link(messenger_url: str, ticket_id: str) -> str:
+    """``{messenger_url}?ticket={ticket_id}``: opens the ticket in the messenger."""
+    parts = urlsplit(messenger_url)
+    query = "&".join(q for q in (parts.query, urlencode({"ticket": ticket_id})) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+def compose(update: StatusUpdate, workspace_name: str) -> StatusUpdateText:
+    """Subject, heading, body and SMS label for the update's kind."""
+    ticket = f"Ticket #{update.ticket_number}" if update.ticket_number is not None else "Your ticket"
+    title = update.title or "your request"
+    label = update.state_label or "updated"
+    match update.kind:
+        case StatusUpdateKind.TICKET_CREATED:
+            return StatusUpdateText(
+                subject=f"{ticket} created: {title}",
+                heading=f"{ticket} is open",
+                body=f"Thanks for getting in touch about {title}. We're on it, and we'll let you know "
+                "as soon as anything changes.",
+                sms_label="created",
+            )
+        case StatusUpdateKind.STATE_CHANGED:
+            return StatusUpdateText(
+                subject=f"{ticket} is now {label}",
+                heading=f"{ticket} is now {label}",
+                body=f"The status of {title} changed to \u201c{label}\u201d.",
+                sms_label=f"is now {label}",
+            )
+        case StatusUpdateKind.AGENT_REPLY:
+            return StatusUpdateText(
+                subject=f"New reply on {ticket}",
+                heading=f"{workspace_name} replied on {ticket}",
+                body=update.body or "Open the ticket to read the reply.",
+                sms_label="has a new reply",
+            )
+        case StatusUpdateKind.REMINDER:
+            return StatusUpdateText(
+                subject=f"Reminder: {ticket} is waiting for you",
+                heading=f"{ticket} is waiting for your reply",
+                body=update.body or f"We need a word from you to move on with {title}.",
+                sms_label="is waiting for your reply",
+            )
+        case StatusUpdateKind.RESOLVED:
+            return StatusUpdateText(
+                subject=f"{ticket} is resolved",
+                heading=f"{ticket} is resolved",
+                body=f"We've resolved {title}. If anything is still wrong, reply and we'll reopen it.",
+                sms_label="is resolved",
+            )
+        case StatusUpdateKind.CSAT_REQUEST:
+            return StatusUpdateText(
+                subject=f"How did we do on {ticket}?",
+                heading=f"How did we do on {ticket}?",
+                body=f"Tell us how we handled {title}: it takes one click in the messenger.",
+                sms_label="is resolved. How did we do? Rate us",
+            )
+        case StatusUpdateKind.EXTERNAL_UPDATE:
+            return StatusUpdateText(
+                subject=f"Update on {ticket}",
+                heading=f"Update on {ticket}",
+                body=update.body or f"There's news about {title}.",
+                sms_label="has an update",
+            )
+
+
+def sms_text(text: StatusUpdateText, ticket_number: int, link: str, workspace_name: str) -> str:
+    """ "Demo Shop: Ticket #1042 is now In progress. <link>", kept to one SMS when the link allows."""
+    full = f"{workspace_name}: Ticket #{ticket_number} {text.sms_label}. {link}"
+    if len(full) <= SMS_LENGTH:
+        return full
+    short = f"Ticket #{ticket_number} {text.sms_label}. {link}"
+    if len(short) <= SMS_LENGTH:
+        return short
+    room = SMS_LENGTH - len(f"Ticket #{ticket_number} \u2026. {link}")
+    if room > 0:
+        return f"Ticket #{ticket_number} {text.sms_label[:room].rstrip()}\u2026. {link}"
+    return f"Ticket #{ticket_number}: {link}"
+
+
+def messenger_message_id(update_id: str, at: datetime) -> str:
+    """A ULID sorting at ``at`` whose random part comes from the update id.
+
+    The first claim fixes it (the ledger keeps it), so every attempt writes the same message and the
+    table refuses a second copy; being a ULID of the delivery time, it sorts where pollers look.
+    """
+    milliseconds = int(at.timestamp() * 1000)
+    digest = hashlib.sha256(f"status-update:{update_id}".encode()).digest()
+    return str(ULID.from_bytes(milliseconds.to_bytes(6, "big") + digest[:10]))
+
+
+def is_visitor(customer_id: str) -> bool:
+    return customer_id.startswith(VISITOR_PREFIX)
+
+
+OutcomeObserver = Callable[[Channel, Outcome], None]
+
+
+class NotificationService:
+    def __init__(
+        self,
+        repository: TableRepository,
+        sender: ChannelSender,
+        workspace: Workspace,
+        *,
+        messenger_url: str,
+        ledger: DeliveryLedger | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        clock: Callable[[], datetime] = utc_now,
+        on_outcome: OutcomeObserver | None = None,
+    ) -> None:
+        """``lease``: how long a claim holds; longer than the function's timeout, at most the queue's
+        visibility timeout. ``on_outcome`` hears every channel's outcome as it happens (metrics)."""
+        if not messenger_url.startswith(("https://", "http://")):
+            raise ValueError(f"messenger_url must be an http(s) URL, got {messenger_url!r}")
+        self._repository = repository
+        self._sender = sender
+        self._workspace = workspace
+        self._messenger_url = messenger_url
+        self._ledger = ledger or DeliveryLedger()
+        self._lease = lease
+        self._clock = clock
+        self._on_outcome = on_outcome
+
+    def channels_for(self, update: StatusUpdate, customer: Customer | None) -> list[Channel]:
+        """The channels the customer chose and can be reached on, in delivery order."""
+        preferences = customer.preferences if customer else NotificationPreferences()
+        channels = []
+        if preferences.messenger and update.conversation_id:
+            channels.append(Channel.MESSENGER)
+        if is_visitor(update.customer_id) or customer is None:
+            return channels
+        about_a_ticket = update.ticket_id is not None and update.ticket_number is not None
+        if preferences.email and customer.email and about_a_ticket:
+            channels.append(Channel.EMAIL)
+        if preferences.sms and customer.phone and about_a_ticket:
+            channels.append(Channel.SMS)
+        return channels
+
+    def deliver(self, update: StatusUpdate) -> DeliveryReport:
+        """Send the update on each of the customer's channels that hasn't had it yet.
+
+        Raises ``DeliveryInProgress`` if another worker holds a channel, and lets errors worth
+        retrying propagate (after handing the channel's claim back).
+        """
+        customer = self._repository.get_customer(update.customer_id)
+        text = compose(update, self._workspace.name)
+        report = DeliveryReport(update_id=update.id)
+        for channel in self.channels_for(update, customer):
+            outcome = self._deliver_on(channel, update, text, customer)
+            report.outcomes[channel] = outcome
+        return report
+
+    def _deliver_on(
+        self, channel: Channel, update: StatusUpdate, text: StatusUpdateText, customer: Customer | None
+    ) -> Outcome:
+        now = self._clock()
+        message_id = messenger_message_id(update.id, now) if channel is Channel.MESSENGER else None
+        claim = self._ledger.claim(update.id, channel.value, now=now, lease=self._lease, message_id=message_id)
+        if not claim.won:
+            if claim.status is DeliveryStatus.SENT:
+                return self._heard(channel, Outcome.ALREADY_SENT)
+            if claim.status is DeliveryStatus.FAILED:
+                return self._heard(channel, Outcome.ALREADY_FAILED)
+            raise DeliveryInProgress(update.id, channel)
+        finished = False
+        try:
+            try:
+                self._send(channel, update, text, customer, claim)
+            except Undeliverable as undeliverable:
+                self._ledger.mark_failed(update.id, channel.value, reason=undeliverable.code, now=self._clock())
+                finished = True
+                return self._heard(channel, Outcome.FAILED)
+            self._ledger.mark_sent(update.id, channel.value, now=self._clock())
+            finished = True
+            return self._heard(channel, Outcome.SENT)
+        finally:
+            if not finished:  # the error propagates; the next attempt may claim the channel at once
+                self._heard(channel, Outcome.RETRY)
+                self._ledger.release(update.id, channel.value, claim, now=self._clock())
+
+    def _heard(self, channel: Channel, outcome: Outcome) -> Outcome:
+        if self._on_outcome is not None:
+            self._on_outcome(channel, outcome)
+        return outcome
+
+    def _send(
+        self, channel: Channel, update: StatusUpdate, text: StatusUpdateText, customer: Customer | None, claim: Claim
+    ) -> None:
+        match channel:
+            case Channel.MESSENGER:
+                self._post_in_messenger(update, text, claim)
+            case Channel.EMAIL:
+                # channels_for chose email only with an address and a ticket
+                assert customer is not None
+                assert customer.email
+                self._sender.send_email(customer.email, self._template_data(update, text))
+            case Channel.SMS:
+                assert customer is not None
+                assert customer.phone
+                assert update.ticket_id is not None
+                assert update.ticket_number is not None
+                link = ticket_link(self._messenger_url, update.ticket_id)
+                self._sender.send_sms(customer.phone, sms_text(text, update.ticket_number, link, self._workspace.name))
+
+    def _template_data(self, update: StatusUpdate, text: StatusUpdateText) -> dict[str, str]:
+        assert update.ticket_id is not None
+        return {
+            "subject": text.subject,
+            "heading": text.heading,
+            "body": text.body,
+            "ticket_number": str(update.ticket_number),
+            "link": ticket_link(self._messenger_url, update.ticket_id),
+        }
+
+    def _post_in_messenger(self, update: StatusUpdate, text: StatusUpdateText, claim: Claim) -> None:
+        assert update.conversation_id is not None
+        assert claim.message_id is not None
+        message = Message(
+            id=claim.message_id,
+            conversation_id=update.conversation_id,
+            author=Author(type=AuthorType.BOT, id=NOTIFIER_AUTHOR_ID, name=self._workspace.name),
+            body=text.messenger,
+            kind=MessageKind.STATUS_CHANGE,
+            created_at=self._clock(),
+        )
+        try:
+            self._repository.add_message(
+                update.customer_id, message, preview=None, owner=update.customer_id, must_be_open=False
+            )
+        except ConditionFailed as failure:
+            conversation = self._repository.get_conversation(update.conversation_id)
+            if conversation is None or conversation.customer_id != update.customer_id:
+                raise Undeliverable("conversation_not_found") from failure
+            # The conversation is the customer's, so the message itself was there: an earlier attempt
+            # wrote it and died before recording so. Nothing to send again.
