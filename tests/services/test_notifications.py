@@ -40,7 +40,7 @@ VISITOR = CustomerPrincipal(user_id="visitor:01JZVISITOR", is_visitor=True)
 DAMAGED = NewTicket(
     ticket_type_id="damaged-item",
     team_id="returns",
-    attributes={"description": "The lid is cracked", "carrier_claim_ref": "CLM-9"},
+    attributes={"description": "The lid is cracked", "carrier_ref": "CLM-9"},
 )
 
 
