@@ -31,6 +31,7 @@ mappers the repository uses.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from helpdesk.domain.workspace import StateCategory, Workspace
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 """Fixed namespace of the uuid5 ids: changing it would change every id a consumer has seen."""
 
+_NOT_A_VALID = re.compile(r"is not a valid (\w+)$")
 SLA_CLOCKS = ("first_response", "next_response", "resolution")
 REMINDER_PART = "reminder"
 
@@ -243,8 +245,18 @@ def map_change(change: StreamChange, workspace: Workspace, tickets: TicketLookup
         if isinstance(error, StreamRecordError):
             raise
         raise StreamRecordError(
-            f"stream record {change.event_id}: item can't be read ({type(error).__name__} on {_keys(change)})"
+            f"stream record {change.event_id}: item {_keys(change)} can't be read: {_safe_reason(error)}"
         ) from None
+
+
+def _safe_reason(error: Exception) -> str:
+    """What went wrong, without the offending value (it may be a customer's detail)."""
+    if isinstance(error, KeyError):
+        return f"attribute {error.args[0]!r} is missing"
+    enum = _NOT_A_VALID.search(str(error))
+    if enum:
+        return f"a value is not a valid {enum.group(1)}"
+    return type(error).__name__
 
 
 def _keys(change: StreamChange) -> str:
