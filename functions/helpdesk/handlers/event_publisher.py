@@ -39,10 +39,14 @@ class EarlierRecordFailed(Exception):
 
 
 class InOrderStreamProcessor(BatchProcessor):
-    """A DynamoDB stream batch processor that stops at the first failing record."""
+    """A DynamoDB stream batch processor that stops at the first failing record.
+
+    A batch whose every record failed is reported like any other (not raised), so the stream
+    resumes from its first record either way.
+    """
 
     def __init__(self) -> None:
-        super().__init__(event_type=EventType.DynamoDBStreams)
+        super().__init__(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
     def _process_record(self, record: dict[str, Any]) -> Any:
         if self.fail_messages:
