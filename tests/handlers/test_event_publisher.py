@@ -166,7 +166,7 @@ def for_order(order_id: str) -> NewTicket:
 
 
 def test_the_first_failing_record_and_everything_after_it_are_retried(
-    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository]
+    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository], caplog: Any
 ) -> None:
     _, tickets, _ = services
     stream = TableStream()
@@ -188,6 +188,11 @@ def test_the_first_failing_record_and_everything_after_it_are_retried(
     assert response == {"batchItemFailures": [{"itemIdentifier": s} for s in sequences[1:]]}
     [event] = capture.events()
     assert (event["detail-type"], event["detail"]["ticket_id"]) == ("TicketCreated", ticket.id)
+    # The log says which record and why, without the item's values.
+    logged = caplog.text
+    assert "change not published" in logged
+    assert "not a valid Priority" in logged
+    assert "yesterday" not in logged
 
 
 def test_events_published_are_counted_per_detail_type(

@@ -78,6 +78,16 @@ def repository() -> TableRepository:
 
 
 def handle_record(record: DynamoDBRecord) -> None:
+    try:
+        _publish(record)
+    except Exception:
+        # Our errors name what is wrong without item values, so the traceback is safe to log.
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        logger.exception("change not published: the stream retries from it", extra={"sequence": sequence})
+        raise
+
+
+def _publish(record: DynamoDBRecord) -> None:
     change = StreamChange.from_record(record.raw_event)
     mapped = map_change(change, workspace_from_environment(), repository().get_ticket)
     if not mapped.events and not mapped.status_updates:
