@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from helpdesk.adapters.repository import TableRepository
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
 from helpdesk.domain.models import PartType, Priority
 from helpdesk.domain.workspace import StateCategory
@@ -300,3 +301,21 @@ def test_a_ticket_created_directly_without_customer_is_back_office(tickets: Tick
     assert ticket.customer_id is None
     assert ticket.team_id == "logistics"
     assert tickets.list_for_customer(ALICE, cursor=None, limit=10).items == []
+
+
+def test_rating_a_ticket_moves_its_version_on_never_back(tickets: TicketService, repository: TableRepository) -> None:
+    from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+    from helpdesk.services.tickets import NewTicket, TicketChanges
+
+    agent = AgentPrincipal(id="agent-rita", teams=frozenset({"returns"}))
+    ticket = tickets.create(
+        agent,
+        NewTicket(
+            ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "O-1", "description": "x"}
+        ),
+    )
+    resolved = tickets.update(agent, ticket.id, TicketChanges(state_id="replaced"), version=ticket.version)
+    tickets.rate(CustomerPrincipal(user_id="alice"), ticket.id, 5, None)
+    rated = repository.get_ticket(ticket.id)
+    assert rated is not None
+    assert rated.version == resolved.version + 1

@@ -459,7 +459,7 @@ class TableRepository:
                 )
             for item in tickets:
                 transaction.update(
-                    TicketItem(pk=item.pk, sk=item.sk),
+                    TicketItem(pk=item.pk, sk=item.sk, version=0),  # version 0: PynamoDB adds 1, not resets
                     actions=[
                         TicketItem.customer_id.set(customer.user_id),
                         TicketItem.gsi1pk.set(mapping.customer_tickets_key(customer.user_id)),
@@ -735,9 +735,12 @@ class TableRepository:
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
 
+        # Any non-None version makes PynamoDB *add* 1 (None would reset it to 1); no version condition.
+        rated = TicketItem(pk=ticket_pk(ticket_id), sk=META, version=0)
+
         def build(transaction: TransactWrite) -> None:
             transaction.update(
-                TicketItem(pk=ticket_pk(ticket_id), sk=META),
+                rated,
                 actions=[TicketItem.rating.set(rating.model_dump(mode="json"))],
                 condition=(
                     TableItem.pk.exists()
@@ -767,7 +770,7 @@ class TableRepository:
                     condition=TableItem.pk.does_not_exist(),
                 )
                 transaction.update(
-                    TicketItem(pk=ticket_pk(ticket_id), sk=META),
+                    TicketItem(pk=ticket_pk(ticket_id), sk=META, version=0),  # PynamoDB adds 1, not resets
                     actions=[TicketItem.tracker_id.set(tracker_id)],
                     condition=TableItem.pk.exists()
                     & (TicketItem.category == TicketCategory.CUSTOMER.value)

@@ -26,8 +26,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from helpdesk.adapters.event_bus import EventBusPublisher
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.status_topic import StatusTopicPublisher
+from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 from helpdesk.adapters.workspace_files import workspace_from_environment
-from helpdesk.services.domain_events import StreamChange, map_change
+from helpdesk.services.domain_events import StreamChange, map_change, workflow_to_wake
 
 logger = Logger()
 tracer = Tracer()
@@ -77,6 +78,11 @@ def repository() -> TableRepository:
     return TableRepository()
 
 
+@cache
+def workflow_engine() -> StepFunctionsEngine:
+    return StepFunctionsEngine()
+
+
 def handle_record(record: DynamoDBRecord) -> None:
     try:
         _publish(record)
@@ -89,6 +95,10 @@ def handle_record(record: DynamoDBRecord) -> None:
 
 def _publish(record: DynamoDBRecord) -> None:
     change = StreamChange.from_record(record.raw_event)
+    token = workflow_to_wake(change)
+    if token is not None:
+        woken = workflow_engine().complete(token, {"woken_by": "ticket changed"})
+        logger.info("parked workflow woken", extra={"sequence": change.sequence, "woken": woken})
     mapped = map_change(change, workspace_from_environment(), repository().get_ticket)
     if not mapped.events and not mapped.status_updates:
         return

@@ -55,6 +55,7 @@ EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 _NOT_A_VALID = re.compile(r"is not a valid (\w+)$")
 SLA_CLOCKS = ("first_response", "next_response", "resolution")
 REMINDER_PART = "reminder"
+EXTERNAL_UPDATE_PART = "external_update"
 
 TicketLookup = Callable[[str], Ticket | None]
 """Reads a ticket by id: a timeline part's image doesn't say whose ticket it is on."""
@@ -216,10 +217,9 @@ class _Builder:
                 customer_id=ticket.customer_id,
                 ticket_id=ticket.id,
                 ticket_number=ticket.number,
-                conversation_id=ticket.conversation_id,
                 title=ticket.title,
                 occurred_at=at,
-                **fields,
+                **({"conversation_id": ticket.conversation_id} | fields),
             )
         )
 
@@ -386,7 +386,10 @@ def _ticket(
         )
         if _customer_ticket(ticket):
             label = _customer_label(workspace, ticket, ticket.state_id)
-            builder.update(StatusUpdateKind.TICKET_CREATED, ticket, ticket.created_at, state_label=label)
+            # A ticket opened from a conversation already said so there: email and SMS only.
+            builder.update(
+                StatusUpdateKind.TICKET_CREATED, ticket, ticket.created_at, state_label=label, conversation_id=None
+            )
         return
     assert change.old_image is not None
     old_item = _item(change.old_image)
@@ -487,14 +490,18 @@ def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets
             },
         )
     tells_customer = visible and (
-        part_type == REMINDER_PART or (part_type == "reply" and author_type != AuthorType.CUSTOMER.value)
+        part_type in (REMINDER_PART, EXTERNAL_UPDATE_PART)
+        or (part_type == "reply" and author_type != AuthorType.CUSTOMER.value)
     )
     if not tells_customer:
         return
     ticket = tickets(str(part["ticket_id"]))
     if ticket is None or not _customer_ticket(ticket):
         return
-    kind = StatusUpdateKind.REMINDER if part_type == REMINDER_PART else StatusUpdateKind.AGENT_REPLY
+    kind = {
+        REMINDER_PART: StatusUpdateKind.REMINDER,
+        EXTERNAL_UPDATE_PART: StatusUpdateKind.EXTERNAL_UPDATE,
+    }.get(part_type, StatusUpdateKind.AGENT_REPLY)
     builder.update(kind, ticket, at, body=body)
 
 
@@ -502,3 +509,25 @@ def _json_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         value = json.loads(value) if value else None
     return value if isinstance(value, list) else []
+
+
+WORKFLOW_FIELDS = ("state_category", "sla", "approval", "waiting_since")
+"""Ticket fields whose change a parked workflow must look at (its next deadline may have moved)."""
+
+
+def workflow_to_wake(change: StreamChange) -> str | None:
+    """The task token of a ticket's parked workflow, when this committed change matters to it.
+
+    The write that parks the workflow (a new token) wakes nothing; a change to the state, the clocks
+    or the approval does, so the workflow re-checks at once instead of at its old deadline.
+    """
+    if change.event_name != "MODIFY" or change.new_image is None or change.old_image is None:
+        return None
+    new, old = _plain(change.new_image), _plain(change.old_image)
+    if new.get("kind") != "ticket" or not new.get("workflow_token"):
+        return None
+    if new.get("workflow_token") != old.get("workflow_token"):
+        return None
+    if all(new.get(name) == old.get(name) for name in WORKFLOW_FIELDS):
+        return None
+    return str(new["workflow_token"])
