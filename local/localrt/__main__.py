@@ -34,7 +34,7 @@ def main() -> int:
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
     from localrt.outbox import Outbox
-    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller
+    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -62,6 +62,7 @@ def main() -> int:
             EVENT_PUBLISHER.name, settings.table_name, EVENT_PUBLISHER.handler, EVENT_PUBLISHER.batch_size, stopping
         )
     )
+    pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
     for poller in pollers:
         poller.start()
 

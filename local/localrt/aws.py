@@ -54,6 +54,8 @@ class EmbeddedAws:
     settings: Settings
     server: ThreadedMotoServer | None = None
     queue_urls: dict[str, str] = field(default_factory=dict)
+    topic_relays: dict[str, str] = field(default_factory=dict)
+    """Relay queue URL -> topic ARN, for the rules that target a topic."""
 
     def start(self) -> None:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.settings.moto_port, verbose=False)
@@ -139,7 +141,16 @@ class EmbeddedAws:
         ]["QueueArn"]
         routes = [*EVENT_ROUTES]
         for route in routes:
-            target = self.queue_arn(route.queue) if route.queue else topic_arns[str(route.topic)]
+            if route.queue:
+                target = self.queue_arn(route.queue)
+            else:
+                # moto's EventBridge can't deliver to SNS: a queue stands in, and a forwarder publishes
+                # what arrives to the topic (see pollers.TopicForwarder).
+                relay = boto3.client("sqs").create_queue(QueueName=f"local-relay-{route.topic}")["QueueUrl"]
+                self.topic_relays[relay] = topic_arns[str(route.topic)]
+                target = boto3.client("sqs").get_queue_attributes(QueueUrl=relay, AttributeNames=["QueueArn"])[
+                    "Attributes"
+                ]["QueueArn"]
             events.put_rule(Name=route.name, EventBusName=bus_name, EventPattern=json.dumps(route.pattern))
             events.put_targets(Rule=route.name, EventBusName=bus_name, Targets=[{"Id": "target", "Arn": target}])
         events.put_rule(

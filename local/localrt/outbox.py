@@ -54,7 +54,9 @@ class Outbox:
         ses = _backend("ses", self.region)
         sent = []
         for message in ses.sent_messages:
-            entry: dict[str, Any] = {"id": message.id, "from": message.source, "to": message.destinations}
+            to = message.destinations
+            addresses = to.get("ToAddresses", []) if isinstance(to, dict) else list(to or [])
+            entry: dict[str, Any] = {"id": message.id, "from": message.source, "to": addresses}
             if hasattr(message, "template"):
                 data = json.loads(
                     message.template_data[0] if isinstance(message.template_data, list) else message.template_data
@@ -96,7 +98,7 @@ class Outbox:
     def page(self) -> str:
         snapshot = self.snapshot()
         rows = "".join(
-            f"<tr><td>{html.escape(', '.join(e['to']) if isinstance(e['to'], list) else str(e['to']))}</td>"
+            f"<tr><td>{html.escape(', '.join(e['to']))}</td>"
             f"<td>{html.escape(str(e.get('subject') or ''))}</td>"
             f"<td><pre>{html.escape(str(e.get('text') or ''))}</pre></td></tr>"
             for e in reversed(snapshot["emails"])

@@ -163,3 +163,26 @@ class StreamPoller(threading.Thread):
 
 def _epoch(value: Any) -> Any:
     return value.timestamp() if hasattr(value, "timestamp") else str(value)
+
+
+class TopicForwarder(threading.Thread):
+    """Publishes what an EventBridge rule delivered to a relay queue to its SNS topic.
+
+    Stands in for a rule -> SNS target, which moto's EventBridge can't deliver.
+    """
+
+    def __init__(self, queue_url: str, topic_arn: str, stop: threading.Event) -> None:
+        super().__init__(name=f"relay-{topic_arn.rsplit(':', 1)[-1]}", daemon=True)
+        self.queue_url = queue_url
+        self.topic_arn = topic_arn
+        self.stopping = stop
+
+    def run(self) -> None:
+        sqs, sns = boto3.client("sqs"), boto3.client("sns")
+        while not self.stopping.is_set():
+            received = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+            for message in received:
+                sns.publish(TopicArn=self.topic_arn, Message=message["Body"])
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -19,3 +19,30 @@ def agents_only_workspace() -> Path:
     target = Path(tempfile.mkdtemp(prefix="workspace-agents-only-")) / "demo"
     shutil.copytree(DEMO_WORKSPACE, target, ignore=shutil.ignore_patterns("bot.yaml"))
     return target
+
+
+def fast_sla_workspace() -> Path:
+    """The demo without its bot, with SLAs and silences of seconds, counted around the clock.
+
+    For the workflow's end-to-end tests: a first response owed in 4 s, resolution in 60 s.
+    """
+    import yaml
+
+    target = agents_only_workspace()
+    manifest = target / "workspace.yaml"
+    data = yaml.safe_load(manifest.read_text())
+    data.pop("business_hours", None)
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    for path in (target / "ticket_types").glob("*.yaml"):
+        ticket_type = yaml.safe_load(path.read_text())
+        ticket_type["sla"] = {
+            "first_response": "PT4S",
+            "next_response": "PT30S",
+            "resolution": "PT60S",
+            "business_hours": False,
+        }
+        workflow = ticket_type.get("workflow") or {}
+        workflow |= {"remind_after": "PT40S", "auto_resolve_after": "PT90S"}
+        ticket_type["workflow"] = workflow
+        path.write_text(yaml.safe_dump(ticket_type, sort_keys=False))
+    return target
