@@ -490,3 +490,34 @@ def test_the_schemas_refuse_what_consumers_must_not_get(converted: Ticket, trans
         validator.validate(created.detail | {"occurred_at": "yesterday"})
     with pytest.raises(ValidationError, match="required"):
         validator.validate({k: v for k, v in created.detail.items() if k != "event_id"})
+
+
+def test_the_end_of_the_bot_part_is_counted_once_for_the_resolution_rate() -> None:
+    from helpdesk.services.domain_events import bot_finished
+
+    def record(old: dict[str, Any] | None, new: dict[str, Any]) -> StreamChange:
+        def image(bot: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "PK": {"S": "CONV#1"},
+                "SK": {"S": "~META"},
+                "kind": {"S": "conversation"},
+                "bot": {"S": json.dumps(bot)},
+            }
+
+        dynamodb: dict[str, Any] = {
+            "NewImage": image(new),
+            "SequenceNumber": "100",
+            "ApproximateCreationDateTime": 1.8e9,
+        }
+        if old is not None:
+            dynamodb["OldImage"] = image(old)
+        return StreamChange.from_record(
+            {"eventID": "e1", "eventName": "MODIFY" if old is not None else "INSERT", "dynamodb": dynamodb}
+        )
+
+    waiting = {"outcome": None, "awaiting": "menu"}
+    resolved = {"outcome": "resolved", "resolved_by": "custom_action"}
+    assert bot_finished(record(None, waiting)) is None
+    assert bot_finished(record(waiting, resolved)) == ("resolved", "custom_action")
+    assert bot_finished(record(resolved, resolved | {"turn": 3})) is None
+    assert bot_finished(record(waiting, {"outcome": "handed_off", "resolved_by": "agent"})) == ("handed_off", "agent")

@@ -28,7 +28,7 @@ from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.status_topic import StatusTopicPublisher
 from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 from helpdesk.adapters.workspace_files import workspace_from_environment
-from helpdesk.services.domain_events import StreamChange, map_change, workflow_to_wake
+from helpdesk.services.domain_events import StreamChange, bot_finished, map_change, workflow_to_wake
 
 logger = Logger()
 tracer = Tracer()
@@ -60,6 +60,8 @@ class InOrderStreamProcessor(BatchProcessor):
 processor = InOrderStreamProcessor()
 STATUS_UPDATES = "status_updates"
 published: Counter[str] = Counter()
+bot_outcomes: Counter[tuple[str, str]] = Counter()
+"""Conversations whose bot part ended in this invocation, by (outcome, resolved_by)."""
 """Events published in this invocation, per detail type (plus status updates)."""
 
 
@@ -95,6 +97,9 @@ def handle_record(record: DynamoDBRecord) -> None:
 
 def _publish(record: DynamoDBRecord) -> None:
     change = StreamChange.from_record(record.raw_event)
+    finished = bot_finished(change)
+    if finished is not None:
+        bot_outcomes[finished] += 1
     token = workflow_to_wake(change)
     if token is not None:
         woken = workflow_engine().complete(token, {"woken_by": "ticket changed"})
@@ -130,6 +135,14 @@ def _record_metrics() -> None:
         ) as metric:
             metric.add_dimension(name="detail_type", value=detail_type)
     published.clear()
+    # The bot resolution rate: BotConversationsEnded{outcome=resolved} / all BotConversationsEnded.
+    for (outcome, resolved_by), count in sorted(bot_outcomes.items()):
+        with single_metric(
+            name="BotConversationsEnded", unit=MetricUnit.Count, value=count, namespace=metrics.namespace
+        ) as metric:
+            metric.add_dimension(name="outcome", value=outcome)
+            metric.add_dimension(name="resolved_by", value=resolved_by)
+    bot_outcomes.clear()
 
 
 @logger.inject_lambda_context

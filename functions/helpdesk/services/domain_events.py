@@ -531,3 +531,19 @@ def workflow_to_wake(change: StreamChange) -> str | None:
     if all(new.get(name) == old.get(name) for name in WORKFLOW_FIELDS):
         return None
     return str(new["workflow_token"])
+
+
+def bot_finished(change: StreamChange) -> tuple[str, str] | None:
+    """(outcome, resolved_by) when this change ends the bot's part in a conversation, for the
+    bot-resolution-rate metric: ``resolved`` by ``kb``/``custom_action``/``bot``, or ``handed_off``
+    and ``ticket_created``."""
+    if change.new_image is None:
+        return None
+    new = _plain(change.new_image)
+    if new.get("kind") != "conversation":
+        return None
+    old = _plain(change.old_image) if change.old_image is not None else {}
+    now, before = _json_map(new.get("bot")), _json_map(old.get("bot"))
+    if not now.get("outcome") or before.get("outcome"):
+        return None
+    return str(now["outcome"]), str(now.get("resolved_by") or "unknown")
