@@ -187,6 +187,30 @@ def test_the_customer_rates_a_resolved_ticket_from_the_page(local_runtime: Any, 
     assert stored["rating"]["score"] == 5
 
 
+def test_the_link_in_a_status_update_opens_that_ticket(local_runtime: Any, phone_page: Any) -> None:
+    base = local_runtime.base_url
+    token = local_runtime.customer_token("page-customer-3")
+    started = requests.post(
+        f"{base}/messenger/conversations",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"body": "Where is my parcel?"},
+        timeout=10,
+    )
+    ticket = requests.post(
+        f"{base}/inbox/conversations/{started.json()['id']}/ticket",
+        headers=agent(local_runtime, ["frontline"]),
+        json={"ticket_type_id": "damaged-item", "attributes": {"order_id": "ORD-1003", "description": "Dented box"}},
+        timeout=10,
+    ).json()
+
+    # The email's link: the messenger page with ?ticket=<id>
+    phone_page.goto(f"{base}/messenger/?ticket={ticket['id']}#token={token}")
+    phone_page.wait_for_selector("body[data-ready=true]")
+    phone_page.locator("#ticket-detail").wait_for()
+    assert f"#{ticket['number']}" in phone_page.locator("#ticket-heading").inner_text()
+    assert phone_page.locator("#ticket-list").is_hidden()
+
+
 def test_an_anonymous_visitor_can_chat_from_the_embedded_launcher(local_runtime: Any, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()

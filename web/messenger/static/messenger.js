@@ -461,6 +461,14 @@
     });
   });
 
+  // A status-update email or SMS links here with ?ticket=<id>: open that ticket straight away.
+  function openLinkedTicket() {
+    var ticketId = new URLSearchParams(window.location.search).get("ticket");
+    if (!ticketId) return;
+    selectTab("tab-tickets");
+    return openTicket(ticketId).catch(function (error) { showStatus(explain(error)); });
+  }
+
   // --- start ---------------------------------------------------------------------------------------
 
   fetch("config.json").then(function (r) { return r.ok ? r.json() : {}; }, function () { return {}; })
@@ -471,6 +479,7 @@
     })
     .then(identify)
     .then(resumeConversation)
+    .then(openLinkedTicket)
     .then(function () { if (state.conversationId) startPolling(); document.body.dataset.ready = "true"; })
     .catch(function (error) { showStatus(explain(error)); document.body.dataset.ready = "true"; });
 })();
