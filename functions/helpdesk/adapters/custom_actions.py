@@ -175,7 +175,8 @@ class CustomActionClient:
             status=action.retries if retry_after_sending else 0,
             other=0,
             redirect=False,
-            allowed_methods=frozenset({action.method.value}) if retry_after_sending else frozenset(),
+            # Once a request was sent, only these methods are sent again (a connection failure is always retried).
+            allowed_methods=frozenset({"GET", action.method.value}) if retry_after_sending else frozenset({"GET"}),
             status_forcelist=RETRY_STATUSES,
             backoff_factor=self._backoff_factor,
             respect_retry_after_header=True,
