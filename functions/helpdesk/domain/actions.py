@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from functools import cached_property
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -193,7 +192,7 @@ class CustomAction(_Config):
             raise ValueError("a GET action can't have a 'request' body; put its inputs in the url")
         return self
 
-    @cached_property
+    @property
     def inputs(self) -> tuple[str, ...]:
         """The inputs the action needs, in the order they first appear in the url and the request."""
         names = _input_names(self.url)
