@@ -1,0 +1,280 @@
+"""Custom actions: configured HTTP calls to the business's own systems ("where is my order?").
+
+One action per file, ``actions/<id>.yaml`` in the workspace. Templates:
+
+- ``{name}`` in ``url`` and in string values of ``request`` is filled from the action's input when it
+  is called; in the URL the value is URL-encoded, and a ``request`` value that is exactly
+  ``"{name}"`` keeps the input's JSON type (number, boolean, list...).
+- ``${VAR}`` / ``${VAR:-default}`` in ``url`` and in ``auth.secret.name`` is read from the
+  environment at call time, so one file works locally (``ORDERS_API_URL=http://127.0.0.1:...``)
+  and in AWS (the function's environment).
+
+``response`` maps output names to JMESPath expressions over the JSON the system answers with, and
+``success`` says which answers count as success (HTTP statuses, optionally a JMESPath expression
+that must be truthy).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from helpdesk.domain.workspace import Slug
+
+MAX_TIMEOUT_SECONDS = 30
+MAX_RETRIES = 5
+ERROR_TEXT_LIMIT = 200
+
+_ENV_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# An input placeholder: ``{name}`` not preceded by ``$`` (that one is an environment variable).
+_INPUT_PLACEHOLDER = re.compile(r"(?<!\$)\{([^{}]*)\}")
+_INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+
+Json = Any
+
+
+class ActionConfigurationError(ValueError):
+    """The action can't be called as configured or deployed (an unset environment variable, a missing secret)."""
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpMethod(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+
+
+def _input_names(template: str) -> list[str]:
+    names = []
+    for match in _INPUT_PLACEHOLDER.finditer(template):
+        name = match.group(1)
+        if not _INPUT_NAME.match(name):
+            raise ValueError(f"'{{{name}}}' is not a valid input placeholder: use letters, digits and '_'")
+        names.append(name)
+    return names
+
+
+def _template_strings(value: Json) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in _template_strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _template_strings(item)]
+    return []
+
+
+def _compile_jmespath(expression: str) -> None:
+    try:
+        jmespath.compile(expression)
+    except JMESPathError as error:
+        raise ValueError(f"'{expression}' is not a valid JMESPath expression: {error}") from error
+
+
+def resolve_environment(template: str, environ: Mapping[str, str]) -> str:
+    """Replaces ``${VAR}`` / ``${VAR:-default}`` with the environment's value; unset and no default is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name)
+        if found:
+            return found
+        if default is not None:
+            return default
+        raise ActionConfigurationError(f"environment variable {name} is not set (used in '{template}')")
+
+    return _ENV_PLACEHOLDER.sub(value, template)
+
+
+class SecretRef(_Config):
+    source: Literal["secretsmanager", "ssm"]
+    name: str = Field(min_length=1, max_length=2048, description="secret name/ARN or parameter name; may use ${VAR}")
+    key: str | None = Field(default=None, min_length=1, description="the field to use if the secret is a JSON object")
+
+
+class ActionAuth(_Config):
+    """How the action authenticates: ``bearer`` sends ``Authorization: Bearer <secret>``, ``header`` sends
+    ``<header>: <secret>``."""
+
+    type: Literal["bearer", "header"]
+    secret: SecretRef
+    header: Annotated[str, Field(pattern=_HEADER_NAME, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _header_for_header_auth(self) -> ActionAuth:
+        if self.type == "header" and self.header is None:
+            raise ValueError("auth of type 'header' needs 'header', the header name to send the secret in")
+        if self.type == "bearer" and self.header not in (None, "Authorization"):
+            raise ValueError("bearer auth is sent in 'Authorization'; use type 'header' for another header")
+        return self
+
+    @property
+    def header_name(self) -> str:
+        return self.header or "Authorization"
+
+    def header_value(self, secret: str) -> str:
+        return f"Bearer {secret}" if self.type == "bearer" else secret
+
+
+class SuccessRule(_Config):
+    statuses: tuple[Annotated[int, Field(ge=100, le=599)], ...] = tuple(range(200, 300))
+    expression: str | None = Field(default=None, description="JMESPath over the JSON answer that must be truthy")
+
+    @field_validator("statuses")
+    @classmethod
+    def _some_statuses(cls, statuses: tuple[int, ...]) -> tuple[int, ...]:
+        if not statuses:
+            raise ValueError("list at least one HTTP status that means success")
+        return statuses
+
+    @field_validator("expression")
+    @classmethod
+    def _valid_expression(cls, expression: str | None) -> str | None:
+        if expression is not None:
+            _compile_jmespath(expression)
+        return expression
+
+
+class CustomAction(_Config):
+    id: Slug
+    description: str = Field(min_length=1, max_length=500, description="what the action does, for the bot and people")
+    method: HttpMethod
+    url: str = Field(min_length=1, max_length=2048)
+    auth: ActionAuth | None = None
+    timeout_seconds: float = Field(default=5, gt=0, le=MAX_TIMEOUT_SECONDS, description="per attempt")
+    retries: int = Field(default=2, ge=0, le=MAX_RETRIES)
+    idempotency_header: Annotated[str, Field(pattern=_HEADER_NAME, max_length=100)] = "Idempotency-Key"
+    request: dict[str, Json] | None = Field(default=None, description="JSON body template (not for GET)")
+    response: dict[Annotated[str, Field(pattern=_INPUT_NAME.pattern)], str] = Field(default_factory=dict)
+    success: SuccessRule = SuccessRule()
+
+    @field_validator("url")
+    @classmethod
+    def _url_template(cls, url: str) -> str:
+        if not (url.startswith(("http://", "https://", "${"))):
+            raise ValueError("must start with http://, https:// or a ${VARIABLE} holding the base URL")
+        _input_names(url)
+        return url
+
+    @field_validator("request")
+    @classmethod
+    def _request_template(cls, request: dict[str, Json] | None) -> dict[str, Json] | None:
+        for template in _template_strings(request):
+            _input_names(template)
+        return request
+
+    @field_validator("response")
+    @classmethod
+    def _response_expressions(cls, response: dict[str, str]) -> dict[str, str]:
+        for name, expression in response.items():
+            try:
+                _compile_jmespath(expression)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from error
+        return response
+
+    @model_validator(mode="after")
+    def _no_body_on_get(self) -> CustomAction:
+        if self.method is HttpMethod.GET and self.request is not None:
+            raise ValueError("a GET action can't have a 'request' body; put its inputs in the url")
+        return self
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The inputs the action needs, in the order they first appear in the url and the request."""
+        names = _input_names(self.url)
+        for template in _template_strings(self.request):
+            names += _input_names(template)
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def writes(self) -> bool:
+        return self.method is not HttpMethod.GET
+
+    def missing_inputs(self, inputs: Mapping[str, Json]) -> list[str]:
+        return [name for name in self.inputs if inputs.get(name) is None]
+
+    def _check_inputs(self, inputs: Mapping[str, Json]) -> None:
+        missing = self.missing_inputs(inputs)
+        if missing:
+            raise ValueError(f"action '{self.id}': missing input(s): {', '.join(missing)}")
+
+    def render_url(self, inputs: Mapping[str, Json], environ: Mapping[str, str]) -> str:
+        """The URL to call: environment variables resolved, inputs URL-encoded into their placeholders."""
+        self._check_inputs(inputs)
+
+        def encoded(match: re.Match[str]) -> str:
+            name = match.group(1)
+            value = inputs[name]
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ValueError(
+                    f"action '{self.id}': input '{name}' goes into the URL, so it must be text or a number"
+                )
+            return quote(str(value), safe="")
+
+        with_inputs = _INPUT_PLACEHOLDER.sub(encoded, self.url)
+        return resolve_environment(with_inputs, environ)
+
+    def render_body(self, inputs: Mapping[str, Json]) -> dict[str, Json] | None:
+        """The JSON body to send: ``"{name}"`` alone keeps the input's type, inside text it is written as text."""
+        if self.request is None:
+            return None
+        self._check_inputs(inputs)
+
+        def fill(template: Json) -> Json:
+            if isinstance(template, str):
+                whole = _INPUT_PLACEHOLDER.fullmatch(template)
+                if whole is not None:
+                    return inputs[whole.group(1)]
+                return _INPUT_PLACEHOLDER.sub(lambda match: str(inputs[match.group(1)]), template)
+            if isinstance(template, Mapping):
+                return {key: fill(item) for key, item in template.items()}
+            if isinstance(template, list | tuple):
+                return [fill(item) for item in template]
+            return template
+
+        body = fill(self.request)
+        assert isinstance(body, dict)
+        return body
+
+
+class ActionOutcome(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    """The system answered, but not with success (a status not in ``success.statuses``, or the expression falsy)."""
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    """No answer: the connection was refused, or closed without an answer."""
+    INVALID_RESPONSE = "invalid_response"
+    """A success status, but the answer is not JSON or the ``response`` mapping can't be applied to it."""
+
+
+class ActionResult(BaseModel):
+    """What calling a custom action did. Never holds secrets; ``error`` is short text for logs and agents."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    outcome: ActionOutcome
+    status: int | None = None
+    outputs: dict[str, Json] = Field(default_factory=dict)
+    attempts: int = Field(ge=0)
+    duration_ms: int = Field(ge=0)
+    error: str | None = Field(default=None, max_length=ERROR_TEXT_LIMIT + 100)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is ActionOutcome.SUCCESS
