@@ -13,7 +13,9 @@ import threading
 import time
 from types import FrameType
 
-from localrt.aws import EmbeddedAws, point_sdk_at
+import boto3
+
+from localrt.aws import ORDERS_API_SECRET, EmbeddedAws, point_sdk_at
 from localrt.settings import DEFAULT_AGENT_SECRET, DEFAULT_MESSENGER_SECRET, Settings
 
 
@@ -30,6 +32,7 @@ def main() -> int:
 
     from helpdesk.adapters.workspace_files import load_workspace
     from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
+    from orders import start_order_system
 
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
@@ -45,6 +48,12 @@ def main() -> int:
         "openapi": [f"{settings.api_url}/messenger/openapi.json", f"{settings.api_url}/inbox/openapi.json"],
         "embedded_aws": settings.moto_url,
     }
+    # The business's order system, which the demo bot's custom actions call (actions/*.yaml).
+    orders_key = "local-orders-api-key"  # LOCAL DEV ONLY, kept in the embedded Secrets Manager
+    boto3.client("secretsmanager").create_secret(Name=ORDERS_API_SECRET, SecretString=orders_key)
+    order_system = start_order_system(int(os.environ.get("LOCAL_ORDERS_PORT", "0")), api_key=orders_key)
+    os.environ["ORDERS_API_URL"] = order_system.url
+    index["order_system"] = order_system.url
     gateway = LocalGateway(settings, index)
     gateway.outbox = Outbox(settings.region, aws.event_log_url)
     gateway.serve()
@@ -76,7 +85,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
-    _print_banner(settings, workspace.name, tokens, time.monotonic() - started)
+    _print_banner(settings, workspace.name, tokens, time.monotonic() - started, order_system.url)
     while not requested:
         time.sleep(0.2)
     stopping.set()
@@ -84,12 +93,13 @@ def main() -> int:
     for poller in pollers:
         poller.join(timeout=5)
     gateway.stop()
+    order_system.stop()
     aws.stop()
     print("Stopped.", flush=True)
     return 0
 
 
-def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], seconds: float) -> None:
+def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], seconds: float, orders: str) -> None:
     api = settings.api_url
     local_only = "(LOCAL DEV ONLY)"
     messenger_note = (
@@ -105,6 +115,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
         f"  Customer outbox  {api}/_local/outbox.html   (emails, SMS and bus events sent so far)",
+        f"  Order system     {orders}/orders/ORD-1001   (the demo shop's; the bot's custom actions call it)",
         "",
         f"  Messenger secret {local_only}: {settings.messenger_secret}  [{messenger_note}; set LOCAL_MESSENGER_SECRET]",
         f"  Agent secret     {local_only}: {settings.agent_secret}  [{agent_note}; set LOCAL_AGENT_SECRET]",

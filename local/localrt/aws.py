@@ -22,6 +22,8 @@ from localrt.settings import Settings
 MESSENGER_SECRET_NAME = "helpdesk-local/messenger-secret"
 REPO = Path(__file__).resolve().parents[2]
 NOTIFY_FROM_EMAIL = "support@demo-shop.example"
+ORDERS_API_SECRET = "helpdesk/orders-api"
+"""Where the demo custom actions (workspace/demo/actions) read the order system's API key."""
 
 
 def point_sdk_at(settings: Settings) -> None:

@@ -47,6 +47,15 @@ class Item:
         return {"sku": self.sku, "name": self.name, "qty": self.qty, "price": str(self.price)}
 
 
+STATUS_LABELS = {
+    OrderStatus.PROCESSING: "being packed",
+    OrderStatus.SHIPPED: "on its way",
+    OrderStatus.OUT_FOR_DELIVERY: "out for delivery today",
+    OrderStatus.DELIVERED: "delivered",
+}
+"""How the order system words a status for customers."""
+
+
 @dataclass
 class Order:
     id: str
@@ -69,6 +78,7 @@ class Order:
             "id": self.id,
             "customer_id": self.customer_id,
             "status": self.status.value,
+            "status_label": STATUS_LABELS[self.status],
             "placed_on": self.placed_on.isoformat(),
             "items": [item.to_json() for item in self.items],
             "total": str(sum((item.price * item.qty for item in self.items), Decimal("0"))),

@@ -24,7 +24,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -286,3 +286,17 @@ def _failure(action: CustomAction, error: HTTPError, attempts: int, started: flo
         duration_ms=_elapsed_ms(started),
         error=text,
     )
+
+
+class CustomActionRunner:
+    """The bot's door to the declared custom actions: by id, through one client (one connection pool)."""
+
+    def __init__(self, actions: Iterable[CustomAction], client: CustomActionClient | None = None) -> None:
+        self._actions = {action.id: action for action in actions}
+        self._client = client or CustomActionClient()
+
+    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> ActionResult:
+        action = self._actions.get(action_id)
+        if action is None:
+            raise ActionConfigurationError(f"custom action '{action_id}' is not declared")
+        return self._client.call(action, inputs, idempotency_key=idempotency_key if action.writes else None)

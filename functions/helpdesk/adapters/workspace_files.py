@@ -5,6 +5,8 @@ Layout of a workspace directory::
     workspace.yaml              name, default_team, teams
     ticket_types/<id>.yaml      one ticket type per file; the file name must match its id
     bot.yaml                    optional: the bot's greeting, menu and paths
+    actions/<id>.yaml           optional: the custom actions the bot calls
+    knowledge/<id>.yaml         optional: the knowledge base's articles (``knowledge_files``)
 
 Errors name the file, the field and the problem, e.g.
 ``workspace/demo/ticket_types/damaged-item.yaml: attributes.0.type: Input should be 'string', ...``.
@@ -79,14 +81,17 @@ def load_workspace(directory: str | Path) -> Workspace:
             )
         ticket_types.append(ticket_type)
 
-    bot = _load_bot(root / "bot.yaml", teams_only, ticket_types)
+    from helpdesk.adapters.action_files import load_actions  # it reads YAML with this module's helpers
+
+    actions = load_actions(root / "actions")
+    bot = _load_bot(root / "bot.yaml", teams_only, ticket_types, {a.id for a in actions})
     try:
-        return Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot})
+        return Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot, "actions": actions})
     except ValidationError as error:  # pragma: no cover - every reference was checked above
         raise WorkspaceConfigError(_describe(manifest_path, error)) from error
 
 
-def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType]) -> BotConfig | None:
+def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType], actions: set[str]) -> BotConfig | None:
     if not path.is_file():
         return None
     try:
@@ -97,7 +102,7 @@ def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType]) 
         bot,
         teams={t.id for t in workspace.teams},
         ticket_types={t.id: {a.id for a in t.attributes} for t in ticket_types},
-        actions=None,
+        actions=actions,
     )
     if problems:
         raise WorkspaceConfigError("\n".join(f"{path}: {problem}" for problem in problems))

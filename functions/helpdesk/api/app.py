@@ -118,8 +118,12 @@ def knowledge_base() -> Knowledge | None:
     return knowledge_base_from_environment()
 
 
+@cache
 def action_runner() -> ActionRunner | None:
-    return None
+    from helpdesk.adapters.custom_actions import CustomActionRunner
+
+    actions = workspace().actions
+    return CustomActionRunner(actions) if actions else None
 
 
 def conversations() -> ConversationService:

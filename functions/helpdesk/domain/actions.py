@@ -26,7 +26,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from helpdesk.domain.workspace import Slug
+from helpdesk.domain.bot import Slug
 
 MAX_TIMEOUT_SECONDS = 30
 MAX_RETRIES = 5

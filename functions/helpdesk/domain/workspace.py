@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
 from helpdesk.domain.sla import BusinessCalendar, BusinessHours
 
@@ -354,6 +355,8 @@ class Workspace(_Config):
     ticket_types: tuple[TicketType, ...] = ()
     bot: BotConfig | None = None
     """The bot's greeting, menu and paths (``bot.yaml``); without one, agents answer every conversation."""
+    actions: tuple[CustomAction, ...] = ()
+    """The custom actions the bot may call (``actions/<id>.yaml``)."""
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:

@@ -481,7 +481,7 @@ class _Turn:
                     f"{'s' if result.attempts != 1 else ''}, {int(result.duration_ms)} ms)"
                 )
         self.say(f"Custom action {step.custom_action}: {outcome_text}", kind=MessageKind.ACTION, internal=True)
-        self.state.vars[step.id] = {**outputs, "ok": ok, "status": status_code}
+        self.state.vars[step.id] = {**outputs, "ok": ok, "http_status": status_code}
         if not ok:
             if step.on_failure:
                 return step.on_failure

@@ -1,0 +1,202 @@
+"""The demo bot's four paths over HTTP on the local runtime, against the demo order system.
+
+Issue 6's acceptance: a delivery slot changed by the bot with no ticket and no human; a damaged
+item ending in a ticket with every attribute, the photo and the context; a stopped or hanging
+order system handing the customer to a person in time; a retried write applied once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LocalRuntime
+
+pytestmark = pytest.mark.e2e
+ORDERS_KEY = {"Authorization": "Bearer local-orders-api-key"}  # the local runtime's dev-only key
+
+
+class Customer:
+    def __init__(self, runtime: LocalRuntime, user_id: str) -> None:
+        self.base = runtime.base_url
+        token = runtime.customer_token(user_id, name="Ada", email=f"{user_id}@example.com")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.conversation_id = ""
+
+    def start(self, body: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = requests.post(
+            f"{self.base}/messenger/conversations",
+            headers=self.headers,
+            json={"body": body, **({"context": context} if context else {})},
+            timeout=60,
+        )
+        assert response.status_code == 201, response.text
+        self.conversation_id = response.json()["id"]
+        return dict(response.json())
+
+    def say(self, body: str = "", **extra: Any) -> None:
+        response = requests.post(
+            f"{self.base}/messenger/conversations/{self.conversation_id}/messages",
+            headers=self.headers,
+            json={"body": body, **extra},
+            timeout=60,
+        )
+        assert response.status_code == 201, response.text
+
+    def conversation(self) -> dict[str, Any]:
+        return dict(
+            requests.get(
+                f"{self.base}/messenger/conversations/{self.conversation_id}?limit=100",
+                headers=self.headers,
+                timeout=15,
+            ).json()
+        )
+
+    def bot_said(self) -> list[str]:
+        return [m["body"] for m in self.conversation()["messages"] if m["author"]["type"] == "bot"]
+
+    def options(self) -> list[dict[str, str]]:
+        offered = [m for m in self.conversation()["messages"] if m["options"]]
+        return list(offered[-1]["options"]) if offered else []
+
+    def upload_photo(self) -> str:
+        upload = requests.post(
+            f"{self.base}/messenger/attachments",
+            headers=self.headers,
+            json={"filename": "lid.png", "content_type": "image/png", "size": 8},
+            timeout=15,
+        ).json()
+        posted = requests.post(
+            upload["upload"]["url"],
+            data=upload["upload"]["fields"],
+            files={"file": ("lid.png", b"\x89PNG\r\n\x1a\n")},
+            timeout=15,
+        )
+        assert posted.status_code in (200, 204), posted.text
+        return str(upload["attachment_id"])
+
+
+def order_system(runtime: LocalRuntime) -> str:
+    return str(requests.get(f"{runtime.base_url}/", timeout=10).json()["order_system"])
+
+
+def order(runtime: LocalRuntime, order_id: str) -> dict[str, Any]:
+    return dict(requests.get(f"{order_system(runtime)}/orders/{order_id}", headers=ORDERS_KEY, timeout=10).json())
+
+
+def fault(runtime: LocalRuntime, mode: str, **extra: Any) -> None:
+    requests.post(
+        f"{order_system(runtime)}/_faults", headers=ORDERS_KEY, json={"mode": mode, **extra}, timeout=10
+    ).raise_for_status()
+
+
+def agent_view(runtime: LocalRuntime, path: str) -> dict[str, Any]:
+    token = runtime.agent_token("bot-e2e-admin", ["admins", "frontline", "returns", "logistics"])
+    return dict(
+        requests.get(f"{runtime.base_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=15).json()
+    )
+
+
+def test_changing_the_delivery_slot_is_done_by_the_bot_with_no_ticket_and_no_human(bot_runtime: LocalRuntime) -> None:
+    before = order(bot_runtime, "ORD-1001")
+    ada = Customer(bot_runtime, "demo-customer-1")
+    ada.start("Can I change my delivery slot?", {"object": {"type": "order", "id": "ORD-1001"}})
+    slot = ada.options()[1]
+    assert slot["id"] != "none-of-these"
+
+    ada.say(option_id=slot["id"])
+    assert [o["id"] for o in ada.options()] == ["yes", "no"]
+    ada.say("yes")
+
+    after = order(bot_runtime, "ORD-1001")
+    assert after["delivery_slot"]["id"] == slot["id"] != before["delivery_slot"]["id"]
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{ada.conversation_id}")
+    assert conversation["status"] == "closed"
+    assert conversation["ticket_id"] is None
+    assert conversation["assignee_id"] is None
+    assert (conversation["bot"]["outcome"], conversation["bot"]["resolved_by"]) == ("resolved", "custom_action")
+
+
+def test_where_is_my_order_is_answered_from_the_order_system(bot_runtime: LocalRuntime) -> None:
+    ada = Customer(bot_runtime, "demo-customer-1")
+    ada.start("Where is my order?")
+    ada.say("ord-1002")
+    status = order(bot_runtime, "ORD-1002")
+    assert any(f"Order ORD-1002 is {status['status_label']}" in said for said in ada.bot_said())
+    assert ada.conversation()["status"] == "closed"
+
+
+def test_a_damaged_item_becomes_a_complete_ticket_for_returns(bot_runtime: LocalRuntime) -> None:
+    ada = Customer(bot_runtime, "demo-customer-1")
+    context = {"page_url": "https://shop.example/orders/ORD-1003", "object": {"type": "order", "id": "ORD-1003"}}
+    ada.start("My vase arrived damaged", context)
+    ada.say("The vase has a crack down one side")
+    ada.say("", attachment_ids=[ada.upload_photo()])
+    ada.say(option_id="replacement")
+
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{ada.conversation_id}")
+    ticket = agent_view(bot_runtime, f"/inbox/tickets/{conversation['ticket_id']}")
+    types = agent_view(bot_runtime, "/inbox/ticket-types")["items"]
+    damaged = next(t for t in types if t["id"] == "damaged-item")
+    assert ticket["ticket_type_id"] == "damaged-item"
+    assert ticket["team_id"] == "returns"
+    assert set(ticket["attributes"]) == {a["id"] for a in damaged["attributes"]}
+    assert ticket["attributes"]["order_id"] == "ORD-1003"
+    assert ticket["attributes"]["resolution"] == "replacement"
+    assert ticket["context"]["object"] == {"type": "order", "id": "ORD-1003"}
+    files = [a["filename"] for part in ticket["timeline"] for a in part.get("attachments", [])]
+    assert files == ["lid.png"]
+    assert any(f"#{ticket['number']}" in said for said in ada.bot_said())
+
+
+def test_something_else_reaches_the_frontline_team(bot_runtime: LocalRuntime) -> None:
+    ada = Customer(bot_runtime, "demo-customer-2")
+    ada.start("Hello")
+    ada.say(option_id="something-else")
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{ada.conversation_id}")
+    assert (conversation["status"], conversation["team_id"]) == ("open", "frontline")
+
+
+def test_a_hanging_order_system_hands_the_customer_to_a_person_within_the_timeout(bot_runtime: LocalRuntime) -> None:
+    ada = Customer(bot_runtime, "demo-customer-2")
+    fault(bot_runtime, "hang", seconds=30)
+    try:
+        started = time.monotonic()
+        ada.start("I'd like to reschedule my delivery", {"object": {"type": "order", "id": "ORD-1005"}})
+        elapsed = time.monotonic() - started
+    finally:
+        fault(bot_runtime, "none")
+    # get-order.yaml: 5 s timeout, 2 retries with at most 2 s of backoff each: 19 s at worst.
+    assert elapsed < 19 + 3
+    assert any("couldn't reach our systems" in said for said in ada.bot_said())
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{ada.conversation_id}")
+    assert (conversation["status"], conversation["team_id"]) == ("open", "logistics")
+    actions = [m["body"] for m in conversation["messages"] if m["kind"] == "action"]
+    assert actions[0].startswith("Custom action list-delivery-slots: timeout")
+    assert "local-orders-api-key" not in str(conversation)
+
+
+def test_a_write_retried_after_a_timeout_is_applied_once(bot_runtime: LocalRuntime) -> None:
+    ada = Customer(bot_runtime, "demo-customer-1")
+    ada.start("Please change my delivery slot", {"object": {"type": "order", "id": "ORD-1003"}})
+    slot = ada.options()[0]
+    ada.say(option_id=slot["id"])
+    applied_before = requests.get(f"{order_system(bot_runtime)}/_stats", headers=ORDERS_KEY, timeout=10).json()[
+        "slot_changes_applied"
+    ]
+    fault(bot_runtime, "hang", seconds=8, count=1)  # the first attempt is applied, its answer never arrives
+    try:
+        ada.say(option_id="yes")
+    finally:
+        fault(bot_runtime, "none")
+
+    stats = requests.get(f"{order_system(bot_runtime)}/_stats", headers=ORDERS_KEY, timeout=10).json()
+    assert stats["slot_changes_applied"] == applied_before + 1
+    assert order(bot_runtime, "ORD-1003")["delivery_slot"]["id"] == slot["id"]
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{ada.conversation_id}")
+    change = next(m["body"] for m in conversation["messages"] if "change-delivery-slot" in m["body"])
+    assert "success" in change
+    assert "2 attempts" in change
