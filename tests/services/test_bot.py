@@ -355,3 +355,125 @@ def test_an_agent_answering_takes_the_conversation_over_from_the_bot(bot_convers
     assert conversation.status is ConversationStatus.OPEN
     assert conversation.assignee_id == "agent-frank"
     assert bot_said(bot_conversations, page.conversation.id) == before
+
+
+@pytest.mark.parametrize("outcome", ["failed", "invalid_response", "unreachable", "timeout"])
+def test_any_failing_call_is_said_and_handed_off_never_left_hanging(
+    repository: TableRepository, workspace: Any, outcome: str
+) -> None:
+    class Broken:
+        def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
+            return Result(action_id, outcome, status=503 if outcome == "failed" else None, error=f"{outcome} here")
+
+    engine = BotEngine(
+        workspace.bot,
+        default_team=workspace.default_team,
+        team_names={t.id: t.name for t in workspace.teams},
+        actions=Broken(),
+    )
+    service = ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+    page = service.start(ALICE, "I need a different delivery slot", ORDER_CONTEXT)
+    assert page.conversation.status is ConversationStatus.OPEN
+    assert page.conversation.team_id == "logistics"
+    assert any("couldn't reach our systems" in m.body for m in page.messages)
+
+
+SMALL_BOT = """
+name: Helper
+menu: [returns]
+paths:
+  - id: returns
+    label: Returns
+    match: [return]
+    team: returns
+    steps:
+      - id: faq
+        answer_from_kb: "{text}"
+        if_not_helpful: amount
+      - id: amount
+        ask: How much was it?
+        attribute: amount
+        type: decimal
+      - id: big
+        branch:
+          - when: {var: amount, one_of: ["250", "500"]}
+            goto: person
+        otherwise: ticket
+      - id: ticket
+        create_ticket: refund-request
+        attributes: {order_id: ORD-1, amount: "{amount}", reason: changed-mind}
+      - id: person
+        handoff: billing
+        when_nobody_online: ticket
+        ticket_type: refund-request
+"""
+
+
+def small_bot(repository: TableRepository, workspace: Any) -> ConversationService:
+    import yaml
+    from helpdesk.domain.bot import BotConfig
+
+    config = BotConfig.model_validate(yaml.safe_load(SMALL_BOT))
+    engine = BotEngine(
+        config,
+        default_team=workspace.default_team,
+        team_names={t.id: t.name for t in workspace.teams},
+        knowledge=FakeKnowledge(),
+    )
+    return ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+
+
+def test_a_path_can_answer_from_the_kb_then_collect_branch_and_open_a_ticket(
+    repository: TableRepository, workspace: Any
+) -> None:
+    service = small_bot(repository, workspace)
+    page = service.start(ALICE, "How do I return this?", None)
+    assert any(m.kind is MessageKind.KB_ANSWER for m in page.messages)
+    service.send_as_customer(ALICE, page.conversation.id, "no")
+    assert bot_said(service, page.conversation.id)[-1] == "How much was it?"
+    service.send_as_customer(ALICE, page.conversation.id, "a lot")
+    assert bot_said(service, page.conversation.id)[-1].startswith("Please answer with a number")
+    service.send_as_customer(ALICE, page.conversation.id, "12,50")
+
+    conversation = service.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    assert conversation.ticket_id is not None
+    ticket = repository.get_ticket(conversation.ticket_id)
+    assert ticket is not None
+    assert ticket.attributes["amount"] == "12.50"
+
+
+def test_with_nobody_of_the_team_online_a_hand_off_opens_a_ticket(repository: TableRepository, workspace: Any) -> None:
+    service = small_bot(repository, workspace)
+    page = service.start(ALICE, "I want to return my order", None)
+    service.send_as_customer(ALICE, page.conversation.id, "no")
+    service.send_as_customer(ALICE, page.conversation.id, "250")
+
+    conversation = service.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    assert conversation.bot is not None
+    assert conversation.bot.resolved_by is ResolvedBy.TICKET
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("office_hours: true", "goto: nowhere", "goes to 'nowhere', which is not a step"),
+        ("office_hours: true", "say: hi", "exactly one of"),
+        ("handoff: frontline", "handoff: nobody", "team 'nobody' is not one of the workspace's teams"),
+        ("custom_action: get-order", "custom_action: launch-rocket", "custom action 'launch-rocket' is not declared"),
+    ],
+)
+def test_a_broken_bot_file_is_refused_naming_the_problem(tmp_path: Any, old: str, new: str, problem: str) -> None:
+    import re
+    import shutil
+
+    from helpdesk.adapters.workspace_files import WorkspaceConfigError, load_workspace
+
+    from tests.support.workspaces import DEMO_WORKSPACE
+
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO_WORKSPACE, target)
+    bot = (target / "bot.yaml").read_text()
+    assert old in bot
+    (target / "bot.yaml").write_text(bot.replace(old, new, 1))
+    with pytest.raises(WorkspaceConfigError, match=re.escape(problem)):
+        load_workspace(target)
