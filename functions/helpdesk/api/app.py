@@ -17,6 +17,7 @@ from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
+from helpdesk.api.idempotency import with_idempotency
 from helpdesk.domain.workspace import Workspace
 from helpdesk.services.agents import AgentService
 from helpdesk.services.attachments import AttachmentService
@@ -72,7 +73,7 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             "body": json.dumps(response.body),
             "isBase64Encoded": False,
         }
-    return app.resolve(event, context)
+    return with_idempotency(event, context, app.resolve)
 
 
 def cors_config() -> CORSConfig:
