@@ -5,6 +5,8 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -48,7 +50,13 @@ def clock_fields(clocks: SlaState) -> dict[str, Any]:
     return {"sla": clocks.model_dump(mode="json"), "sla_due_at": clocks.due_at}
 
 
-REPLY_ATTEMPTS = 3
+REPLY_ATTEMPTS = 10
+"""A reply re-reads the ticket and tries again when someone else wrote first (a busy ticket)."""
+
+
+def _pause_before_retry(attempt: int) -> None:
+    """Jittered backoff, so writers that collided don't collide again in lockstep."""
+    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - spreading retries, not security
 
 
 class NewTicket(BaseModel):
@@ -533,7 +541,9 @@ class TicketService:
         text = body.strip()
         if not text and not refs:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        for _ in range(REPLY_ATTEMPTS):
+        for attempt in range(REPLY_ATTEMPTS):
+            if attempt:
+                _pause_before_retry(attempt)
             ticket = self._repository.get_ticket(ticket_id)
             if ticket is None or ticket.customer_id != customer.user_id:
                 raise NotFound(f"ticket {ticket_id} not found")
@@ -642,12 +652,13 @@ class TicketService:
         )
         # A reply doesn't depend on the ticket's other fields: if someone changed them meanwhile,
         # re-read and append again rather than refusing the reply.
-        for _ in range(REPLY_ATTEMPTS - 1):
+        for attempt in range(REPLY_ATTEMPTS - 1):
             try:
                 self._append_part(ticket, new_part)
                 self._announce_reply(agent, ticket, new_part)
                 return new_part
             except VersionConflict:
+                _pause_before_retry(attempt)
                 refreshed = self._repository.get_ticket(ticket_id)
                 if refreshed is None:
                     raise NotFound(f"ticket {ticket_id} not found") from None
