@@ -1,4 +1,5 @@
-"""The stateless stack: functions, the API, the workers and their queues, the web pages, monitoring.
+"""The stateless stack: functions, the API, the workers and their queues, the event bus, topics and
+workflows, notifications, the web pages, monitoring.
 
 Every function gets a role holding only the actions it uses, on the resources it uses them on.
 """
