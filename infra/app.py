@@ -9,9 +9,10 @@ Two stacks per stage:
   layer and functions, the API and its WAF, the queue workers, the hosted pages, monitoring). It
   imports what it needs from the data stack through CloudFormation exports.
 
-Later features add their own construct module to the service stack: the domain-event bus (an
-EventBridge bus fed from the table's stream, with SQS in front of every consumer, each DLQ
-registered with ``Monitoring.watch_dead_letter_queue``) and the notification fan-out.
+The asynchronous side (``infra.messaging``, ``infra.workflows``, ``infra.notifications``) is built
+from the declarations in ``helpdesk.surfaces``: the table's stream feeds the event publisher, which
+puts domain events on an EventBridge bus whose rules feed workers' queues and topics; Step Functions
+workflows run each ticket's clocks; every DLQ is registered with ``Monitoring.watch_dead_letter_queue``.
 
 cdk-nag's AwsSolutions and Serverless packs check every synth; any finding not acknowledged with a
 reason (``infra.nag``) fails it.

@@ -4,9 +4,12 @@
 | ------------------ | --------------------------------------------------------------- | ---------------- |
 | ``stage``          | environment name; ``prod`` keeps data and protects the table    | ``dev``          |
 | ``messenger_origin`` | the site embedding the messenger (CORS); required in prod     | ``*``            |
-| ``ses_sender``     | verified SES identity for status-update emails (notifications) | none             |
+| ``notify_from_email`` | From address of status-update emails; it or its domain verified in SES | see below |
+| ``ses_sender``     | the verified SES identity (address or domain) emails are sent from         | none             |
 | ``alarm_email``    | subscribed to the alarm topic (confirm the email AWS sends)     | none             |
 | ``workspace``      | the workspace configuration directory deployed with the code    | ``workspace/demo`` |
+
+``notify_from_email`` defaults to ``ses_sender`` when that is an address, else ``support@example.com``.
 
 Secrets are never context: the messenger secret is generated in Secrets Manager by the stack.
 """
@@ -28,6 +31,11 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SES_IDENTITY = re.compile(rf"{EMAIL.pattern}|[a-z0-9.-]+\.[a-z]{{2,}}")
 
 
+def sender_domain(address: str) -> str:
+    """The domain of an email address: SES sends from an address if it or its domain is verified."""
+    return address.rsplit("@", 1)[1]
+
+
 @dataclass(frozen=True)
 class DeploymentConfig:
     stage: str
@@ -35,7 +43,9 @@ class DeploymentConfig:
     messenger_origin: str
     """The site that embeds the messenger (CORS); ``*`` is allowed outside prod."""
     ses_sender: str
-    """The verified SES identity status-update emails come from. Stored now, used by notifications."""
+    """The verified SES identity (address or domain) status-update emails come from, if given."""
+    notify_from_email: str
+    """The From address of status-update emails; SES must have it, or its domain, verified."""
     alarm_email: str
     """Subscribed to the alarm topic when given."""
     workspace_dir: Path
@@ -60,6 +70,15 @@ class DeploymentConfig:
         ses_sender = context("ses_sender")
         if ses_sender and not SES_IDENTITY.fullmatch(ses_sender):
             raise ValueError(f"context 'ses_sender': an email address or domain verified in SES, not {ses_sender!r}")
+        default_from = ses_sender if EMAIL.fullmatch(ses_sender) else "support@example.com"
+        notify_from_email = context("notify_from_email", default_from).lower()
+        if not EMAIL.fullmatch(notify_from_email):
+            raise ValueError(f"context 'notify_from_email': an email address, not {notify_from_email!r}")
+        if ses_sender and ses_sender.lower() not in (notify_from_email, sender_domain(notify_from_email)):
+            raise ValueError(
+                f"context 'notify_from_email' ({notify_from_email}) is neither the SES identity 'ses_sender' "
+                f"({ses_sender}) nor an address at it"
+            )
         alarm_email = context("alarm_email")
         if alarm_email and not EMAIL.fullmatch(alarm_email):
             raise ValueError(f"context 'alarm_email': an email address, not {alarm_email!r}")
@@ -70,6 +89,7 @@ class DeploymentConfig:
             stage=stage,
             messenger_origin=origin,
             ses_sender=ses_sender,
+            notify_from_email=notify_from_email,
             alarm_email=alarm_email,
             workspace_dir=workspace,
         )

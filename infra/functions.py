@@ -48,9 +48,16 @@ class FunctionFactory:
         self._monitoring = monitoring
         self._code = code
         self._layer = layer
-        self._environment = environment
+        self._environment = dict(environment)
         self._removal = removal
         self.functions: list[lambda_.Function] = []
+
+    def share_environment(self, environment: dict[str, str]) -> None:
+        """Give every function, built already or later, these variables (resources created after some functions)."""
+        self._environment.update(environment)
+        for function in self.functions:
+            for key, value in environment.items():
+                function.add_environment(key, value)
 
     def build(self, spec: FunctionSpec) -> lambda_.Function:
         scope = Construct(self._scope, spec.name)

@@ -1,5 +1,5 @@
 """Operators' view: alarms on every function's errors and throttles, the API's 5XX, every DLQ's depth,
-sent to one encrypted SNS topic, and a dashboard.
+every workflow's failed and timed-out executions, sent to one encrypted SNS topic, and a dashboard.
 
 The function factory registers every function it builds (``watch_function``); whoever adds a queue
 registers its dead-letter queue (``watch_dead_letter_queue``), so nothing asynchronous fails silently.
@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.nag import nag
@@ -77,6 +78,7 @@ class Monitoring(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         self.watched_functions: dict[str, lambda_.IFunction] = {}
         self.watched_dlqs: dict[str, sqs.IQueue] = {}
+        self.watched_state_machines: dict[str, sfn.IStateMachine] = {}
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> None:
         alarm = cloudwatch.Alarm(
@@ -128,3 +130,17 @@ class Monitoring(Construct):
         )
         self.dashboard.add_widgets(cloudwatch.GraphWidget(title=f"{name} dead letters", left=[metric]))
         self.watched_dlqs[name] = queue
+
+    def watch_state_machine(self, name: str, state_machine: sfn.IStateMachine) -> None:
+        """A failed or timed-out execution is a ticket whose clocks and reminders stopped."""
+        failed = state_machine.metric_failed(period=PERIOD)
+        timed_out = state_machine.metric_timed_out(period=PERIOD)
+        self._alarm(f"{name}WorkflowFailed", failed, f"{name} workflow: executions failed")
+        self._alarm(f"{name}WorkflowTimedOut", timed_out, f"{name} workflow: executions timed out")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title=f"{name} workflow",
+                left=[state_machine.metric_started(period=PERIOD), failed, timed_out],
+            )
+        )
+        self.watched_state_machines[name] = state_machine

@@ -1,4 +1,5 @@
-"""The stateless stack: functions, the API, the workers and their queues, the web pages, monitoring.
+"""The stateless stack: functions, the API, the workers and their queues, the event bus, topics and
+workflows, notifications, the web pages, monitoring.
 
 Every function gets a role holding only the actions it uses, on the resources it uses them on.
 """
@@ -19,16 +20,27 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
+from helpdesk.surfaces import (
+    API_SURFACES,
+    INBOX,
+    MESSENGER_AUTHORIZER_HANDLER,
+    NOTIFIER,
+    QUEUE_CONSUMERS,
+    WORKFLOW_STARTER,
+    WORKFLOW_TASKS,
+)
 
 from infra.api import Api
 from infra.bundling import REPO, function_code, layer_code
 from infra.config import DeploymentConfig
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
+from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import nag
+from infra.notifications import Notifications
 from infra.stateful import StatefulStack, attachments_bucket_name
 from infra.table_access import grant_table_items
+from infra.workflows import Workflows
 
 
 class ServiceStack(Stack):
@@ -133,6 +145,28 @@ class ServiceStack(Stack):
             queues[consumer.name] = queue
             workers[consumer.name] = worker
 
+        # --- domain events, topics, workflows and notifications -------------------------------------
+        messaging = Messaging(
+            self, "Messaging", stage=config.stage, queues=queues, monitoring=monitoring, removal=removal
+        )
+        workflows = Workflows(
+            self,
+            "Workflows",
+            stage=config.stage,
+            tasks_queue=queues[WORKFLOW_TASKS.name],
+            alarm_topic=monitoring.topic,
+            alarm_key=monitoring.key,
+            monitoring=monitoring,
+            removal=removal,
+        )
+        # Every function, built already or below, learns the bus, the topics and the workflows.
+        factory.share_environment({**messaging.environment, **workflows.environment})
+        messaging.add_event_publisher(factory, data.table, workflows.arns)
+        workflows.grant_start(workers[WORKFLOW_STARTER.name])
+        workflows.grant_task_responses(workers[WORKFLOW_TASKS.name])
+        notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
+        notifications.grant_send(workers[NOTIFIER.name])
+
         # --- the API functions ----------------------------------------------------------------------
         queue_environment = {c.queue_url_env: queues[c.name].queue_url for c in QUEUE_CONSUMERS}
         surface_functions: dict[str, lambda_.Function] = {}
@@ -155,7 +189,8 @@ class ServiceStack(Stack):
                 "nothing to dead-letter.",
             )
             surface_functions[surface.name] = function
-        messenger, inbox = surface_functions["messenger"], surface_functions["inbox"]
+        messenger, inbox = surface_functions["messenger"], surface_functions[INBOX.name]
+        workflows.grant_task_responses(inbox)  # an agent's approval decision completes the workflow's task
         grant_table_items(messenger, data.table)
         grant_table_items(inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
         data.messenger_secret.grant_read(messenger)  # issues visitor tokens, verifies them on identify
@@ -234,6 +269,10 @@ class ServiceStack(Stack):
             allowed_origins = ["*"]
         for function in surface_functions.values():
             function.add_environment("ALLOWED_ORIGINS", ",".join(allowed_origins))
+        # Status updates link customers to the messenger page.
+        workers[NOTIFIER.name].add_environment(
+            "MESSENGER_URL", f"https://{distribution.distribution_domain_name}/messenger/"
+        )
         api = Api(
             self,
             "Api",
@@ -311,6 +350,12 @@ class ServiceStack(Stack):
             "EmbedScriptUrl": f"https://{distribution.distribution_domain_name}/messenger/static/embed.js",
             "InboxPageUrl": inbox_url,
             "AlarmTopicArn": monitoring.topic.topic_arn,
+            "EventBusName": messaging.bus.event_bus_name,
+            **{f"{_camel(name)}TopicArn": topic.topic_arn for name, topic in messaging.topics.items()},
+            **{
+                f"{_camel(name)}WorkflowArn": machine.state_machine_arn
+                for name, machine in workflows.state_machines.items()
+            },
         }.items():
             CfnOutput(self, name, value=value)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpdesk.adapters.table import table_definition
-from helpdesk.surfaces import API_SURFACES, QUEUE_CONSUMERS
+from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, NOTIFIER, QUEUE_CONSUMERS
 
 from tests.infra.conftest import Assembly
 
@@ -52,7 +52,8 @@ def test_the_app_synthesizes_with_no_unacknowledged_nag_findings(assembly: Assem
 
 def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assembly) -> None:
     functions = our_functions(assembly)
-    expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS} | {"messenger-authorizer"}
+    expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
+    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name}
     assert len(functions) == len(expected)
     for name, function in functions.items():
         properties = function["Properties"]
@@ -73,10 +74,13 @@ def test_every_function_role_names_its_actions_and_resources(assembly: Assembly)
             for action in actions:
                 assert "*" not in action or action.startswith("xray:"), (name, action)
                 assert action != "dynamodb:Scan", name
-            resources = as_list(statement["Resource"])
-            if any(a.startswith("xray:") for a in actions):
-                continue  # X-Ray has no resource-level permissions
-            assert "*" not in resources, (name, statement)
+            if "*" not in as_list(statement["Resource"]):
+                continue
+            # X-Ray has no resource-level permissions; nor has SMS to a phone number (the notifier only).
+            unnamable = {a for a in actions if a.startswith("xray:")}
+            if name.split("/")[1].startswith(NOTIFIER.name.replace("-", "")):
+                unnamable |= {a for a in actions if a == "sns:Publish"}
+            assert set(actions) == unnamable, (name, statement)
 
 
 def dynamodb_grants(assembly: Assembly, function_logical_id: str) -> list[dict[str, Any]]:
@@ -96,6 +100,13 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries(assemb
         if logical_id.startswith("messengerauthorizer"):
             assert grants == [], "the authorizer only reads the messenger secret"
             continue
+        if logical_id.startswith(EVENT_PUBLISHER.name.replace("-", "")):
+            stream_grants = [s for s in grants if "dynamodb:GetRecords" in as_list(s["Action"])]
+            assert stream_grants
+            assert all("StreamArn" in json.dumps(s["Resource"]) for s in stream_grants)
+            grants = [s for s in grants if s not in stream_grants]
+            read = {a for s in grants for a in as_list(s["Action"])}
+            assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "the stream consumer only reads the table"
         actions = {a for s in grants for a in as_list(s["Action"])}
         assert actions <= {*TABLE_ACTIONS, "dynamodb:DeleteItem"}, logical_id
         for statement in grants:
@@ -135,15 +146,27 @@ def test_the_table_keeps_point_in_time_recovery_encryption_and_the_models_schema
     }
 
 
+def dead_letter_queue_ids(assembly: Assembly) -> set[str]:
+    """Every queue something dead-letters into: queue redrives, rule targets, subscriptions, stream failures."""
+    stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
+    ids: set[str] = set()
+    for resource in stack.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] in ("AWS::SQS::Queue", "AWS::SNS::Subscription") and "RedrivePolicy" in properties:
+            ids.add(properties["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0])
+        if resource["Type"] == "AWS::Events::Rule":
+            ids |= {t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] for t in properties["Targets"]}
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping" and "DestinationConfig" in properties:
+            ids.add(properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0])
+    return ids
+
+
 def test_every_queue_has_a_dead_letter_queue_and_every_dlq_an_alarm(assembly: Assembly) -> None:
     queues = assembly.resources("AWS::SQS::Queue")
     stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
-    dlq_ids = set()
-    for queue in queues.values():
-        redrive = queue["Properties"].get("RedrivePolicy")
-        if redrive:
-            dlq_ids.add(redrive["deadLetterTargetArn"]["Fn::GetAtt"][0])
-    assert len(dlq_ids) == len(QUEUE_CONSUMERS)
+    dlq_ids = dead_letter_queue_ids(assembly)
+    # one per consumer queue, one for event-rule targets and topic subscriptions, one for the stream consumer
+    assert len(dlq_ids) == len(QUEUE_CONSUMERS) + 2
     for name in queues:
         logical_id = name.split("/")[1]
         assert logical_id in dlq_ids or queues[name]["Properties"].get("RedrivePolicy"), name
@@ -282,7 +305,9 @@ def test_cfn_lint_finds_no_errors(assembly: Assembly) -> None:
 
 def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly: Assembly) -> None:
     stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
-    [(topic_id, topic)] = [(k, v) for k, v in stack.items() if v["Type"] == "AWS::SNS::Topic"]
+    [(topic_id, topic)] = [
+        (k, v) for k, v in stack.items() if k.startswith("MonitoringAlarms") and v["Type"] == "AWS::SNS::Topic"
+    ]
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = stack[key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
@@ -292,7 +317,11 @@ def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly
     ]
     assert cloudwatch_grants
     assert set(cloudwatch_grants[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
-    [topic_policy] = [v for v in stack.values() if v["Type"] == "AWS::SNS::TopicPolicy"]
+    [topic_policy] = [
+        v
+        for v in stack.values()
+        if v["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": topic_id} in v["Properties"]["Topics"]
+    ]
     statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
     assert any(s["Effect"] == "Allow" and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
     alarms = assembly.resources("AWS::CloudWatch::Alarm")
