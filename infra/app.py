@@ -55,5 +55,15 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     return app
 
 
+def cdk_json_context() -> dict[str, object] | None:
+    """Run without the CDK CLI (``python infra/app.py``), the app reads ``cdk.json``'s context itself."""
+    if "CDK_CONTEXT_JSON" in os.environ:
+        return None  # the CLI passes it
+    import json
+
+    context: dict[str, object] = json.loads((Path(__file__).resolve().parents[1] / "cdk.json").read_text())["context"]
+    return context
+
+
 if __name__ == "__main__":
-    build_app(outdir=os.environ.get("CDK_OUTDIR")).synth()
+    build_app(outdir=os.environ.get("CDK_OUTDIR"), context=cdk_json_context()).synth()

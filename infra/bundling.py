@@ -31,7 +31,7 @@ from aws_cdk import aws_lambda as lambda_
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER_BUILD = REPO / "layers" / "build"
-LAYER_FORMAT = "2"
+LAYER_FORMAT = "3"
 """Bump when the way the layer is built changes, so cached builds are not reused."""
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 """Shipped by the Lambda Python 3.13 runtime; bundling our own copy would only add weight."""
@@ -44,6 +44,8 @@ TARGET_PLATFORM = (
     "--implementation",
     "cp",
 )
+UNUSED_IN_LAYER = ("holidays/locale",)
+"""Never loaded by our code: the holidays package's translated holiday names (about 4.7 MB)."""
 IGNORED_IN_CODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
 
 
@@ -100,6 +102,8 @@ def build_layer() -> Path:
         site = staging / "python"
         _pip("install", "--no-deps", "--no-compile", "--target", str(site), *resolve_for_lambda(runtime_dependencies()))
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts, with this machine's shebang
+        for unused in UNUSED_IN_LAYER:
+            shutil.rmtree(site / unused, ignore_errors=True)
         leaked = installed_distributions(site) & RUNTIME_PROVIDED
         if leaked:
             raise RuntimeError(f"the layer must not ship what the Lambda runtime provides: {sorted(leaked)}")

@@ -49,6 +49,8 @@ class DeploymentConfig:
     alarm_email: str
     """Subscribed to the alarm topic when given."""
     workspace_dir: Path
+    action_environment: dict[str, str]
+    """Settings the workspace's custom actions use (``${ORDERS_API_URL}``): the ``action_environment`` JSON."""
 
     @property
     def is_production(self) -> bool:
@@ -82,6 +84,8 @@ class DeploymentConfig:
         alarm_email = context("alarm_email")
         if alarm_email and not EMAIL.fullmatch(alarm_email):
             raise ValueError(f"context 'alarm_email': an email address, not {alarm_email!r}")
+        from infra.custom_actions import action_environment
+
         workspace = REPO / context("workspace", "workspace/demo")
         if not (workspace / "workspace.yaml").is_file():
             raise ValueError(f"context 'workspace': {workspace} has no workspace.yaml")
@@ -92,4 +96,5 @@ class DeploymentConfig:
             notify_from_email=notify_from_email,
             alarm_email=alarm_email,
             workspace_dir=workspace,
+            action_environment=action_environment(context("action_environment")),
         )

@@ -12,22 +12,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from helpdesk.adapters.channels import STATUS_UPDATE_TEMPLATE
 
 from infra.config import sender_domain
 from infra.nag import nag
 
-STATUS_TEMPLATE_VARIABLES = ("subject", "heading", "body", "ticket_number", "link")
-STATUS_SUBJECT = "{{subject}}"
-STATUS_TEXT = "{{heading}}\n\n{{body}}\n\nTicket #{{ticket_number}}: {{link}}\n"
-# SES renders with Handlebars: {{ }} escapes HTML, so customers' words can't inject markup.
-STATUS_HTML = (
-    "<!DOCTYPE html>\n"
-    '<html><body style="font-family: Arial, sans-serif; font-size: 16px; line-height: 1.5;">\n'
-    '<h1 style="font-size: 20px;">{{heading}}</h1>\n'
-    '<p style="white-space: pre-line;">{{body}}</p>\n'
-    '<p><a href="{{link}}">Open ticket #{{ticket_number}}</a></p>\n'
-    "</body></html>\n"
-)
+# One template, defined next to the code that fills it in.
+STATUS_SUBJECT = STATUS_UPDATE_TEMPLATE["SubjectPart"]
+STATUS_TEXT = STATUS_UPDATE_TEMPLATE["TextPart"]
+STATUS_HTML = STATUS_UPDATE_TEMPLATE["HtmlPart"]
 
 
 def status_template_name(stage: str) -> str:

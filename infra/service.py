@@ -33,6 +33,7 @@ from helpdesk.surfaces import (
 from infra.api import Api
 from infra.bundling import REPO, function_code, layer_code
 from infra.config import DeploymentConfig
+from infra.custom_actions import wire_custom_actions
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
@@ -176,6 +177,8 @@ class ServiceStack(Stack):
                     name=f"{surface.name}-api",
                     handler=surface.handler,
                     description=f"The {surface.name} API",
+                    # The bot's custom actions run inside a customer's request; API Gateway waits 29 s.
+                    timeout=Duration.seconds(28 if surface.name == "messenger" else 15),
                     environment={
                         "ATTACHMENTS_BUCKET": data.attachments.bucket_name,
                         "MESSENGER_SECRET_ARN": data.messenger_secret.secret_arn,
@@ -190,6 +193,7 @@ class ServiceStack(Stack):
             )
             surface_functions[surface.name] = function
         messenger, inbox = surface_functions["messenger"], surface_functions[INBOX.name]
+        wire_custom_actions(config, messenger)  # the bot runs in the messenger function
         workflows.grant_task_responses(inbox)  # an agent's approval decision completes the workflow's task
         grant_table_items(messenger, data.table)
         grant_table_items(inbox, data.table, delete_roster_entries=True)  # an agent leaving a team

@@ -394,3 +394,19 @@ def test_a_definition_refering_to_an_unknown_placeholder_is_refused(tmp_path: Pa
         checked_definition(definition, {})
     with pytest.raises(ValueError, match="does not exist"):
         checked_definition(tmp_path / "missing.asl.json", {})
+
+
+def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_their_settings(
+    assembly: Assembly,
+) -> None:
+    stack = resources(assembly)
+    messenger = stack[function_id(stack, "messenger-api")]["Properties"]
+    assert messenger["Environment"]["Variables"]["ORDERS_API_URL"] == "https://orders.example.com/api"
+    assert messenger["Timeout"] <= 29
+    secrets = [
+        json.dumps(r) for r in granted(statements_of(assembly, "messenger-api"), "secretsmanager:GetSecretValue")
+    ]
+    assert any(":secret:helpdesk/orders-api-??????" in r for r in secrets), secrets
+    assert not any(r.endswith(':secret:*"') or r == '"*"' for r in secrets)
+    inbox_secrets = granted(statements_of(assembly, "inbox-api"), "secretsmanager:GetSecretValue")
+    assert not any("orders-api" in json.dumps(r) for r in inbox_secrets)

@@ -119,7 +119,7 @@ class SesSnsChannels:
         request: dict[str, Any] = {
             "Source": source,
             "Destination": {"ToAddresses": [to]},
-            "Template": STATUS_UPDATE_TEMPLATE_NAME,
+            "Template": os.environ.get("STATUS_TEMPLATE_NAME", STATUS_UPDATE_TEMPLATE_NAME),
             "TemplateData": json.dumps(dict(template_data), ensure_ascii=False),
         }
         configuration_set = self._configuration_set or os.environ.get("NOTIFY_CONFIGURATION_SET")

@@ -565,7 +565,8 @@ class _Turn:
 
     def holds(self, condition: Condition) -> bool:
         value = lookup(self.state.vars, condition.var)
-        if condition.exists is not None and (value is not None) != condition.exists:
+        present = value not in (None, "", [], {})  # an empty list of slots is no slots
+        if condition.exists is not None and present != condition.exists:
             return False
         if condition.equals is not None and str(value) != str(condition.equals):
             return False
