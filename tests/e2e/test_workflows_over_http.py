@@ -76,6 +76,9 @@ def emails_to(runtime: LocalRuntime, address: str) -> list[dict[str, Any]]:
 def test_a_damaged_item_ticket_runs_its_workflow_with_clocks_breaches_and_updates(runtime: LocalRuntime) -> None:
     alice = runtime.customer_token("sla-alice", name="Alice", email="alice.sla@example.com", phone="+447700900123")
     rita = runtime.agent_token("sla-agent-rita", ["returns"], name="Rita")
+    # Alice wants updates by SMS too.
+    prefs = call(runtime, alice, "PUT", "/messenger/preferences", json={"messenger": True, "email": True, "sms": True})
+    assert prefs.status_code == 200, prefs.text
     conversation = call(runtime, alice, "POST", "/messenger/conversations", json={"body": "My teapot arrived broken"})
     assert conversation.status_code == 201, conversation.text
     created = call(
@@ -174,6 +177,7 @@ def test_a_damaged_item_ticket_runs_its_workflow_with_clocks_breaches_and_update
     after = outbox(runtime)
     messages_after = call(runtime, alice, "GET", f"/messenger/conversations/{conversation.json()['id']}").json()
     assert len(after["events"]) > len(before["events"]), "the replay really published everything again"
+    assert [s["to"] for s in before["sms"]].count("+447700900123") >= 3, "SMS went out before the replay"
     assert [e["subject"] for e in after["emails"]] == [e["subject"] for e in before["emails"]]
     assert after["sms"] == before["sms"]
     assert [m["id"] for m in messages_after["messages"]] == [m["id"] for m in messages_before["messages"]]
