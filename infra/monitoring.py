@@ -120,6 +120,28 @@ class Monitoring(Construct):
             )
         )
 
+    def show_bot_resolution_rate(self, namespace: str) -> None:
+        """The share of conversations the bot settled without a person (``BotConversationsEnded``)."""
+        ended = f'{{{namespace},outcome,resolved_by,service}} MetricName="BotConversationsEnded"'
+        resolved = cloudwatch.MathExpression(
+            expression=f"SUM(SEARCH('{ended} outcome=\"resolved\"', 'Sum', 3600))",
+            using_metrics={},
+            label="resolved by the bot",
+            period=Duration.hours(1),
+        )
+        everything = cloudwatch.MathExpression(
+            expression=f"SUM(SEARCH('{ended}', 'Sum', 3600))", using_metrics={}, label="ended", period=Duration.hours(1)
+        )
+        rate = cloudwatch.MathExpression(
+            expression="100 * resolved / ended",
+            using_metrics={"resolved": resolved, "ended": everything},
+            label="bot resolution rate (%)",
+            period=Duration.hours(1),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Bot resolution rate", left=[rate], right=[resolved, everything])
+        )
+
     def watch_dead_letter_queue(self, name: str, queue: sqs.IQueue) -> None:
         """One message in a DLQ is an alarm: it is work a customer or agent expected to happen."""
         metric = queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))

@@ -194,6 +194,7 @@ class ServiceStack(Stack):
             surface_functions[surface.name] = function
         messenger, inbox = surface_functions["messenger"], surface_functions[INBOX.name]
         wire_custom_actions(config, messenger)  # the bot runs in the messenger function
+        monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(inbox)  # an agent's approval decision completes the workflow's task
         grant_table_items(messenger, data.table)
         grant_table_items(inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
