@@ -506,3 +506,34 @@ def test_the_messenger_update_shows_up_for_a_messenger_polling_with_its_cursor(
 def test_a_messenger_url_that_is_not_a_url_is_refused(repository: TableRepository, workspace: Workspace) -> None:
     with pytest.raises(ValueError, match="messenger_url must be an http"):
         NotificationService(repository, SesSnsChannels(), workspace, messenger_url="help.example.com")
+
+
+class ForgetsOneSentEmail(DeliveryLedger):
+    """The table throttles the write that records the first email as sent (after the SDK's retries)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+
+    def mark_sent(self, update_id: str, channel: str, *, now: datetime) -> None:
+        if channel == Channel.EMAIL.value and not self.refused:
+            self.refused = True
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+        super().mark_sent(update_id, channel, now=now)
+
+
+def test_an_email_sent_but_not_recorded_is_not_sent_again_by_the_immediate_retry(
+    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+) -> None:
+    notifier = NotificationService(
+        repository, SesSnsChannels(), workspace, messenger_url=MESSENGER_URL, ledger=ForgetsOneSentEmail(), clock=clock
+    )
+    update = case.update()
+    with pytest.raises(ClientError):
+        notifier.deliver(update)
+    assert len(sent_emails()) == 1
+
+    # The queue brings the update back at once: the claim still holds, so the email isn't sent twice
+    with pytest.raises(DeliveryInProgress):
+        notifier.deliver(update)
+    assert len(sent_emails()) == 1

@@ -255,7 +255,7 @@ class NotificationService:
             if claim.status is DeliveryStatus.FAILED:
                 return self._heard(channel, Outcome.ALREADY_FAILED)
             raise DeliveryInProgress(update.id, channel)
-        finished = False
+        finished = sent = False
         try:
             try:
                 self._send(channel, update, text, customer, claim)
@@ -263,13 +263,17 @@ class NotificationService:
                 self._ledger.mark_failed(update.id, channel.value, reason=undeliverable.code, now=self._clock())
                 finished = True
                 return self._heard(channel, Outcome.FAILED)
+            sent = True
             self._ledger.mark_sent(update.id, channel.value, now=self._clock())
             finished = True
             return self._heard(channel, Outcome.SENT)
         finally:
-            if not finished:  # the error propagates; the next attempt may claim the channel at once
+            if not finished:  # the error propagates
                 self._heard(channel, Outcome.RETRY)
-                self._ledger.release(update.id, channel.value, claim, now=self._clock())
+                if not sent:  # nothing went out: the next attempt may claim the channel at once
+                    self._ledger.release(update.id, channel.value, claim, now=self._clock())
+                # Sent, but not recorded (the table refused mark_sent): handing the claim back would
+                # send it again at once; it stays claimed, so only a retry after the lease sends again.
 
     def _heard(self, channel: Channel, outcome: Outcome) -> Outcome:
         if self._on_outcome is not None:
