@@ -508,25 +508,54 @@ def test_a_messenger_url_that_is_not_a_url_is_refused(repository: TableRepositor
         NotificationService(repository, SesSnsChannels(), workspace, messenger_url="help.example.com")
 
 
-class ForgetsOneSentEmail(DeliveryLedger):
-    """The table throttles the write that records the first email as sent (after the SDK's retries)."""
+class ForgetsSentEmails(DeliveryLedger):
+    """The table refuses the first ``refusals`` writes that record an email as sent (after the SDK's retries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refusals: int) -> None:
         super().__init__()
-        self.refused = False
+        self.refusals = refusals
 
     def mark_sent(self, update_id: str, channel: str, *, now: datetime) -> None:
-        if channel == Channel.EMAIL.value and not self.refused:
-            self.refused = True
+        if channel == Channel.EMAIL.value and self.refusals:
+            self.refusals -= 1
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
         super().mark_sent(update_id, channel, now=now)
 
 
-def test_an_email_sent_but_not_recorded_is_not_sent_again_by_the_immediate_retry(
+def test_an_email_sent_while_the_table_throttles_is_recorded_and_never_sent_again(
+    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+) -> None:
+    pauses: list[float] = []
+    ledger = ForgetsSentEmails(refusals=3)
+    notifier = NotificationService(
+        repository,
+        SesSnsChannels(),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=ledger,
+        clock=clock,
+        sleep=pauses.append,
+    )
+    update = case.update()
+    assert notifier.deliver(update).outcomes[Channel.EMAIL] is Outcome.SENT
+    assert len(pauses) == 3
+
+    clock.ahead += timedelta(minutes=5)
+    assert notifier.deliver(update).outcomes[Channel.EMAIL] is Outcome.ALREADY_SENT
+    assert len(sent_emails()) == 1
+
+
+def test_an_email_sent_but_never_recorded_is_not_sent_again_by_the_immediate_retry(
     mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
 ) -> None:
     notifier = NotificationService(
-        repository, SesSnsChannels(), workspace, messenger_url=MESSENGER_URL, ledger=ForgetsOneSentEmail(), clock=clock
+        repository,
+        SesSnsChannels(),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=ForgetsSentEmails(refusals=100),
+        clock=clock,
+        sleep=lambda _: None,
     )
     update = case.update()
     with pytest.raises(ClientError):
