@@ -26,7 +26,7 @@ from tests.e2e.conftest import REPO, LocalRuntime, running_local_runtime
 
 pytestmark = pytest.mark.e2e
 
-FAULTS = "dynamodb=0.15,ses=0.3,sns=0.3,events=0.3,sqs=0.05,seed=7"
+FAULTS = "dynamodb=0.3,ses=0.4,sns=0.4,events=0.4,sqs=0.1,seed=7"
 ORDERS_KEY = {"Authorization": "Bearer local-orders-api-key"}  # the local runtime's dev-only key
 RETRY_FOR_SECONDS = 90  # longer than an in-progress idempotency record can block a retry (29 s locally)
 TICKED = "snooze-waker"  # gets a tick every second: never empty for long, and has no work here
