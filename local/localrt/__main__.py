@@ -34,6 +34,7 @@ def main() -> int:
     from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
     from orders import start_order_system
 
+    from localrt.faults import install_from_environment
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
     from localrt.outbox import Outbox
@@ -54,8 +55,11 @@ def main() -> int:
     order_system = start_order_system(int(os.environ.get("LOCAL_ORDERS_PORT", "0")), api_key=orders_key)
     os.environ["ORDERS_API_URL"] = order_system.url
     index["order_system"] = order_system.url
+    # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
+    faults = install_from_environment(os.environ)
     gateway = LocalGateway(settings, index)
     gateway.outbox = Outbox(settings.region, aws.event_log_url)
+    gateway.faults = faults
     gateway.serve()
 
     stopping = threading.Event()
@@ -86,6 +90,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
     _print_banner(settings, workspace.name, tokens, time.monotonic() - started, order_system.url)
+    if faults is not None:
+        print(f"  Fault injection ON ({faults.plan.rates}); counts at {settings.api_url}/_local/faults", flush=True)
     while not requested:
         time.sleep(0.2)
     stopping.set()

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localrt.context import FakeLambdaContext
+from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.outbox import Outbox
 from localrt.pollers import load_handler
@@ -121,6 +122,7 @@ class LocalGateway:
         self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
         self.index = index
         self.outbox: Outbox | None = None
+        self.faults: FaultInjector | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -144,10 +146,14 @@ class LocalGateway:
             return _json(200, {"ok": True})
         if path == "/":
             return _json(200, self.index)
+        if path == "/_local/faults":
+            return _json(200, self.faults.snapshot() if self.faults else {"rates": {}, "requests": {}, "injected": {}})
         if path == "/_local/outbox" and self.outbox is not None:
-            return _json(200, self.outbox.snapshot())
+            with suspended(self.faults):  # it only observes: never faulted
+                return _json(200, self.outbox.snapshot())
         if path == "/_local/outbox.html" and self.outbox is not None:
-            return 200, {"Content-Type": "text/html; charset=utf-8"}, self.outbox.page().encode()
+            with suspended(self.faults):
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, self.outbox.page().encode()
         surface = next((s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")), None)
         if surface is None:
             return _json(404, {"error": "not_found", "message": f"nothing is served at {path}"})

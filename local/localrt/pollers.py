@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from localrt.context import FakeLambdaContext
 
@@ -61,12 +62,18 @@ class QueuePoller(threading.Thread):
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         handler = load_handler(self.handler_path)
         while not self.stopping.is_set():
-            received = sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=self.batch_size,
-                WaitTimeSeconds=1,
-                AttributeNames=["All"],
-            ).get("Messages", [])
+            try:
+                received = sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=self.batch_size,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                ).get("Messages", [])
+            except ClientError:
+                # Lambda's event-source mapping keeps polling through SQS's errors; so does this.
+                log.warning("receiving from %s failed; polling again", self.name, exc_info=True)
+                time.sleep(0.5)
+                continue
             if not received:
                 continue
             failed: set[str] = set()
@@ -78,10 +85,14 @@ class QueuePoller(threading.Thread):
                 continue
             done = [m for m in received if m["MessageId"] not in failed]
             if done:
-                sqs.delete_message_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[{"Id": str(uuid.uuid4()), "ReceiptHandle": m["ReceiptHandle"]} for m in done],
-                )
+                try:
+                    sqs.delete_message_batch(
+                        QueueUrl=self.queue_url,
+                        Entries=[{"Id": str(uuid.uuid4()), "ReceiptHandle": m["ReceiptHandle"]} for m in done],
+                    )
+                except ClientError:
+                    # As on AWS: undeleted messages are delivered again, and the worker must cope.
+                    log.warning("deleting handled messages from %s failed; they will be redelivered", self.name)
 
 
 class ScheduleTicker(threading.Thread):
@@ -99,7 +110,10 @@ class ScheduleTicker(threading.Thread):
     def run(self) -> None:
         sqs = boto3.client("sqs")
         while not self.stopping.wait(self.every_seconds):
-            sqs.send_message(QueueUrl=self.queue_url, MessageBody='{"tick": true}')
+            try:
+                sqs.send_message(QueueUrl=self.queue_url, MessageBody='{"tick": true}')
+            except ClientError:
+                log.warning("the tick for %s was lost; the next one comes in %ss", self.name, self.every_seconds)
 
 
 class StreamPoller(threading.Thread):
@@ -129,18 +143,26 @@ class StreamPoller(threading.Thread):
         }
         while not self.stopping.wait(0.2):
             for shard_id, iterator in list(iterators.items()):
-                page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                try:
+                    page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                except ClientError:
+                    log.warning("reading the stream failed; reading again", exc_info=True)
+                    continue
                 records = page.get("Records", [])
                 next_iterator = page.get("NextShardIterator") or iterator
                 if records:
                     failed_at = self._deliver(handler, stream_arn, records)
                     if failed_at is not None:
-                        next_iterator = streams.get_shard_iterator(
-                            StreamArn=stream_arn,
-                            ShardId=shard_id,
-                            ShardIteratorType="AT_SEQUENCE_NUMBER",
-                            SequenceNumber=failed_at,
-                        )["ShardIterator"]
+                        try:
+                            next_iterator = streams.get_shard_iterator(
+                                StreamArn=stream_arn,
+                                ShardId=shard_id,
+                                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                SequenceNumber=failed_at,
+                            )["ShardIterator"]
+                        except ClientError:
+                            log.warning("re-reading the stream failed; the batch is read again", exc_info=True)
+                            continue  # keep the old iterator: the same batch comes again
                 iterators[shard_id] = next_iterator
 
     def _deliver(
@@ -180,9 +202,14 @@ class TopicForwarder(threading.Thread):
     def run(self) -> None:
         sqs, sns = boto3.client("sqs"), boto3.client("sns")
         while not self.stopping.is_set():
-            received = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                "Messages", []
-            )
-            for message in received:
-                sns.publish(TopicArn=self.topic_arn, Message=message["Body"])
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            try:
+                received = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                    "Messages", []
+                )
+                for message in received:
+                    sns.publish(TopicArn=self.topic_arn, Message=message["Body"])
+                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            except ClientError:
+                # EventBridge retries a target that fails; here the message stays and comes again.
+                log.warning("forwarding to %s failed; it will be retried", self.topic_arn, exc_info=True)
+                time.sleep(0.5)

@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.support.events import Reply, customer_authorizer, customised
 
 
@@ -82,3 +84,20 @@ def test_two_concurrent_retries_have_one_effect(
     created = {a.body["id"] for a in answers if a.status == 201}
     assert len(created) == 1
     assert len(conversations_of(messenger, "idem-gus")) == 1
+
+
+def test_a_write_whose_answer_could_not_be_stored_is_still_answered_and_not_repeated(
+    messenger: Callable[[dict[str, Any]], Reply], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from botocore.exceptions import ClientError
+
+    def throttled(*args: Any, **kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem")
+
+    # The table refuses to store the answer after the conversation was created
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "save_success", throttled)
+    first = messenger(start("idem-frank", "Hello", "key-3"))
+
+    assert first.status == 201
+    assert len(conversations_of(messenger, "idem-frank")) == 1

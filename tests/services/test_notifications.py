@@ -506,3 +506,63 @@ def test_the_messenger_update_shows_up_for_a_messenger_polling_with_its_cursor(
 def test_a_messenger_url_that_is_not_a_url_is_refused(repository: TableRepository, workspace: Workspace) -> None:
     with pytest.raises(ValueError, match="messenger_url must be an http"):
         NotificationService(repository, SesSnsChannels(), workspace, messenger_url="help.example.com")
+
+
+class ForgetsSentEmails(DeliveryLedger):
+    """The table refuses the first ``refusals`` writes that record an email as sent (after the SDK's retries)."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def mark_sent(self, update_id: str, channel: str, *, now: datetime) -> None:
+        if channel == Channel.EMAIL.value and self.refusals:
+            self.refusals -= 1
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+        super().mark_sent(update_id, channel, now=now)
+
+
+def test_an_email_sent_while_the_table_throttles_is_recorded_and_never_sent_again(
+    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+) -> None:
+    pauses: list[float] = []
+    ledger = ForgetsSentEmails(refusals=3)
+    notifier = NotificationService(
+        repository,
+        SesSnsChannels(),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=ledger,
+        clock=clock,
+        sleep=pauses.append,
+    )
+    update = case.update()
+    assert notifier.deliver(update).outcomes[Channel.EMAIL] is Outcome.SENT
+    assert len(pauses) == 3
+
+    clock.ahead += timedelta(minutes=5)
+    assert notifier.deliver(update).outcomes[Channel.EMAIL] is Outcome.ALREADY_SENT
+    assert len(sent_emails()) == 1
+
+
+def test_an_email_sent_but_never_recorded_is_not_sent_again_by_the_immediate_retry(
+    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+) -> None:
+    notifier = NotificationService(
+        repository,
+        SesSnsChannels(),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=ForgetsSentEmails(refusals=100),
+        clock=clock,
+        sleep=lambda _: None,
+    )
+    update = case.update()
+    with pytest.raises(ClientError):
+        notifier.deliver(update)
+    assert len(sent_emails()) == 1
+
+    # The queue brings the update back at once: the claim still holds, so the email isn't sent twice
+    with pytest.raises(DeliveryInProgress):
+        notifier.deliver(update)
+    assert len(sent_emails()) == 1

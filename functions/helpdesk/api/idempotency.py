@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
@@ -108,17 +109,26 @@ def with_idempotency(
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         config.register_lambda_context(context)
 
+    answered: list[dict[str, Any]] = []
+
     @idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=config)
     def once(request: dict[str, Any]) -> dict[str, Any]:
         response = handle(event, context)
         if int(response.get("statusCode", 500)) >= 500:
             raise _ServerError(response)
+        answered.append(response)
         return response
 
     try:
         return dict(once(request=request))
     except _ServerError as failed:
         return failed.response
+    except IdempotencyPersistenceLayerError:
+        if not answered:
+            raise
+        # The write is done; only storing its answer failed (the table throttled). Answer now: a 5xx
+        # would make the client retry a write that happened, and get a different answer (a 409).
+        return answered[0]
     except IdempotencyValidationError:
         return _problem(
             HTTPStatus.UNPROCESSABLE_ENTITY,

@@ -14,6 +14,7 @@ the error propagates, so the retry finds the channels before it done and carries
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,9 @@ from helpdesk.domain.workspace import Workspace
 SMS_LENGTH = 160
 DEFAULT_LEASE = timedelta(seconds=90)
 NOTIFIER_AUTHOR_ID = "status-updates"
+RECORD_SENT_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.6)
+"""Pauses between further attempts to record a sent message (beyond the SDK's own retries): once the
+provider has it, giving up on the record means the customer gets it twice after the lease."""
 
 
 class Channel(StrEnum):
@@ -200,6 +204,7 @@ class NotificationService:
         lease: timedelta = DEFAULT_LEASE,
         clock: Callable[[], datetime] = utc_now,
         on_outcome: OutcomeObserver | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``lease``: how long a claim holds; longer than the function's timeout, at most the queue's
         visibility timeout. ``on_outcome`` hears every channel's outcome as it happens (metrics)."""
@@ -213,6 +218,7 @@ class NotificationService:
         self._lease = lease
         self._clock = clock
         self._on_outcome = on_outcome
+        self._sleep = sleep
 
     def channels_for(self, update: StatusUpdate, customer: Customer | None) -> list[Channel]:
         """The channels the customer chose and can be reached on, in delivery order."""
@@ -255,7 +261,7 @@ class NotificationService:
             if claim.status is DeliveryStatus.FAILED:
                 return self._heard(channel, Outcome.ALREADY_FAILED)
             raise DeliveryInProgress(update.id, channel)
-        finished = False
+        finished = sent = False
         try:
             try:
                 self._send(channel, update, text, customer, claim)
@@ -263,13 +269,28 @@ class NotificationService:
                 self._ledger.mark_failed(update.id, channel.value, reason=undeliverable.code, now=self._clock())
                 finished = True
                 return self._heard(channel, Outcome.FAILED)
-            self._ledger.mark_sent(update.id, channel.value, now=self._clock())
+            sent = True
+            self._record_sent(update.id, channel)
             finished = True
             return self._heard(channel, Outcome.SENT)
         finally:
-            if not finished:  # the error propagates; the next attempt may claim the channel at once
+            if not finished:  # the error propagates
                 self._heard(channel, Outcome.RETRY)
-                self._ledger.release(update.id, channel.value, claim, now=self._clock())
+                if not sent:  # nothing went out: the next attempt may claim the channel at once
+                    self._ledger.release(update.id, channel.value, claim, now=self._clock())
+                # Sent, but not recorded (the table refused mark_sent): handing the claim back would
+                # send it again at once; it stays claimed, so only a retry after the lease sends again.
+
+    def _record_sent(self, update_id: str, channel: Channel) -> None:
+        """Mark the channel sent, trying harder than for anything else: whatever the table's error."""
+        for delay in (*RECORD_SENT_DELAYS, None):
+            try:
+                self._ledger.mark_sent(update_id, channel.value, now=self._clock())
+                return
+            except Exception:
+                if delay is None:
+                    raise
+                self._sleep(delay)
 
     def _heard(self, channel: Channel, outcome: Outcome) -> Outcome:
         if self._on_outcome is not None:
