@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup browser run test lint typecheck unit synth deploy clean
+.PHONY: help setup browser run test test-slow lint typecheck unit synth deploy clean
 
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
@@ -52,7 +52,11 @@ typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy functions local infra tests
 
 test: setup lint typecheck
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 -m "not slow"
+
+# The tests that take minutes: fault injection on the local runtime (CI runs these too).
+test-slow: setup
+	$(VENV)/bin/pytest -m slow
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

@@ -59,6 +59,8 @@ def running_local_runtime(log_dir: Path, **extra_env: str) -> Iterator[LocalRunt
         "LOCAL_MESSENGER_SECRET": MESSENGER_SECRET,
         "LOCAL_AGENT_SECRET": AGENT_SECRET,
         "LOCAL_TICK_SECONDS": "1",
+        # This checkout's code, even when the virtualenv's editable install points at another.
+        "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("functions", "local")),
         **extra_env,
     }
     for leaked in ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL"):

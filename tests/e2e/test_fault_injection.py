@@ -24,7 +24,7 @@ import requests
 
 from tests.e2e.conftest import REPO, LocalRuntime, running_local_runtime
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FAULTS = "dynamodb=0.3,ses=0.4,sns=0.4,events=0.4,sqs=0.1,seed=7"
 ORDERS_KEY = {"Authorization": "Bearer local-orders-api-key"}  # the local runtime's dev-only key
