@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from functools import cache
@@ -57,19 +58,31 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
     return app
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route the event, refusing oversized bodies before anything parses them (no message needs more)."""
-    size = len(event.get("body") or "")
-    if size > MAX_REQUEST_BYTES:
-        response = error_response(
+def _unreadable_body(event: dict[str, Any]) -> Response[dict[str, Any]] | None:
+    """Refuse oversized bodies, and binary ones (API Gateway base64-encodes them), before anything parses them."""
+    body = event.get("body") or ""
+    if len(body) > MAX_REQUEST_BYTES:
+        return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "payload_too_large",
-            f"request body is {size} bytes; the limit is {MAX_REQUEST_BYTES}",
+            f"request body is {len(body)} bytes; the limit is {MAX_REQUEST_BYTES}",
         )
+    if event.get("isBase64Encoded") and body:
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "request body is not UTF-8 JSON")
+    return None
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Route the event, unless its body is too large (no message needs more) or not text at all."""
+    refused = _unreadable_body(event)
+    if refused is not None:
         return {
-            "statusCode": response.status_code,
+            "statusCode": refused.status_code,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(response.body),
+            "body": json.dumps(refused.body),
             "isBase64Encoded": False,
         }
     return app.resolve(event, context)
