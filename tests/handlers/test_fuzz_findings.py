@@ -23,3 +23,27 @@ def test_a_body_that_is_not_text_is_a_400_not_a_crash(messenger: Call) -> None:
     # Then they hear the body is unreadable, instead of a 500
     assert reply.status == 400
     assert reply.body["error"] == "malformed_json"
+
+
+def test_the_openapi_documents_say_what_each_route_answers(messenger: Call, inbox: Call) -> None:
+    # Given the documents the APIs serve
+    from tests.support.events import sample_event
+
+    documents = {"messenger": messenger(sample_event("messenger_api/openapi")).body}
+    documents["inbox"] = inbox(sample_event("inbox_api/openapi")).body
+    visitors = documents["messenger"]["paths"]["/messenger/visitors"]["post"]
+
+    # Then creating answers 201, the public route needs no token, and id routes document 401 and 404
+    assert visitors["security"] == []
+    assert "201" in visitors["responses"]
+    assert "200" not in visitors["responses"]
+    for document in documents.values():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                codes = set(operation["responses"])
+                assert "422" in codes, (method, path)
+                assert codes & {"200", "201"}, (method, path)
+                if "{" in path:
+                    assert {"401", "404"} <= codes, (method, path)
+                error = operation["responses"]["422"]["content"]["application/json"]["schema"]
+                assert error["required"] == ["error", "message"], (method, path)
