@@ -46,4 +46,14 @@ def test_the_openapi_documents_say_what_each_route_answers(messenger: Call, inbo
                 if "{" in path:
                     assert {"401", "404"} <= codes, (method, path)
                 error = operation["responses"]["422"]["content"]["application/json"]["schema"]
-                assert error["required"] == ["error", "message"], (method, path)
+                assert error["required"] == ["message"], (method, path)
+
+
+def test_an_id_with_characters_no_id_has_is_refused_naming_the_field(messenger: Call) -> None:
+    # When a path carries an id no conversation could have
+    path = "/messenger/conversations/a%3Ab"
+    reply = messenger(customised("messenger_api/get_conversation", path=path, authorizer=ALICE))
+
+    # Then the customer hears which part of the request is wrong
+    assert reply.status == 422
+    assert reply.body["details"][0]["field"] == "path.conversation_id"

@@ -34,10 +34,11 @@ from helpdesk.surfaces import ApiSurface
 SECURITY_SCHEME = "bearer"
 MAX_REQUEST_BYTES = 64 * 1024
 
-# The shape of every error body (see helpdesk.api.errors), for the OpenAPI document.
+# The shape of every error body (see helpdesk.api.errors), for the OpenAPI document. API Gateway's own
+# refusals (the authorizer's 401, its 413 and 429) carry only ``message``, so only that is required.
 ERROR_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["error", "message"],
+    "required": ["message"],
     "properties": {
         "error": {"type": "string", "examples": ["validation_error"]},
         "message": {"type": "string"},
