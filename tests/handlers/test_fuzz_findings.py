@@ -57,3 +57,18 @@ def test_an_id_with_characters_no_id_has_is_refused_naming_the_field(messenger: 
     # Then the customer hears which part of the request is wrong
     assert reply.status == 422
     assert reply.body["details"][0]["field"] == "path.conversation_id"
+
+
+def test_a_body_that_is_not_json_is_a_415_naming_the_content_type(messenger: Call) -> None:
+    # Given a form upload without a boundary, which powertools' multipart parser crashed on
+    event = customised("messenger_api/start_conversation", authorizer=ALICE, body={"body": "Hello"})
+    event["headers"] = {**event["headers"], "Content-Type": "multipart/form-data"}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+
+    reply = messenger(event)
+
+    assert reply.status == 415
+    assert reply.body["details"][0]["field"] == "Content-Type"
+    charset = customised("messenger_api/start_conversation", authorizer=ALICE, body={"body": "Hello"})
+    charset["headers"] = {**charset["headers"], "Content-Type": "application/json; charset=utf-8"}
+    assert messenger(charset).status == 201

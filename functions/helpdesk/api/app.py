@@ -60,6 +60,7 @@ _ERRORS: dict[HTTPStatus, str] = {
     HTTPStatus.NOT_FOUND: "No such thing, or it isn't yours (not_found)",
     HTTPStatus.CONFLICT: "It changed meanwhile or can't change now (version_conflict, conflict)",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is over 64 KB (payload_too_large)",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not application/json (unsupported_media_type)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "The request is invalid; details name each field (validation_error)",
 }
 
@@ -81,7 +82,7 @@ def documented_responses(route: Route) -> dict[int, OpenAPIResponse]:
         errors.add(HTTPStatus.UNAUTHORIZED)
     if route.method != "GET":
         errors |= {HTTPStatus.BAD_REQUEST, HTTPStatus.FORBIDDEN, HTTPStatus.CONFLICT}
-        errors.add(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        errors |= {HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}
     if "<" in route.path or route.method != "GET":
         errors.add(HTTPStatus.NOT_FOUND)
     responses: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase}}
@@ -136,13 +137,22 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
 
 
 def _unreadable_body(event: dict[str, Any]) -> Response[dict[str, Any]] | None:
-    """Refuse oversized bodies, and binary ones (API Gateway base64-encodes them), before anything parses them."""
+    """Refuse oversized bodies, bodies that aren't JSON, and binary ones before anything parses them."""
     body = event.get("body") or ""
     if len(body) > MAX_REQUEST_BYTES:
         return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "payload_too_large",
             f"request body is {len(body)} bytes; the limit is {MAX_REQUEST_BYTES}",
+        )
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"send the body as application/json, not {media_type}",
+            [{"field": "Content-Type", "message": "must be application/json"}],
         )
     if event.get("isBase64Encoded") and body:
         try:
