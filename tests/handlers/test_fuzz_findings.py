@@ -72,3 +72,13 @@ def test_a_body_that_is_not_json_is_a_415_naming_the_content_type(messenger: Cal
     charset = customised("messenger_api/start_conversation", authorizer=ALICE, body={"body": "Hello"})
     charset["headers"] = {**charset["headers"], "Content-Type": "application/json; charset=utf-8"}
     assert messenger(charset).status == 201
+
+
+def test_preferences_must_be_true_or_false_not_a_number(messenger: Call) -> None:
+    reply = messenger(customised("messenger_api/set_preferences", authorizer=ALICE, body={"sms": 0}))
+
+    assert reply.status == 422
+    assert reply.body["details"][0]["field"] == "sms"
+    only_messenger = {"messenger": True, "email": False, "sms": False}
+    saved = messenger(customised("messenger_api/set_preferences", authorizer=ALICE, body=only_messenger))
+    assert (saved.status, saved.body) == (200, only_messenger)
