@@ -57,7 +57,7 @@ def schemathesis(runtime: LocalRuntime, surface: str, token: str, tmp_path: Path
         str(MAX_EXAMPLES),
         "--generation-deterministic",
         "--workers",
-        "4",
+        "2",
         "--no-color",
     ]
     env = {**os.environ, "PYTHONPATH": str(HERE), "SCHEMATHESIS_HOOKS": "fuzz_checks"}
@@ -82,6 +82,6 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(
     # Then every check passes
     generated = re.search(r"(\d+) generated", report)
     print(f"{surface}: {generated.group(1) if generated else '?'} requests fuzzed")
-    assert code == 0, report[-12000:]
+    assert code == 0, report[report.find("FAILURES") :][:30000]
     assert "Server error" not in report
     assert "Response violates schema" not in report
