@@ -17,6 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
 	@echo "make test   run every test, lint and type check"
+	@echo "make test-slow  fuzzing and fault injection on the local runtime (minutes; CI runs it)"
 	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
 	@echo "make deploy deploy to your AWS account (see README)"
 
@@ -54,9 +55,10 @@ typecheck: $(VENV)/.installed
 test: setup lint typecheck
 	$(VENV)/bin/pytest -n 2 -m "not slow"
 
-# The tests that take minutes: fault injection on the local runtime (CI runs these too).
+# The tests that take minutes (marked slow): schemathesis against both OpenAPI documents, and a
+# full scenario under injected AWS faults, each on its own local runtime. CI runs them too.
 test-slow: setup
-	$(VENV)/bin/pytest -m slow
+	$(VENV)/bin/pytest -m slow -n 2 -s
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

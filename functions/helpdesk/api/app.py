@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_origin, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from helpdesk.adapters.attachment_files import AttachmentFiles
 from helpdesk.adapters.fanout_queue import SqsFanOutQueue
@@ -32,9 +35,85 @@ from helpdesk.surfaces import ApiSurface
 SECURITY_SCHEME = "bearer"
 MAX_REQUEST_BYTES = 64 * 1024
 
+# The shape of every error body (see helpdesk.api.errors), for the OpenAPI document. API Gateway's own
+# refusals (the authorizer's 401, its 413 and 429) carry only ``message``, so only that is required.
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "error": {"type": "string", "examples": ["validation_error"]},
+        "message": {"type": "string"},
+        "details": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "current_version": {"type": "integer", "description": "With version_conflict: the ticket's version now."},
+    },
+}
+_ERRORS: dict[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "The body is not JSON (malformed_json)",
+    HTTPStatus.UNAUTHORIZED: "No valid token (unauthorized)",
+    HTTPStatus.FORBIDDEN: "You may not do this (forbidden)",
+    HTTPStatus.NOT_FOUND: "No such thing, or it isn't yours (not_found)",
+    HTTPStatus.CONFLICT: "It changed meanwhile or can't change now (version_conflict, conflict)",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is over 64 KB (payload_too_large)",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not application/json (unsupported_media_type)",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "The request is invalid; details name each field (validation_error)",
+}
+
+
+def _answers_created(route: Route) -> bool:
+    """Our convention: a route that returns ``Response[...]`` answers 201 Created (see ``params.created``)."""
+    try:
+        returns = get_type_hints(route.func).get("return")
+    except NameError:
+        return False
+    return get_origin(returns) is Response
+
+
+def documented_responses(route: Route) -> dict[int, OpenAPIResponse]:
+    """What a route can answer: its success, and the errors its shape allows (all in the error body)."""
+    success = HTTPStatus.CREATED if _answers_created(route) else HTTPStatus.OK
+    errors = {HTTPStatus.UNPROCESSABLE_ENTITY}
+    if route.security != []:
+        errors.add(HTTPStatus.UNAUTHORIZED)
+    if route.method != "GET":
+        errors |= {HTTPStatus.BAD_REQUEST, HTTPStatus.FORBIDDEN, HTTPStatus.CONFLICT}
+        errors |= {HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}
+    if "<" in route.path or route.method != "GET":
+        errors.add(HTTPStatus.NOT_FOUND)
+    responses: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase}}
+    for status in sorted(errors):
+        responses[status.value] = {
+            "description": _ERRORS[status],
+            "content": {content_types.APPLICATION_JSON: {"schema": ERROR_BODY_SCHEMA}},
+        }
+    return responses
+
+
+class HelpdeskResolver(APIGatewayRestResolver):
+    """Documents every route's answers, errors included, so clients and fuzzers know what to expect."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        for route in [*self._static_routes, *self._dynamic_routes]:
+            if route.include_in_schema and not route.responses:
+                route.responses = documented_responses(route)
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # powertools leaves out an empty ``security``, so public routes would inherit the global bearer token.
+        for route in [*self._static_routes, *self._dynamic_routes]:
+            path = (schema.paths or {}).get(route.openapi_path)
+            operation = getattr(path, route.method.lower(), None) if path else None
+            if route.security == [] and operation is not None:
+                operation.security = []
+        return schema
+
 
 def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
+    app = HelpdeskResolver(enable_validation=True, cors=cors_config())
     register_error_handlers(app)
     openapi_options: dict[str, Any] = {
         "title": title,
@@ -58,19 +137,40 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
     return app
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route the event, refusing oversized bodies before anything parses them (no message needs more)."""
-    size = len(event.get("body") or "")
-    if size > MAX_REQUEST_BYTES:
-        response = error_response(
+def _unreadable_body(event: dict[str, Any]) -> Response[dict[str, Any]] | None:
+    """Refuse oversized bodies, bodies that aren't JSON, and binary ones before anything parses them."""
+    body = event.get("body") or ""
+    if len(body) > MAX_REQUEST_BYTES:
+        return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "payload_too_large",
-            f"request body is {size} bytes; the limit is {MAX_REQUEST_BYTES}",
+            f"request body is {len(body)} bytes; the limit is {MAX_REQUEST_BYTES}",
         )
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"send the body as application/json, not {media_type}",
+            [{"field": "Content-Type", "message": "must be application/json"}],
+        )
+    if event.get("isBase64Encoded") and body:
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "request body is not UTF-8 JSON")
+    return None
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Route the event, unless its body is too large (no message needs more) or not text at all."""
+    refused = _unreadable_body(event)
+    if refused is not None:
         return {
-            "statusCode": response.status_code,
+            "statusCode": refused.status_code,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(response.body),
+            "body": json.dumps(refused.body),
             "isBase64Encoded": False,
         }
     return with_idempotency(event, context, app.resolve)

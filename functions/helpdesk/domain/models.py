@@ -103,7 +103,8 @@ class ContextPackage(BaseModel):
 class NotificationPreferences(BaseModel):
     """How the customer wants status updates: in the messenger, by email, by SMS."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: a JSON 0 or "no" is a mistake to point out, not a false to guess.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     messenger: bool = True
     email: bool = True
