@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 import traceback
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the figures (JSON)")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     prepare_environment()
     results: list[Result] = []
     for name in names:
