@@ -12,11 +12,12 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup browser run test lint typecheck unit synth deploy clean
+.PHONY: help setup browser run test lint typecheck unit synth deploy clean bench
 
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
 	@echo "make test   run every test, lint and type check"
+	@echo "make bench  run the benchmarks (minutes): prints the table, writes bench/results.json"
 	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
 	@echo "make deploy deploy to your AWS account (see README)"
 
@@ -53,6 +54,10 @@ typecheck: $(VENV)/.installed
 
 test: setup lint typecheck
 	$(VENV)/bin/pytest -n 2
+
+# Not part of `make test`: takes minutes, and its figures are ratios measured on this machine.
+bench: $(VENV)/.installed
+	$(PY) -m bench
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

@@ -51,7 +51,7 @@ def table(results: list[Result]) -> str:
     rows = ["| benchmark | figure | value | goal | met |", "|---|---|---|---|---|"]
     for r in results:
         value = "—" if r.value is None else f"{r.value:g} {r.unit}".strip()
-        met = {True: "yes", False: "**no**", None: "not measured"}[r.met]
+        met = "not measured" if r.value is None else {True: "yes", False: "**no**", None: "—"}[r.met]
         rows.append(f"| {r.benchmark} | {r.figure} | {value} | {r.goal} | {met} |")
     return "\n".join(rows)
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(table(results))
-    unmet = [r for r in results if r.met is not True]
+    unmet = [r for r in results if r.value is None or r.met is False]
     if unmet:
         print(
             f"\n{len(unmet)} goal(s) not met or not measured: " + "; ".join(f"{r.benchmark}: {r.figure}" for r in unmet)

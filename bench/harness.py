@@ -31,7 +31,7 @@ class Result:
     unit: str
     goal: str
     met: bool | None
-    """None: not measured (the benchmark failed or was skipped); never a guess."""
+    """None: a figure reported without a goal (throughput, latency), or not measured (``value`` None)."""
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
