@@ -168,7 +168,8 @@ def in_memory_aws() -> Iterator[None]:
         from helpdesk.api import app as api_app
 
         TableItem._connection = None  # bind PynamoDB to this moto
-        boto3.client("dynamodb").create_table(**table_definition().create_table_kwargs(TABLE))
+        # The name the models were defined with (TABLE once prepare_environment has run first).
+        boto3.client("dynamodb").create_table(**table_definition().create_table_kwargs(TableItem.Meta.table_name))
         arn = boto3.client("secretsmanager").create_secret(
             Name="helpdesk-bench/messenger", SecretString=MESSENGER_SECRET
         )["ARN"]

@@ -27,6 +27,7 @@ CONVERT_AFTER = 10
 """An agent converts a conversation once its customer has sent this many messages."""
 TIMEOUT = 60
 RETRIES = 6
+AGENT_DEADLINE = 600
 
 
 @dataclass
@@ -92,18 +93,20 @@ def _agent(runtime: Runtime, shared: Shared, a: int) -> None:
     mine = [n for n in range(CUSTOMERS) if n % AGENTS == a]
     replied: set[int] = set()
     converted: set[int] = set()
-    while len(converted) < len(mine):
+    deadline = time.monotonic() + AGENT_DEADLINE
+    while len(converted) < len(mine) and time.monotonic() < deadline:
         for n in mine:
             with shared.lock:
                 conversation, sent = shared.conversations.get(n), shared.sent.get(n, 0)
             if conversation is None or n in converted:
                 continue
             url = f"{runtime.base_url}/inbox/conversations/{conversation}"
-            shared.timed("agent: read conversation", session, "GET", url)
             if n not in replied:
+                shared.timed("agent: read conversation", session, "GET", url)
                 shared.timed("agent: reply", session, "POST", f"{url}/replies", json={"body": f"Hello customer {n}"})
                 replied.add(n)
             elif sent >= CONVERT_AFTER or shared.customers_done.is_set():
+                shared.timed("agent: read conversation", session, "GET", url)
                 ticket = shared.timed(
                     "agent: convert to ticket",
                     session,
@@ -121,7 +124,7 @@ def _agent(runtime: Runtime, shared: Shared, a: int) -> None:
                         shared.ticket_numbers.append(int(ticket.json()["number"]))
         if shared.customers_done.is_set() and len(shared.conversations) < CUSTOMERS:
             break  # some customers never got a conversation: counted as errors already
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
 def _check(runtime: Runtime, shared: Shared) -> dict[str, int]:

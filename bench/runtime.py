@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -32,7 +32,9 @@ def free_port() -> int:
 @dataclass
 class Runtime:
     base_url: str
+    moto_url: str
     log: Path
+    process: subprocess.Popen[str]
 
     def customer_token(self, user_id: str, **claims: Any) -> str:
         from helpdesk.auth.customer_tokens import sign_customer_token
@@ -76,7 +78,7 @@ def local_runtime(module: str = "localrt", **extra_env: str) -> Iterator[Runtime
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the local runtime did not come up:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.2)
-            yield Runtime(base_url=base, log=log_path)
+            yield Runtime(base_url=base, moto_url=f"http://127.0.0.1:{moto_port}", log=log_path, process=process)
         finally:
             process.send_signal(signal.SIGINT)
             try:
