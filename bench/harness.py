@@ -96,6 +96,31 @@ def prepare_environment() -> Path:
     return workspace
 
 
+@contextmanager
+def no_table_snapshots() -> Iterator[None]:
+    """Leave out moto's snapshot of the whole table on every TransactWriteItems (taken to roll back a
+    failed transaction): a cost of moto's alone that grows with the table and swamps what is measured.
+    Only for runs whose transactions all succeed (the callers check): nothing is rolled back then."""
+    import copy as real_copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    class _NoTableSnapshots:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else real_copy.deepcopy(value, memo)
+
+    models.copy = _NoTableSnapshots()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        models.copy = real_copy
+
+
 # --- DynamoDB calls, counted --------------------------------------------------------------------
 
 

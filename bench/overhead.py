@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bench.api import FRONTLINE, RETURNS, InProcessApi, agent_context, customer_context, proxy_event
-from bench.harness import DynamoCall, DynamoRecorder, Result, in_memory_aws, median
+from bench.harness import DynamoCall, DynamoRecorder, Result, in_memory_aws, median, no_table_snapshots
 
 GOAL_RATIO = 1.25
 ULID = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")
@@ -150,31 +149,6 @@ def _cpu_per_request(handler: Handler, events: list[dict[str, Any]]) -> float:
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(events)} requests failed, e.g. {failed[0]}")
     return spent
-
-
-@contextmanager
-def no_table_snapshots() -> Iterator[None]:
-    """moto's TransactWriteItems deep-copies every table it touches (to roll back on failure): a cost of
-    moto's alone, growing with the table, that would swamp both handlers alike. Every request measured
-    here succeeds (checked), so nothing is rolled back and the snapshot can go."""
-    import copy as real_copy
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    class _NoTableSnapshots:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(real_copy, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value if isinstance(value, Table) else real_copy.deepcopy(value, memo)
-
-    models.copy = _NoTableSnapshots()  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        models.copy = real_copy
 
 
 def run(rounds: int = 7, per_round: int = 20) -> list[Result]:
