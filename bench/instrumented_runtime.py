@@ -173,11 +173,46 @@ def reset(signum: int, frame: FrameType | None) -> None:
         capacity.update(read_units=0.0, write_units=0.0)
 
 
+def _serialize_dynamodb() -> None:
+    """One DynamoDB request at a time inside moto, as ``tests/conftest.py``'s ``serializable_moto`` does.
+
+    DynamoDB applies each request atomically; moto's server runs requests on threads with no lock, so
+    under load a Query can iterate a partition while a write changes it ("dictionary changed size").
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in (
+        "put_item",
+        "update_item",
+        "delete_item",
+        "get_item",
+        "query",
+        "transact_write_items",
+        "batch_write_item",
+        "batch_get_item",
+    ):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, atomic)
+
+
+_KEPT: list[Any] = []
+
+
 def main() -> int:
     if os.environ.get("BENCH_NO_TABLE_SNAPSHOTS"):
         from bench.harness import no_table_snapshots
 
-        no_table_snapshots().__enter__()  # for the whole run
+        snapshots_off = no_table_snapshots()
+        snapshots_off.__enter__()  # for the whole run
+        _KEPT.append(snapshots_off)  # a collected generator would run its finally and undo it
+    if os.environ.get("BENCH_SERIALIZE_DYNAMODB"):
+        _serialize_dynamodb()
     _install_call_counter()
     _install_handler_timer()
     signal.signal(signal.SIGUSR1, lambda signum, frame: dump())

@@ -7,6 +7,8 @@ Afterwards every conversation is read back: each customer's 20 messages must all
 in the order sent, and every ticket number must be unique. The runtime runs without moto's
 whole-table snapshot per transaction (``harness.no_table_snapshots``), so the figures are ours,
 not that O(table) copy's; any failed request is listed, so a transaction that needed it shows.
+moto's requests are serialized, as the project's concurrency tests do (moto has no locks; DynamoDB
+applies each request atomically).
 """
 
 from __future__ import annotations
@@ -166,7 +168,10 @@ def run() -> list[Result]:
     # moto snapshots the whole table on every transaction (see harness.no_table_snapshots): left in, the
     # figures measure that, as it grows with the table. Every write here must succeed (checked below).
     with local_runtime(
-        "bench.instrumented_runtime", LOCAL_WORKSPACE_DIR=str(agents_only_workspace()), BENCH_NO_TABLE_SNAPSHOTS="1"
+        "bench.instrumented_runtime",
+        LOCAL_WORKSPACE_DIR=str(agents_only_workspace()),
+        BENCH_NO_TABLE_SNAPSHOTS="1",
+        BENCH_SERIALIZE_DYNAMODB="1",
     ) as runtime:
         shared = Shared()
         customers = [threading.Thread(target=_customer, args=(runtime, shared, n)) for n in range(CUSTOMERS)]

@@ -52,14 +52,14 @@ def local_runtime(module: str = "localrt", **extra_env: str) -> Iterator[Runtime
     """``python -m <module>`` until the block ends, then Ctrl-C; fails with its log if it doesn't come up."""
     port, moto_port = free_port(), free_port()
     log_path = Path(tempfile.mkdtemp(prefix="bench-localrt-")) / "localrt.log"
-    env = subprocess_environment(
-        PORT=str(port),
-        MOTO_PORT=str(moto_port),
-        LOCAL_MESSENGER_SECRET=MESSENGER_SECRET,
-        LOCAL_AGENT_SECRET=AGENT_SECRET,
-        LOCAL_TICK_SECONDS="1",
-        **extra_env,
-    )
+    settings = {
+        "PORT": str(port),
+        "MOTO_PORT": str(moto_port),
+        "LOCAL_MESSENGER_SECRET": MESSENGER_SECRET,
+        "LOCAL_AGENT_SECRET": AGENT_SECRET,
+        "LOCAL_TICK_SECONDS": "1",
+    }
+    env = subprocess_environment(**(settings | extra_env))
     for leaked in ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL"):
         env.pop(leaked, None)
     with log_path.open("w") as log:
