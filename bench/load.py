@@ -38,6 +38,8 @@ AGENT_DEADLINE = 600
 class Shared:
     conversations: dict[int, str] = field(default_factory=dict)
     sent: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    accepted: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """The messages the API answered 2xx for, per customer: the ones that must be there afterwards."""
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     ticket_numbers: list[int] = field(default_factory=list)
@@ -92,6 +94,7 @@ def _customer(runtime: Runtime, shared: Shared, n: int) -> None:
     with shared.lock:
         shared.conversations[n] = conversation
         shared.sent[n] = 1
+        shared.accepted[n].append(f"c{n} m0")
     for k in range(1, MESSAGES):
         sent = shared.timed(
             "customer: send message", session, "POST", f"{base}/{conversation}/messages", json={"body": f"c{n} m{k}"}
@@ -99,6 +102,7 @@ def _customer(runtime: Runtime, shared: Shared, n: int) -> None:
         if sent is not None and sent.ok:
             with shared.lock:
                 shared.sent[n] = k + 1
+                shared.accepted[n].append(f"c{n} m{k}")
 
 
 def _agent(runtime: Runtime, shared: Shared, a: int) -> None:
@@ -146,8 +150,7 @@ def _check(runtime: Runtime, shared: Shared) -> dict[str, int]:
     for n in range(CUSTOMERS):
         conversation = shared.conversations.get(n)
         if conversation is None:
-            lost += MESSAGES
-            continue
+            continue  # never accepted: counted among the failed requests
         token = runtime.customer_token(f"load-customer-{n}")
         page = requests.get(
             f"{runtime.base_url}/messenger/conversations/{conversation}?limit=100",
@@ -155,7 +158,7 @@ def _check(runtime: Runtime, shared: Shared) -> dict[str, int]:
             timeout=TIMEOUT,
         ).json()
         mine = [m["body"] for m in page["messages"] if m["author"]["type"] == "customer"]
-        expected = [f"c{n} m{k}" for k in range(MESSAGES)]
+        expected = shared.accepted[n]
         lost += len(set(expected) - set(mine))
         duplicated += len(mine) - len(set(mine))
         out_of_order += int([b for b in mine if b in expected] != [b for b in expected if b in mine])
@@ -190,7 +193,7 @@ def run() -> list[Result]:
     customer_messages = sum(shared.sent.values())
     numbers = shared.ticket_numbers
     unique = len(numbers) == len(set(numbers))
-    correct = not any(checked.values()) and unique and len(numbers) == CUSTOMERS
+    correct = not any(checked.values()) and unique
     by_kind = {
         kind: {
             "requests": len(v),
@@ -203,17 +206,25 @@ def run() -> list[Result]:
     return [
         Result(
             benchmark="load",
-            figure=f"{CUSTOMERS} customers x {MESSAGES} messages, {AGENTS} agents: messages lost/duplicated/reordered",
+            figure=f"{CUSTOMERS}x{MESSAGES} messages, {AGENTS} agents: accepted messages lost, duplicated, reordered",
             value=sum(checked.values()),
             unit="",
             goal="0, and every ticket number unique",
             met=correct,
+            details={**checked, "tickets": len(numbers), "ticket_numbers_unique": unique, **common},
+        ),
+        Result(
+            benchmark="load",
+            figure="requests that failed (error answer or no answer)",
+            value=len(shared.errors),
+            unit="requests",
+            goal="0",
+            met=not shared.errors,
             details={
-                **checked,
-                "tickets": len(numbers),
-                "ticket_numbers_unique": unique,
                 "errors": shared.errors[:20],
-                **common,
+                "connection_retries": shared.connection_retries,
+                "customer_messages_accepted": sum(len(v) for v in shared.accepted.values()),
+                "tickets_created": len(numbers),
             },
         ),
         Result(
