@@ -57,7 +57,7 @@ test: setup lint typecheck
 
 # Not part of `make test`: takes minutes, and its figures are ratios measured on this machine.
 bench: $(VENV)/.installed
-	$(PY) -m bench
+	$(PY) -m bench --update-readme
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

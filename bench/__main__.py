@@ -16,6 +16,7 @@ import traceback
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.harness import REPO, Result, prepare_environment
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the figures (JSON)")
+    parser.add_argument("--update-readme", action="store_true", help="put the table in README.md's Benchmarks section")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)
     warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"== {name} …", file=sys.stderr, flush=True)
         results += run_one(name)
-    report = {
+    report: dict[str, Any] = {
         "command": "make bench" if not args.names else f"python -m bench {' '.join(names)}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": _cpus()},
@@ -82,7 +84,23 @@ def main(argv: list[str] | None = None) -> int:
             f"\n{len(unmet)} goal(s) not met or not measured: " + "; ".join(f"{r.benchmark}: {r.figure}" for r in unmet)
         )
     print(f"Figures written to {args.output}")
+    if args.update_readme:
+        update_readme(report["command"], report["measured_at"], report["machine"], table(results))
+        print("README.md's Benchmarks table updated")
     return 0
+
+
+def update_readme(command: str, measured_at: str, machine: dict[str, object], rendered: str) -> None:
+    """Replace the table between the README's ``bench-table`` markers with this run's."""
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no {start} ... {end} markers to put the table between")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    note = f"Measured with `{command}` on {measured_at} ({machine['cpus']} CPUs, Python {machine['python']}):"
+    readme.write_text(f"{head}{start}\n{note}\n\n{rendered}\n{end}{tail}")
 
 
 def _cpus() -> int | None:
