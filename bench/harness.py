@@ -200,9 +200,9 @@ def in_memory_aws() -> Iterator[None]:
         )["ARN"]
         boto3.client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
         queue = boto3.client("sqs").create_queue(QueueName="helpdesk-bench-fanout")["QueueUrl"]
-        os.environ.update(
-            {"MESSENGER_SECRET_ARN": arn, "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET, "FANOUT_QUEUE_URL": queue}
-        )
+        settings = {"MESSENGER_SECRET_ARN": arn, "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET, "FANOUT_QUEUE_URL": queue}
+        before = {name: os.environ.get(name) for name in settings}
+        os.environ.update(settings)
         parameters.clear_caches()
         api_app.repository.cache_clear()
         api_app.attachment_files.cache_clear()
@@ -210,6 +210,12 @@ def in_memory_aws() -> Iterator[None]:
         try:
             yield
         finally:
+            for name, value in before.items():  # as it was: this may run inside a test session
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            parameters.clear_caches()
             TableItem._connection = None
             api_app.repository.cache_clear()
             api_app.attachment_files.cache_clear()
