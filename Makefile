@@ -12,12 +12,13 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup browser run test test-slow lint typecheck unit synth deploy clean
+.PHONY: help setup browser run test test-slow lint typecheck unit synth deploy clean bench
 
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
 	@echo "make test   run every test, lint and type check"
 	@echo "make test-slow  fuzzing and fault injection on the local runtime (minutes; CI runs it)"
+	@echo "make bench  run the benchmarks (minutes): prints the table, writes bench/results.json"
 	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
 	@echo "make deploy deploy to your AWS account (see README)"
 
@@ -50,7 +51,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy functions local infra tests
+	$(VENV)/bin/mypy functions local infra tests bench
 
 test: setup lint typecheck
 	$(VENV)/bin/pytest -n 2 -m "not slow"
@@ -59,6 +60,10 @@ test: setup lint typecheck
 # full scenario under injected AWS faults, each on its own local runtime. CI runs them too.
 test-slow: setup
 	$(VENV)/bin/pytest -m slow -n 2 -s
+
+# Not part of `make test`: takes minutes, and its figures are ratios measured on this machine.
+bench: $(VENV)/.installed
+	$(PY) -m bench --update-readme
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

@@ -1,0 +1,311 @@
+"""6. Cost model: a full demo scenario on the local runtime, everything AWS would bill counted and priced.
+
+Two runs of ``bench.instrumented_runtime`` (the local runtime with counters, see there):
+- tickets: the demo workspace without its bot. Each customer starts a conversation and writes
+  again; an agent reads the inbox and the conversation, replies and converts it into a ticket; a
+  specialist moves it on, replies, resolves it; the customer reads it, replies and rates it.
+- bot-resolved conversations: the demo as shipped (bot and order system). Each customer asks to
+  change a delivery slot and the bot does it, with no ticket and no human.
+After the requests, the asynchronous work (stream -> events -> workflows -> notifications) is let
+settle, Step Functions transitions are read from the execution histories, and the counts are
+priced with ``bench/prices.json``. Lambda durations are measured here, on moto: on AWS they differ
+(network round trips instead of in-process calls), so they are a rough figure for the GB-seconds.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.harness import REPO, Result
+from bench.runtime import Runtime, local_runtime
+
+PRICES = REPO / "bench" / "prices.json"
+GOAL_PER_1000_TICKETS = 1.00
+TICKETS = 10
+BOT_CONVERSATIONS = 5
+SETTLE_SECONDS = 60
+TIMEOUT = 60
+
+
+def memory_by_handler() -> tuple[int, dict[str, int]]:
+    """The configured memory (MB): the default of ``FunctionSpec`` and each handler's own, read from ``infra/``."""
+    from helpdesk import surfaces
+
+    default = 0
+    for node in ast.walk(ast.parse((REPO / "infra" / "functions.py").read_text())):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "memory_mb":
+            default = int(ast.literal_eval(node.value)) if node.value is not None else 0
+    overrides: dict[str, int] = {}
+    for node in ast.walk(ast.parse((REPO / "infra" / "service.py").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "FunctionSpec":
+            keywords = {k.arg: k.value for k in node.keywords}
+            handler, memory = keywords.get("handler"), keywords.get("memory_mb")
+            if isinstance(handler, ast.Name) and memory is not None:
+                overrides[str(getattr(surfaces, handler.id))] = int(ast.literal_eval(memory))
+    if not default:
+        raise RuntimeError("no memory_mb default found in infra/functions.py")
+    return default, overrides
+
+
+class _Client:
+    def __init__(self, runtime: Runtime, token: str) -> None:
+        self.base = runtime.base_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.session.request(method, f"{self.base}{path}", json=body, timeout=TIMEOUT)
+        if not response.ok:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+
+def _ticket_life(runtime: Runtime, n: int) -> str:
+    """One ticket's life, from the customer's first message to their rating; the ticket's id."""
+    customer = _Client(
+        runtime, runtime.customer_token(f"cost-customer-{n}", name=f"Customer {n}", email=f"c{n}@example.com")
+    )
+    frontline = _Client(runtime, runtime.agent_token("cost-frontline", ["frontline"]))
+    returns = _Client(runtime, runtime.agent_token("cost-returns", ["returns"]))
+    context = {"object": {"type": "order", "id": f"ORD-{1000 + n}"}, "page_url": "https://shop.example.com/orders"}
+    conversation = customer.call(
+        "POST", "/messenger/conversations", {"body": "My parcel arrived damaged", "context": context}
+    )["id"]
+    customer.call("POST", f"/messenger/conversations/{conversation}/messages", {"body": "The lid is cracked"})
+    frontline.call("GET", "/inbox/conversations")
+    frontline.call("GET", f"/inbox/conversations/{conversation}")
+    frontline.call("POST", f"/inbox/conversations/{conversation}/replies", {"body": "So sorry! Opening a ticket."})
+    ticket = frontline.call(
+        "POST",
+        f"/inbox/conversations/{conversation}/ticket",
+        {"ticket_type_id": "damaged-item", "team_id": "returns", "attributes": {"description": "The lid is cracked"}},
+    )
+    customer.call("GET", f"/messenger/conversations/{conversation}")
+    returns.call("GET", "/inbox/tickets?team_id=returns")
+    moved = returns.call(
+        "PATCH", f"/inbox/tickets/{ticket['id']}", {"version": ticket["version"], "state_id": "assessing"}
+    )
+    returns.call("POST", f"/inbox/tickets/{ticket['id']}/replies", {"body": "A replacement is on its way."})
+    customer.call("GET", "/messenger/tickets")
+    customer.call("GET", f"/messenger/tickets/{ticket['id']}")
+    customer.call("POST", f"/messenger/tickets/{ticket['id']}/replies", {"body": "Thank you!"})
+    current = returns.call("GET", f"/inbox/tickets/{ticket['id']}")
+    returns.call(
+        "PATCH",
+        f"/inbox/tickets/{ticket['id']}",
+        {"version": current.get("version", moved["version"]), "state_id": "replaced"},
+    )
+    customer.call("POST", f"/messenger/tickets/{ticket['id']}/rating", {"score": 5})
+    return str(ticket["id"])
+
+
+def _bot_resolves(runtime: Runtime, n: int) -> str | None:
+    """A customer has the bot change a delivery slot; the conversation's id (None if the bot offered no slot)."""
+    customer = _Client(runtime, runtime.customer_token("demo-customer-1", name="Ada", email="ada@example.com"))
+    started = customer.call(
+        "POST",
+        "/messenger/conversations",
+        {"body": "Can I change my delivery slot?", "context": {"object": {"type": "order", "id": "ORD-1001"}}},
+    )
+    conversation = started["id"]
+
+    def options() -> list[dict[str, str]]:
+        messages = customer.call("GET", f"/messenger/conversations/{conversation}?limit=100")["messages"]
+        offered = [m for m in messages if m["options"]]
+        return list(offered[-1]["options"]) if offered else []
+
+    offered = options()
+    if len(offered) < 2:
+        return None
+    customer.call(
+        "POST", f"/messenger/conversations/{conversation}/messages", {"body": "", "option_id": offered[1]["id"]}
+    )
+    customer.call("POST", f"/messenger/conversations/{conversation}/messages", {"body": "yes"})
+    return str(conversation)
+
+
+def _resolved_by_bot(runtime: Runtime, conversation: str) -> bool:
+    """Checked after the counts are taken, so the check's own request isn't priced."""
+    admin = _Client(runtime, runtime.agent_token("cost-admin", ["admins", "frontline"]))
+    state = admin.call("GET", f"/inbox/conversations/{conversation}")
+    return bool(state["status"] == "closed" and (state.get("bot") or {}).get("outcome") == "resolved")
+
+
+def _counts(runtime: Runtime, counts_file: Path) -> dict[str, Any]:
+    runtime.process.send_signal(signal.SIGUSR1)
+    for _ in range(50):
+        time.sleep(0.1)
+        if counts_file.exists():
+            try:
+                data: dict[str, Any] = json.loads(counts_file.read_text())
+                counts_file.unlink()
+                return data
+            except ValueError:
+                continue
+    raise RuntimeError("the instrumented runtime wrote no counts")
+
+
+def _settle(runtime: Runtime, counts_file: Path) -> dict[str, Any]:
+    """Wait until no handler has run for a few seconds (the asynchronous work is done), up to a minute."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    last = _counts(runtime, counts_file)
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = _counts(runtime, counts_file)
+        if {k: v["count"] for k, v in now["invocations"].items()} != {
+            k: v["count"] for k, v in last["invocations"].items()
+        }:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 5:
+            return now
+        last = now
+    return last
+
+
+def _state_transitions(runtime: Runtime) -> dict[str, int]:
+    import boto3
+
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=runtime.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    transitions = executions = running = 0
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
+            executions += 1
+            running += execution["status"] == "RUNNING"
+            events = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+            transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
+    return {"transitions": transitions, "executions": executions, "still_running": running}
+
+
+def _scenario(workspace: str | None, drive: Any, units: int, done: Any = None) -> dict[str, Any]:
+    """Run ``drive`` ``units`` times on a fresh instrumented runtime; ``done(runtime, result)`` says which completed."""
+    import tempfile
+
+    counts_file = Path(tempfile.mkdtemp(prefix="bench-cost-")) / "counts.json"
+    extra = {
+        "BENCH_COUNTS_FILE": str(counts_file),
+        "LOCAL_TICK_SECONDS": "3600",
+        "BENCH_NO_TABLE_SNAPSHOTS": "1",
+        "BENCH_SERIALIZE_DYNAMODB": "1",
+    }
+    if workspace:
+        extra["LOCAL_WORKSPACE_DIR"] = workspace
+    with local_runtime("bench.instrumented_runtime", **extra) as runtime:
+        runtime.process.send_signal(signal.SIGUSR2)  # the runtime's start-up isn't part of the scenario
+        time.sleep(0.5)
+        outcomes = [drive(runtime, n) for n in range(units)]
+        counts = _settle(runtime, counts_file)
+        counts["step_functions"] = _state_transitions(runtime)
+        completed = [o for o in outcomes if o is not None and (done is None or done(runtime, o))]
+    counts["units"] = len(completed)
+    return counts
+
+
+def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
+    """Dollars for one scenario's counts, service by service, and the quantities priced."""
+    from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER
+
+    aws = {name: p["usd"] / p["per"] for name, p in prices["aws"].items()}
+    default_mb, memory = memory_by_handler()
+    api_handlers = {s.handler for s in API_SURFACES}
+    gb_seconds = lambda_requests = api_requests = sqs_requests = 0.0
+    per_function: dict[str, Any] = {}
+    for dotted, entry in counts["invocations"].items():
+        mb = memory.get(dotted, default_mb)
+        billed_ms = sum(math.ceil(ms) for ms in entry["ms"])
+        gb_seconds += billed_ms / 1000 * mb / 1024
+        lambda_requests += entry["count"]
+        if dotted in api_handlers:
+            api_requests += entry["count"]
+        elif dotted != MESSENGER_AUTHORIZER_HANDLER and entry["records"] and "event_publisher" not in dotted:
+            sqs_requests += (
+                entry["records"] + 2 * entry["count"]
+            )  # each message sent once; a receive and a delete per batch
+        per_function[dotted.split(".")[2]] = {"invocations": entry["count"], "billed_ms": billed_ms, "memory_mb": mb}
+    calls = counts["calls"]
+
+    def count(service: str, *operations: str) -> int:
+        return sum(n for key, n in calls.items() if key.split(":")[1] == service and key.split(":")[2] in operations)
+
+    sns_publishes = count("sns", "Publish", "PublishBatch")
+    emails = count("ses", "SendEmail", "SendTemplatedEmail", "SendRawEmail")
+    events = count("events", "entries")
+    transitions = counts["step_functions"]["transitions"]
+    rru, wru = counts["capacity"]["read_units"], counts["capacity"]["write_units"]
+    dollars = {
+        "lambda": gb_seconds * aws["lambda_arm64_gb_second"] + lambda_requests * aws["lambda_request"],
+        "api_gateway": api_requests * aws["api_gateway_rest_request"],
+        "dynamodb": wru * aws["dynamodb_on_demand_write_request_unit"]
+        + rru * aws["dynamodb_on_demand_read_request_unit"],
+        "step_functions": transitions * aws["step_functions_standard_state_transition"],
+        "sqs": sqs_requests * aws["sqs_standard_request"],
+        "sns": sns_publishes * aws["sns_publish"],
+        "ses": emails * aws["ses_email"],
+        "eventbridge": events * aws["eventbridge_custom_event"],
+    }
+    quantities = {
+        "lambda_invocations": int(lambda_requests),
+        "lambda_gb_seconds": round(gb_seconds, 4),
+        "api_gateway_requests": int(api_requests),
+        "dynamodb_read_units": rru,
+        "dynamodb_write_units": wru,
+        "step_functions_transitions": transitions,
+        "step_functions_executions": counts["step_functions"]["executions"],
+        "step_functions_still_running": counts["step_functions"]["still_running"],
+        "sqs_requests": int(sqs_requests),
+        "sns_publishes": sns_publishes,
+        "ses_emails": emails,
+        "eventbridge_events": events,
+    }
+    return {"dollars": dollars, "total": sum(dollars.values()), "quantities": quantities, "functions": per_function}
+
+
+def run() -> list[Result]:
+    from tests.support.workspaces import agents_only_workspace
+
+    prices = json.loads(PRICES.read_text())
+    tickets = _scenario(str(agents_only_workspace()), _ticket_life, TICKETS)
+    bot = _scenario(None, _bot_resolves, BOT_CONVERSATIONS, _resolved_by_bot)
+    results = []
+    for label, counts, goal in (
+        ("1,000 tickets", tickets, GOAL_PER_1000_TICKETS),
+        ("1,000 bot-resolved conversations", bot, None),
+    ):
+        if not counts["units"]:
+            raise RuntimeError(f"the {label} scenario completed no unit")
+        priced = price(counts, prices)
+        per_1000 = priced["total"] / counts["units"] * 1000
+        results.append(
+            Result(
+                benchmark="cost",
+                figure=f"AWS cost per {label} (us-east-1 list prices of {prices['checked']})",
+                value=round(per_1000, 3),
+                unit="USD",
+                goal=f"<= ${goal:.2f}" if goal is not None else "reported",
+                met=per_1000 <= goal if goal is not None else None,
+                details={
+                    "units_completed": counts["units"],
+                    "per_1000_by_service": {
+                        k: round(v / counts["units"] * 1000, 4) for k, v in priced["dollars"].items()
+                    },
+                    "quantities_per_unit": {k: round(v / counts["units"], 3) for k, v in priced["quantities"].items()},
+                    "functions": priced["functions"],
+                    "sms_sends_not_priced": sum(n for k, n in counts["calls"].items() if k.endswith(":sns:PublishSms")),
+                },
+            )
+        )
+    return results

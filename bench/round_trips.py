@@ -1,0 +1,277 @@
+"""3. DynamoDB round trips per API operation: every route we can drive, called once, its calls counted.
+
+The calls are counted where botocore makes them (as ``tests/conftest.py`` does), so nothing the
+handler does on the way (PynamoDB, powertools, our services) is missed. Goal: every route <= 2,
+most (more than half) 1, and no Scan anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.api import FRONTLINE, RETURNS, InProcessApi, Reply
+from bench.harness import ATTACHMENTS_BUCKET, DynamoRecorder, Result, in_memory_aws
+
+GOAL_MAX = 2
+
+
+@dataclass
+class RouteCall:
+    route: str
+    status: int
+    operations: list[str]
+
+
+@dataclass
+class Drive:
+    """Calls routes one at a time and keeps, per route, the status and the DynamoDB operations."""
+
+    api: InProcessApi
+    calls: list[RouteCall] = field(default_factory=list)
+
+    def __call__(self, route: str, request: Callable[[], Reply]) -> Reply:
+        self.api.recorder.reset()
+        reply = request()
+        self.calls.append(RouteCall(route, reply.status, list(self.api.recorder.operations)))
+        return reply
+
+
+def drive_every_route(api: InProcessApi) -> list[RouteCall]:
+    """One realistic pass over both APIs: a visitor, a customer, agents, a ticket's life, a tracker."""
+    import boto3
+
+    d = Drive(api)
+    c, a = api.customer, api.agent
+    conv = "/messenger/conversations"
+
+    d("GET /messenger/openapi.json", lambda: api.public("GET", "/messenger/openapi.json"))
+    visitor = d("POST /messenger/visitors", lambda: api.public("POST", "/messenger/visitors")).body
+    visitor_id = visitor.get("visitor_id", "visitor-unknown") if isinstance(visitor, dict) else "visitor-unknown"
+    c("POST", conv, {"body": "Hello, anyone there?"}, user_id=visitor_id, visitor=True)
+    d(
+        "POST /messenger/identify",
+        lambda: c("POST", "/messenger/identify", {"visitor_token": (visitor or {}).get("visitor_token", "x" * 20)}),
+    )
+    started = d(
+        "POST /messenger/conversations",
+        lambda: c(
+            "POST",
+            conv,
+            {"body": "My parcel arrived damaged", "context": {"object": {"type": "order", "id": "ORD-1001"}}},
+        ),
+    ).body
+    cid = started["id"]
+    first_message = started["messages"][-1]["id"]
+    d("GET /messenger/conversations", lambda: c("GET", conv))
+    d(
+        "POST /messenger/conversations/<id>/messages",
+        lambda: c("POST", f"{conv}/{cid}/messages", {"body": "Photo coming"}),
+    )
+    d("GET /messenger/conversations/<id>", lambda: c("GET", f"{conv}/{cid}"))
+    d(
+        "GET /messenger/conversations/<id>?after= (fetch new messages)",
+        lambda: c("GET", f"{conv}/{cid}?after={first_message}"),
+    )
+    d("POST /messenger/conversations/<id>/verify", lambda: c("POST", f"{conv}/{cid}/verify"))
+    upload = d(
+        "POST /messenger/attachments",
+        lambda: c("POST", "/messenger/attachments", {"filename": "lid.png", "content_type": "image/png", "size": 8}),
+    ).body
+    boto3.client("s3").put_object(
+        Bucket=ATTACHMENTS_BUCKET, Key=upload["upload"]["fields"]["key"], Body=b"\x89PNG\r\n\x1a\n"
+    )
+    attachment = upload["attachment_id"]
+    d(
+        "POST /messenger/conversations/<id>/messages (with attachment)",
+        lambda: c("POST", f"{conv}/{cid}/messages", {"body": "", "attachment_ids": [attachment]}),
+    )
+    d("GET /messenger/attachments/<id>", lambda: c("GET", f"/messenger/attachments/{attachment}"))
+    preferences = d("GET /messenger/preferences", lambda: c("GET", "/messenger/preferences")).body
+    d("PUT /messenger/preferences", lambda: c("PUT", "/messenger/preferences", {**preferences, "sms": False}))
+
+    d("GET /inbox/openapi.json", lambda: api.public("GET", "/inbox/openapi.json"))
+    d("GET /inbox/me", lambda: a("GET", "/inbox/me"))
+    d("PUT /inbox/me/availability", lambda: a("PUT", "/inbox/me/availability", {"availability": "online"}))
+    d("GET /inbox/teams", lambda: a("GET", "/inbox/teams"))
+    d("GET /inbox/teams/<id>/agents", lambda: a("GET", "/inbox/teams/frontline/agents"))
+    d("GET /inbox/ticket-types", lambda: a("GET", "/inbox/ticket-types"))
+    d("GET /inbox/conversations (team, status)", lambda: a("GET", "/inbox/conversations"))
+    d("GET /inbox/conversations/<id>", lambda: a("GET", f"/inbox/conversations/{cid}"))
+    d(
+        "POST /inbox/conversations/<id>/replies",
+        lambda: a("POST", f"/inbox/conversations/{cid}/replies", {"body": "So sorry!"}),
+    )
+    d(
+        "POST /inbox/conversations/<id>/assignment",
+        lambda: a("POST", f"/inbox/conversations/{cid}/assignment", {"assignee_id": FRONTLINE[0]}),
+    )
+    d("GET /inbox/conversations?assignee_id=me", lambda: a("GET", "/inbox/conversations?assignee_id=me"))
+    d(
+        "POST /inbox/conversations/<id>/verification-request",
+        lambda: a("POST", f"/inbox/conversations/{cid}/verification-request"),
+    )
+    d("GET /inbox/attachments/<id>", lambda: a("GET", f"/inbox/attachments/{attachment}"))
+    ticket = d(
+        "POST /inbox/conversations/<id>/ticket (convert)",
+        lambda: a(
+            "POST",
+            f"/inbox/conversations/{cid}/ticket",
+            {
+                "ticket_type_id": "damaged-item",
+                "team_id": "returns",
+                "attributes": {"description": "The lid is cracked"},
+            },
+        ),
+    ).body
+    tid = ticket["id"]
+    d("GET /inbox/tickets (team, category)", lambda: a("GET", "/inbox/tickets?team_id=returns", agent=RETURNS))
+    d(
+        "GET /inbox/tickets?order=sla_due",
+        lambda: a("GET", "/inbox/tickets?team_id=returns&order=sla_due", agent=RETURNS),
+    )
+    d(
+        "GET /inbox/tickets?assignee_id=unassigned",
+        lambda: a("GET", "/inbox/tickets?assignee_id=unassigned", agent=RETURNS),
+    )
+    d("GET /inbox/tickets/<id>", lambda: a("GET", f"/inbox/tickets/{tid}", agent=RETURNS))
+    patched = d(
+        "PATCH /inbox/tickets/<id>",
+        lambda: a(
+            "PATCH", f"/inbox/tickets/{tid}", {"version": ticket["version"], "state_id": "assessing"}, agent=RETURNS
+        ),
+    ).body
+    d(
+        "POST /inbox/tickets/<id>/replies",
+        lambda: a("POST", f"/inbox/tickets/{tid}/replies", {"body": "On it"}, agent=RETURNS),
+    )
+    agent_upload = d(
+        "POST /inbox/attachments",
+        lambda: a(
+            "POST",
+            "/inbox/attachments",
+            {"ticket_id": tid, "filename": "label.pdf", "content_type": "application/pdf", "size": 9},
+            agent=RETURNS,
+        ),
+    ).body
+    d(
+        "POST /inbox/tickets/<id>/approval (nothing awaits approval: refused)",
+        lambda: a("POST", f"/inbox/tickets/{tid}/approval", {"decision": "approve"}, agent=RETURNS),
+    )
+    del agent_upload
+    d("GET /messenger/tickets", lambda: c("GET", "/messenger/tickets"))
+    d("GET /messenger/tickets/<id>", lambda: c("GET", f"/messenger/tickets/{tid}"))
+    d(
+        "POST /messenger/tickets/<id>/replies",
+        lambda: c("POST", f"/messenger/tickets/{tid}/replies", {"body": "Thanks"}),
+    )
+    current = a("GET", f"/inbox/tickets/{tid}", agent=RETURNS).body
+    a(
+        "PATCH",
+        f"/inbox/tickets/{tid}",
+        {"version": current.get("version", patched.get("version")), "state_id": "replaced"},
+        agent=RETURNS,
+    )
+    d("POST /messenger/tickets/<id>/rating", lambda: c("POST", f"/messenger/tickets/{tid}/rating", {"score": 5}))
+    tracker = d(
+        "POST /inbox/tickets",
+        lambda: a(
+            "POST",
+            "/inbox/tickets",
+            {
+                "ticket_type_id": "delivery-problem",
+                "category": "tracker",
+                "team_id": "logistics",
+                "title": "Carrier outage",
+                "attributes": {"order_id": "ORD-1001", "problem": "late"},
+            },
+            agent=("agent-admin", "admins"),
+        ),
+    ).body
+    d(
+        "POST /inbox/tickets/<id>/links",
+        lambda: a(
+            "POST",
+            f"/inbox/tickets/{tracker.get('id', 'none')}/links",
+            {"ticket_ids": [tid]},
+            agent=("agent-admin", "admins"),
+        ),
+    )
+    second = c("POST", conv, {"body": "Another question"}).body["id"]
+    d(
+        "POST /inbox/conversations/<id>/status",
+        lambda: a(
+            "POST",
+            f"/inbox/conversations/{second}/status",
+            {"status": "snoozed", "snoozed_until": "2030-01-01T09:00:00Z"},
+        ),
+    )
+    d("POST /messenger/conversations/<id>/close", lambda: c("POST", f"{conv}/{second}/close"))
+    return d.calls
+
+
+def all_routes() -> list[str]:
+    """Every route the two APIs declare, ``METHOD /path`` (path parameters as ``<id>``)."""
+    import re
+
+    from helpdesk.handlers import inbox_api, messenger_api
+
+    routes = []
+    for app in (messenger_api.app, inbox_api.app):
+        for route in [*app._static_routes, *app._dynamic_routes]:
+            routes.append(f"{route.method} {re.sub(r'<[a-z_]+>', '<id>', route.path)}")
+    return sorted(set(routes))
+
+
+def run() -> list[Result]:
+    with in_memory_aws(), DynamoRecorder() as recorder:
+        calls = drive_every_route(InProcessApi(recorder))
+    per_route = {c.route: {"status": c.status, "calls": len(c.operations), "operations": c.operations} for c in calls}
+    driven = [c for c in calls if 200 <= c.status < 300]
+    failed = [c for c in calls if not 200 <= c.status < 300]
+    touching = [c for c in driven if c.operations]
+    scans = [c.route for c in calls if "Scan" in c.operations]
+    worst = max((len(c.operations) for c in driven), default=0)
+    ones = sum(1 for c in touching if len(c.operations) == 1)
+    covered = {c.route.split(" (")[0].split("?")[0] for c in calls}
+    not_driven = [r for r in all_routes() if r not in covered and not r.endswith("/docs")]
+    met = worst <= GOAL_MAX and ones * 2 > len(touching) and not scans
+    return [
+        Result(
+            benchmark="round trips",
+            figure=f"most DynamoDB calls on any route ({len(driven)} routes driven)",
+            value=worst,
+            unit="calls",
+            goal=f"every route <= {GOAL_MAX}",
+            met=worst <= GOAL_MAX,
+            details={
+                "routes": per_route,
+                "over_goal": [c.route for c in driven if len(c.operations) > GOAL_MAX],
+                "not_2xx": [f"{c.route}: {c.status}" for c in failed],
+                "not_driven": not_driven,
+            },
+        ),
+        Result(
+            benchmark="round trips",
+            figure="routes answered with exactly 1 DynamoDB call (of those that touch DynamoDB)",
+            value=ones,
+            unit=f"of {len(touching)}",
+            goal="most (> half)",
+            met=ones * 2 > len(touching),
+            details={"all_goals_met": met},
+        ),
+        Result(
+            benchmark="round trips",
+            figure="Scans on any route",
+            value=len(scans),
+            unit="",
+            goal="0",
+            met=not scans,
+            details={"routes_with_scan": scans},
+        ),
+    ]
+
+
+def summary(calls: list[RouteCall]) -> dict[str, Any]:
+    return {c.route: len(c.operations) for c in calls}
