@@ -128,9 +128,22 @@ class LocalGateway:
         self.server: ThreadingHTTPServer | None = None
 
     def handler(self, dotted: str) -> Callable[[dict[str, Any], Any], Any]:
+        """The function, invoked like Lambda invokes it: one event at a time per function.
+
+        A Lambda container never runs two invocations at once, and handler code may rely on that
+        (powertools' resolver keeps the current event on the app); concurrent requests to the same
+        function queue here, as they would wait for a free container.
+        """
         with self._lock:
             if dotted not in self._handlers:
-                self._handlers[dotted] = load_handler(dotted)
+                function = load_handler(dotted)
+                one_at_a_time = threading.Lock()
+
+                def invoke(event: dict[str, Any], context: Any, _function: Any = function) -> Any:
+                    with one_at_a_time:
+                        return _function(event, context)
+
+                self._handlers[dotted] = invoke
             return self._handlers[dotted]
 
     # --- request handling ------------------------------------------------------------------------
@@ -261,7 +274,7 @@ class LocalGateway:
             def log_message(self, format: str, *args: Any) -> None:
                 log.info("%s %s", self.address_string(), format % args)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.settings.port), Handler)
+        self.server = _Server(("127.0.0.1", self.settings.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
         return self.server
@@ -283,3 +296,7 @@ def _from_proxy_result(result: dict[str, Any]) -> tuple[int, dict[str, str], byt
     raw = result.get("body") or ""
     payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
     return int(result.get("statusCode", HTTPStatus.OK)), headers, payload
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many customers at once (socketserver's default backlog is 5)
