@@ -161,7 +161,7 @@ def outbox(runtime: LocalRuntime) -> dict[str, Any]:
     return dict(requests.get(f"{runtime.base_url}/_local/outbox", timeout=30).json())
 
 
-def settle(runtime: LocalRuntime, done: Callable[[dict[str, Any]], bool], timeout: float = 240) -> dict[str, Any]:
+def settle(runtime: LocalRuntime, done: Callable[[dict[str, Any]], bool], timeout: float = 480) -> dict[str, Any]:
     """Wait until the workers' queues are drained, ``done`` holds and the outbox stopped changing."""
     deadline = time.monotonic() + timeout
     previous: dict[str, Any] | None = None

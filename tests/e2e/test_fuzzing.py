@@ -23,7 +23,7 @@ from tests.support.workspaces import agents_only_workspace
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
