@@ -7,6 +7,7 @@ become visible again and, after the queue's max receives, move to its DLQ.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from localrt.context import FakeLambdaContext
 
@@ -59,7 +60,12 @@ class QueuePoller(threading.Thread):
 
     def run(self) -> None:
         sqs = boto3.client("sqs")
-        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = persist(
+            self.stopping,
+            lambda: sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ],
+        )
         handler = load_handler(self.handler_path)
         while not self.stopping.is_set():
             try:
@@ -132,15 +138,24 @@ class StreamPoller(threading.Thread):
 
     def run(self) -> None:
         dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
-        stream_arn = dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        stream_arn = persist(
+            self.stopping, lambda: dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        )
         handler = load_handler(self.handler_path)
-        shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        iterators = {
-            shard["ShardId"]: streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for shard in shards
-        }
+        shards = persist(
+            self.stopping, lambda: streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        )
+
+        def first_iterator(shard_id: str) -> str:
+            answer = streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )
+            return str(answer["ShardIterator"])
+
+        iterators: dict[str, str] = {}
+        for shard in shards:
+            shard_id = str(shard["ShardId"])
+            iterators[shard_id] = persist(self.stopping, functools.partial(first_iterator, shard_id))
         while not self.stopping.wait(0.2):
             for shard_id, iterator in list(iterators.items()):
                 try:
@@ -213,3 +228,13 @@ class TopicForwarder(threading.Thread):
                 # EventBridge retries a target that fails; here the message stays and comes again.
                 log.warning("forwarding to %s failed; it will be retried", self.topic_arn, exc_info=True)
                 time.sleep(0.5)
+
+
+def persist[T](stopping: threading.Event, call: Callable[[], T]) -> T:
+    """A poller's set-up call, tried again until AWS answers: a throttled start must not kill the poller."""
+    while True:
+        try:
+            return call()
+        except (ClientError, BotoCoreError):
+            if stopping.wait(0.5):
+                raise
