@@ -10,6 +10,8 @@ Access logs (JSON), stage throttling, X-Ray, execution logging and a WAF web ACL
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
@@ -17,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
-from helpdesk.surfaces import API_SURFACES
+from helpdesk.surfaces import API_SURFACES, CUSTOMER_RATE_LIMIT
 
 from infra.nag import nag
 
@@ -177,6 +179,19 @@ class Api(Construct):
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True, metric_name="helpdesk-api", sampled_requests_enabled=True
             ),
+            custom_response_bodies={
+                "rate-limited": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        {
+                            "error": "rate_limited",
+                            "message": f"too many requests: at most {CUSTOMER_RATE_LIMIT.requests} every "
+                            f"{CUSTOMER_RATE_LIMIT.window_seconds} s per customer",
+                            "details": [{"field": "Authorization", "message": "slow down and retry"}],
+                        }
+                    ),
+                )
+            },
             rules=[
                 wafv2.CfnWebACL.RuleProperty(
                     name="AWSCommonRules",
@@ -202,6 +217,53 @@ class Api(Construct):
                     ),
                     visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
                         cloud_watch_metrics_enabled=True, metric_name="rate-per-ip", sampled_requests_enabled=True
+                    ),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerCustomer",
+                    priority=2,
+                    action=wafv2.CfnWebACL.RuleActionProperty(
+                        block=wafv2.CfnWebACL.BlockActionProperty(
+                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                                response_code=429,
+                                custom_response_body_key="rate-limited",
+                                response_headers=[
+                                    wafv2.CfnWebACL.CustomHTTPHeaderProperty(
+                                        name="Retry-After", value=str(CUSTOMER_RATE_LIMIT.window_seconds)
+                                    )
+                                ],
+                            )
+                        )
+                    ),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=CUSTOMER_RATE_LIMIT.requests,
+                            evaluation_window_sec=CUSTOMER_RATE_LIMIT.window_seconds,
+                            aggregate_key_type="CUSTOM_KEYS",
+                            custom_keys=[
+                                wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
+                                    header=wafv2.CfnWebACL.RateLimitHeaderProperty(
+                                        name="authorization",
+                                        text_transformations=[
+                                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                                        ],
+                                    )
+                                )
+                            ],
+                            scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                                    positional_constraint="CONTAINS",
+                                    search_string=f"/{CUSTOMER_RATE_LIMIT.surface}/",
+                                    text_transformations=[
+                                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                                    ],
+                                )
+                            ),
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True, metric_name="rate-per-customer", sampled_requests_enabled=True
                     ),
                 ),
             ],

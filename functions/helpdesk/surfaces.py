@@ -43,6 +43,22 @@ INBOX = ApiSurface(
 
 API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX)
 
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` per ``window_seconds`` for each caller on a surface, told apart by the
+    ``Authorization`` header (each customer's token): over it, 429 until the window moves on.
+
+    In AWS a WAF rate-based rule keyed on the header enforces it; locally the gateway does."""
+
+    surface: str
+    requests: int
+    window_seconds: int
+
+
+CUSTOMER_RATE_LIMIT = RateLimit(surface=MESSENGER.name, requests=300, window_seconds=60)
+"""Generous for a person chatting (a poll every few seconds plus messages), tight for a script."""
+
 MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
 
 ADMIN_GROUP = "admins"

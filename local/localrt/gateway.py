@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import mimetypes
+import os
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.outbox import Outbox
 from localrt.pollers import load_handler
+from localrt.rate_limits import RateLimiter, limit_from_environment
 from localrt.settings import Settings
 
 log = logging.getLogger("localrt.gateway")
@@ -122,6 +124,11 @@ class LocalGateway:
         self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
         self.index = index
         self.outbox: Outbox | None = None
+        from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
+
+        self.rate_limiter: RateLimiter | None = RateLimiter(
+            limit_from_environment(CUSTOMER_RATE_LIMIT, os.environ.get("LOCAL_CUSTOMER_RATE_LIMIT"))
+        )
         self.faults: FaultInjector | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
@@ -173,6 +180,20 @@ class LocalGateway:
         static = self.static_file(surface.name, surface.prefix, path)
         if static is not None:
             return static
+        if self.rate_limiter is not None and surface.name == self.rate_limiter.limit.surface:
+            authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+            if not self.rate_limiter.allow(authorization):
+                limit = self.rate_limiter.limit
+                status, response_headers, payload = _json(
+                    429,
+                    {
+                        "error": "rate_limited",
+                        "message": f"too many requests: at most {limit.requests} every {limit.window_seconds} s "
+                        "per customer",
+                        "details": [{"field": "Authorization", "message": "slow down and retry"}],
+                    },
+                )
+                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
         if len(body) > MAX_BODY_BYTES:
             return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
         authorizer: dict[str, Any] | None = None

@@ -33,7 +33,10 @@ def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRunt
     """Its own runtime (fuzzing fills the table with junk), running this checkout's code."""
     code = os.pathsep.join(str(REPO / part) for part in ("functions", "local"))
     with running_local_runtime(
-        tmp_path_factory.mktemp("localrt-fuzz"), LOCAL_WORKSPACE_DIR=str(agents_only_workspace()), PYTHONPATH=code
+        tmp_path_factory.mktemp("localrt-fuzz"),
+        LOCAL_WORKSPACE_DIR=str(agents_only_workspace()),
+        PYTHONPATH=code,
+        LOCAL_CUSTOMER_RATE_LIMIT="1000000/60",  # thousands of requests on one token: not a customer's pace
     ) as runtime:
         yield runtime
 

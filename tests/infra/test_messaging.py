@@ -410,3 +410,19 @@ def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_th
     assert not any(r.endswith(':secret:*"') or r == '"*"' for r in secrets)
     inbox_secrets = granted(statements_of(assembly, "inbox-api"), "secretsmanager:GetSecretValue")
     assert not any("orders-api" in json.dumps(r) for r in inbox_secrets)
+
+
+def test_each_customer_is_rate_limited_by_the_waf_as_declared(assembly: Assembly) -> None:
+    from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
+
+    [acl] = [r for r in resources(assembly).values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    [rule] = [r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerCustomer"]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["Limit"] == CUSTOMER_RATE_LIMIT.requests
+    assert statement["EvaluationWindowSec"] == CUSTOMER_RATE_LIMIT.window_seconds
+    assert statement["CustomKeys"] == [
+        {"Header": {"Name": "authorization", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}
+    ]
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    body = json.loads(acl["Properties"]["CustomResponseBodies"]["rate-limited"]["Content"])
+    assert body["details"][0]["field"] == "Authorization"
