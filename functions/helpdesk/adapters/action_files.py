@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpdesk.adapters.workspace_files import WorkspaceConfigError, _describe, _read_yaml
+from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
 from helpdesk.domain.actions import CustomAction
 
 
@@ -24,11 +24,11 @@ def load_actions(directory: str | Path) -> tuple[CustomAction, ...]:
         raise WorkspaceConfigError(f"{misnamed[0]}: name action files <id>.yaml (not .yml), or they are not loaded")
     actions = []
     for path in sorted(root.glob("*.yaml")):
-        data = _read_yaml(path)
+        data = read_yaml(path)
         try:
             action = CustomAction.model_validate(data)
         except ValidationError as error:
-            raise WorkspaceConfigError(_describe(path, error)) from error
+            raise WorkspaceConfigError(describe_problems(path, error)) from error
         if action.id != path.stem:
             raise WorkspaceConfigError(f"{path}: id: '{action.id}' must match the file name '{path.stem}'")
         actions.append(action)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpdesk.adapters.workspace_files import WorkspaceConfigError, _describe, _read_yaml
+from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
 from helpdesk.domain.knowledge import Article, KnowledgeBase
 
 
@@ -26,11 +26,11 @@ def load_articles(directory: str | Path) -> tuple[Article, ...]:
         raise WorkspaceConfigError(f"{root}: must be a directory of <id>.yaml articles")
     articles = []
     for path in sorted(root.glob("*.yaml")):
-        data = _read_yaml(path)
+        data = read_yaml(path)
         try:
             article = Article.model_validate(data)
         except ValidationError as error:
-            raise WorkspaceConfigError(_describe(path, error)) from error
+            raise WorkspaceConfigError(describe_problems(path, error)) from error
         if article.id != path.stem:
             raise WorkspaceConfigError(f"{path}: id: '{article.id}' must match the file name '{path.stem}'")
         articles.append(article)

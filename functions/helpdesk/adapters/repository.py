@@ -69,6 +69,12 @@ def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
     return error.cause_response_code in {"ConditionalCheckFailedException"}
 
 
+def _version_bumping(pk: str, sk: str) -> TicketItem:
+    """A ticket to update without reading it first (``add_version_condition=False``) whose version still
+    moves on by one: PynamoDB *adds* 1 to a set version, but *sets* 1 when the model's version is None."""
+    return TicketItem(pk=pk, sk=sk, version=0)
+
+
 MAX_OBJECT_LINKS = 10
 """A ticket links at most this many objects (each is an item in the ticket's creating transaction)."""
 
@@ -459,7 +465,7 @@ class TableRepository:
                 )
             for item in tickets:
                 transaction.update(
-                    TicketItem(pk=item.pk, sk=item.sk, version=0),  # version 0: PynamoDB adds 1, not resets
+                    _version_bumping(item.pk, item.sk),
                     actions=[
                         TicketItem.customer_id.set(customer.user_id),
                         TicketItem.gsi1pk.set(mapping.customer_tickets_key(customer.user_id)),
@@ -735,8 +741,7 @@ class TableRepository:
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
 
-        # Any non-None version makes PynamoDB *add* 1 (None would reset it to 1); no version condition.
-        rated = TicketItem(pk=ticket_pk(ticket_id), sk=META, version=0)
+        rated = _version_bumping(ticket_pk(ticket_id), META)
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(
@@ -770,7 +775,7 @@ class TableRepository:
                     condition=TableItem.pk.does_not_exist(),
                 )
                 transaction.update(
-                    TicketItem(pk=ticket_pk(ticket_id), sk=META, version=0),  # PynamoDB adds 1, not resets
+                    _version_bumping(ticket_pk(ticket_id), META),
                     actions=[TicketItem.tracker_id.set(tracker_id)],
                     condition=TableItem.pk.exists()
                     & (TicketItem.category == TicketCategory.CUSTOMER.value)

@@ -30,7 +30,7 @@ class WorkspaceConfigError(Exception):
     """The workspace configuration can't be used; the message says where and why."""
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -42,7 +42,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _describe(path: Path, error: ValidationError) -> str:
+def describe_problems(path: Path, error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
@@ -55,7 +55,7 @@ def load_workspace(directory: str | Path) -> Workspace:
     manifest_path = root / "workspace.yaml"
     if not manifest_path.is_file():
         raise WorkspaceConfigError(f"{manifest_path}: not found (a workspace needs a workspace.yaml)")
-    manifest = _read_yaml(manifest_path)
+    manifest = read_yaml(manifest_path)
     if "ticket_types" in manifest:
         raise WorkspaceConfigError(
             f"{manifest_path}: ticket_types: define ticket types in ticket_types/<id>.yaml, not here"
@@ -64,15 +64,15 @@ def load_workspace(directory: str | Path) -> Workspace:
     try:
         teams_only = Workspace.model_validate(manifest)
     except ValidationError as error:
-        raise WorkspaceConfigError(_describe(manifest_path, error)) from error
+        raise WorkspaceConfigError(describe_problems(manifest_path, error)) from error
 
     ticket_types = []
     for path in sorted((root / "ticket_types").glob("*.yaml")):
-        data = _read_yaml(path)
+        data = read_yaml(path)
         try:
             ticket_type = TicketType.model_validate(data)
         except ValidationError as error:
-            raise WorkspaceConfigError(_describe(path, error)) from error
+            raise WorkspaceConfigError(describe_problems(path, error)) from error
         if ticket_type.id != path.stem:
             raise WorkspaceConfigError(f"{path}: id: '{ticket_type.id}' must match the file name '{path.stem}'")
         if teams_only.team(ticket_type.default_team) is None:
@@ -88,16 +88,16 @@ def load_workspace(directory: str | Path) -> Workspace:
     try:
         return Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot, "actions": actions})
     except ValidationError as error:  # pragma: no cover - every reference was checked above
-        raise WorkspaceConfigError(_describe(manifest_path, error)) from error
+        raise WorkspaceConfigError(describe_problems(manifest_path, error)) from error
 
 
 def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType], actions: set[str]) -> BotConfig | None:
     if not path.is_file():
         return None
     try:
-        bot = BotConfig.model_validate(_read_yaml(path))
+        bot = BotConfig.model_validate(read_yaml(path))
     except ValidationError as error:
-        raise WorkspaceConfigError(_describe(path, error)) from error
+        raise WorkspaceConfigError(describe_problems(path, error)) from error
     problems = reference_problems(
         bot,
         teams={t.id for t in workspace.teams},
