@@ -1,7 +1,7 @@
 """The caller's identity, as API Gateway's authorizers hand it to the function.
 
-- Messenger: the messenger Lambda authorizer puts ``user_id`` (and ``email``, ``name``) in
-  ``requestContext.authorizer``.
+- Messenger: the messenger Lambda authorizer puts ``user_id`` (and ``email``, ``name``, and
+  ``session`` for a session opened from a link in an email) in ``requestContext.authorizer``.
 - Inbox: the Cognito user pool authorizer puts the token's claims in
   ``requestContext.authorizer.claims``; ``cognito:groups`` are the agent's teams.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from helpdesk.auth.customer_tokens import EMAIL_LINK_SESSION
 from helpdesk.domain.errors import Unauthenticated
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.surfaces import ADMIN_GROUP
@@ -39,6 +40,7 @@ def customer_from_event(event: dict[str, Any]) -> CustomerPrincipal:
         verified_attributes={str(k): str(v) for k, v in attributes.items()} if isinstance(attributes, dict) else {},
         is_visitor=context.get("principal_type") == "visitor",
         token_issued_at=int(issued_at) if issued_at.isdigit() else None,
+        email_session=context.get("session") == EMAIL_LINK_SESSION,
     )
 
 

@@ -8,6 +8,11 @@ as verified, unlike attributes the messenger sends unsigned in the context packa
 
 Anonymous visitors get a visitor token from the messenger API itself, signed with the same secret,
 with ``user_id`` ``visitor:<id>`` and ``"visitor": true``. A business token can't claim a visitor id.
+
+A link in an email is exchanged for an *email session* (``"session": "email_link"``): the person
+proved they can read the customer's mailbox, not that the business's app vouched for them, so it is
+never treated as app-verified. Customers who only ever wrote by email have ids ``email:<id>``, which
+only an email session may carry.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ ALGORITHM = "HS256"
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 CLOCK_SKEW_SECONDS = 30
 VISITOR_PREFIX = "visitor:"
+EMAIL_CUSTOMER_PREFIX = "email:"
+EMAIL_LINK_SESSION = "email_link"
+EMAIL_SESSION_SECONDS = 12 * 3600
 MAX_SIGNED_ATTRIBUTES = 30
 MAX_ATTRIBUTE_LENGTH = 200
 
@@ -43,6 +51,8 @@ class CustomerIdentity:
     attributes: dict[str, str] = field(default_factory=dict)
     is_visitor: bool = False
     issued_at: int | None = None
+    email_session: bool = False
+    """Signed in through a link in an email: email-verified, not app-verified."""
 
 
 def bearer_token(authorization_header: str | None) -> str:
@@ -89,6 +99,9 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
     is_visitor = claims.get("visitor") is True
     if user_id.startswith(VISITOR_PREFIX) != is_visitor:
         raise TokenRejected(f"'user_id' may start with '{VISITOR_PREFIX}' only in a visitor token")
+    email_session = claims.get("session") == EMAIL_LINK_SESSION
+    if user_id.startswith(EMAIL_CUSTOMER_PREFIX) and not email_session:
+        raise TokenRejected(f"'user_id' may start with '{EMAIL_CUSTOMER_PREFIX}' only in an email session")
     iat = claims.get("iat")
     return CustomerIdentity(
         user_id=user_id,
@@ -98,6 +111,7 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
         attributes=_signed_attributes(claims.get("attributes")),
         is_visitor=is_visitor,
         issued_at=int(iat) if isinstance(iat, int | float) else None,
+        email_session=email_session,
     )
 
 
@@ -133,3 +147,12 @@ def issue_visitor_token(secret: str, visitor_id: str, *, now: float | None = Non
     return sign_customer_token(
         secret, f"{VISITOR_PREFIX}{visitor_id}", ttl_seconds=MAX_TOKEN_LIFETIME_SECONDS, now=now, visitor=True
     )
+
+
+def issue_email_session(
+    secret: str, user_id: str, *, email: str | None, name: str | None, now: float | None = None
+) -> str:
+    """The messenger session a link in an email is exchanged for: that customer, email-verified only."""
+    claims: dict[str, Any] = {"session": EMAIL_LINK_SESSION}
+    claims |= {key: value for key, value in (("email", email), ("name", name)) if value}
+    return sign_customer_token(secret, user_id, ttl_seconds=EMAIL_SESSION_SECONDS, now=now, **claims)

@@ -18,6 +18,9 @@ class CustomerPrincipal:
     is_visitor: bool = False
     """An anonymous visitor: may chat, sees only their own conversations."""
     token_issued_at: int | None = None
+    email_session: bool = False
+    """Signed in through a link in an email: proved they read the customer's mailbox, not vouched
+    for by the business's app (so never treated as app-verified)."""
 
     @property
     def author(self) -> Author:

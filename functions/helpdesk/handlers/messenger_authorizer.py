@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from helpdesk.adapters.secrets import messenger_secret
-from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
+from helpdesk.auth.customer_tokens import EMAIL_LINK_SESSION, TokenRejected, bearer_token, verify_customer_token
 
 logger = Logger(service="messenger-authorizer")
 
@@ -54,6 +54,8 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
         context["attributes"] = json.dumps(identity.attributes, separators=(",", ":"), sort_keys=True)
     if identity.issued_at is not None:
         context["issued_at"] = str(identity.issued_at)
+    if identity.email_session:
+        context["session"] = EMAIL_LINK_SESSION
     return _policy(identity.user_id, "Allow", resource, context)
 
 

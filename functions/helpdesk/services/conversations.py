@@ -344,10 +344,9 @@ class ConversationService:
 
     def verify_identity(self, customer: CustomerPrincipal, conversation_id: str) -> Message:
         """The customer's app vouched for them again with a fresh token: record it for the agent."""
-        if customer.is_visitor:
-            raise InvalidInput(
-                "a visitor can't be verified", [("authorization", "send a token signed by the business")]
-            )
+        if customer.is_visitor or customer.email_session:
+            who = "a visitor" if customer.is_visitor else "a session opened from an email link"
+            raise InvalidInput(f"{who} can't be verified", [("authorization", "send a token signed by the business")])
         now = utc_now()
         issued = customer.token_issued_at
         if issued is None or now.timestamp() - issued > FRESH_TOKEN_SECONDS:

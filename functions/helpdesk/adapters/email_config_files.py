@@ -1,0 +1,81 @@
+"""Loads a workspace's email channel: ``email/channel.yaml`` and ``email/templates/<locale>.yaml``.
+
+A workspace without ``email/channel.yaml`` has no email channel (no inbound email, status updates
+still go out with the built-in English templates). Errors name the file, the field and the problem,
+as the rest of the workspace configuration does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.domain.email_channel import EmailChannel
+from helpdesk.domain.email_templates import EmailTemplates, LocaleTemplates, TemplateProblem
+from helpdesk.domain.workspace import Workspace
+
+BUILT_IN_TEMPLATES = Path(__file__).resolve().parents[1] / "email_templates"
+"""The English templates a workspace without its own uses (a copy of the demo workspace's)."""
+
+
+@dataclass(frozen=True)
+class EmailSetup:
+    channel: EmailChannel | None
+    """None: the workspace doesn't take email in."""
+    templates: EmailTemplates
+
+
+def load_email_setup(directory: str | Path, workspace: Workspace) -> EmailSetup:
+    root = Path(directory) / "email"
+    channel = _channel(root / "channel.yaml", workspace)
+    template_dir = root / "templates"
+    if not any(template_dir.glob("*.yaml")):
+        template_dir = BUILT_IN_TEMPLATES
+    default_locale = channel.default_locale if channel else "en"
+    return EmailSetup(channel=channel, templates=load_templates(template_dir, default_locale))
+
+
+def _channel(path: Path, workspace: Workspace) -> EmailChannel | None:
+    if not path.is_file():
+        return None
+    try:
+        channel = EmailChannel.model_validate(read_yaml(path))
+    except ValidationError as error:
+        raise WorkspaceConfigError(describe_problems(path, error)) from error
+    if workspace.team(channel.team) is None:
+        known = ", ".join(t.id for t in workspace.teams)
+        raise WorkspaceConfigError(f"{path}: team: '{channel.team}' is not one of the workspace's teams ({known})")
+    return channel
+
+
+def load_templates(directory: Path, default_locale: str) -> EmailTemplates:
+    locales: dict[str, LocaleTemplates] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            templates = LocaleTemplates.model_validate(read_yaml(path))
+        except ValidationError as error:
+            raise WorkspaceConfigError(describe_problems(path, error)) from error
+        if templates.locale != path.stem:
+            raise WorkspaceConfigError(f"{path}: locale: '{templates.locale}' must match the file name '{path.stem}'")
+        locales[templates.locale] = templates
+    try:
+        return EmailTemplates(locales, default_locale)
+    except TemplateProblem as problem:
+        where = directory / f"{problem.locale}.yaml" if problem.locale else directory
+        raise WorkspaceConfigError(f"{where}: {problem}") from problem
+
+
+@cache
+def email_setup_from_environment() -> EmailSetup:
+    """The running workspace's email setup (``WORKSPACE_DIR``), loaded once per container."""
+    from helpdesk.adapters.workspace_files import workspace_from_environment
+
+    directory = os.environ.get("WORKSPACE_DIR")
+    if not directory:
+        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
+    return load_email_setup(directory, workspace_from_environment())
