@@ -30,14 +30,15 @@ class EmailSetup:
     templates: EmailTemplates
 
 
-def load_email_setup(directory: str | Path, workspace: Workspace) -> EmailSetup:
+def load_email_setup(directory: str | Path, workspace: Workspace, *, check: bool = True) -> EmailSetup:
+    """``check``: render every template with sample values (see ``EmailTemplates``)."""
     root = Path(directory) / "email"
     channel = _channel(root / "channel.yaml", workspace)
     template_dir = root / "templates"
     if not any(template_dir.glob("*.yaml")):
         template_dir = BUILT_IN_TEMPLATES
     default_locale = channel.default_locale if channel else "en"
-    return EmailSetup(channel=channel, templates=load_templates(template_dir, default_locale))
+    return EmailSetup(channel=channel, templates=load_templates(template_dir, default_locale, check=check))
 
 
 def _channel(path: Path, workspace: Workspace) -> EmailChannel | None:
@@ -53,7 +54,7 @@ def _channel(path: Path, workspace: Workspace) -> EmailChannel | None:
     return channel
 
 
-def load_templates(directory: Path, default_locale: str) -> EmailTemplates:
+def load_templates(directory: Path, default_locale: str, *, check: bool = True) -> EmailTemplates:
     locales: dict[str, LocaleTemplates] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -64,7 +65,7 @@ def load_templates(directory: Path, default_locale: str) -> EmailTemplates:
             raise WorkspaceConfigError(f"{path}: locale: '{templates.locale}' must match the file name '{path.stem}'")
         locales[templates.locale] = templates
     try:
-        return EmailTemplates(locales, default_locale)
+        return EmailTemplates(locales, default_locale, check=check)
     except TemplateProblem as problem:
         where = directory / f"{problem.locale}.yaml" if problem.locale else directory
         raise WorkspaceConfigError(f"{where}: {problem}") from problem
@@ -78,4 +79,5 @@ def email_setup_from_environment() -> EmailSetup:
     directory = os.environ.get("WORKSPACE_DIR")
     if not directory:
         raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
-    return load_email_setup(directory, workspace_from_environment())
+    # Checked when the stack was synthesized (and when the local runtime starts): not again per container.
+    return load_email_setup(directory, workspace_from_environment(), check=False)

@@ -23,6 +23,7 @@ from helpdesk.domain.models import (
     AuthorType,
     BotState,
     Capsule,
+    Channel,
     ContextPackage,
     Conversation,
     ConversationStatus,
@@ -180,6 +181,8 @@ def conversation_from_item(item: ConversationItem) -> Conversation:
         snoozed_until=item.snoozed_until,
         capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
         bot=BotState.model_validate(item.bot) if item.bot else None,
+        channel=Channel(item.channel or Channel.MESSENGER.value),
+        email_subject=item.email_subject,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -205,6 +208,8 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         snoozed_until=conversation.snoozed_until,
         capsule=conversation.capsule.model_dump(mode="json") if conversation.capsule else None,
         bot=conversation.bot.model_dump(mode="json") if conversation.bot else None,
+        channel=conversation.channel.value if conversation.channel is not Channel.MESSENGER else None,
+        email_subject=conversation.email_subject,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         gsi1pk=customer_conversations_key(conversation.customer_id),
@@ -229,6 +234,7 @@ def message_from_item(item: MessageItem) -> Message:
         mentions=list(item.mentions or []),
         options=[MessageOption.model_validate(o) for o in item.options or []],
         internal=bool(item.internal),
+        channel=Channel(item.channel) if item.channel else None,
         created_at=item.created_at,
     )
 
@@ -249,6 +255,7 @@ def message_item(message: Message, customer_id: str) -> MessageItem:
         attachments=_dump_refs(message.attachments),
         mentions=message.mentions or None,
         options=[o.model_dump() for o in message.options] or None,
+        channel=message.channel.value if message.channel else None,
         created_at=message.created_at,
     )
 

@@ -225,6 +225,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
     snoozed_until = UTCDateTimeAttribute(null=True)
     capsule = JSONAttribute(null=True)
     bot = JSONAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    email_subject = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -242,6 +244,7 @@ class MessageItem(TableItem, discriminator="message"):
     attachments = JSONAttribute(null=True)
     mentions = JSONAttribute(null=True)
     options = JSONAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 

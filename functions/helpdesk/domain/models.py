@@ -37,6 +37,13 @@ class Author(BaseModel):
     name: str | None = None
 
 
+class Channel(StrEnum):
+    """How a conversation started, or how a message came in or goes out."""
+
+    MESSENGER = "messenger"
+    EMAIL = "email"
+
+
 class ConversationStatus(StrEnum):
     BOT = "bot"
     """The bot is talking with the customer; agents see it but needn't act."""
@@ -223,6 +230,8 @@ class Message(BaseModel):
     """Quick replies offered with a bot message."""
     internal: bool = False
     """An internal note between agents: never shown to the customer."""
+    channel: Channel | None = None
+    """``email``: the customer wrote it by email, or an agent's reply goes out by email too."""
     created_at: datetime
 
 
@@ -246,6 +255,10 @@ class Conversation(BaseModel):
     """The latest hand-off summary, shown at the top for whoever received it."""
     bot: BotState | None = None
     """The bot's progress; None when the workspace has no bot."""
+    channel: Channel = Channel.MESSENGER
+    """Where it started: an email conversation's replies go out by email (and show in the messenger)."""
+    email_subject: str | None = None
+    """The subject of the email that started it (replies say "Re: ..." to it)."""
     created_at: datetime
     updated_at: datetime
 

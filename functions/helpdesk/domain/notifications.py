@@ -27,6 +27,8 @@ class StatusUpdateKind(StrEnum):
     CSAT_REQUEST = "csat_request"
     EXTERNAL_UPDATE = "external_update"
     """A change in the business's own systems that matters to the customer (e.g. replacement shipped)."""
+    CONVERSATION_REPLY = "conversation_reply"
+    """An agent answered in a conversation that started by email: the answer goes out by email too."""
 
 
 class StatusUpdate(BaseModel):
@@ -46,3 +48,14 @@ class StatusUpdate(BaseModel):
     body: str | None = None
     """The words to pass on: an agent's reply, a reminder, the external update."""
     occurred_at: datetime
+    state_id: str | None = None
+    """The ticket's state (picks the state's own sentence: "We're looking into ticket #1")."""
+    state_category: str | None = None
+    author_name: str | None = None
+    """Who replied (an agent's name), so the email can say so."""
+    message_id: str | None = None
+    """The conversation message an email reply carries (``conversation_reply``)."""
+    locale: str | None = None
+    """The customer's locale, when known (from their device): picks the email templates."""
+    asks_for_rating: bool = False
+    """A resolution that also asks for a rating: one email carries both, with the score links."""

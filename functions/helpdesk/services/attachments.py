@@ -34,7 +34,7 @@ def object_key(attachment: Attachment | AttachmentRef, customer_id: str) -> str:
     return f"attachments/{customer_id}/{attachment.id}"
 
 
-def _safe_filename(filename: str) -> str:
+def safe_filename(filename: str) -> str:
     name = re.sub(r"[^\w.\- ]+", "_", filename.strip().replace("\\", "/").rsplit("/", 1)[-1])
     return name[:120] or "file"
 
@@ -88,7 +88,7 @@ class AttachmentService:
         attachment = Attachment(
             id=new_id(),
             customer_id=owner,
-            filename=_safe_filename(filename),
+            filename=safe_filename(filename),
             content_type=content_type,
             size=size,
             uploaded_by=uploaded_by,

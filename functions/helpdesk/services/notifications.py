@@ -151,6 +151,13 @@ def compose(update: StatusUpdate, workspace_name: str) -> StatusUpdateText:
                 body=f"Tell us how we handled {title}: it takes one click in the messenger.",
                 sms_label="is resolved. How did we do? Rate us",
             )
+        case StatusUpdateKind.CONVERSATION_REPLY:
+            return StatusUpdateText(
+                subject=f"{workspace_name} replied",
+                heading=f"{workspace_name} replied",
+                body=update.body or "",
+                sms_label="has a new reply",
+            )
         case StatusUpdateKind.EXTERNAL_UPDATE:
             return StatusUpdateText(
                 subject=f"Update on {ticket}",

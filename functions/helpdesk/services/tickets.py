@@ -535,8 +535,13 @@ class TicketService:
         ticket_id: str,
         body: str,
         attachments: list[AttachmentRef] | None = None,
+        *,
+        reply_id: str | None = None,
     ) -> TicketPart:
-        """The customer answers on their ticket; if it was waiting on them, work resumes."""
+        """The customer answers on their ticket; if it was waiting on them, work resumes.
+
+        ``reply_id``: the reply's id when the caller derives it (an email, retried, is written once).
+        """
         refs = attachments or []
         text = body.strip()
         if not text and not refs:
@@ -549,7 +554,7 @@ class TicketService:
                 raise NotFound(f"ticket {ticket_id} not found")
             now = utc_now()
             reply = TicketPart(
-                id=new_id(),
+                id=reply_id or new_id(),
                 ticket_id=ticket_id,
                 type=PartType.REPLY,
                 author=customer.author,

@@ -1,0 +1,65 @@
+"""What the email services need from the outside world, as Protocols (ports); adapters implement them
+(``adapters/email_records.py``, ``adapters/mail_transport.py``), tests may hand in fakes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from helpdesk.auth.reply_addresses import Thread
+from helpdesk.domain.email_threads import EmailThread, KnownAddress, ReceiptStart, Suppression, ThreadRef
+from helpdesk.domain.models import Attachment
+
+
+class EmailRecords(Protocol):
+    def thread(self, thread: Thread) -> EmailThread | None: ...
+
+    def remember_email(
+        self,
+        thread: Thread,
+        customer_id: str,
+        message_id: str,
+        *,
+        at: datetime,
+        keep_for: timedelta,
+        subject: str | None = None,
+        customer_address: str | None = None,
+    ) -> None: ...
+
+    def remember_alias(
+        self, thread: Thread, customer_id: str, message_id: str, *, at: datetime, keep_for: timedelta
+    ) -> None: ...
+
+    def thread_of(self, message_id: str) -> ThreadRef | None: ...
+
+    def customer_for(self, address: str) -> KnownAddress | None: ...
+
+    def claim_address(self, address: str, customer_id: str, *, verified: bool, at: datetime) -> KnownAddress: ...
+
+    def suppression(self, address: str) -> Suppression | None: ...
+
+    def suppress(self, suppression: Suppression) -> None: ...
+
+    def use_link(self, nonce: str, *, at: datetime, expires_at: datetime) -> bool: ...
+
+    def note_renewal(self, subject_id: str, customer_id: str, *, at: datetime, quiet_for: timedelta) -> bool: ...
+
+    def start_receipt(
+        self, receipt_id: str, *, at: datetime, lease: timedelta, keep_for: timedelta
+    ) -> ReceiptStart: ...
+
+    def create_attachment_once(self, attachment: Attachment) -> None: ...
+
+    def finish_receipt(self, receipt_id: str, outcome: str, *, thread: Thread | None) -> None: ...
+
+
+class MailSender(Protocol):
+    def send_raw(self, raw: bytes, *, source: str, to: str, message_id: str) -> str:
+        """Send a complete MIME message; returns the Message-ID its recipient sees (no brackets)."""
+        ...
+
+
+class MailFiles(Protocol):
+    def raw_message(self, bucket: str, key: str) -> bytes: ...
+
+    def put_attachment(self, key: str, data: bytes, content_type: str) -> None: ...
