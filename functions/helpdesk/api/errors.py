@@ -18,6 +18,7 @@ from helpdesk.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     Unauthenticated,
@@ -33,6 +34,7 @@ _STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
     VersionConflict: (HTTPStatus.CONFLICT, "version_conflict"),
     Conflict: (HTTPStatus.CONFLICT, "conflict"),
     Unauthenticated: (HTTPStatus.UNAUTHORIZED, "unauthorized"),
+    Gone: (HTTPStatus.GONE, "gone"),
 }
 
 
@@ -71,7 +73,10 @@ def _domain_response(error: DomainError) -> Response[dict[str, Any]]:
         (HTTPStatus.BAD_REQUEST, "bad_request"),
     )
     details = [{"field": f, "message": m} for f, m in error.problems] if isinstance(error, InvalidInput) else None
-    extra = {"current_version": error.current_version} if isinstance(error, VersionConflict) else {}
+    extra: dict[str, Any] = {"current_version": error.current_version} if isinstance(error, VersionConflict) else {}
+    if isinstance(error, Gone):
+        code, details = error.code, [{"field": error.field, "message": error.message}]
+        extra["renewable"] = error.renewable
     return error_response(status, code, error.message, details, **extra)
 
 

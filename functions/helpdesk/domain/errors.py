@@ -41,3 +41,14 @@ class Conflict(DomainError):
 
 class Unauthenticated(DomainError):
     """The request carries no identity the API can trust."""
+
+
+class Gone(DomainError):
+    """It was here once and isn't any more (a link used or expired); ``field`` names what, and
+    ``renewable`` says the caller may ask for a fresh one."""
+
+    def __init__(self, message: str, *, code: str, field: str, renewable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.renewable = renewable

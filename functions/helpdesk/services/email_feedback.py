@@ -1,0 +1,104 @@
+"""Bounces and complaints about the email we sent: the address is suppressed, and agents see why.
+
+SES publishes the configuration set's ``Bounce`` and ``Complaint`` events to a topic whose queue
+feeds the email-feedback worker. A permanent bounce (the mailbox doesn't exist) or a complaint (the
+customer marked us as spam) suppresses the address: no status update, reply or link goes to it any
+more (``email_delivery`` refuses it as undeliverable) and the inbox shows the address as suppressed.
+A transient bounce (mailbox full, greylisting) suppresses nothing: SES retries those itself.
+An agent can lift a suppression once the customer gives a working address or asks again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.domain.email_messages import normalize_address
+from helpdesk.domain.email_threads import Suppression
+from helpdesk.domain.models import utc_now
+from helpdesk.services.email_ports import EmailRecords
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _Recipient(_Open):
+    email_address: str = Field(alias="emailAddress", min_length=3, max_length=320)
+
+
+class Bounce(_Open):
+    bounce_type: str = Field(alias="bounceType")
+    bounce_sub_type: str = Field(default="", alias="bounceSubType")
+    bounced_recipients: list[_Recipient] = Field(default_factory=list, alias="bouncedRecipients")
+
+
+class Complaint(_Open):
+    complained_recipients: list[_Recipient] = Field(default_factory=list, alias="complainedRecipients")
+    complaint_feedback_type: str = Field(default="", alias="complaintFeedbackType")
+
+
+class SesEvent(_Open):
+    """A configuration set event (``eventType``) or an identity notification (``notificationType``)."""
+
+    event_type: str | None = Field(default=None, alias="eventType")
+    notification_type: str | None = Field(default=None, alias="notificationType")
+    bounce: Bounce | None = None
+    complaint: Complaint | None = None
+
+    @property
+    def kind(self) -> str:
+        return (self.event_type or self.notification_type or "").strip()
+
+
+class FeedbackOutcome(StrEnum):
+    SUPPRESSED = "suppressed"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    outcome: FeedbackOutcome
+    kind: str
+    addresses: int = 0
+
+
+class EmailFeedback:
+    def __init__(self, records: EmailRecords, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._records = records
+        self._clock = clock
+
+    def handle(self, event: SesEvent) -> Feedback:
+        now = self._clock()
+        if event.kind == "Bounce" and event.bounce is not None:
+            if event.bounce.bounce_type != "Permanent":
+                return Feedback(FeedbackOutcome.IGNORED, f"bounce:{event.bounce.bounce_type.lower() or 'unknown'}")
+            detail = event.bounce.bounce_sub_type or None
+            addresses = [r.email_address for r in event.bounce.bounced_recipients]
+            reason = "bounce"
+        elif event.kind == "Complaint" and event.complaint is not None:
+            detail = event.complaint.complaint_feedback_type or None
+            addresses = [r.email_address for r in event.complaint.complained_recipients]
+            reason = "complaint"
+        else:
+            return Feedback(FeedbackOutcome.IGNORED, event.kind.lower() or "unknown")
+        for address in dict.fromkeys(normalize_address(a) for a in addresses):
+            self._records.suppress(Suppression(address=address, reason=reason, detail=detail, since=now))
+        return Feedback(FeedbackOutcome.SUPPRESSED, reason, len(addresses))
+
+    def suppression(self, address: str | None) -> Suppression | None:
+        return self._records.suppression(address) if address else None
+
+
+def parse_feedback(body: str | dict[str, Any]) -> SesEvent:
+    """An SQS record's body: the SES event itself (raw delivery), or an SNS envelope around it."""
+    data = json.loads(body) if isinstance(body, str) else body
+    if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
+        data = json.loads(data["Message"])
+    return SesEvent.model_validate(data)
