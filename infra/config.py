@@ -6,6 +6,7 @@
 | ``messenger_origin`` | the site embedding the messenger (CORS); required in prod     | ``*``            |
 | ``notify_from_email`` | From address of status-update emails; it or its domain verified in SES | see below |
 | ``ses_sender``     | the verified SES identity (address or domain) emails are sent from         | none             |
+| ``support_email``  | where customers write (``support@<domain>``); MX of the domain -> SES | ``notify_from_email`` |
 | ``alarm_email``    | subscribed to the alarm topic (confirm the email AWS sends)     | none             |
 | ``workspace``      | the workspace configuration directory deployed with the code    | ``workspace/demo`` |
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from constructs import Construct
+from helpdesk.auth.reply_addresses import MAX_MAILBOX_LENGTH
 
 from infra.bundling import REPO
 
@@ -29,6 +31,8 @@ STAGE = re.compile(r"[a-z][a-z0-9-]{0,11}")
 ORIGIN = re.compile(r"\*|https://[a-z0-9.-]+(:\d+)?|http://localhost(:\d+)?")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SES_IDENTITY = re.compile(rf"{EMAIL.pattern}|[a-z0-9.-]+\.[a-z]{{2,}}")
+MAX_SUPPORT_MAILBOX = MAX_MAILBOX_LENGTH
+"""``support+<token>`` must fit a 64-character local part (see ``helpdesk.auth.reply_addresses``)."""
 
 
 def sender_domain(address: str) -> str:
@@ -48,6 +52,8 @@ class DeploymentConfig:
     """The From address of status-update emails; SES must have it, or its domain, verified."""
     alarm_email: str
     """Subscribed to the alarm topic when given."""
+    support_email: str
+    """Where customers write; SES receives mail for its domain, replies come back to its tagged forms."""
     workspace_dir: Path
     action_environment: dict[str, str]
     """Settings the workspace's custom actions use (``${ORDERS_API_URL}``): the ``action_environment`` JSON."""
@@ -81,6 +87,14 @@ class DeploymentConfig:
                 f"context 'notify_from_email' ({notify_from_email}) is neither the SES identity 'ses_sender' "
                 f"({ses_sender}) nor an address at it"
             )
+        support_email = context("support_email", notify_from_email).lower()
+        if not EMAIL.fullmatch(support_email):
+            raise ValueError(f"context 'support_email': an email address, not {support_email!r}")
+        if len(support_email.partition("@")[0]) > MAX_SUPPORT_MAILBOX or "+" in support_email:
+            raise ValueError(
+                f"context 'support_email': the part before @ must be at most {MAX_SUPPORT_MAILBOX} characters, "
+                "without '+', so reply addresses (support+<token>@...) stay within 64"
+            )
         alarm_email = context("alarm_email")
         if alarm_email and not EMAIL.fullmatch(alarm_email):
             raise ValueError(f"context 'alarm_email': an email address, not {alarm_email!r}")
@@ -95,6 +109,7 @@ class DeploymentConfig:
             ses_sender=ses_sender,
             notify_from_email=notify_from_email,
             alarm_email=alarm_email,
+            support_email=support_email,
             workspace_dir=workspace,
             action_environment=action_environment(context("action_environment")),
         )

@@ -22,6 +22,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from helpdesk.surfaces import (
     API_SURFACES,
+    EMAIL_EVENTS,
+    EMAIL_INGEST,
+    INBOUND_EMAIL,
+    INBOUND_EMAIL_PREFIX,
     INBOX,
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
@@ -34,12 +38,13 @@ from infra.api import Api
 from infra.bundling import REPO, function_code, layer_code
 from infra.config import DeploymentConfig
 from infra.custom_actions import wire_custom_actions
+from infra.email import EmailChannel
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import nag
 from infra.notifications import Notifications
-from infra.stateful import StatefulStack, attachments_bucket_name
+from infra.stateful import StatefulStack, attachments_bucket_name, inbound_email_bucket_name
 from infra.table_access import grant_table_items
 from infra.workflows import Workflows
 
@@ -167,6 +172,36 @@ class ServiceStack(Stack):
         workflows.grant_task_responses(workers[WORKFLOW_TASKS.name])
         notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
         notifications.grant_send(workers[NOTIFIER.name])
+        attachments = f"arn:{Aws.PARTITION}:s3:::{attachments_bucket_name(config.stage)}/attachments/*"
+        inbound = f"arn:{Aws.PARTITION}:s3:::{inbound_email_bucket_name(config.stage)}/{INBOUND_EMAIL_PREFIX}*"
+        email = EmailChannel(
+            self,
+            "Email",
+            stage=config.stage,
+            support_email=config.support_email,
+            sender_email=config.notify_from_email,
+            inbound_bucket=data.inbound_email,
+            inbound_objects_arn=inbound,
+            attachments_prefix_arn=attachments,
+            inbound_topic=messaging.topics[INBOUND_EMAIL.name],
+            events_topic=messaging.topics[EMAIL_EVENTS.name],
+            topics_key=messaging.key,
+            email_secret=data.email_secret,
+        )
+        ingest = workers[EMAIL_INGEST.name]
+        email.grant_ingest(ingest)
+        ingest.add_environment("ATTACHMENTS_BUCKET", data.attachments.bucket_name)
+        rendered = "arn:<AWS::Partition>:s3:::helpdesk-{stage}-{bucket}-<AWS::AccountId>-<AWS::Region>/{prefix}*"
+        rendered_buckets = {
+            "attachments": rendered.format(stage=config.stage, bucket="attachments", prefix="attachments/"),
+            "inbound emails": rendered.format(stage=config.stage, bucket="inbound", prefix=INBOUND_EMAIL_PREFIX),
+        }
+        for what, resource in rendered_buckets.items():
+            nag(ingest.role or ingest).acknowledge(
+                id=f"AwsSolutions-IAM5[Resource::{resource}]",
+                reason=f"Object keys of the {what} are generated per object (by SES, or per attachment), so the "
+                "grant names that one prefix of the one bucket, never the whole bucket or other buckets.",
+            )
 
         # --- the API functions ----------------------------------------------------------------------
         queue_environment = {c.queue_url_env: queues[c.name].queue_url for c in QUEUE_CONSUMERS}
@@ -194,12 +229,14 @@ class ServiceStack(Stack):
             surface_functions[surface.name] = function
         messenger, inbox = surface_functions["messenger"], surface_functions[INBOX.name]
         wire_custom_actions(config, messenger)  # the bot runs in the messenger function
+        # Status updates and agents' replies go out by email; a used or expired link gets a fresh one.
+        email.grant_send([workers[NOTIFIER.name], messenger])
+        email.grant_links(inbox)  # the inbox shows an email conversation's address and suppression
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(inbox)  # an agent's approval decision completes the workflow's task
         grant_table_items(messenger, data.table)
         grant_table_items(inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
         data.messenger_secret.grant_read(messenger)  # issues visitor tokens, verifies them on identify
-        attachments = f"arn:{Aws.PARTITION}:s3:::{attachments_bucket_name(config.stage)}/attachments/*"
         # Presigned uploads and downloads are signed with these roles; HeadObject needs GetObject.
         messenger.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[attachments])
@@ -274,10 +311,9 @@ class ServiceStack(Stack):
             allowed_origins = ["*"]
         for function in surface_functions.values():
             function.add_environment("ALLOWED_ORIGINS", ",".join(allowed_origins))
-        # Status updates link customers to the messenger page.
-        workers[NOTIFIER.name].add_environment(
-            "MESSENGER_URL", f"https://{distribution.distribution_domain_name}/messenger/"
-        )
+        # Status updates (and fresh links from the messenger) link customers to the messenger page.
+        for linking in (workers[NOTIFIER.name], messenger):
+            linking.add_environment("MESSENGER_URL", f"https://{distribution.distribution_domain_name}/messenger/")
         api = Api(
             self,
             "Api",
@@ -356,6 +392,9 @@ class ServiceStack(Stack):
             "InboxPageUrl": inbox_url,
             "AlarmTopicArn": monitoring.topic.topic_arn,
             "EventBusName": messaging.bus.event_bus_name,
+            "EmailReceiptRuleSet": email.rule_set.receipt_rule_set_name,
+            "EmailConfigurationSet": email.configuration_set.configuration_set_name,
+            "SupportAddress": config.support_email,
             **{f"{_camel(name)}TopicArn": topic.topic_arn for name, topic in messaging.topics.items()},
             **{
                 f"{_camel(name)}WorkflowArn": machine.state_machine_arn

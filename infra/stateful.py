@@ -3,6 +3,8 @@
 - the single DynamoDB table, built from the PynamoDB models' ``table_definition()``;
 - the attachments bucket (private, encrypted, TLS only, lifecycle rules) and its access-log bucket;
 - the messenger secret the business signs customer tokens with;
+- the inbound email bucket (SES receiving stores every email for the support domain there, kept 90
+  days) and the email secret (the key of reply addresses and of the links in emails);
 - the Cognito user pool agents sign in to (groups are team ids).
 """
 
@@ -20,6 +22,12 @@ from helpdesk.surfaces import ADMIN_GROUP
 
 from infra.config import DeploymentConfig
 from infra.nag import nag
+
+INBOUND_EMAIL_DAYS = 90
+
+
+def inbound_email_bucket_name(stage: str) -> str:
+    return f"helpdesk-{stage}-inbound-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
 def attachments_bucket_name(stage: str) -> str:
@@ -118,6 +126,43 @@ class StatefulStack(Stack):
             ],
         )
 
+        self.inbound_email = s3.Bucket(
+            self,
+            "InboundEmail",
+            # A predictable name lets the ingest worker's policy name the prefix it reads.
+            bucket_name=inbound_email_bucket_name(config.stage),
+            # Every email SES received for the support domain, as received: the conversation keeps only
+            # the new words and the files, so the original is here for agents and audits, 90 days.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="inbound-email/",
+            removal_policy=removal,
+            auto_delete_objects=not config.is_production,
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=Duration.days(INBOUND_EMAIL_DAYS)),
+                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
+            ],
+        )
+        self.email_secret = secretsmanager.Secret(
+            self,
+            "EmailSecret",
+            description="HMAC key of the reply addresses and links in the helpdesk's emails. Rotate by putting "
+            '{"current": "<new>", "previous": "<old>"}: emails sent before keep working until they expire.',
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=removal,
+        )
+        nag(self.email_secret).acknowledge(
+            id="AwsSolutions-SMG4",
+            reason="Reply addresses and links already sent carry signatures made with this key; a scheduled "
+            "rotation would break them all at once, so rotation is an operator action that keeps the previous "
+            'key valid ({"current", "previous"}), documented in infra/README.md.',
+        )
+
         self.messenger_secret = secretsmanager.Secret(
             self,
             "MessengerSecret",
@@ -192,5 +237,7 @@ class StatefulStack(Stack):
             "MessengerSecretArn": self.messenger_secret.secret_arn,
             "TableName": self.table.table_name,
             "AttachmentsBucket": self.attachments.bucket_name,
+            "InboundEmailBucket": self.inbound_email.bucket_name,
+            "EmailSecretArn": self.email_secret.secret_arn,
         }.items():
             CfnOutput(self, name, value=value)

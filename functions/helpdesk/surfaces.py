@@ -121,6 +121,21 @@ INBOUND_EVENTS = QueueConsumer(
 )
 """Events the business's systems put on the bus (e.g. ``OrderUpdated``), for the tickets linked to them."""
 
+EMAIL_INGEST = QueueConsumer(
+    name="email-ingest",
+    handler="helpdesk.handlers.email_ingest.lambda_handler",
+    queue_url_env="EMAIL_INGEST_QUEUE_URL",
+    batch_size=5,
+)
+"""Emails SES received for the support address (receipt rule -> S3 -> the inbound-email topic -> here)."""
+
+EMAIL_FEEDBACK = QueueConsumer(
+    name="email-feedback",
+    handler="helpdesk.handlers.email_feedback.lambda_handler",
+    queue_url_env="EMAIL_FEEDBACK_QUEUE_URL",
+)
+"""SES's bounces and complaints about the email we sent (configuration set -> topic -> here): suppressions."""
+
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     TRACKER_FANOUT,
     SNOOZE_WAKER,
@@ -128,8 +143,13 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     WORKFLOW_TASKS,
     NOTIFIER,
     INBOUND_EVENTS,
+    EMAIL_INGEST,
+    EMAIL_FEEDBACK,
 )
 
+
+INBOUND_EMAIL_PREFIX = "inbound/"
+"""Where SES's receipt rule (and locally the SMTP server) stores each received email, by SES message id."""
 
 # --- events, topics and workflows ------------------------------------------------------------------
 
@@ -168,8 +188,22 @@ ESCALATIONS = Topic(
     arn_env="ESCALATIONS_TOPIC_ARN",
     description="SLA breaches for team leads (subscribe by email or chat); fed by the SlaBreached rule.",
 )
-TOPICS: tuple[Topic, ...] = (STATUS_UPDATES, ESCALATIONS)
-TOPIC_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = ((STATUS_UPDATES.name, NOTIFIER.name),)
+INBOUND_EMAIL = Topic(
+    name="inbound-email",
+    arn_env="INBOUND_EMAIL_TOPIC_ARN",
+    description="SES receiving announces each stored email here; the email-ingest queue is subscribed.",
+)
+EMAIL_EVENTS = Topic(
+    name="email-events",
+    arn_env="EMAIL_EVENTS_TOPIC_ARN",
+    description="SES's bounce and complaint events (configuration set); the email-feedback queue is subscribed.",
+)
+TOPICS: tuple[Topic, ...] = (STATUS_UPDATES, ESCALATIONS, INBOUND_EMAIL, EMAIL_EVENTS)
+TOPIC_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
+    (STATUS_UPDATES.name, NOTIFIER.name),
+    (INBOUND_EMAIL.name, EMAIL_INGEST.name),
+    (EMAIL_EVENTS.name, EMAIL_FEEDBACK.name),
+)
 """(topic, queue consumer): the consumer's queue is subscribed to the topic with raw message delivery."""
 
 

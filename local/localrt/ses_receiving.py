@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-
-INBOUND_PREFIX = "inbound/"
+from helpdesk.surfaces import INBOUND_EMAIL_PREFIX
 
 
 def receipt_notification(
@@ -67,12 +66,10 @@ class ReceivingRule:
     def accepts(self, recipient: str) -> bool:
         return recipient.rpartition("@")[2].lower() == self.domain.lower()
 
-    def receive(
-        self, raw: bytes, *, recipients: list[str], source: str, verdicts: dict[str, str] | None = None
-    ) -> str:
+    def receive(self, raw: bytes, *, recipients: list[str], source: str, verdicts: dict[str, str] | None = None) -> str:
         """Store and announce one email; returns SES's message id for it."""
         message_id = uuid.uuid4().hex
-        key = f"{INBOUND_PREFIX}{message_id}"
+        key = f"{INBOUND_EMAIL_PREFIX}{message_id}"
         boto3.client("s3").put_object(Bucket=self.bucket, Key=key, Body=raw)
         notification = receipt_notification(
             message_id=message_id,

@@ -393,11 +393,17 @@ def test_the_stacks_output_what_an_operator_needs(assembly: Assembly) -> None:
         "MessengerSecretArn",
         "TableName",
         "AlarmTopicArn",
+        "EmailSecretArn",
+        "InboundEmailBucket",
+        "EmailReceiptRuleSet",
+        "SupportAddress",
     }
     assert expected <= outputs
-    [secret] = assembly.resources("AWS::SecretsManager::Secret").values()
-    assert "SecretString" not in secret["Properties"], "the value is generated in AWS, never in a template"
-    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    secrets = assembly.resources("AWS::SecretsManager::Secret").values()
+    assert len(secrets) == 2, "the messenger secret and the email secret"
+    for secret in secrets:
+        assert "SecretString" not in secret["Properties"], "the value is generated in AWS, never in a template"
+        assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
 
 
 def test_prod_keeps_its_data_and_refuses_a_wildcard_origin() -> None:
