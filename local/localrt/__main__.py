@@ -16,7 +16,7 @@ from types import FrameType
 import boto3
 
 from localrt.aws import ORDERS_API_SECRET, EmbeddedAws, point_sdk_at
-from localrt.settings import DEFAULT_AGENT_SECRET, DEFAULT_MESSENGER_SECRET, Settings
+from localrt.settings import DEFAULT_AGENT_SECRET, DEFAULT_EMAIL_SECRET, DEFAULT_MESSENGER_SECRET, Settings
 
 
 def main() -> int:
@@ -39,8 +39,13 @@ def main() -> int:
     from localrt.identities import demo_tokens
     from localrt.outbox import Outbox
     from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
+    from localrt.ses_receiving import ReceivingRule
+    from localrt.smtp import LocalSmtp, MailboxSimulator
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
+    from helpdesk.adapters.email_config_files import load_email_setup
+
+    load_email_setup(settings.workspace_dir, workspace)  # the email templates too, every one rendered once
     index = {
         "workspace": workspace.name,
         "messenger_api": f"{settings.api_url}/messenger",
@@ -58,7 +63,7 @@ def main() -> int:
     # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
     faults = install_from_environment(os.environ)
     gateway = LocalGateway(settings, index)
-    gateway.outbox = Outbox(settings.region, aws.event_log_url)
+    gateway.outbox = Outbox(settings.region, aws.event_log_url, settings.inbound_email_bucket)
     gateway.faults = faults
     gateway.serve()
 
@@ -76,8 +81,16 @@ def main() -> int:
         )
     )
     pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
+    pollers.append(MailboxSimulator(settings.region, os.environ["EMAIL_EVENTS_TOPIC_ARN"], stopping))
     for poller in pollers:
         poller.start()
+    # SES receiving: mail for the support domain, over SMTP, into the same bucket, topic and queue.
+    support_domain = settings.support_address.rpartition("@")[2]
+    smtp = LocalSmtp(
+        ReceivingRule(settings.inbound_email_bucket, os.environ["INBOUND_EMAIL_TOPIC_ARN"], support_domain),
+        settings.smtp_port,
+    )
+    smtp.start()
 
     requested: list[int] = []
 
@@ -98,6 +111,7 @@ def main() -> int:
     print("\nStopping…", flush=True)
     for poller in pollers:
         poller.join(timeout=5)
+    smtp.stop()
     gateway.stop()
     order_system.stop()
     aws.stop()
@@ -112,6 +126,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         "default" if settings.messenger_secret == DEFAULT_MESSENGER_SECRET else "from LOCAL_MESSENGER_SECRET"
     )
     agent_note = "default" if settings.agent_secret == DEFAULT_AGENT_SECRET else "from LOCAL_AGENT_SECRET"
+    email_note = "default" if settings.email_secret == DEFAULT_EMAIL_SECRET else "from LOCAL_EMAIL_SECRET"
     lines = [
         f"Helpdesk is running locally ({workspace}), ready in {seconds:.1f}s",
         "",
@@ -120,11 +135,14 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
-        f"  Customer outbox  {api}/_local/outbox.html   (emails, SMS and bus events sent so far)",
+        f"  Customer outbox  {api}/_local/outbox.html   (email threads in and out, SMS, bus events, templates)",
+        f"  Support email    {settings.support_address} over SMTP at 127.0.0.1:{settings.smtp_port}"
+        "   (plays SES receiving; set SMTP_PORT)",
         f"  Order system     {orders}/orders/ORD-1001   (the demo shop's; the bot's custom actions call it)",
         "",
         f"  Messenger secret {local_only}: {settings.messenger_secret}  [{messenger_note}; set LOCAL_MESSENGER_SECRET]",
         f"  Agent secret     {local_only}: {settings.agent_secret}  [{agent_note}; set LOCAL_AGENT_SECRET]",
+        f"  Email secret     {local_only}: {settings.email_secret}  [{email_note}; set LOCAL_EMAIL_SECRET]",
         "",
         "  Tokens (valid 12 h):",
     ]
@@ -134,6 +152,8 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Open the messenger as Alice:  {api}/messenger/#token={tokens['demo-customer-1']}",
         "  Try it:",
         f"    curl -s {api}/inbox/conversations -H 'Authorization: Bearer {tokens['agent-frontline']}'",
+        f"    python -c \"import smtplib; smtplib.SMTP('127.0.0.1', {settings.smtp_port}).sendmail('you@example.com',"
+        f" ['{settings.support_address}'], 'Subject: Hello\\n\\nMy parcel is late.')\"",
         "",
         "Ctrl-C stops everything.",
     ]

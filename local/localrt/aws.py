@@ -20,6 +20,7 @@ from moto.server import ThreadedMotoServer
 from localrt.settings import Settings
 
 MESSENGER_SECRET_NAME = "helpdesk-local/messenger-secret"
+EMAIL_SECRET_NAME = "helpdesk-local/email-secret"
 REPO = Path(__file__).resolve().parents[2]
 NOTIFY_FROM_EMAIL = "support@demo-shop.example"
 ORDERS_API_SECRET = "helpdesk/orders-api"
@@ -87,6 +88,7 @@ class EmbeddedAws:
         )
         os.environ["MESSENGER_SECRET_ARN"] = secret["ARN"]
         boto3.client("s3").create_bucket(Bucket=settings.attachments_bucket)
+        self._create_email(settings)
         sqs = boto3.client("sqs")
         for consumer in QUEUE_CONSUMERS:
             dlq = sqs.create_queue(QueueName=f"{consumer.name}-dlq")["QueueUrl"]
@@ -102,6 +104,22 @@ class EmbeddedAws:
             self.queue_urls[consumer.name] = url
         self._create_messaging()
         self._create_workflows()
+
+    def _create_email(self, settings: Settings) -> None:
+        """The inbound bucket SES receiving stores into, the email key (LOCAL DEV ONLY), the support address."""
+        boto3.client("s3").create_bucket(Bucket=settings.inbound_email_bucket)
+        secret = boto3.client("secretsmanager").create_secret(
+            Name=EMAIL_SECRET_NAME, SecretString=settings.email_secret
+        )
+        os.environ.update(
+            {
+                "EMAIL_SECRET_ARN": secret["ARN"],
+                "INBOUND_EMAIL_BUCKET": settings.inbound_email_bucket,
+                "SUPPORT_ADDRESS": settings.support_address,
+                # The embedded SES keeps our Message-ID; SES in AWS replaces it with its own.
+                "SES_REWRITES_MESSAGE_ID": "false",
+            }
+        )
 
     def queue_arn(self, consumer: str) -> str:
         return str(
@@ -161,6 +179,7 @@ class EmbeddedAws:
         events.put_targets(Rule="local-event-log", EventBusName=bus_name, Targets=[{"Id": "log", "Arn": log_arn}])
         ses = boto3.client("ses")
         ses.verify_email_identity(EmailAddress=NOTIFY_FROM_EMAIL)
+        ses.verify_domain_identity(Domain=self.settings.support_address.rpartition("@")[2])
         os.environ["NOTIFY_FROM_EMAIL"] = NOTIFY_FROM_EMAIL
         os.environ["MESSENGER_URL"] = f"{self.settings.api_url}/messenger/"
         try:

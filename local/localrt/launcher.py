@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-LEAKED_SETTINGS = ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL")
+LEAKED_SETTINGS = (
+    "AWS_ENDPOINT_URL",
+    "TABLE_NAME",
+    "MESSENGER_SECRET_ARN",
+    "ATTACHMENTS_BUCKET",
+    "FANOUT_QUEUE_URL",
+    "EMAIL_SECRET_ARN",
+    "INBOUND_EMAIL_BUCKET",
+    "SUPPORT_ADDRESS",
+)
 """What a parent process may have set for its own AWS clients and the runtime must not inherit."""
 
 
@@ -33,6 +42,7 @@ def free_port() -> int:
 class Launched:
     base_url: str
     moto_url: str
+    smtp_port: int
     log: Path
     process: subprocess.Popen[str]
     exit_code: int | None = None
@@ -52,11 +62,12 @@ def launched(
     It runs this checkout's code (``PYTHONPATH``), whatever a virtualenv's editable install points at.
     Raises ``DidNotStart`` with the end of its log if it doesn't answer ``/healthz`` in time.
     """
-    port, moto_port = free_port(), free_port()
+    port, moto_port, smtp_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "PORT": str(port),
         "MOTO_PORT": str(moto_port),
+        "SMTP_PORT": str(smtp_port),
         "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("functions", "local")),
         **environment,
     }
@@ -66,7 +77,7 @@ def launched(
         process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own module
             [sys.executable, "-m", module], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
         )
-        runtime = Launched(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", log_path, process)
+        runtime = Launched(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", smtp_port, log_path, process)
         try:
             _wait_until_up(runtime, start_timeout)
             yield runtime

@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parents[2]
 # LOCAL DEVELOPMENT ONLY: these secrets sign tokens on your machine; never use them anywhere else.
 DEFAULT_MESSENGER_SECRET = "local-dev-messenger-secret-change-me"
 DEFAULT_AGENT_SECRET = "local-dev-agent-secret-change-me"
+DEFAULT_EMAIL_SECRET = "local-dev-email-secret-change-me-signs-reply-addresses"
+DEFAULT_SUPPORT_ADDRESS = "support@demo-shop.example"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class Settings:
     agent_secret: str
     region: str = "us-east-1"
     attachments_bucket: str = "helpdesk-local-attachments"
+    inbound_email_bucket: str = "helpdesk-local-inbound-email"
+    smtp_port: int = 2525
+    support_address: str = DEFAULT_SUPPORT_ADDRESS
+    email_secret: str = DEFAULT_EMAIL_SECRET
     web_dir: Path = REPO / "web"
 
     @property
@@ -42,4 +48,7 @@ class Settings:
             workspace_dir=Path(os.environ.get("LOCAL_WORKSPACE_DIR", str(REPO / "workspace" / "demo"))),
             messenger_secret=os.environ.get("LOCAL_MESSENGER_SECRET", DEFAULT_MESSENGER_SECRET),
             agent_secret=os.environ.get("LOCAL_AGENT_SECRET", DEFAULT_AGENT_SECRET),
+            smtp_port=int(os.environ.get("SMTP_PORT", "2525")),
+            support_address=os.environ.get("LOCAL_SUPPORT_ADDRESS", DEFAULT_SUPPORT_ADDRESS).strip().lower(),
+            email_secret=os.environ.get("LOCAL_EMAIL_SECRET", DEFAULT_EMAIL_SECRET),
         )

@@ -6,7 +6,8 @@ and, after the queue's max receives, lands in the DLQ; the others aren't redone.
 harmless: each channel is sent once per update (see ``services/notifications.py``).
 
 Environment: ``TABLE_NAME``, ``WORKSPACE_DIR``, ``MESSENGER_URL`` (the messenger page the email and
-SMS link to), ``NOTIFY_FROM_EMAIL`` (SES sender), optional ``NOTIFY_CONFIGURATION_SET`` and
+SMS link to), ``NOTIFY_FROM_EMAIL`` (SES sender), the email channel's (``SUPPORT_ADDRESS``,
+``EMAIL_SECRET_ARN``: see ``helpdesk/email_wiring.py``), optional ``NOTIFY_CONFIGURATION_SET`` and
 ``DELIVERY_LEASE_SECONDS`` (longer than the function's timeout, at most the queue's visibility
 timeout; default 90), ``POWERTOOLS_METRICS_NAMESPACE``.
 
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 from helpdesk.adapters.channels import NotifierConfigError, SesSnsChannels
 from helpdesk.api.app import repository, workspace
 from helpdesk.domain.notifications import StatusUpdate
+from helpdesk.email_wiring import email_configured, email_delivery
 from helpdesk.services.notifications import DEFAULT_LEASE, Channel, DeliveryInProgress, NotificationService, Outcome
 
 logger = Logger()
@@ -72,7 +74,13 @@ def notifications() -> NotificationService:
     if not messenger_url:
         raise NotifierConfigError("MESSENGER_URL is not set: the messenger page status updates link to")
     return NotificationService(
-        repository(), channels(), workspace(), messenger_url=messenger_url, lease=_lease(), on_outcome=count_outcome
+        repository(),
+        channels(),
+        workspace(),
+        messenger_url=messenger_url,
+        lease=_lease(),
+        on_outcome=count_outcome,
+        emails=email_delivery() if email_configured() else None,
     )
 
 

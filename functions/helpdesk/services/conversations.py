@@ -15,6 +15,7 @@ from helpdesk.domain.models import (
     AuthorType,
     BotOutcome,
     BotState,
+    Channel,
     ContextPackage,
     Conversation,
     ConversationPage,
@@ -429,6 +430,8 @@ class ConversationService:
                 self._repository.save_bot_turn(conversation, taken, [])
             except ConditionFailed as failure:
                 raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
+        # In a conversation that started by email, the reply also goes out by email (see domain_events).
+        emailed = conversation.channel is Channel.EMAIL and not internal
         return self._append(
             conversation_id,
             conversation.customer_id,
@@ -438,6 +441,7 @@ class ConversationService:
             as_owner=False,
             internal=internal,
             mentions=mentions,
+            channel=Channel.EMAIL if emailed else None,
         )
 
     def assign(
@@ -591,6 +595,7 @@ class ConversationService:
         kind: MessageKind = MessageKind.TEXT,
         ticket_id: str | None = None,
         mentions: list[str] | None = None,
+        channel: Channel | None = None,
     ) -> Message:
         now = utc_now()
         message = Message(
@@ -602,6 +607,7 @@ class ConversationService:
             attachments=attachments,
             mentions=mentions or [],
             internal=internal,
+            channel=channel,
             created_at=now,
         )
         part = (

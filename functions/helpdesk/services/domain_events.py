@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
-from helpdesk.domain.models import AuthorType, Conversation, Message, Ticket, TicketCategory
+from helpdesk.domain.models import AuthorType, Channel, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import StateCategory, Workspace
 
@@ -219,7 +219,30 @@ class _Builder:
                 ticket_number=ticket.number,
                 title=ticket.title,
                 occurred_at=at,
-                **({"conversation_id": ticket.conversation_id} | fields),
+                **(
+                    {
+                        "conversation_id": ticket.conversation_id,
+                        "state_id": ticket.state_id,
+                        "state_category": ticket.state_category.value,
+                        "locale": ticket.context.locale if ticket.context else None,
+                    }
+                    | fields
+                ),
+            )
+        )
+
+    def conversation_reply(self, message: Message, customer_id: str) -> None:
+        """An agent's reply in an email conversation: it goes out by email (the messenger has it already)."""
+        self.result.status_updates.append(
+            StatusUpdate(
+                id=status_update_id(self.change.event_id, StatusUpdateKind.CONVERSATION_REPLY),
+                kind=StatusUpdateKind.CONVERSATION_REPLY,
+                customer_id=customer_id,
+                conversation_id=message.conversation_id,
+                message_id=message.id,
+                body=message.body,
+                author_name=message.author.name,
+                occurred_at=message.created_at,
             )
         )
 
@@ -317,6 +340,7 @@ def _conversation_started(conversation: Conversation) -> dict[str, Any]:
         "assignee_id": conversation.assignee_id,
         "status": conversation.status.value,
         "viewed_object_type": context.object.type if context and context.object else None,
+        "channel": conversation.channel.value,
     }
 
 
@@ -334,8 +358,12 @@ def _message(builder: _Builder, message: Message, customer_id: str) -> None:
             "message_kind": message.kind.value,
             "body_length": len(message.body),
             "attachment_count": len(message.attachments),
+            "channel": (message.channel or Channel.MESSENGER).value,
         },
     )
+    emailed = message.channel is Channel.EMAIL and message.author.type is AuthorType.AGENT and not message.internal
+    if emailed:
+        builder.conversation_reply(message, customer_id)
 
 
 def _ticket_ref(ticket: Ticket) -> dict[str, Any]:
@@ -444,9 +472,11 @@ def _state_changed(
         return
     label = _customer_label(workspace, ticket, ticket.state_id)
     if resolved:
-        # The customer hears "resolved" (with the state's label) and is asked to rate, not told twice.
-        builder.update(StatusUpdateKind.RESOLVED, ticket, at, state_label=label)
-        if ticket.rating is None:
+        # The customer hears "resolved" (with the state's label) and is asked to rate, not told twice: by
+        # email the resolution carries the score links, in the messenger the rating prompt follows it.
+        asks = ticket.rating is None
+        builder.update(StatusUpdateKind.RESOLVED, ticket, at, state_label=label, asks_for_rating=asks)
+        if asks:
             builder.update(StatusUpdateKind.CSAT_REQUEST, ticket, at, state_label=label)
     elif label is not None and label != _customer_label(workspace, before, before.state_id):
         builder.update(StatusUpdateKind.STATE_CHANGED, ticket, at, state_label=label)
@@ -502,7 +532,8 @@ def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets
         REMINDER_PART: StatusUpdateKind.REMINDER,
         EXTERNAL_UPDATE_PART: StatusUpdateKind.EXTERNAL_UPDATE,
     }.get(part_type, StatusUpdateKind.AGENT_REPLY)
-    builder.update(kind, ticket, at, body=body)
+    author = part.get("author_name") if author_type == AuthorType.AGENT.value else None
+    builder.update(kind, ticket, at, body=body, author_name=str(author) if author else None)
 
 
 def _json_list(value: Any) -> list[Any]:

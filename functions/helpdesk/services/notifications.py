@@ -13,6 +13,7 @@ the error propagates, so the retry finds the channels before it done and carries
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -28,9 +29,20 @@ from ulid import ULID
 from helpdesk.adapters.channels import Claim, DeliveryLedger, DeliveryStatus, Undeliverable
 from helpdesk.adapters.repository import ConditionFailed, TableRepository
 from helpdesk.auth.customer_tokens import VISITOR_PREFIX
-from helpdesk.domain.models import Author, AuthorType, Customer, Message, MessageKind, NotificationPreferences, utc_now
+from helpdesk.domain.email_templates import EmailFacts, EmailTemplates, TicketFacts
+from helpdesk.domain.models import (
+    Author,
+    AuthorType,
+    Conversation,
+    Customer,
+    Message,
+    MessageKind,
+    NotificationPreferences,
+    utc_now,
+)
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
-from helpdesk.domain.workspace import Workspace
+from helpdesk.domain.workspace import StateCategory, Workspace
+from helpdesk.services.email_delivery import STATUS_EVENTS
 
 SMS_LENGTH = 160
 DEFAULT_LEASE = timedelta(seconds=90)
@@ -72,6 +84,17 @@ class DeliveryInProgress(Exception):
         self.channel = channel
 
 
+class StatusEmails(Protocol):
+    """The email channel (``services/email_delivery.py``): threaded emails from the workspace's templates."""
+
+    @property
+    def templates(self) -> EmailTemplates: ...
+
+    def send_status_update(self, update: StatusUpdate, customer: Customer) -> str: ...
+
+    def send_conversation_reply(self, conversation: Conversation, message: Message) -> str: ...
+
+
 class ChannelSender(Protocol):
     """Sends email and SMS; raises ``Undeliverable`` for what no retry can fix."""
 
@@ -89,10 +112,12 @@ class StatusUpdateText:
     body: str
     sms_label: str
     """What happened, in a few words after "Ticket #1042": "is now In progress", "has a new reply"."""
+    sms_sentence: str | None = None
+    """The whole sentence an SMS says (from the email templates), instead of "Ticket #N <sms_label>"."""
 
     @property
     def messenger(self) -> str:
-        return f"{self.heading}\n{self.body}"
+        return f"{self.heading}\n{self.body}".strip()
 
 
 def ticket_link(messenger_url: str, ticket_id: str) -> str:
@@ -169,6 +194,12 @@ def compose(update: StatusUpdate, workspace_name: str) -> StatusUpdateText:
 
 def sms_text(text: StatusUpdateText, ticket_number: int, link: str, workspace_name: str) -> str:
     """ "Demo Shop: Ticket #1042 is now In progress. <link>", kept to one SMS when the link allows."""
+    if text.sms_sentence:
+        sentence = f"{workspace_name}: {text.sms_sentence} {link}"
+        if len(sentence) <= SMS_LENGTH:
+            return sentence
+        room = SMS_LENGTH - len(f"\u2026 {link}")
+        return f"{text.sms_sentence[:room].rstrip()}\u2026 {link}" if room > 0 else f"Ticket #{ticket_number}: {link}"
     full = f"{workspace_name}: Ticket #{ticket_number} {text.sms_label}. {link}"
     if len(full) <= SMS_LENGTH:
         return full
@@ -212,9 +243,15 @@ class NotificationService:
         clock: Callable[[], datetime] = utc_now,
         on_outcome: OutcomeObserver | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        emails: StatusEmails | None = None,
     ) -> None:
         """``lease``: how long a claim holds; longer than the function's timeout, at most the queue's
-        visibility timeout. ``on_outcome`` hears every channel's outcome as it happens (metrics)."""
+        visibility timeout. ``on_outcome`` hears every channel's outcome as it happens (metrics).
+
+        ``emails``: the email channel. With it, every update's words come from the workspace's email
+        templates (the messenger and SMS say the email's one-sentence summary), emails are threaded
+        MIME with signed links, the rating request rides on the resolution email, and agents' replies
+        in email conversations go out by email. Without it, email uses the SES status template."""
         if not messenger_url.startswith(("https://", "http://")):
             raise ValueError(f"messenger_url must be an http(s) URL, got {messenger_url!r}")
         self._repository = repository
@@ -226,9 +263,13 @@ class NotificationService:
         self._clock = clock
         self._on_outcome = on_outcome
         self._sleep = sleep
+        self._emails = emails
 
     def channels_for(self, update: StatusUpdate, customer: Customer | None) -> list[Channel]:
         """The channels the customer chose and can be reached on, in delivery order."""
+        if update.kind is StatusUpdateKind.CONVERSATION_REPLY:
+            # The conversation itself, by email: the messenger has the reply already; not a preference.
+            return [Channel.EMAIL] if self._emails is not None and update.conversation_id else []
         preferences = customer.preferences if customer else NotificationPreferences()
         channels = []
         if preferences.messenger and update.conversation_id:
@@ -236,9 +277,11 @@ class NotificationService:
         if is_visitor(update.customer_id) or customer is None:
             return channels
         about_a_ticket = update.ticket_id is not None and update.ticket_number is not None
-        if preferences.email and customer.email and about_a_ticket:
+        # With the email channel, the rating request rides on the resolution's email and SMS.
+        combined = self._emails is not None and update.kind is StatusUpdateKind.CSAT_REQUEST
+        if preferences.email and customer.email and about_a_ticket and not combined:
             channels.append(Channel.EMAIL)
-        if preferences.sms and customer.phone and about_a_ticket:
+        if preferences.sms and customer.phone and about_a_ticket and not combined:
             channels.append(Channel.SMS)
         return channels
 
@@ -249,7 +292,7 @@ class NotificationService:
         retrying propagate (after handing the channel's claim back).
         """
         customer = self._repository.get_customer(update.customer_id)
-        text = compose(update, self._workspace.name)
+        text = self._words(update, customer)
         report = DeliveryReport(update_id=update.id)
         for channel in self.channels_for(update, customer):
             outcome = self._deliver_on(channel, update, text, customer)
@@ -288,6 +331,30 @@ class NotificationService:
                 # Sent, but not recorded (the table refused mark_sent): handing the claim back would
                 # send it again at once; it stays claimed, so only a retry after the lease sends again.
 
+    def _words(self, update: StatusUpdate, customer: Customer | None) -> StatusUpdateText:
+        """The update's words: the email templates' (in the customer's locale) when email is set up."""
+        event = STATUS_EVENTS.get(update.kind)
+        if self._emails is None or event is None or update.ticket_number is None:
+            return compose(update, self._workspace.name)
+        facts = EmailFacts(
+            workspace_name=self._workspace.name,
+            customer_name=customer.name if customer else None,
+            agent_name=update.author_name,
+            ticket=TicketFacts(
+                number=update.ticket_number,
+                title=update.title or "",
+                state_id=update.state_id,
+                state_label=update.state_label,
+                category=StateCategory(update.state_category) if update.state_category else None,
+            ),
+            body=update.body,
+        )
+        email = self._emails.templates.render(event, facts, update.locale)
+        words = update.body if update.kind is not StatusUpdateKind.STATE_CHANGED else None
+        return StatusUpdateText(
+            subject=email.subject, heading=email.summary, body=words or "", sms_label="", sms_sentence=email.summary
+        )
+
     def _record_sent(self, update_id: str, channel: Channel) -> None:
         """Mark the channel sent, trying harder than for anything else: whatever the table's error."""
         for delay in (*RECORD_SENT_DELAYS, None):
@@ -310,6 +377,8 @@ class NotificationService:
         match channel:
             case Channel.MESSENGER:
                 self._post_in_messenger(update, text, claim)
+            case Channel.EMAIL if self._emails is not None:
+                self._email(update, customer)
             case Channel.EMAIL:
                 # channels_for chose email only with an address and a ticket
                 assert customer is not None
@@ -322,6 +391,41 @@ class NotificationService:
                 assert update.ticket_number is not None
                 link = ticket_link(self._messenger_url, update.ticket_id)
                 self._sender.send_sms(customer.phone, sms_text(text, update.ticket_number, link, self._workspace.name))
+
+    def _email(self, update: StatusUpdate, customer: Customer | None) -> None:
+        assert self._emails is not None
+        if update.kind is not StatusUpdateKind.CONVERSATION_REPLY:
+            assert customer is not None  # channels_for chose email only for a customer with an address
+            self._emails.send_status_update(update, customer)
+            return
+        assert update.conversation_id is not None
+        conversation, messages, _ = self._repository.conversation_page(update.conversation_id, after=None, limit=50)
+        conversation = conversation or self._repository.get_conversation(update.conversation_id)
+        message = next((m for m in messages if m.id == update.message_id), None)
+        if conversation is None or message is None:
+            raise Undeliverable("conversation_not_found")
+        try:
+            self._emails.send_conversation_reply(conversation, message)
+        except Undeliverable as undeliverable:
+            self._tell_agents(conversation.id, conversation.customer_id, update, undeliverable.code)
+            raise
+
+    def _tell_agents(self, conversation_id: str, customer_id: str, update: StatusUpdate, code: str) -> None:
+        """An agent's reply that couldn't be emailed: the conversation says so, for agents only."""
+        reason = {
+            "suppressed": "the customer's address is suppressed (it bounced, or they marked our email as spam)",
+            "no_address": "the conversation has no email address",
+        }.get(code, f"the address was refused ({code})")
+        note = Message(
+            id=messenger_message_id(f"{update.id}:not-emailed", self._clock()),
+            conversation_id=conversation_id,
+            author=Author(type=AuthorType.BOT, id=NOTIFIER_AUTHOR_ID, name="Email"),
+            body=f"This reply was not emailed: {reason}. The customer sees it in the messenger.",
+            internal=True,
+            created_at=self._clock(),
+        )
+        with contextlib.suppress(ConditionFailed):  # written already by an earlier attempt
+            self._repository.add_message(customer_id, note, preview=None, owner=None, must_be_open=False)
 
     def _template_data(self, update: StatusUpdate, text: StatusUpdateText) -> dict[str, str]:
         assert update.ticket_id is not None
