@@ -3,7 +3,8 @@
 - ``/messenger/...``: the messenger Lambda authorizer verifies the customer token; a refused token
   becomes a 401 whose body carries the authorizer's reason (ACCESS_DENIED gateway response).
 - ``/inbox/...``: the Cognito user pool authorizer; groups are team ids.
-- The OpenAPI documents, Swagger UI and the visitor-token endpoint are the only public routes.
+- The OpenAPI documents, Swagger UI, the visitor-token endpoint and the exchange of links from emails
+  (which carry their own signed link token) are the only public routes.
 
 Access logs (JSON), stage throttling, X-Ray, execution logging and a WAF web ACL come with it.
 """
@@ -28,7 +29,7 @@ AUTHORIZER_CACHE = Duration.minutes(1)
 stage (the authorizer allows ``<api>/<stage>/*``), so a customer's burst of calls costs one
 authorizer run; but a token that expires, or a rotated messenger secret, stops working within a
 minute. (0 would re-verify every call, adding the authorizer's latency to each request.)"""
-PUBLIC_METHODS = {"/messenger/visitors": "POST"}
+PUBLIC_METHODS = {"/messenger/visitors": "POST", "/messenger/links": "POST", "/messenger/links/renewals": "POST"}
 """How each public path is called; GET unless listed. The tests check this against the handlers'
 own routes, so a public route can't be wired with the wrong method."""
 RATE_LIMIT_PER_5_MIN = 2000
@@ -155,8 +156,9 @@ class Api(Construct):
                 )
                 nag(public).acknowledge(
                     id="AwsSolutions-APIG4",
-                    reason=f"{path} is public by design: the API description, or the endpoint that gives an "
-                    "anonymous visitor their (restricted) token.",
+                    reason=f"{path} is public by design: the API description, the endpoint that gives an "
+                    "anonymous visitor their (restricted) token, or a link from an email, which carries its own "
+                    "signed, single-use link token.",
                 )
                 nag(public).acknowledge(
                     id="AwsSolutions-COG4",

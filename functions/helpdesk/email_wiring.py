@@ -151,9 +151,10 @@ def email_links() -> EmailLinks:
 
 
 def email_feedback() -> EmailFeedback:
+    from helpdesk.api.app import repository
     from helpdesk.services.email_feedback import EmailFeedback
 
-    return EmailFeedback(email_records())
+    return EmailFeedback(email_records(), repository())
 
 
 def reset() -> None:

@@ -22,7 +22,8 @@ class ApiSurface:
     """``customer``: the messenger Lambda authorizer; ``agent``: the Cognito user pool authorizer."""
     public_paths: tuple[str, ...]
     """Exact paths served without any token: the OpenAPI document, Swagger UI, and on the
-    messenger the endpoint that issues anonymous visitors their token."""
+    messenger the endpoint that issues anonymous visitors their token and the exchange of links
+    from emails (which carry their own signed token)."""
 
 
 MESSENGER = ApiSurface(
@@ -30,7 +31,13 @@ MESSENGER = ApiSurface(
     prefix="/messenger",
     handler="helpdesk.handlers.messenger_api.lambda_handler",
     auth="customer",
-    public_paths=("/messenger/openapi.json", "/messenger/docs", "/messenger/visitors"),
+    public_paths=(
+        "/messenger/openapi.json",
+        "/messenger/docs",
+        "/messenger/visitors",
+        "/messenger/links",
+        "/messenger/links/renewals",
+    ),
 )
 
 INBOX = ApiSurface(

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.api import schemas
+from helpdesk.api import email_schemas, schemas
 from helpdesk.api.app import (
     agents,
     attachments,
@@ -28,6 +28,7 @@ from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory
+from helpdesk.email_wiring import email_feedback
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from helpdesk.surfaces import INBOX
 
@@ -123,6 +124,16 @@ def get_conversation(
 ) -> schemas.AgentConversationView:
     _agent()
     return schemas.agent_conversation_page(conversations().page_for_agent(conversation_id, after=after, limit=limit))
+
+
+@app.get(
+    "/inbox/conversations/<conversation_id>/email",
+    summary="How the conversation reaches its customer by email, and whether the address is suppressed",
+)
+def get_conversation_email(conversation_id: Id) -> email_schemas.ConversationEmailView:
+    _agent()
+    conversation, address, suppression = email_feedback().conversation_email(conversation_id)
+    return email_schemas.ConversationEmailView.of(conversation, address, suppression)
 
 
 @app.post("/inbox/conversations/<conversation_id>/replies", summary="Reply to the customer, or add an internal note")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.adapters.secrets import messenger_secret
-from helpdesk.api import schemas
+from helpdesk.api import email_schemas, schemas
 from helpdesk.api.app import attachments, build_resolver, conversations, customers, resolve, tickets, workspace
 from helpdesk.api.identity import customer_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -25,6 +26,7 @@ from helpdesk.auth.customer_tokens import (
 from helpdesk.domain.errors import Forbidden, InvalidInput
 from helpdesk.domain.models import NotificationPreferences, Rating, new_id
 from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.email_wiring import email_links
 from helpdesk.surfaces import MESSENGER
 
 logger = Logger()
@@ -52,6 +54,35 @@ def create_visitor() -> Response[schemas.VisitorView]:
         schemas.VisitorView(
             visitor_id=f"{VISITOR_PREFIX}{visitor_id}", visitor_token=token, expires_in=MAX_TOKEN_LIFETIME_SECONDS
         )
+    )
+
+
+@app.post(
+    "/messenger/links",
+    summary="Exchange a link from an email for a session of its customer (once; email-verified only)",
+    security=[],
+    responses=email_schemas.link_responses(HTTPStatus.CREATED, email_schemas.LinkSessionView),
+)
+def exchange_link(request: email_schemas.LinkExchangeRequest) -> Response[email_schemas.LinkSessionView]:
+    session = email_links().exchange(
+        ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link
+    )
+    return created(email_schemas.LinkSessionView.of(session))
+
+
+@app.post(
+    "/messenger/links/renewals",
+    summary="Email a fresh link, for an expired or used one, to the address it was sent to",
+    security=[],
+    responses=email_schemas.link_responses(HTTPStatus.ACCEPTED, email_schemas.LinkRenewalView),
+)
+def renew_link(request: email_schemas.LinkRenewalRequest) -> Response[email_schemas.LinkRenewalView]:
+    email_links().renew(
+        ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link, locale=request.locale
+    )
+    message = "If that link was ours, a new one is on its way to the address it was sent to."
+    return Response(
+        status_code=202, content_type="application/json", body=email_schemas.LinkRenewalView(message=message)
     )
 
 

@@ -156,7 +156,8 @@ class EmailDelivery:
         """An agent's reply in a conversation that started by email, as the next email of its thread."""
         thread = Thread(ThreadKind.CONVERSATION, conversation.id)
         state = self._records.thread(thread)
-        to = (state.customer_address if state else None) or conversation.customer_email
+        # We answer the address the customer wrote from (the conversation's), as their client expects.
+        to = conversation.customer_email or (state.customer_address if state else None)
         agent = message.author.name
         facts = EmailFacts(
             workspace_name=self._workspace_name,

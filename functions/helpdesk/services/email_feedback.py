@@ -5,7 +5,7 @@ feeds the email-feedback worker. A permanent bounce (the mailbox doesn't exist) 
 customer marked us as spam) suppresses the address: no status update, reply or link goes to it any
 more (``email_delivery`` refuses it as undeliverable) and the inbox shows the address as suppressed.
 A transient bounce (mailbox full, greylisting) suppresses nothing: SES retries those itself.
-An agent can lift a suppression once the customer gives a working address or asks again.
+The configuration set also keeps SES's own account-level suppression list for these reasons.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk.domain.email_messages import normalize_address
 from helpdesk.domain.email_threads import Suppression
-from helpdesk.domain.models import utc_now
+from helpdesk.domain.errors import NotFound
+from helpdesk.domain.models import Channel, Conversation, utc_now
 from helpdesk.services.email_ports import EmailRecords
 
 
@@ -69,9 +70,20 @@ class Feedback:
     addresses: int = 0
 
 
+class ConversationLookup(Protocol):
+    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+
 class EmailFeedback:
-    def __init__(self, records: EmailRecords, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        records: EmailRecords,
+        conversations: ConversationLookup | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._records = records
+        self._conversations = conversations
         self._clock = clock
 
     def handle(self, event: SesEvent) -> Feedback:
@@ -92,7 +104,17 @@ class EmailFeedback:
             self._records.suppress(Suppression(address=address, reason=reason, detail=detail, since=now))
         return Feedback(FeedbackOutcome.SUPPRESSED, reason, len(addresses))
 
+    def conversation_email(self, conversation_id: str) -> tuple[Conversation, str | None, Suppression | None]:
+        """A conversation, the address its replies are emailed to, and that address's suppression (2 GetItems)."""
+        assert self._conversations is not None
+        conversation = self._conversations.get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        address = conversation.customer_email if conversation.channel is Channel.EMAIL else None
+        return conversation, address, self.suppression(address)
+
     def suppression(self, address: str | None) -> Suppression | None:
+        """One GetItem: whether nothing may be emailed to ``address`` any more, and why."""
         return self._records.suppression(address) if address else None
 
 

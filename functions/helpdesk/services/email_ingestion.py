@@ -472,7 +472,6 @@ class EmailIngestion:
         ]
 
     def _remember(self, thread: Thread, customer_id: str, message: ParsedEmail, sender: Mailbox, at: datetime) -> None:
-        reply_to = message.reply_to or sender
         keep = timedelta(days=self._channel.reply_address_days)
         if message.message_id:
             self._records.remember_email(
@@ -482,7 +481,7 @@ class EmailIngestion:
                 at=at,
                 keep_for=keep,
                 subject=message.subject or None,
-                customer_address=reply_to.address if thread.kind is ThreadKind.CONVERSATION else None,
+                customer_address=sender.address if thread.kind is ThreadKind.CONVERSATION else None,
             )
 
     # --- files -----------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 /* The hosted messenger: chat, tickets space, CSAT and preferences, talking to the messenger API.
  *
  * Identity comes from the embedding app (embed.js posts {type: "helpdesk:boot", token, context}),
- * from "#token=<jwt>" in the URL, or else the messenger asks the API for an anonymous visitor token.
+ * from "#token=<jwt>" in the URL, from a link in an email ("?ticket=<id>&link=<token>", exchanged
+ * once for a session of that customer, kept for this tab), or else the messenger asks the API for an
+ * anonymous visitor token.
  * Everything a person wrote is rendered with textContent: a message is text, never markup.
  */
 (function () {
@@ -10,6 +12,7 @@
   var POLL_MS = 2000;
   var BOOT_WAIT_MS = 1200;
   var VISITOR_KEY = "helpdesk.visitorToken";
+  var EMAIL_SESSION_KEY = "helpdesk.emailSession";
 
   var state = {
     apiBase: "",
@@ -21,6 +24,10 @@
     seen: {},
     pollTimer: null,
     openTicketId: null,
+    emailSession: false,
+    link: null,
+    linkSession: null,
+    linkProblem: null,
     tokenWaiters: [],
     embedded: window.parent && window.parent !== window,
   };
@@ -60,6 +67,8 @@
           var error = new Error((data && data.message) || ("Request failed (" + response.status + ")"));
           error.status = response.status;
           error.details = data && data.details;
+          error.code = data && data.error;
+          error.renewable = !!(data && data.renewable);
           throw error;
         }
         return data;
@@ -126,9 +135,38 @@
     return context;
   }
 
+  // A link in an email: "?ticket=<id>&link=<token>" (or "?conversation="), usable once.
+  function linkFromUrl() {
+    var query = new URLSearchParams(window.location.search);
+    var link = query.get("link");
+    if (!link) return null;
+    query.delete("link");
+    query.delete("score");
+    var rest = query.toString();
+    history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+    return { link: link, ticket_id: query.get("ticket"), conversation_id: query.get("conversation") };
+  }
+
+  function exchangeLink(found) {
+    return api("POST", "/messenger/links", found).then(function (session) {
+      state.token = session.session_token;
+      state.emailSession = true;
+      state.linkSession = session;
+      sessionStorage.setItem(EMAIL_SESSION_KEY, session.session_token);
+    }, function (error) {
+      state.linkProblem = error;
+    });
+  }
+
   function identify(boot) {
     var token = (boot && boot.token) || tokenFromHash();
     state.context = (boot && boot.context) || defaultContext();
+    state.link = state.link || linkFromUrl();
+    if (!token && state.link && !state.linkSession && !state.linkProblem) {
+      return exchangeLink(state.link).then(function () { return state.token ? null : identify(boot); });
+    }
+    var emailSession = !token && sessionStorage.getItem(EMAIL_SESSION_KEY);
+    if (emailSession) { state.token = emailSession; state.emailSession = true; return Promise.resolve(); }
     if (token) {
       state.token = token;
       var visitorToken = localStorage.getItem(VISITOR_KEY);
@@ -238,6 +276,11 @@
   }
 
   function refreshToken() {
+    if (state.emailSession) {
+      sessionStorage.removeItem(EMAIL_SESSION_KEY);
+      showStatus("The session opened from your email has ended: open a link from a newer email to carry on.");
+      return Promise.resolve();
+    }
     if (state.isVisitor) { localStorage.removeItem(VISITOR_KEY); return identify(null); }
     return requestFreshToken().then(function (token) { state.token = token; }, function (error) { showStatus(error.message); });
   }
@@ -463,11 +506,59 @@
 
   // A status-update email or SMS links here with ?ticket=<id>: open that ticket straight away.
   function openLinkedTicket() {
-    var ticketId = new URLSearchParams(window.location.search).get("ticket");
+    if (state.linkProblem) return explainLink(state.linkProblem);
+    var session = state.linkSession;
+    if (session && session.conversation_id) return openLinkedConversation(session.conversation_id);
+    var ticketId = (session && session.ticket_id) || new URLSearchParams(window.location.search).get("ticket");
     if (!ticketId) return;
     selectTab("tab-tickets");
-    return openTicket(ticketId).catch(function (error) { showStatus(explain(error)); });
+    return openTicket(ticketId).then(function () {
+      if (!session) return;
+      if (session.rating) {
+        $("csat").hidden = true;
+        $("csat-done").hidden = false;
+        $("csat-done").textContent = (session.rated_now ? "Thanks! You rated this " : "You had already rated this ") +
+          session.rating.score + "/5. Anything to add? Reply below.";
+        $("ticket-reply-input").placeholder = "Anything to add? (optional)";
+        $("ticket-reply-input").focus();
+      }
+      if (session.unsubscribed) {
+        showLinkNotice("You won't get status emails any more. You can turn them back on in Settings.", false);
+      }
+    }).catch(function (error) { showStatus(explain(error)); });
   }
+
+  function openLinkedConversation(conversationId) {
+    selectTab("tab-chat");
+    $("messages").textContent = "";
+    state.seen = {};
+    return api("GET", "/messenger/conversations/" + encodeURIComponent(conversationId)).then(showConversation);
+  }
+
+  function showLinkNotice(text, renewable) {
+    $("link-notice-text").textContent = text;
+    $("link-renew").hidden = !renewable;
+    $("link-notice").hidden = false;
+  }
+
+  function explainLink(error) {
+    var text = {
+      link_expired: "This link has expired: links in our emails work for a few days.",
+      link_used: "This link was already used: each link in our emails opens once.",
+    }[error.code] || "This link doesn't open anything here. Check that it was copied whole.";
+    showLinkNotice(text + (error.renewable ? " We can email you a new one." : ""), error.renewable);
+  }
+
+  $("link-renew").addEventListener("click", function () {
+    var found = state.link;
+    if (!found) return;
+    $("link-renew").disabled = true;
+    api("POST", "/messenger/links/renewals", {
+      ticket_id: found.ticket_id, conversation_id: found.conversation_id, link: found.link, locale: navigator.language,
+    }).then(function (answer) {
+      showLinkNotice(answer.message, false);
+    }, function (error) { $("link-renew").disabled = false; showStatus(explain(error)); });
+  });
 
   // --- start ---------------------------------------------------------------------------------------
 
