@@ -26,6 +26,8 @@ class LocalRuntime:
     base_url: str
     moto_url: str
     process: subprocess.Popen[str]
+    smtp_port: int = 0
+    """The SMTP server that plays SES receiving for the support address."""
 
     def customer_token(self, user_id: str, ttl_seconds: int = 3600, **claims: Any) -> str:
         return sign_customer_token(MESSENGER_SECRET, user_id, ttl_seconds=ttl_seconds, **claims)
@@ -46,7 +48,12 @@ def running_local_runtime(log_dir: Path, **extra_env: str) -> Iterator[LocalRunt
     }
     try:
         with launched(log_dir / "localrt.log", settings | extra_env, start_timeout=START_TIMEOUT) as started:
-            yield LocalRuntime(base_url=started.base_url, moto_url=started.moto_url, process=started.process)
+            yield LocalRuntime(
+                base_url=started.base_url,
+                moto_url=started.moto_url,
+                process=started.process,
+                smtp_port=started.smtp_port,
+            )
     except DidNotStart as failure:
         pytest.fail(str(failure))
     assert started.exit_code == 0, f"Ctrl-C didn't stop the runtime cleanly:\n{started.log.read_text()[-3000:]}"

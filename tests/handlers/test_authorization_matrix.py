@@ -63,6 +63,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /messenger/tickets/<ticket_id>/rating": _CUSTOMER_WRITE,
     "GET /inbox/teams/<team_id>/agents": _AGENT_READ,
     "GET /inbox/conversations/<conversation_id>": _AGENT_READ,
+    # How the conversation is emailed (address, suppression): what agents read before replying.
+    "GET /inbox/conversations/<conversation_id>/email": _AGENT_READ,
     "POST /inbox/conversations/<conversation_id>/replies": _AGENT_CREATE_ANY_TEAM,
     "POST /inbox/conversations/<conversation_id>/assignment": _AGENT_WRITE_ANY_TEAM,
     "POST /inbox/conversations/<conversation_id>/status": _AGENT_WRITE_ANY_TEAM,

@@ -24,6 +24,7 @@ from helpdesk.domain.models import (
     BotOutcome,
     BotState,
     Capsule,
+    Channel,
     ContextPackage,
     Conversation,
     ConversationPage,
@@ -182,6 +183,9 @@ class MessageView(BaseModel):
     options: list[MessageOption] = Field(
         default=[], description="Quick replies offered by the bot: answer with one's id as option_id."
     )
+    channel: Channel | None = Field(
+        default=None, description="email: written by email, or an agent's reply that also goes out by email."
+    )
     created_at: datetime
 
 
@@ -232,6 +236,8 @@ class AgentConversationSummary(BaseModel):
     snoozed_until: datetime | None
     capsule: Capsule | None = Field(description="The latest hand-off summary, for whoever received it.")
     bot: BotView | None = Field(default=None, description="What the bot did before (or instead of) an agent.")
+    channel: Channel = Field(default=Channel.MESSENGER, description="email: it started by email; replies go by email.")
+    email_subject: str | None = Field(default=None, description="The subject of the email that started it.")
     created_at: datetime
     updated_at: datetime
 
@@ -427,6 +433,7 @@ def message_view(message: Message) -> MessageView:
         kind=message.kind,
         attachments=message.attachments,
         options=message.options,
+        channel=message.channel,
         created_at=message.created_at,
     )
 
@@ -472,6 +479,8 @@ def agent_conversation_summary(conversation: Conversation) -> AgentConversationS
         snoozed_until=conversation.snoozed_until,
         capsule=conversation.capsule,
         bot=bot_view(conversation.bot) if conversation.bot else None,
+        channel=conversation.channel,
+        email_subject=conversation.email_subject,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
     )

@@ -51,7 +51,11 @@ def parse_notification(body: str) -> ReceivedEmail:
 
 
 def handle_email(record: SQSRecord) -> None:
-    received = parse_notification(record.body)
+    try:
+        received = parse_notification(record.body)
+    except MalformedNotification as malformed:
+        logger.warning("malformed received-email notification", extra={"reason": str(malformed)})
+        raise
     result = email_ingestion().ingest(received)
     metrics.add_metric(name=f"emails_{result.outcome.value}", unit=MetricUnit.Count, value=1)
     logger.info(
@@ -60,7 +64,7 @@ def handle_email(record: SQSRecord) -> None:
             "ses_message_id": received.mail.message_id,
             "outcome": result.outcome.value,
             "reason": result.reason,
-            "thread": f"{result.thread.kind.value}:{result.thread.id}" if result.thread else None,
+            "email_thread": f"{result.thread.kind.value}:{result.thread.id}" if result.thread else None,
             "flags": len(result.flags),
         },
     )

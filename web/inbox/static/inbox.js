@@ -182,6 +182,7 @@
       button.appendChild(el("span", "meta", item.state.label + " · " + item.priority + " · " + item.team_id + (item.assignee_id ? " · " + item.assignee_id : "")));
     } else {
       button.appendChild(el("strong", null, item.customer.name || item.customer.id));
+      if (item.channel === "email") button.appendChild(el("span", "meta channel-email", "Email: " + (item.email_subject || "(no subject)")));
       button.appendChild(el("span", "meta", item.preview || ""));
       button.appendChild(el("span", "meta", when(item.updated_at) + (item.assignee_id ? " · " + item.assignee_id : "")));
     }
@@ -253,9 +254,16 @@
     $("conversation-controls").hidden = false;
     $("detail-title").textContent = "Conversation with " + (conversation.customer.name || conversation.customer.id) + " (" + conversation.status + ")";
     showCapsule(conversation.capsule);
+    var byEmail = conversation.channel === "email";
+    var identity = conversation.customer.is_visitor ? "anonymous visitor"
+      : conversation.customer.identity_verified_at ? "verified in app " + when(conversation.customer.identity_verified_at)
+      : byEmail && conversation.customer.id.indexOf("email:") === 0 ? "unverified: only their email address (ask them to sign in to verify)"
+      : byEmail ? "known customer, writing by email (not verified by email)" : "signed token";
+    showEmail(conversation);
     fields("customer-fields", [
       ["Id", conversation.customer.id], ["Email", conversation.customer.email],
-      ["Identity", conversation.customer.is_visitor ? "anonymous visitor" : (conversation.customer.identity_verified_at ? "verified in app " + when(conversation.customer.identity_verified_at) : "signed token")],
+      ["Channel", byEmail ? "email: replies are emailed too" + (conversation.email_subject ? " (" + conversation.email_subject + ")" : "") : null],
+      ["Identity", identity],
       ["Verified facts", Object.keys(conversation.customer.verified_attributes).length ? conversation.customer.verified_attributes : null],
       ["Ticket", conversation.ticket_id],
     ]);
@@ -268,11 +276,26 @@
     });
   }
 
+  // An email conversation: where replies go, and a warning when the address no longer takes email.
+  function showEmail(conversation) {
+    var banner = $("email-banner");
+    banner.hidden = true;
+    if (conversation.channel !== "email") return;
+    api("GET", "/inbox/conversations/" + encodeURIComponent(conversation.id) + "/email").then(function (view) {
+      if (!view.suppressed) return;
+      var why = view.suppressed.reason === "complaint" ? "they marked our email as spam" : "it bounced for good";
+      banner.textContent = "Replies are not emailed to " + view.address + ": " + why + " (" + when(view.suppressed.since) +
+        "). They still see them in the messenger.";
+      banner.hidden = false;
+    }).catch(fail);
+  }
+
   function showTicket(ticket) {
     state.ticket = ticket;
     $("detail").hidden = false;
     $("ticket-controls").hidden = false;
     $("conversation-controls").hidden = true;
+    $("email-banner").hidden = true;
     $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
     showCapsule(ticket.capsule);
     fields("customer-fields", [["Customer", ticket.customer_id], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
