@@ -6,6 +6,12 @@ Two runs of ``bench.instrumented_runtime`` (the local runtime with counters, see
   specialist moves it on, replies, resolves it; the customer reads it, replies and rates it.
 - bot-resolved conversations: the demo as shipped (bot and order system). Each customer asks to
   change a delivery slot and the bot does it, with no ticket and no human.
+- email conversations: the demo without its bot. Each customer emails support (over the local SMTP
+  server that plays SES receiving) with a photo; an agent reads the email team's view and answers,
+  which goes out by email; the customer answers that email, quoting it. Two emails in, one out.
+  SES receiving is priced per email and per 256 KB, and S3 requests (storing and reading the mail,
+  keeping its photo) at S3's request prices. The customer's mailbox is read through the local outbox,
+  whose own reads of the table (a few GetItems per email) are counted too: under 1% of the figure.
 After the requests, the asynchronous work (stream -> events -> workflows -> notifications) is let
 settle, Step Functions transitions are read from the execution histories, and the counts are
 priced with ``bench/prices.json``. Lambda durations are measured here, on moto: on AWS they differ
@@ -31,6 +37,7 @@ PRICES = REPO / "bench" / "prices.json"
 GOAL_PER_1000_TICKETS = 1.00
 TICKETS = 10
 BOT_CONVERSATIONS = 5
+EMAIL_CONVERSATIONS = 5
 SETTLE_SECONDS = 60
 TIMEOUT = 60
 
@@ -130,6 +137,76 @@ def _bot_resolves(runtime: Runtime, n: int) -> str | None:
     )
     customer.call("POST", f"/messenger/conversations/{conversation}/messages", {"body": "yes"})
     return str(conversation)
+
+
+PHOTO_BYTES = 50 * 1024
+
+
+def _outcome(runtime: Runtime, message_id: str) -> str | None:
+    """What the ingest worker made of a received email, read from the outbox (not an API call: unpriced)."""
+    threads = requests.get(f"{runtime.base_url}/_local/outbox", timeout=TIMEOUT).json()["mail_threads"]
+    for thread in threads:
+        for mail in thread["messages"]:
+            if mail["direction"] == "in" and mail["message_id"] == message_id:
+                outcome = mail.get("outcome")
+                return str(outcome) if outcome and outcome not in ("not handled yet", "receiving") else None
+    return None
+
+
+def _sent_to(runtime: Runtime, address: str) -> dict[str, Any] | None:
+    threads = requests.get(f"{runtime.base_url}/_local/outbox", timeout=TIMEOUT).json()["mail_threads"]
+    sent = [m for t in threads for m in t["messages"] if m["direction"] == "out" and address in m["to"]]
+    return sent[-1] if sent else None
+
+
+def _wait(probe: Any, what: str) -> Any:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def _email_conversation(runtime: Runtime, n: int) -> str | None:
+    """A customer emails support with a photo, an agent answers by email, the customer answers back."""
+    import smtplib
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    address = f"email-customer-{n}@example.net"
+    first = EmailMessage()
+    first["From"], first["To"], first["Subject"] = address, "support@demo-shop.example", "My lamp arrived dented"
+    first["Message-ID"] = make_msgid(domain="example.net")
+    first.set_content("Hello,\n\nthe lamp shade of order ORD-1001 is dented; photo attached.\n\nThanks")
+    first.add_attachment(
+        b"\x89PNG\r\n\x1a\n" + bytes(PHOTO_BYTES), maintype="image", subtype="png", filename="dent.png"
+    )
+    with smtplib.SMTP("127.0.0.1", runtime.smtp_port, timeout=TIMEOUT) as smtp:
+        smtp.send_message(first)
+    _wait(lambda: _outcome(runtime, str(first["Message-ID"])), "the first email's ingestion")
+    agent = _Client(runtime, runtime.agent_token("cost-email", ["email"]))
+    listed = agent.call("GET", "/inbox/conversations?team_id=email&limit=100")["items"]
+    conversation = next((c for c in listed if c["customer"]["email"] == address), None)
+    if conversation is None:
+        return None
+    agent.call("GET", f"/inbox/conversations/{conversation['id']}")
+    agent.call(
+        "POST", f"/inbox/conversations/{conversation['id']}/replies", {"body": "Sorry! A new shade ships today."}
+    )
+    sent = _wait(lambda: _sent_to(runtime, address), "the agent's email")
+    answer = EmailMessage()
+    answer["From"], answer["To"], answer["Subject"] = address, sent["reply_to"], f"Re: {sent['subject']}"
+    answer["Message-ID"] = make_msgid(domain="example.net")
+    answer["In-Reply-To"] = sent["message_id"]
+    answer["References"] = " ".join([*sent["references"], sent["message_id"]])
+    quoted = "\n".join(f"> {line}" for line in sent["text"].splitlines())
+    answer.set_content(f"Thank you!\n\nOn Monday, Demo Shop wrote:\n{quoted}\n")
+    with smtplib.SMTP("127.0.0.1", runtime.smtp_port, timeout=TIMEOUT) as smtp:
+        smtp.send_message(answer)
+    _wait(lambda: _outcome(runtime, str(answer["Message-ID"])), "the answer's ingestion")
+    return str(conversation["id"])
 
 
 def _resolved_by_bot(runtime: Runtime, conversation: str) -> bool:
@@ -243,6 +320,9 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
 
     sns_publishes = count("sns", "Publish", "PublishBatch")
     emails = count("ses", "SendEmail", "SendTemplatedEmail", "SendRawEmail")
+    # SES receiving stores each email (the local SMTP server's PutObject, outside any handler).
+    received = calls.get("other:s3:PutObject", 0)
+    s3_puts, s3_gets = count("s3", "PutObject"), count("s3", "GetObject")
     events = count("events", "entries")
     transitions = counts["step_functions"]["transitions"]
     rru, wru = counts["capacity"]["read_units"], counts["capacity"]["write_units"]
@@ -256,6 +336,8 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
         "sns": sns_publishes * aws["sns_publish"],
         "ses": emails * aws["ses_email"],
         "eventbridge": events * aws["eventbridge_custom_event"],
+        "ses_receiving": received * (aws["ses_inbound_email"] + aws["ses_inbound_chunk"]),
+        "s3_requests": s3_puts * aws["s3_put_request"] + s3_gets * aws["s3_get_request"],
     }
     quantities = {
         "lambda_invocations": int(lambda_requests),
@@ -270,6 +352,8 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
         "sns_publishes": sns_publishes,
         "ses_emails": emails,
         "eventbridge_events": events,
+        "emails_received": received,
+        "s3_requests": s3_puts + s3_gets,
     }
     return {"dollars": dollars, "total": sum(dollars.values()), "quantities": quantities, "functions": per_function}
 
@@ -280,10 +364,12 @@ def run() -> list[Result]:
     prices = json.loads(PRICES.read_text())
     tickets = _scenario(str(agents_only_workspace()), _ticket_life, TICKETS)
     bot = _scenario(None, _bot_resolves, BOT_CONVERSATIONS, _resolved_by_bot)
-    results = []
+    email = _scenario(str(agents_only_workspace()), _email_conversation, EMAIL_CONVERSATIONS)
+    results = [_ingest_time(email)]
     for label, counts, goal in (
         ("1,000 tickets", tickets, GOAL_PER_1000_TICKETS),
         ("1,000 bot-resolved conversations", bot, None),
+        ("1,000 email conversations (2 emails in, 1 out)", email, None),
     ):
         if not counts["units"]:
             raise RuntimeError(f"the {label} scenario completed no unit")
@@ -309,3 +395,23 @@ def run() -> list[Result]:
             )
         )
     return results
+
+
+def _ingest_time(counts: dict[str, Any]) -> Result:
+    """The email-ingest worker's time per received email (a batch of one here), on moto."""
+    from helpdesk.surfaces import EMAIL_INGEST
+
+    entry = counts["invocations"].get(EMAIL_INGEST.handler, {"ms": [], "records": 0})
+    per_email = sorted(entry["ms"])
+    median = per_email[len(per_email) // 2] if per_email else None
+    if median is None:
+        raise RuntimeError("the email scenario ingested no email")
+    return Result(
+        benchmark="cost",
+        figure="email ingest: worker time per received email (median, on moto)",
+        value=round(median, 1),
+        unit="ms",
+        goal="reported",
+        met=None,
+        details={"emails": entry["records"], "invocations_ms": [round(ms, 1) for ms in per_email]},
+    )

@@ -25,6 +25,7 @@ class Runtime:
     moto_url: str
     log: Path
     process: subprocess.Popen[str]
+    smtp_port: int = 0
 
     def customer_token(self, user_id: str, **claims: Any) -> str:
         from helpdesk.auth.customer_tokens import sign_customer_token
@@ -48,4 +49,10 @@ def local_runtime(module: str = "localrt", **extra_env: str) -> Iterator[Runtime
     }
     environment = subprocess_environment(**(settings | extra_env))
     with launched(log_path, environment, module=module, start_timeout=START_TIMEOUT) as started:
-        yield Runtime(base_url=started.base_url, moto_url=started.moto_url, log=log_path, process=started.process)
+        yield Runtime(
+            base_url=started.base_url,
+            moto_url=started.moto_url,
+            log=log_path,
+            process=started.process,
+            smtp_port=started.smtp_port,
+        )

@@ -31,7 +31,7 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def _entry(parsed: EmailMessage, direction: str, at: datetime, outcome: str | None = None) -> dict[str, Any]:
     body = parsed.get_body(("plain",)) or parsed.get_body(("html",))
-    text = body.get_content() if body is not None else ""
+    text = body.get_content().replace("\r\n", "\n") if body is not None else ""
     return {
         "direction": direction,
         "from": str(parsed.get("From", "")),
