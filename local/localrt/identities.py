@@ -65,6 +65,7 @@ DEMO_AGENTS = (
     ("agent-logistics", ["logistics"], "Lou Logistics"),
     ("agent-billing", ["billing"], "Bea Billing"),
     ("agent-email", ["email"], "Eve Email"),
+    ("agent-lead", ["leads", "returns"], "Lee Lead"),
     ("agent-admin", ["admins", "frontline"], "Ada Admin"),
 )
 

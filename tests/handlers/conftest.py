@@ -11,10 +11,9 @@ from tests.support.events import Reply, invoke
 
 
 def _fresh_clients() -> None:
-    from helpdesk.api import app as api_app
+    from helpdesk import wiring
 
-    api_app.repository.cache_clear()
-    api_app.attachment_files.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture
@@ -31,3 +30,31 @@ def inbox(table: str, attachments_bucket: str) -> Callable[[dict[str, Any]], Rep
 
     _fresh_clients()
     return lambda event: invoke(inbox_api.lambda_handler, event)
+
+
+@pytest.fixture
+def email_channel(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the CDK app gives the functions for the email channel: the support address, the email key
+    (in Secrets Manager), the inbound bucket, the messenger page links point at, a verified sender."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from helpdesk import wiring
+
+    from tests.support.mail import EMAIL_KEYS, INBOUND_BUCKET, MESSENGER_URL, SUPPORT
+
+    arn = boto3.client("secretsmanager").create_secret(Name="helpdesk-test/email", SecretString=EMAIL_KEYS.current)[
+        "ARN"
+    ]
+    boto3.client("s3").create_bucket(Bucket=INBOUND_BUCKET)
+    boto3.client("ses").verify_domain_identity(Domain=SUPPORT.rpartition("@")[2])
+    for name, value in {
+        "SUPPORT_ADDRESS": SUPPORT,
+        "EMAIL_SECRET_ARN": arn,
+        "INBOUND_EMAIL_BUCKET": INBOUND_BUCKET,
+        "MESSENGER_URL": MESSENGER_URL,
+        "NOTIFY_FROM_EMAIL": SUPPORT,
+        "SES_REWRITES_MESSAGE_ID": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    parameters.clear_caches()
+    wiring.reset()

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from helpdesk.auth.customer_tokens import sign_customer_token
 from helpdesk.auth.link_tokens import LinkPurpose, issue_link
 from localrt.gateway import LocalGateway
@@ -30,27 +29,8 @@ MESSENGER_URL = "https://shop.example/messenger/"
 
 
 @pytest.fixture
-def email_env(messenger: Any, inbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the CDK app gives the functions: the support address, the email key, the inbound bucket."""
-    from helpdesk import email_wiring
-
-    arn = boto3.client("secretsmanager").create_secret(Name="helpdesk-test/email", SecretString=EMAIL_KEYS.current)[
-        "ARN"
-    ]
-    boto3.client("s3").create_bucket(Bucket=INBOUND_BUCKET)
-    ses = boto3.client("ses")
-    ses.verify_domain_identity(Domain="demo-shop.example")
-    for name, value in {
-        "SUPPORT_ADDRESS": SUPPORT,
-        "EMAIL_SECRET_ARN": arn,
-        "INBOUND_EMAIL_BUCKET": INBOUND_BUCKET,
-        "MESSENGER_URL": MESSENGER_URL,
-        "NOTIFY_FROM_EMAIL": SUPPORT,
-        "SES_REWRITES_MESSAGE_ID": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    parameters.clear_caches()
-    email_wiring.reset()
+def email_env(messenger: Any, inbox: Any, email_channel: None) -> None:
+    """The messenger and inbox functions, with the email channel set up (``conftest.email_channel``)."""
 
 
 class Gateway:
@@ -83,6 +63,7 @@ def gateway(email_env: None, tmp_path: Path) -> Gateway:
 
 ALICE = sign_customer_token(MESSENGER_SECRET, "alice", email="alice@example.com", name="Alice")
 AGENT = sign_agent_token(AGENT_SECRET, "agent-frank", ["frontline", "returns", "email"])
+STRANGER_AGENT = sign_agent_token(AGENT_SECRET, "agent-bea", ["billing"])
 
 
 def alice_ticket(gateway: Gateway, *, resolved: bool = False) -> dict[str, Any]:
@@ -155,9 +136,9 @@ def test_the_feedback_worker_suppresses_bounced_and_complaining_addresses(email_
             "batchItemFailures": []
         }
 
-    from helpdesk.email_wiring import email_records
+    from helpdesk import wiring
 
-    feedback = EmailFeedback(email_records())
+    feedback = EmailFeedback(wiring.email_records())
     assert feedback.suppression("nobody@example.com") is not None
     assert feedback.suppression("annoyed@example.com") is not None
 
@@ -303,9 +284,11 @@ def test_agents_see_where_an_email_conversation_s_replies_go_and_that_it_is_supp
 
     view = gateway.call("GET", f"/inbox/conversations/{conversation['id']}/email", AGENT)
     as_customer = gateway.call("GET", f"/inbox/conversations/{conversation['id']}/email", ALICE)
+    other_team = gateway.call("GET", f"/inbox/conversations/{conversation['id']}/email", STRANGER_AGENT)
 
     assert view.status == 200
     assert view.body["channel"] == "email"
     assert view.body["address"] == "frank@example.net"
     assert view.body["suppressed"]["reason"] == "complaint"
     assert as_customer.status == 401
+    assert other_team.status == 403, "agents of another team don't read the email team's conversations"

@@ -11,22 +11,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpdesk.adapters.channels import Undeliverable
 from helpdesk.auth.customer_tokens import verify_customer_token
 from helpdesk.auth.link_tokens import LinkPurpose, issue_link, read_link
 from helpdesk.auth.reply_addresses import Thread, ThreadKind, check_reply_token, token_of
 from helpdesk.domain.email_threads import Suppression
 from helpdesk.domain.errors import Gone, InvalidInput, NotFound
 from helpdesk.domain.models import ConversationStatus, Customer
-from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
+from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind, Undeliverable
 from helpdesk.domain.principals import CustomerPrincipal
-from helpdesk.services.conversations import ConversationService
 from helpdesk.services.email_feedback import EmailFeedback, parse_feedback
 from helpdesk.services.email_links import EmailLinks
 from helpdesk.services.tickets import NewTicket, TicketChanges
 
 from tests.conftest import MESSENGER_SECRET
-from tests.support.mail import EMAIL_KEYS, SENDER, SUPPORT, EmailWorld, customer_email, email_world
+from tests.support.mail import EMAIL_AGENT, EMAIL_KEYS, SENDER, SUPPORT, EmailWorld, customer_email, email_world
 from tests.support.principals import FRONTLINE_AGENT, RETURNS_AGENT
 
 ALICE = Customer(user_id="alice", email="alice@example.com", name="Alice Jones")
@@ -42,7 +40,9 @@ def world(table: str, attachments_bucket: str, workspace: Any) -> EmailWorld:
 def links(world: EmailWorld) -> EmailLinks:
     return EmailLinks(
         records=world.records,
-        readers=world.repository,
+        tickets=world.stores.tickets,
+        conversations=world.stores.conversations,
+        customers=world.stores.customers,
         rater=world.tickets,
         fresh_links=world.delivery,
         keys=EMAIL_KEYS,
@@ -134,8 +134,8 @@ def test_an_agent_s_reply_in_an_email_conversation_answers_the_customer_s_email(
     ).items
     customer_message_id = re.search(rb"Message-ID: (<[^>]+>)", raw, re.IGNORECASE)
     assert customer_message_id is not None
-    message = ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "It's with the carrier, arriving tomorrow.", internal=False
+    message = world.conversations().reply_as_agent(
+        EMAIL_AGENT, conversation.id, "It's with the carrier, arriving tomorrow.", internal=False
     )
 
     world.delivery.send_conversation_reply(conversation, message)
@@ -144,7 +144,7 @@ def test_an_agent_s_reply_in_an_email_conversation_answers_the_customer_s_email(
     assert sent["In-Reply-To"] == customer_message_id.group(1).decode()
     assert sent["Subject"] == "Re: Where is my parcel?"
     assert sent["From"].addresses[0].addr_spec == SENDER
-    assert "Frank" in str(sent["From"])
+    assert "Eve" in str(sent["From"]), "the agent who answered"
     assert sent["Auto-Submitted"] is None
     assert sent["List-Unsubscribe"] is None
     assert "It's with the carrier" in sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -310,12 +310,8 @@ def test_an_unsubscribe_link_stops_status_emails(world: EmailWorld) -> None:
 
 
 def test_an_email_session_can_t_claim_the_app_s_verification(world: EmailWorld) -> None:
-    started = ConversationService(world.repository, world.tickets._workspace).start(
-        CustomerPrincipal(user_id="alice", email="alice@example.com"), "hi", None
-    )
+    started = world.conversations().start(CustomerPrincipal(user_id="alice", email="alice@example.com"), "hi", None)
     session = CustomerPrincipal(user_id="alice", email_session=True, token_issued_at=int(time.time()))
 
     with pytest.raises(InvalidInput, match="email link"):
-        ConversationService(world.repository, world.tickets._workspace).verify_identity(
-            session, started.conversation.id
-        )
+        world.conversations().verify_identity(session, started.conversation.id)

@@ -11,11 +11,10 @@ import pytest
 from helpdesk.auth.reply_addresses import Thread, ThreadKind, reply_address
 from helpdesk.domain.models import Channel, ConversationStatus, Customer, PartType
 from helpdesk.domain.principals import CustomerPrincipal
-from helpdesk.services.conversations import ConversationService
 from helpdesk.services.email_ingestion import Outcome
 from helpdesk.services.tickets import NewTicket, TicketChanges
 
-from tests.support.mail import EMAIL_KEYS, SUPPORT, EmailWorld, customer_email, email_world, reply_to
+from tests.support.mail import EMAIL_AGENT, EMAIL_KEYS, SUPPORT, EmailWorld, customer_email, email_world, reply_to
 from tests.support.principals import FRONTLINE_AGENT, RETURNS_AGENT
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -69,10 +68,10 @@ def test_the_customer_s_answer_to_an_agent_s_email_lands_on_the_same_conversatio
     # Given Frank's email conversation, and an agent's answer emailed to him
     world.receive(customer_email())
     [conversation] = email_team(world)
-    reply = ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "Sorry about that! Which colour was it?", internal=False
+    reply = world.conversations().reply_as_agent(
+        EMAIL_AGENT, conversation.id, "Sorry about that! Which colour was it?", internal=False
     )
-    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)  # type: ignore[arg-type]
+    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)
 
     # When he answers it from his mail client, quoting our email
     outcome = world.receive(
@@ -89,10 +88,8 @@ def test_the_customer_s_answer_to_an_agent_s_email_lands_on_the_same_conversatio
 def test_an_answer_that_dropped_the_reply_address_is_matched_by_its_headers(world: EmailWorld) -> None:
     world.receive(customer_email())
     [conversation] = email_team(world)
-    reply = ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "Which colour?", internal=False
-    )
-    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)  # type: ignore[arg-type]
+    reply = world.conversations().reply_as_agent(EMAIL_AGENT, conversation.id, "Which colour?", internal=False)
+    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)
 
     outcome = world.receive(
         reply_to(world.sender.last_as_delivered(), sender="frank@example.net", body="Green.", via_reply_address=False)
@@ -281,10 +278,10 @@ def test_a_virus_is_dropped_and_spam_is_flagged_for_agents(world: EmailWorld) ->
 def test_an_answer_by_email_reopens_a_closed_conversation(world: EmailWorld) -> None:
     world.receive(customer_email())
     [conversation] = email_team(world)
-    service = ConversationService(world.repository, world.tickets._workspace)
-    reply = service.reply_as_agent(FRONTLINE_AGENT, conversation.id, "Done, anything else?", internal=False)
-    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)  # type: ignore[arg-type]
-    service.set_status(FRONTLINE_AGENT, conversation.id, ConversationStatus.CLOSED)
+    service = world.conversations()
+    reply = service.reply_as_agent(EMAIL_AGENT, conversation.id, "Done, anything else?", internal=False)
+    world.delivery.send_conversation_reply(world.repository.get_conversation(conversation.id), reply)
+    service.set_status(EMAIL_AGENT, conversation.id, ConversationStatus.CLOSED)
 
     world.receive(reply_to(world.sender.last_as_delivered(), sender="frank@example.net", body="Yes, one more thing."))
 

@@ -8,20 +8,19 @@ import re
 from typing import Any
 
 import pytest
-from helpdesk.adapters.channels import DeliveryLedger, SesSnsChannels
+from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
 from helpdesk.auth.link_tokens import LinkPurpose, read_link
 from helpdesk.domain.email_threads import Suppression
 from helpdesk.domain.models import ConversationStatus, Customer, NotificationPreferences
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.principals import CustomerPrincipal
-from helpdesk.services.conversations import ConversationService
 from helpdesk.services.domain_events import StreamChange, map_change
 from helpdesk.services.notifications import Channel, NotificationService, Outcome
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from moto.backends import get_backend
 
 from tests.services.test_domain_events import TableStream, as_lambda_record
-from tests.support.mail import EMAIL_KEYS, MESSENGER_URL, EmailWorld, customer_email, email_world
+from tests.support.mail import EMAIL_AGENT, EMAIL_KEYS, MESSENGER_URL, EmailWorld, customer_email, email_world
 from tests.support.principals import FRONTLINE_AGENT, ORDER_CONTEXT, RETURNS_AGENT
 
 DANA = CustomerPrincipal(user_id="dana", email="dana@example.com", name="Dana Scott", phone="+447700900456")
@@ -39,11 +38,12 @@ def stream(world: EmailWorld) -> TableStream:
 
 def notifier(world: EmailWorld) -> NotificationService:
     return NotificationService(
-        world.repository,
-        SesSnsChannels(),
-        world.tickets._workspace,
+        world.stores.customers,
+        world.stores.conversations,
+        SesSnsChannels(from_email="updates@demo-shop.example"),
+        world.workspace,
         messenger_url=MESSENGER_URL,
-        ledger=DeliveryLedger(),
+        ledger=DynamoDeliveryLedger(),
         emails=world.delivery,
     )
 
@@ -52,12 +52,12 @@ def updates(stream: TableStream, world: EmailWorld) -> list[StatusUpdate]:
     found: list[StatusUpdate] = []
     for record in stream.new_records():
         change = StreamChange.from_record(as_lambda_record(record))
-        found += map_change(change, world.tickets._workspace, world.repository.get_ticket).status_updates
+        found += map_change(change, world.workspace, world.repository.get_ticket).status_updates
     return found
 
 
 def dana_ticket(world: EmailWorld) -> tuple[str, Any]:
-    conversations = ConversationService(world.repository, world.tickets._workspace)
+    conversations = world.conversations()
     started = conversations.start(DANA, "My mug arrived cracked", ORDER_CONTEXT)
     world.repository.save_preferences(
         Customer(
@@ -121,12 +121,8 @@ def test_an_agent_s_reply_in_an_email_conversation_is_emailed_once(world: EmailW
         "email", ConversationStatus.OPEN, cursor=None, limit=5
     ).items
     updates(stream, world)
-    ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "We'll send a new shade.", internal=False
-    )
-    ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "Internal: check stock", internal=True
-    )
+    world.conversations().reply_as_agent(EMAIL_AGENT, conversation.id, "We'll send a new shade.", internal=False)
+    world.conversations().reply_as_agent(EMAIL_AGENT, conversation.id, "Internal: check stock", internal=True)
     [reply] = updates(stream, world)
 
     report = notifier(world).deliver(reply)
@@ -150,9 +146,7 @@ def test_a_reply_to_a_suppressed_address_is_not_emailed_and_agents_are_told(
         Suppression(address="frank@example.net", reason="complaint", detail="abuse", since=conversation.created_at)
     )
     updates(stream, world)
-    ConversationService(world.repository, world.tickets._workspace).reply_as_agent(
-        FRONTLINE_AGENT, conversation.id, "We'll send a new shade.", internal=False
-    )
+    world.conversations().reply_as_agent(EMAIL_AGENT, conversation.id, "We'll send a new shade.", internal=False)
     [reply] = updates(stream, world)
 
     report = notifier(world).deliver(reply)

@@ -14,11 +14,13 @@ import boto3
 from helpdesk.adapters.email_config_files import EmailSetup, load_email_setup
 from helpdesk.adapters.email_records import DynamoEmailRecords
 from helpdesk.adapters.mail_transport import S3MailFiles
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.auth.email_keys import EmailKeys
 from helpdesk.domain.email_channel import EmailChannel
 from helpdesk.domain.email_receipts import ReceivedEmail
+from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.conversations import ConversationService
 from helpdesk.services.email_delivery import EmailAddresses, EmailDelivery
 from helpdesk.services.email_ingestion import EmailIngestion, Ingested, SupportAddresses
 from helpdesk.services.tickets import TicketService
@@ -28,6 +30,8 @@ SUPPORT = "support@demo-shop.example"
 SENDER = "updates@demo-shop.example"
 MESSENGER_URL = "https://shop.example/messenger/"
 INBOUND_BUCKET = "helpdesk-test-inbound-email"
+EMAIL_AGENT = AgentPrincipal(id="agent-eve", name="Eve", teams=frozenset({"email"}))
+"""An agent of the email team, where new email conversations land."""
 EMAIL_KEYS = EmailKeys(current="test-email-key-which-is-long-enough-0123456789")
 
 
@@ -104,15 +108,39 @@ class CapturingSender:
         return parsed.as_bytes()
 
 
+class AllStores:
+    """The table's stores as one object, for tests that read a bit of everything (``repository.get_ticket``)."""
+
+    def __init__(self, stores: TableStores) -> None:
+        self.stores = stores
+
+    def __getattr__(self, name: str) -> Any:
+        for store in (
+            self.stores.conversations,
+            self.stores.tickets,
+            self.stores.customers,
+            self.stores.attachments,
+            self.stores.agents,
+        ):
+            if hasattr(store, name):
+                return getattr(store, name)
+        raise AttributeError(name)
+
+
 @dataclass
 class EmailWorld:
-    repository: TableRepository
+    repository: AllStores
     records: DynamoEmailRecords
     ingestion: EmailIngestion
     delivery: EmailDelivery
     sender: CapturingSender
     tickets: TicketService
+    stores: TableStores
+    workspace: Workspace
     received: list[Ingested] = field(default_factory=list)
+
+    def conversations(self) -> ConversationService:
+        return ConversationService(self.stores.conversations, self.workspace)
 
     def receive(
         self, raw: bytes, *, recipients: list[str] | None = None, verdicts: dict[str, str] | None = None
@@ -151,17 +179,18 @@ def email_world(workspace: Workspace, attachments_bucket: str, channel: EmailCha
     boto3.client("s3").create_bucket(Bucket=INBOUND_BUCKET)
     setup = demo_email_setup()
     assert setup.channel is not None
-    repository = TableRepository()
+    stores = TableStores()
+    repository = AllStores(stores)
     records = DynamoEmailRecords()
-    tickets = TicketService(repository, workspace)
+    tickets = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace)
     files = S3MailFiles(inbound_bucket=INBOUND_BUCKET, attachments_bucket=attachments_bucket)
     ingestion = EmailIngestion(
         records=records,
         files=files,
-        conversations=repository,
-        tickets=repository,
+        conversations=stores.conversations,
+        tickets=stores.tickets,
         replies=tickets,
-        customers=repository,
+        customers=stores.customers,
         keys=EMAIL_KEYS,
         channel=channel or setup.channel,
         addresses=SupportAddresses(support=SUPPORT, own=frozenset({SENDER})),
@@ -175,4 +204,4 @@ def email_world(workspace: Workspace, attachments_bucket: str, channel: EmailCha
         EmailAddresses(support=SUPPORT, sender=SENDER, messenger_url=MESSENGER_URL),
         workspace.name,
     )
-    return EmailWorld(repository, records, ingestion, delivery, sender, tickets)
+    return EmailWorld(repository, records, ingestion, delivery, sender, tickets, stores, workspace)

@@ -7,9 +7,7 @@ as the rest of the workspace configuration does.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -69,15 +67,3 @@ def load_templates(directory: Path, default_locale: str, *, check: bool = True) 
     except TemplateProblem as problem:
         where = directory / f"{problem.locale}.yaml" if problem.locale else directory
         raise WorkspaceConfigError(f"{where}: {problem}") from problem
-
-
-@cache
-def email_setup_from_environment() -> EmailSetup:
-    """The running workspace's email setup (``WORKSPACE_DIR``), loaded once per container."""
-    from helpdesk.adapters.workspace_files import workspace_from_environment
-
-    directory = os.environ.get("WORKSPACE_DIR")
-    if not directory:
-        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
-    # Checked when the stack was synthesized (and when the local runtime starts): not again per container.
-    return load_email_setup(directory, workspace_from_environment(), check=False)

@@ -20,7 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from helpdesk.adapters.channels import Undeliverable
+from helpdesk.domain.notifications import Undeliverable
 
 _UNDELIVERABLE = {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerifiedException"}
 

@@ -3,17 +3,15 @@ minutes per container, so a rotated value is picked up without a deployment)."""
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools.utilities import parameters
 
 SECRET_CACHE_SECONDS = 300
 
 
-def read_secret(arn: str) -> str:
-    secret = parameters.get_secret(arn, max_age=SECRET_CACHE_SECONDS)
+def read_secret(secret_arn: str) -> str:
+    secret = parameters.get_secret(secret_arn, max_age=SECRET_CACHE_SECONDS)
     return secret if isinstance(secret, str) else secret.decode()
 
 
-def messenger_secret() -> str:
-    return read_secret(os.environ["MESSENGER_SECRET_ARN"])
+def read_messenger_secret(secret_arn: str) -> str:
+    return read_secret(secret_arn)

@@ -43,6 +43,14 @@ class Unauthenticated(DomainError):
     """The request carries no identity the API can trust."""
 
 
+class ConditionFailed(Exception):
+    """A guarded write found its item not in the expected state (raised by the stores, read by services).
+
+    Not a ``DomainError``: the service that attempted the write knows what it means (a conflict, a
+    missing object, a retry) and says so; one that escapes is a bug.
+    """
+
+
 class Gone(DomainError):
     """It was here once and isn't any more (a link used or expired); ``field`` names what, and
     ``renewable`` says the caller may ask for a fresh one."""

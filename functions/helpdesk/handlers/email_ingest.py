@@ -13,24 +13,14 @@ addresses, subjects or text.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from helpdesk.handlers.entry import logger, metrics, sqs_worker
 
-from helpdesk.domain.email_receipts import ReceivedEmail
-from helpdesk.email_wiring import email_ingestion
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+    from helpdesk.domain.email_receipts import ReceivedEmail
 
 
 class MalformedNotification(ValueError):
@@ -38,27 +28,37 @@ class MalformedNotification(ValueError):
 
 
 def parse_notification(body: str) -> ReceivedEmail:
+    import json
+
+    from pydantic import ValidationError
+
+    from helpdesk.domain.email_receipts import ReceivedEmail
+
     try:
         data = json.loads(body)
         if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
             data = json.loads(data["Message"])
         return ReceivedEmail.model_validate(data)
-    except ValueError as error:  # json.JSONDecodeError and pydantic's ValidationError are ValueErrors
-        if isinstance(error, ValidationError):
-            fields = "; ".join(".".join(map(str, e["loc"])) or "body" for e in error.errors())
-            raise MalformedNotification(f"not a received-email notification: check {fields}") from None
+    except ValidationError as error:
+        fields = "; ".join(".".join(map(str, e["loc"])) or "body" for e in error.errors())
+        raise MalformedNotification(f"not a received-email notification: check {fields}") from None
+    except ValueError:
         raise MalformedNotification("not a received-email notification: the body isn't JSON") from None
 
 
 def handle_email(record: SQSRecord) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from helpdesk import wiring
+
     try:
         received = parse_notification(record.body)
     except MalformedNotification as malformed:
-        logger.warning("malformed received-email notification", extra={"reason": str(malformed)})
+        logger().warning("malformed received-email notification", extra={"reason": str(malformed)})
         raise
-    result = email_ingestion().ingest(received)
-    metrics.add_metric(name=f"emails_{result.outcome.value}", unit=MetricUnit.Count, value=1)
-    logger.info(
+    result = wiring.email_ingestion().ingest(received)
+    metrics().add_metric(name=f"emails_{result.outcome.value}", unit=MetricUnit.Count, value=1)
+    logger().info(
         "received email handled",
         extra={
             "ses_message_id": received.mail.message_id,
@@ -70,8 +70,4 @@ def handle_email(record: SQSRecord) -> None:
     )
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_email, processor=processor, context=context)
+lambda_handler = sqs_worker(handle_email)

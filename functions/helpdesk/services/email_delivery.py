@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from helpdesk.adapters.channels import Undeliverable
 from helpdesk.auth.email_keys import EmailKeys
 from helpdesk.auth.link_tokens import LinkPurpose, issue_link
 from helpdesk.auth.reply_addresses import Thread, ThreadKind, reply_address
@@ -27,7 +26,7 @@ from helpdesk.domain.email_composer import Envelope, compose_email, new_message_
 from helpdesk.domain.email_templates import CsatLink, EmailEvent, EmailFacts, EmailTemplates, RenderedEmail, TicketFacts
 from helpdesk.domain.email_threads import EmailThread
 from helpdesk.domain.models import Conversation, Customer, Message, utc_now
-from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
+from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind, Undeliverable
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.email_ports import EmailRecords, MailSender
 

@@ -23,6 +23,8 @@ from helpdesk.domain.email_messages import normalize_address
 from helpdesk.domain.email_threads import Suppression
 from helpdesk.domain.errors import NotFound
 from helpdesk.domain.models import Channel, Conversation, utc_now
+from helpdesk.domain.policy import Action, Resource, Visibility, authorize
+from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.services.email_ports import EmailRecords
 
 
@@ -80,10 +82,12 @@ class EmailFeedback:
         records: EmailRecords,
         conversations: ConversationLookup | None = None,
         *,
+        visibility: Visibility = Visibility.TEAM,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._records = records
         self._conversations = conversations
+        self._visibility = visibility
         self._clock = clock
 
     def handle(self, event: SesEvent) -> Feedback:
@@ -104,12 +108,16 @@ class EmailFeedback:
             self._records.suppress(Suppression(address=address, reason=reason, detail=detail, since=now))
         return Feedback(FeedbackOutcome.SUPPRESSED, reason, len(addresses))
 
-    def conversation_email(self, conversation_id: str) -> tuple[Conversation, str | None, Suppression | None]:
-        """A conversation, the address its replies are emailed to, and that address's suppression (2 GetItems)."""
+    def conversation_email(
+        self, agent: AgentPrincipal, conversation_id: str
+    ) -> tuple[Conversation, str | None, Suppression | None]:
+        """A conversation the agent may read, the address its replies are emailed to, and that address's
+        suppression (2 GetItems)."""
         assert self._conversations is not None
         conversation = self._conversations.get_conversation(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
+        authorize(agent, Action.READ, Resource.conversation(conversation), self._visibility)
         address = conversation.customer_email if conversation.channel is Channel.EMAIL else None
         return conversation, address, self.suppression(address)
 

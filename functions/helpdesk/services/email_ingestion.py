@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from helpdesk.adapters.repository import ConditionFailed
 from helpdesk.auth.customer_tokens import EMAIL_CUSTOMER_PREFIX
 from helpdesk.auth.email_keys import EmailKeys
 from helpdesk.auth.reply_addresses import ReplyTokenProblem, Thread, ThreadKind, check_reply_token, token_of
@@ -42,7 +41,7 @@ from helpdesk.domain.email_channel import EmailChannel, VerdictAction
 from helpdesk.domain.email_messages import EmailFile, Mailbox, ParsedEmail, normalize_address, parse_email
 from helpdesk.domain.email_receipts import ReceivedEmail
 from helpdesk.domain.email_threads import ReceiptStatus
-from helpdesk.domain.errors import Conflict
+from helpdesk.domain.errors import ConditionFailed, Conflict
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
     Attachment,
@@ -147,6 +146,10 @@ class Ingested:
     """Why (names a rule or header, never an address or text)."""
     thread: Thread | None = None
     flags: tuple[str, ...] = ()
+
+
+class EmailNotConfigured(RuntimeError):
+    """The workspace takes no email in (no ``email/channel.yaml``), yet an email reached the worker."""
 
 
 class ReceivedEmailBusy(Exception):

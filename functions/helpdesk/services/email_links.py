@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from helpdesk.adapters.channels import Undeliverable
 from helpdesk.auth.customer_tokens import EMAIL_SESSION_SECONDS, issue_email_session
 from helpdesk.auth.email_keys import EmailKeys
 from helpdesk.auth.link_tokens import LinkClaims, LinkProblem, LinkPurpose, LinkRejected, read_link
@@ -27,6 +26,7 @@ from helpdesk.auth.reply_addresses import Thread, ThreadKind
 from helpdesk.domain.email_templates import TicketFacts
 from helpdesk.domain.errors import Conflict, Gone, NotFound
 from helpdesk.domain.models import Conversation, Customer, Rating, Ticket, utc_now
+from helpdesk.domain.notifications import Undeliverable
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.services.email_ports import EmailRecords
 
@@ -34,11 +34,15 @@ RENEWAL_QUIET = timedelta(minutes=10)
 TICKET_PURPOSES = {LinkPurpose.TICKET, LinkPurpose.CSAT, LinkPurpose.UNSUBSCRIBE}
 
 
-class LinkReaders(Protocol):
+class TicketLookup(Protocol):
     def get_ticket(self, ticket_id: str) -> Ticket | None: ...
 
+
+class ConversationLookup(Protocol):
     def get_conversation(self, conversation_id: str) -> Conversation | None: ...
 
+
+class Customers(Protocol):
     def get_customer(self, user_id: str) -> Customer | None: ...
 
     def save_preferences(self, customer: Customer) -> None: ...
@@ -73,7 +77,9 @@ class EmailLinks:
         self,
         *,
         records: EmailRecords,
-        readers: LinkReaders,
+        tickets: TicketLookup,
+        conversations: ConversationLookup,
+        customers: Customers,
         rater: Rater,
         fresh_links: FreshLinks | None,
         keys: EmailKeys,
@@ -81,7 +87,9 @@ class EmailLinks:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._records = records
-        self._readers = readers
+        self._tickets = tickets
+        self._conversations = conversations
+        self._customers = customers
         self._rater = rater
         self._fresh_links = fresh_links
         self._keys = keys
@@ -119,7 +127,7 @@ class EmailLinks:
             return self._rate(session, principal, thread.id, claims.score)
         if claims.purpose is LinkPurpose.UNSUBSCRIBE:
             preferences = customer.preferences.model_copy(update={"email": False})
-            self._readers.save_preferences(customer.model_copy(update={"preferences": preferences}))
+            self._customers.save_preferences(customer.model_copy(update={"preferences": preferences}))
             return _with(session, unsubscribed=True)
         return session
 
@@ -136,7 +144,7 @@ class EmailLinks:
             return
         if not self._records.note_renewal(thread.id, customer.user_id, at=self._clock(), quiet_for=RENEWAL_QUIET):
             return
-        ticket = self._readers.get_ticket(thread.id) if thread.kind is ThreadKind.TICKET else None
+        ticket = self._tickets.get_ticket(thread.id) if thread.kind is ThreadKind.TICKET else None
         facts = TicketFacts(number=ticket.number, title=ticket.title) if ticket else None
         try:
             self._fresh_links.send_fresh_link(customer, thread, facts, locale)
@@ -150,25 +158,25 @@ class EmailLinks:
         if claims.purpose in TICKET_PURPOSES:
             if ticket_id != claims.subject_id or conversation_id is not None:
                 raise _not_found()
-            ticket = self._readers.get_ticket(claims.subject_id)
+            ticket = self._tickets.get_ticket(claims.subject_id)
             owner = ticket.customer_id if ticket else None
             thread = Thread(ThreadKind.TICKET, claims.subject_id)
         else:
             if conversation_id != claims.subject_id or ticket_id is not None:
                 raise _not_found()
-            conversation = self._readers.get_conversation(claims.subject_id)
+            conversation = self._conversations.get_conversation(claims.subject_id)
             owner = conversation.customer_id if conversation else None
             thread = Thread(ThreadKind.CONVERSATION, claims.subject_id)
         if owner is None or owner != claims.customer_id:
             raise _not_found()
-        customer = self._readers.get_customer(owner) or Customer(user_id=owner)
+        customer = self._customers.get_customer(owner) or Customer(user_id=owner)
         return thread, customer
 
     def _rate(self, session: LinkSession, principal: CustomerPrincipal, ticket_id: str, score: int) -> LinkSession:
         try:
             rating = self._rater.rate(principal, ticket_id, score, None)
         except Conflict:
-            ticket = self._readers.get_ticket(ticket_id)
+            ticket = self._tickets.get_ticket(ticket_id)
             return _with(session, rating=ticket.rating if ticket else None)
         return _with(session, rating=rating, rated_now=True)
 

@@ -1,0 +1,400 @@
+"""The composition root: builds the adapters and services the functions use, lazily, once per container.
+
+Handlers import this module and ask for what their route needs (``wiring.tickets()``); nothing is
+built, no environment variable read and no AWS client made until a function first asks. Adapters
+(DynamoDB stores, S3, SQS, Step Functions, SES/SNS, EventBridge) are built once and kept; services
+are cheap and built per call, over the kept adapters. Each import sits inside the function that
+needs it, so a handler only loads the code of what it uses.
+
+Tests and the local runtime call ``reset()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from helpdesk.settings import reset as reset_settings
+from helpdesk.settings import settings
+
+if TYPE_CHECKING:
+    from helpdesk.adapters.attachment_files import S3AttachmentFiles
+    from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
+    from helpdesk.adapters.custom_actions import CustomActionRunner
+    from helpdesk.adapters.email_config_files import EmailSetup
+    from helpdesk.adapters.email_records import DynamoEmailRecords
+    from helpdesk.adapters.event_bus import EventBusPublisher
+    from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+    from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
+    from helpdesk.adapters.status_topic import StatusTopicPublisher
+    from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+    from helpdesk.auth.email_keys import EmailKeys
+    from helpdesk.domain.knowledge import KnowledgeBase
+    from helpdesk.domain.workspace import Workspace
+    from helpdesk.services.agents import AgentService
+    from helpdesk.services.attachments import AttachmentService
+    from helpdesk.services.bot import BotEngine
+    from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customers import CustomerService
+    from helpdesk.services.email_delivery import EmailDelivery
+    from helpdesk.services.email_feedback import EmailFeedback
+    from helpdesk.services.email_ingestion import EmailIngestion
+    from helpdesk.services.email_links import EmailLinks
+    from helpdesk.services.inbound import InboundEventService
+    from helpdesk.services.notifications import NotificationService, OutcomeObserver
+    from helpdesk.services.tickets import TicketService
+    from helpdesk.services.trackers import TrackerService
+    from helpdesk.services.workflows import TicketWorkflowService
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+@cache
+def workspace() -> Workspace:
+    """The workspace configuration (``WORKSPACE_DIR``), loaded and validated once per container."""
+    from helpdesk.adapters.workspace_files import WorkspaceConfigError, load_workspace
+
+    directory = settings().workspace_dir
+    if directory is None:
+        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
+    return load_workspace(directory)
+
+
+@cache
+def knowledge_base() -> KnowledgeBase:
+    """The workspace's knowledge base (indexed on its first search)."""
+    from helpdesk.adapters.knowledge_files import load_articles
+    from helpdesk.domain.knowledge import KnowledgeBase
+
+    directory = settings().workspace_dir
+    assert directory is not None, "workspace() is loaded first and names the missing setting"
+    return KnowledgeBase(load_articles(directory / "knowledge"))
+
+
+def messenger_secret() -> str:
+    """The workspace's messenger secret (Secrets Manager, cached a few minutes by powertools)."""
+    from helpdesk.adapters.secrets import read_messenger_secret
+
+    return read_messenger_secret(settings().require("messenger_secret_arn"))
+
+
+# --- adapters ------------------------------------------------------------------------------------
+
+
+@cache
+def stores() -> TableStores:
+    from helpdesk.adapters.store import TableStores
+
+    return TableStores()
+
+
+@cache
+def attachment_files() -> S3AttachmentFiles:
+    from helpdesk.adapters.attachment_files import S3AttachmentFiles
+
+    config = settings()
+    return S3AttachmentFiles(config.attachments_bucket, path_style=config.endpoint_url is not None)
+
+
+@cache
+def fanout_queue() -> SqsFanOutQueue:
+    from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+
+    return SqsFanOutQueue(settings().fanout_queue_url)
+
+
+@cache
+def workflow_engine() -> StepFunctionsEngine:
+    from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+
+    return StepFunctionsEngine(settings().workflow_arn)
+
+
+@cache
+def action_runner() -> CustomActionRunner | None:
+    """The custom actions' client, or None when the workspace declares no actions."""
+    from helpdesk.adapters.custom_actions import CustomActionRunner
+
+    actions = workspace().actions
+    return CustomActionRunner(actions, environ=settings().action_variables) if actions else None
+
+
+@cache
+def event_bus() -> EventBusPublisher:
+    from helpdesk.adapters.event_bus import EventBusPublisher
+
+    return EventBusPublisher(settings().require("event_bus_name"))
+
+
+@cache
+def status_topic() -> StatusTopicPublisher:
+    from helpdesk.adapters.status_topic import StatusTopicPublisher
+
+    return StatusTopicPublisher(settings().require("status_topic_arn"))
+
+
+@cache
+def channels() -> SesSnsChannels:
+    from helpdesk.adapters.channels import SesSnsChannels
+
+    config = settings()
+    return SesSnsChannels(
+        from_email=config.notify_from_email,
+        configuration_set=config.notify_configuration_set,
+        template_name=config.status_template_name,
+    )
+
+
+@cache
+def delivery_ledger() -> DynamoDeliveryLedger:
+    from helpdesk.adapters.channels import DynamoDeliveryLedger
+
+    return DynamoDeliveryLedger()
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def bot() -> BotEngine | None:
+    """The workspace's bot, or None when it has no ``bot.yaml``."""
+    config = workspace().bot
+    if config is None:
+        return None
+    from helpdesk.services.bot import BotEngine
+
+    ws = workspace()
+    return BotEngine(
+        config,
+        default_team=ws.default_team,
+        team_names={t.id: t.name for t in ws.teams},
+        knowledge=knowledge_base(),
+        actions=action_runner(),
+        someone_present=agents().someone_present,
+    )
+
+
+def conversations() -> ConversationService:
+    from helpdesk.services.conversations import ConversationService
+
+    engine = bot()
+    return ConversationService(stores().conversations, workspace(), engine, tickets() if engine else None)
+
+
+def trackers() -> TrackerService:
+    from helpdesk.services.trackers import TrackerService
+
+    table = stores()
+    return TrackerService(table.tickets, table.trackers, workspace(), fanout_queue())
+
+
+def tickets() -> TicketService:
+    from helpdesk.services.tickets import TicketService
+
+    table = stores()
+    return TicketService(table.tickets, table.conversations, table.attachments, workspace(), trackers())
+
+
+def attachments() -> AttachmentService:
+    from helpdesk.services.attachments import AttachmentService
+
+    table = stores()
+    return AttachmentService(
+        table.attachments,
+        attachment_files(),
+        conversations=table.conversations,
+        tickets=table.tickets,
+        visibility=workspace().agent_visibility,
+    )
+
+
+def customers() -> CustomerService:
+    from helpdesk.services.customers import CustomerService
+
+    return CustomerService(stores().customers)
+
+
+def agents() -> AgentService:
+    from helpdesk.services.agents import AgentService
+
+    return AgentService(stores().agents, workspace())
+
+
+def workflows() -> TicketWorkflowService:
+    from helpdesk.services.workflows import TicketWorkflowService
+
+    return TicketWorkflowService(stores().tickets, workspace(), tickets(), workflow_engine())
+
+
+def inbound_events() -> InboundEventService:
+    from helpdesk.services.inbound import InboundEventService
+
+    return InboundEventService(stores().tickets)
+
+
+def notifications(on_outcome: OutcomeObserver | None = None) -> NotificationService:
+    from datetime import timedelta
+
+    from helpdesk.services.notifications import DEFAULT_LEASE, NotificationService
+
+    config = settings()
+    lease = config.delivery_lease_seconds
+    table = stores()
+    return NotificationService(
+        table.customers,
+        table.conversations,
+        channels(),
+        workspace(),
+        messenger_url=config.require("messenger_url"),
+        ledger=delivery_ledger(),
+        lease=timedelta(seconds=lease) if lease else DEFAULT_LEASE,
+        on_outcome=on_outcome,
+        emails=email_delivery() if config.email_channel else None,
+    )
+
+
+# --- the email channel ---------------------------------------------------------------------------
+
+
+@cache
+def email_setup() -> EmailSetup:
+    """The workspace's email channel and templates (checked when the stack was synthesized, not again here)."""
+    from helpdesk.adapters.email_config_files import load_email_setup
+
+    directory = settings().workspace_dir
+    assert directory is not None, "workspace() is loaded first and names the missing setting"
+    return load_email_setup(directory, workspace(), check=False)
+
+
+def email_keys() -> EmailKeys:
+    """The key ring of reply addresses and links (Secrets Manager, cached a few minutes by powertools)."""
+    from helpdesk.adapters.secrets import read_secret
+    from helpdesk.auth.email_keys import EmailKeys
+
+    return EmailKeys.from_secret(read_secret(settings().require("email_secret_arn")))
+
+
+@cache
+def email_records() -> DynamoEmailRecords:
+    from helpdesk.adapters.email_records import DynamoEmailRecords
+
+    return DynamoEmailRecords()
+
+
+@cache
+def mail_files() -> S3MailFiles:
+    from helpdesk.adapters.mail_transport import S3MailFiles
+
+    config = settings()
+    return S3MailFiles(
+        inbound_bucket=config.require("inbound_email_bucket"),
+        attachments_bucket=config.require("attachments_bucket"),
+        path_style=config.endpoint_url is not None,
+    )
+
+
+@cache
+def mail_sender() -> SesMailSender:
+    from helpdesk.adapters.mail_transport import SesMailSender
+
+    config = settings()
+    return SesMailSender(
+        configuration_set=config.notify_configuration_set,
+        region=config.region,
+        rewrites_message_id=config.ses_rewrites_message_id,
+    )
+
+
+def email_delivery() -> EmailDelivery:
+    from helpdesk.services.email_delivery import EmailAddresses, EmailDelivery
+
+    config = settings()
+    setup = email_setup()
+    channel = setup.channel
+    return EmailDelivery(
+        email_records(),
+        mail_sender(),
+        setup.templates,
+        email_keys(),
+        EmailAddresses(
+            support=str(config.require("support_address")).strip().lower(),
+            sender=config.sender_address,
+            messenger_url=config.require("messenger_url"),
+        ),
+        workspace().name,
+        reply_days=channel.reply_address_days if channel else 90,
+        link_days=channel.link_days if channel else 7,
+    )
+
+
+def email_ingestion() -> EmailIngestion:
+    from helpdesk.services.email_ingestion import EmailIngestion, EmailNotConfigured, SupportAddresses
+
+    config = settings()
+    channel = email_setup().channel
+    if channel is None:
+        raise EmailNotConfigured("the workspace has no email/channel.yaml: it doesn't take email in")
+    table = stores()
+    return EmailIngestion(
+        records=email_records(),
+        files=mail_files(),
+        conversations=table.conversations,
+        tickets=table.tickets,
+        replies=tickets(),
+        customers=table.customers,
+        keys=email_keys(),
+        channel=channel,
+        addresses=SupportAddresses(
+            support=str(config.require("support_address")).strip().lower(), own=frozenset({config.sender_address})
+        ),
+    )
+
+
+def email_links() -> EmailLinks:
+    from helpdesk.services.email_links import EmailLinks
+
+    table = stores()
+    return EmailLinks(
+        records=email_records(),
+        tickets=table.tickets,
+        conversations=table.conversations,
+        customers=table.customers,
+        rater=tickets(),
+        fresh_links=email_delivery(),
+        keys=email_keys(),
+        messenger_secret=messenger_secret,
+    )
+
+
+def email_feedback() -> EmailFeedback:
+    from helpdesk.services.email_feedback import EmailFeedback
+
+    return EmailFeedback(email_records(), stores().conversations, visibility=workspace().agent_visibility)
+
+
+# --- tests and the local runtime -----------------------------------------------------------------
+
+_CACHED = (
+    workspace,
+    knowledge_base,
+    stores,
+    attachment_files,
+    fanout_queue,
+    workflow_engine,
+    action_runner,
+    event_bus,
+    status_topic,
+    channels,
+    delivery_ledger,
+    email_setup,
+    email_records,
+    mail_files,
+    mail_sender,
+)
+
+
+def reset() -> None:
+    """Forget everything built so far and the settings read (after the environment changed)."""
+    reset_settings()
+    for factory in _CACHED:
+        factory.cache_clear()
