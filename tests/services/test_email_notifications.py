@@ -15,6 +15,7 @@ from helpdesk.domain.models import ConversationStatus, Customer, NotificationPre
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.services.domain_events import StreamChange, map_change
+from helpdesk.services.email_directory import EmailDirectory
 from helpdesk.services.notifications import Channel, NotificationService, Outcome
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from moto.backends import get_backend
@@ -167,3 +168,25 @@ def test_every_status_email_says_how_to_stop_them_with_a_signed_unsubscribe_link
     token = re.search(r"link=([\w.-]+)", header)
     assert token is not None
     assert read_link(EMAIL_KEYS, token.group(1)).purpose is LinkPurpose.UNSUBSCRIBE
+
+
+def test_an_email_from_the_address_the_business_signed_joins_that_customer_s_history(
+    world: EmailWorld, stream: TableStream
+) -> None:
+    # Given Dana's app signed her email address into her messenger token, and she chatted once
+    world.conversations().start(DANA, "Hello from the app", None)
+    directory = EmailDirectory(world.records)
+    for record in stream.new_records():
+        change = StreamChange.from_record(as_lambda_record(record))
+        directory.record(change.new_image, change.old_image, change.approximate_at)
+
+    # When an email arrives from that address
+    world.receive(customer_email(sender="Dana <DANA@example.com>", subject="Order question"))
+
+    # Then it is Dana's conversation (her history), by email, and not verified by it
+    [conversation] = world.repository.list_team_conversations(
+        "email", ConversationStatus.OPEN, cursor=None, limit=5
+    ).items
+    assert conversation.customer_id == "dana"
+    assert conversation.identity_verified_at is None
+    assert conversation.verified_attributes == {}

@@ -195,17 +195,17 @@ class DynamoEmailRecords:
         return KnownAddress(customer_id=item.customer_id, verified=bool(item.verified))
 
     def claim_address(self, address: str, customer_id: str, *, verified: bool, at: datetime) -> KnownAddress:
-        """Make ``address`` this customer's, unless it is someone's already (then theirs is returned).
-
-        A business-verified claim replaces an unverified one (the customer proved it in the app).
+        """Make ``address`` this customer's. An unverified claim (an email's sender) only takes a free
+        address (else the existing owner is returned); a verified one (the business signed it) always
+        takes it: the business's latest word wins.
         """
         pk = f"EMAILADDR#{normalize_address(address)}"
         item = EmailAddressItem(pk=pk, sk="CUSTOMER", customer_id=customer_id, verified=verified, created_at=at)
-        condition = EmailAddressItem.pk.does_not_exist()
         if verified:
-            condition |= EmailAddressItem.verified == False  # noqa: E712 - a PynamoDB condition, not a comparison
+            item.save()
+            return KnownAddress(customer_id=customer_id, verified=True)
         try:
-            item.save(condition=condition)
+            item.save(condition=EmailAddressItem.pk.does_not_exist())
         except PutError as error:
             _created(error)
             existing = self.customer_for(address)

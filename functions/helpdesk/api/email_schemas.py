@@ -119,12 +119,13 @@ LINK_ERRORS = {
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is over 64 KB (payload_too_large)",
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not application/json (unsupported_media_type)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "The request is invalid; details name each field (validation_error)",
+    HTTPStatus.TOO_MANY_REQUESTS: "Too many requests: the API's throttling. Wait the Retry-After seconds",
 }
 
 
 def link_responses(success: HTTPStatus, model: type[BaseModel]) -> dict[int, Any]:
     """The OpenAPI answers of a link route: its success and the errors a link can meet."""
-    from helpdesk.api.app import ERROR_BODY_SCHEMA
+    from helpdesk.api.app import ERROR_BODY_SCHEMA, RETRY_AFTER_HEADER
 
     responses: dict[int, Any] = {
         success.value: {
@@ -137,4 +138,5 @@ def link_responses(success: HTTPStatus, model: type[BaseModel]) -> dict[int, Any
         if status is HTTPStatus.GONE:
             schema = {**schema, "properties": {**schema["properties"], "renewable": {"type": "boolean"}}}
         responses[status.value] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    responses[HTTPStatus.TOO_MANY_REQUESTS.value]["headers"] = RETRY_AFTER_HEADER
     return responses

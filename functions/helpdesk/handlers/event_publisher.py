@@ -77,6 +77,10 @@ def _publish(record: DynamoDBRecord) -> None:
     if token is not None:
         woken = wiring.workflow_engine().complete(token, {"woken_by": "ticket changed"})
         logger().info("parked workflow woken", extra={"sequence": change.sequence, "woken": woken})
+    if wiring.settings().email_channel:
+        from helpdesk.services.email_directory import EmailDirectory
+
+        EmailDirectory(wiring.email_records()).record(change.new_image, change.old_image, change.approximate_at)
     mapped = map_change(change, wiring.workspace(), wiring.stores().tickets.get_ticket)
     if not mapped.events and not mapped.status_updates:
         return
