@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aws_cdk import Aws, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -30,6 +31,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from helpdesk.adapters.email_records import ADDRESS_DIRECTORY_PREFIX
 from helpdesk.surfaces import INBOUND_EMAIL_PREFIX
 
 from infra.config import sender_domain
@@ -154,6 +156,17 @@ class EmailChannel(Construct):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=["ses:SendRawEmail"], resources=[*sorted(identities), configuration_set])
             )
+
+    def grant_directory(self, publisher: lambda_.Function, table: dynamodb.ITableV2) -> None:
+        """The stream consumer records business-signed addresses: ``PutItem`` on ``EMAILADDR#`` items only."""
+        publisher.add_environment("SUPPORT_ADDRESS", self.support_email)
+        publisher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{ADDRESS_DIRECTORY_PREFIX}*"]}},
+            )
+        )
 
     def grant_links(self, function: lambda_.Function) -> None:
         """Signing and checking reply addresses and links, without sending anything."""

@@ -167,7 +167,7 @@ class ServiceStack(Stack):
         )
         # Every function, built already or below, learns the bus, the topics and the workflows.
         factory.share_environment({**messaging.environment, **workflows.environment})
-        messaging.add_event_publisher(factory, data.table, workflows.arns)
+        publisher = messaging.add_event_publisher(factory, data.table, workflows.arns)
         workflows.grant_start(workers[WORKFLOW_STARTER.name])
         workflows.grant_task_responses(workers[WORKFLOW_TASKS.name])
         notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
@@ -190,6 +190,7 @@ class ServiceStack(Stack):
         )
         ingest = workers[EMAIL_INGEST.name]
         email.grant_ingest(ingest)
+        email.grant_directory(publisher, data.table)
         ingest.add_environment("ATTACHMENTS_BUCKET", data.attachments.bucket_name)
         rendered = "arn:<AWS::Partition>:s3:::helpdesk-{stage}-{bucket}-<AWS::AccountId>-<AWS::Region>/{prefix}*"
         rendered_buckets = {

@@ -105,8 +105,13 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries(assemb
             assert stream_grants
             assert all("StreamArn" in json.dumps(s["Resource"]) for s in stream_grants)
             grants = [s for s in grants if s not in stream_grants]
+            directory = [s for s in grants if "dynamodb:PutItem" in as_list(s["Action"])]
+            assert [s["Condition"] for s in directory] == [
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EMAILADDR#*"]}}
+            ], "the stream consumer writes only the email address directory"
+            grants = [s for s in grants if s not in directory]
             read = {a for s in grants for a in as_list(s["Action"])}
-            assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "the stream consumer only reads the table"
+            assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "otherwise the stream consumer only reads the table"
         actions = {a for s in grants for a in as_list(s["Action"])}
         assert actions <= {*TABLE_ACTIONS, "dynamodb:DeleteItem"}, logical_id
         for statement in grants:

@@ -45,6 +45,7 @@ from helpdesk.domain.email_threads import (
 from helpdesk.domain.models import Attachment
 
 MAX_REFERENCES = 20
+ADDRESS_DIRECTORY_PREFIX = "EMAILADDR#"
 RECEIVING = "receiving"
 """A received email's outcome while it is being handled (an attempt died if it stays so)."""
 MAX_MESSAGE_ID_LENGTH = 900
@@ -189,7 +190,7 @@ class DynamoEmailRecords:
     def customer_for(self, address: str) -> KnownAddress | None:
         """One GetItem."""
         try:
-            item = EmailAddressItem.get(f"EMAILADDR#{normalize_address(address)}", "CUSTOMER")
+            item = EmailAddressItem.get(f"{ADDRESS_DIRECTORY_PREFIX}{normalize_address(address)}", "CUSTOMER")
         except DoesNotExist:
             return None
         return KnownAddress(customer_id=item.customer_id, verified=bool(item.verified))
@@ -199,7 +200,7 @@ class DynamoEmailRecords:
         address (else the existing owner is returned); a verified one (the business signed it) always
         takes it: the business's latest word wins.
         """
-        pk = f"EMAILADDR#{normalize_address(address)}"
+        pk = f"{ADDRESS_DIRECTORY_PREFIX}{normalize_address(address)}"
         item = EmailAddressItem(pk=pk, sk="CUSTOMER", customer_id=customer_id, verified=verified, created_at=at)
         if verified:
             item.save()

@@ -77,7 +77,7 @@ def _publish(record: DynamoDBRecord) -> None:
     if token is not None:
         woken = wiring.workflow_engine().complete(token, {"woken_by": "ticket changed"})
         logger().info("parked workflow woken", extra={"sequence": change.sequence, "woken": woken})
-    if wiring.settings().email_channel:
+    if wiring.settings().support_address:
         from helpdesk.services.email_directory import EmailDirectory
 
         EmailDirectory(wiring.email_records()).record(change.new_image, change.old_image, change.approximate_at)
