@@ -141,7 +141,7 @@ class Outbox:
         return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Local outbox</title>
 <meta http-equiv="refresh" content="10">
 <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1f2328}}
-table{{border-collapse:collapse;width:100%}}pre{{margin:0;white-space:pre-wrap;font-family:inherit}}
+table{{border-collapse:collapse;width:100%}}pre{{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-family:inherit}}
 td,th{{border:1px solid #ccd;padding:4px 8px;vertical-align:top;text-align:left}}
 .thread{{border:1px solid #ccd;border-radius:8px;margin:0 0 1.5rem;padding:0 1rem 1rem}}
 .mail{{border-left:4px solid #0b5cad;background:#f6f8fa;margin:.75rem 0;padding:.5rem .75rem}}

@@ -265,7 +265,7 @@ def test_a_score_link_in_the_resolution_email_records_the_rating_once(
 ) -> None:
     base, ticket = local_runtime.base_url, alice["ticket"]
     returns = agent(local_runtime, "returns")
-    current = requests.get(f"{base}/inbox/tickets/{ticket['id']}", headers=returns, timeout=10).json()["ticket"]
+    current = requests.get(f"{base}/inbox/tickets/{ticket['id']}", headers=returns, timeout=10).json()
     resolved = requests.patch(
         f"{base}/inbox/tickets/{ticket['id']}",
         headers=returns,
