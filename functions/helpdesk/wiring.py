@@ -178,7 +178,9 @@ def conversations() -> ConversationService:
     from helpdesk.services.conversations import ConversationService
 
     engine = bot()
-    return ConversationService(stores().conversations, workspace(), engine, tickets() if engine else None)
+    return ConversationService(
+        stores().conversations, workspace(), engine, tickets() if engine else None, files=attachments()
+    )
 
 
 def trackers() -> TrackerService:
@@ -192,7 +194,9 @@ def tickets() -> TicketService:
     from helpdesk.services.tickets import TicketService
 
     table = stores()
-    return TicketService(table.tickets, table.conversations, table.attachments, workspace(), trackers())
+    return TicketService(
+        table.tickets, table.conversations, table.attachments, workspace(), trackers(), files=attachments()
+    )
 
 
 def attachments() -> AttachmentService:

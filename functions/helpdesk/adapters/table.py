@@ -32,8 +32,9 @@ pattern                                     served by
 conversation with its latest messages       Query PK=CONV#id, descending (``~META`` sorts after ``MSG#``)
 messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>, ascending
 ticket with its latest timeline             Query PK=TICKET#id, descending
-a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid#CONV, desc
-a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid#TICKET, desc
+a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with CONV#, desc
+a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with TICKET#, desc
+everything a visitor owns (to merge it)     Query ``by_customer`` GSI1PK=CUSTOMER#uid
 inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
 inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
 inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc

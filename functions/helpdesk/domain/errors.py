@@ -51,6 +51,10 @@ class ConditionFailed(Exception):
     """
 
 
+class TicketNumberTaken(ConditionFailed):
+    """A new ticket's number was given to another ticket first: read the counter again and retry."""
+
+
 class Gone(DomainError):
     """It was here once and isn't any more (a link used or expired); ``field`` names what, and
     ``renewable`` says the caller may ask for a fresh one."""

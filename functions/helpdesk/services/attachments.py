@@ -8,6 +8,7 @@ the attachment; it is linked to that conversation or ticket, once, and only for 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.files import PresignedUpload
@@ -111,8 +112,13 @@ class AttachmentService:
         self._store.create_attachment(attachment)
         return attachment, upload
 
-    def refs_for_message(self, customer_id: str, attachment_ids: list[str]) -> list[AttachmentRef]:
-        """Check the customer may use these attachments and that they were uploaded."""
+    def refs_for_message(
+        self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
+    ) -> list[AttachmentRef]:
+        """Check the customer may use these attachments and that they were uploaded.
+
+        ``known``: the attachments as already read with their conversation or ticket (no read here).
+        """
         if not attachment_ids:
             return []
         if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE or len(set(attachment_ids)) != len(attachment_ids):
@@ -120,7 +126,7 @@ class AttachmentService:
                 "too many or repeated attachments",
                 [("attachment_ids", f"at most {MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids")],
             )
-        found = {a.id: a for a in self._store.get_attachments(attachment_ids)}
+        found = {a.id: a for a in (known if known is not None else self._store.get_attachments(attachment_ids))}
         refs = []
         for attachment_id in attachment_ids:
             attachment = found.get(attachment_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from helpdesk.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
@@ -35,7 +35,7 @@ from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
 from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
 from helpdesk.services.messages import clean_body, preview
-from helpdesk.services.ports import ConversationRecords
+from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
@@ -53,10 +53,13 @@ class ConversationService:
         workspace: Workspace,
         bot: BotEngine | None = None,
         tickets: BotTicketOpener | None = None,
+        files: AttachmentChecker | None = None,
     ) -> None:
+        """``files`` checks the attachments a customer's message names (required to send any)."""
         self._store = conversations
         self._workspace = workspace
         self._bot = bot
+        self._files = files
         self._turns = BotTurns(conversations, bot, tickets)
 
     # --- the customer's side ---------------------------------------------------------------------
@@ -131,11 +134,22 @@ class ConversationService:
         attachments: list[AttachmentRef] | None = None,
         *,
         option_id: str | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> Message:
-        """The customer writes, or picks one of the quick replies the bot offered (``option_id``)."""
+        """The customer writes, or picks one of the quick replies the bot offered (``option_id``).
+
+        ``attachment_ids``: files the customer uploaded; the conversation and they are read together
+        (one request), so a message with files is that read and one write.
+        """
         refs = attachments or []
         conversation = None
-        if self._bot is not None or refs or option_id:
+        if attachment_ids:
+            assert self._files is not None, "sending files needs the attachment checker"
+            conversation, files = self._store.read_for_message(conversation_id, attachment_ids)
+            if conversation is None or conversation.customer_id != customer.user_id:
+                raise NotFound(f"conversation {conversation_id} not found")
+            refs = self._files.refs_for_message(customer.user_id, list(attachment_ids), known=files)
+        elif self._bot is not None or refs or option_id:
             conversation = self._store.get_conversation(conversation_id)
             if conversation is None or conversation.customer_id != customer.user_id:
                 raise NotFound(f"conversation {conversation_id} not found")

@@ -16,6 +16,7 @@ from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import (
     Agent,
     Attachment,
+    AttachmentRef,
     Conversation,
     ConversationStatus,
     Customer,
@@ -54,6 +55,10 @@ class ConversationReader(Protocol):
 
 
 class ConversationRecords(ConversationReader, Protocol):
+    def read_for_message(
+        self, conversation_id: str, attachment_ids: Sequence[str]
+    ) -> tuple[Conversation | None, list[Attachment]]: ...
+
     def start_conversation(
         self, customer: Customer, conversation: Conversation, message: Message, replies: Sequence[Message] = ()
     ) -> None: ...
@@ -125,6 +130,12 @@ class TicketReader(Protocol):
 
 
 class TicketRecords(TicketReader, Protocol):
+    def read_for_reply(
+        self, ticket_id: str, attachment_ids: Sequence[str]
+    ) -> tuple[Ticket | None, list[Attachment]]: ...
+
+    def read_for_conversion(self, conversation_id: str) -> tuple[Conversation | None, int]: ...
+
     def next_ticket_number(self) -> int: ...
 
     def create_ticket(
@@ -135,6 +146,7 @@ class TicketRecords(TicketReader, Protocol):
         from_conversation: Conversation | None = None,
         conversation_message: Message | None = None,
         conversation_status: ConversationStatus | None = None,
+        claims_number: bool = False,
     ) -> None: ...
 
     def update_ticket(
@@ -205,3 +217,11 @@ class DeliveryLedger(Protocol):
     def mark_failed(self, update_id: str, channel: str, *, reason: str, now: datetime) -> None: ...
 
     def release(self, update_id: str, channel: str, claim: Claim, *, now: datetime) -> None: ...
+
+
+class AttachmentChecker(Protocol):
+    """Turns the attachment ids a message names into references, checking they are the customer's."""
+
+    def refs_for_message(
+        self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
+    ) -> list[AttachmentRef]: ...
