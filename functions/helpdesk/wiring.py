@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.email_config_files import EmailSetup
+    from helpdesk.adapters.email_link_uses import DynamoLinkUses
     from helpdesk.adapters.email_records import DynamoEmailRecords
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
@@ -328,6 +329,8 @@ def email_delivery() -> EmailDelivery:
         workspace().name,
         reply_days=channel.reply_address_days if channel else 90,
         link_days=channel.link_days if channel else 7,
+        tickets=stores().tickets,
+        conversations=stores().conversations,
     )
 
 
@@ -357,17 +360,14 @@ def email_ingestion() -> EmailIngestion:
 def email_links() -> EmailLinks:
     from helpdesk.services.email_links import EmailLinks
 
-    table = stores()
-    return EmailLinks(
-        records=email_records(),
-        tickets=table.tickets,
-        conversations=table.conversations,
-        customers=table.customers,
-        rater=tickets(),
-        fresh_links=email_delivery(),
-        keys=email_keys(),
-        messenger_secret=messenger_secret,
-    )
+    return EmailLinks(uses=link_uses(), tickets=stores().tickets, keys=email_keys(), messenger_secret=messenger_secret)
+
+
+@cache
+def link_uses() -> DynamoLinkUses:
+    from helpdesk.adapters.email_link_uses import DynamoLinkUses
+
+    return DynamoLinkUses()
 
 
 def email_feedback() -> EmailFeedback:
@@ -392,6 +392,7 @@ _CACHED = (
     delivery_ledger,
     email_setup,
     email_records,
+    link_uses,
     mail_files,
     mail_sender,
 )

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
-from helpdesk.auth.link_tokens import LinkPurpose, read_link
+from helpdesk.adapters.email_link_uses import DynamoLinkUses
+from helpdesk.auth.link_tokens import LinkPurpose, issue_link, read_link
 from helpdesk.domain.email_threads import Suppression
 from helpdesk.domain.models import ConversationStatus, Customer, NotificationPreferences
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.services.domain_events import StreamChange, map_change
 from helpdesk.services.email_directory import EmailDirectory
+from helpdesk.services.email_links import EmailLinks
 from helpdesk.services.notifications import Channel, NotificationService, Outcome
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from moto.backends import get_backend
@@ -190,3 +192,46 @@ def test_an_email_from_the_address_the_business_signed_joins_that_customer_s_his
     assert conversation.customer_id == "dana"
     assert conversation.identity_verified_at is None
     assert conversation.verified_attributes == {}
+
+
+def test_a_fresh_link_asked_for_goes_to_the_customer_s_own_address_once(world: EmailWorld, stream: TableStream) -> None:
+    _, ticket = dana_ticket(world)
+    updates(stream, world)
+    links = EmailLinks(
+        uses=DynamoLinkUses(), tickets=world.stores.tickets, keys=EMAIL_KEYS, messenger_secret=lambda: "x" * 40
+    )
+    old = issue_link(
+        EMAIL_KEYS, customer_id="dana", purpose=LinkPurpose.TICKET, subject_id=ticket.id, ttl_seconds=60, now=1
+    )
+
+    links.renew(ticket_id=ticket.id, conversation_id=None, token=old, locale="de-DE")
+    links.renew(ticket_id=ticket.id, conversation_id=None, token=old, locale="de-DE")  # within 10 minutes: nothing
+    [asked] = [u for u in updates(stream, world) if u.kind is StatusUpdateKind.LINK_RENEWAL]
+    report = notifier(world).deliver(asked)
+
+    assert report.outcomes == {Channel.EMAIL: Outcome.SENT}
+    fresh = world.sender.last()
+    assert fresh["To"] == "dana@example.com"
+    assert fresh["Subject"] == f"[#{ticket.number}] Ihr neuer Link"
+    token = re.search(r"link=([\w.-]+)", fresh.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert token is not None
+    assert read_link(EMAIL_KEYS, token.group(1)).subject_id == ticket.id
+
+
+def test_a_fresh_link_for_someone_else_s_ticket_is_never_sent(world: EmailWorld, stream: TableStream) -> None:
+    _, ticket = dana_ticket(world)
+    updates(stream, world)
+    links = EmailLinks(
+        uses=DynamoLinkUses(), tickets=world.stores.tickets, keys=EMAIL_KEYS, messenger_secret=lambda: "x" * 40
+    )
+    world.repository.save_preferences(Customer(user_id="mallory", email="mallory@example.org"))
+    theirs = issue_link(
+        EMAIL_KEYS, customer_id="mallory", purpose=LinkPurpose.TICKET, subject_id=ticket.id, ttl_seconds=60
+    )
+
+    links.renew(ticket_id=ticket.id, conversation_id=None, token=theirs, locale=None)
+    [asked] = [u for u in updates(stream, world) if u.kind is StatusUpdateKind.LINK_RENEWAL]
+    report = notifier(world).deliver(asked)
+
+    assert report.outcomes == {Channel.EMAIL: Outcome.FAILED}
+    assert world.sender.sent == []

@@ -203,5 +203,7 @@ def email_world(workspace: Workspace, attachments_bucket: str, channel: EmailCha
         EMAIL_KEYS,
         EmailAddresses(support=SUPPORT, sender=SENDER, messenger_url=MESSENGER_URL),
         workspace.name,
+        tickets=stores.tickets,
+        conversations=stores.conversations,
     )
     return EmailWorld(repository, records, ingestion, delivery, sender, tickets, stores, workspace)

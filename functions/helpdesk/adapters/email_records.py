@@ -11,15 +11,13 @@ known Message-ID                ``EMAILID#<message-id>``        ``THREAD``  whic
 address directory               ``EMAILADDR#<address>``         ``CUSTOMER`` the customer an address is, and
                                                                             whether the business verified it
 suppressed address              ``SUPPRESSED#<address>``        ``EMAIL``   why (bounce, complaint) and since
-used link                       ``LINKUSE#<jti>``               ``USED``    a link token's single use (TTL)
-link renewal                    ``LINKRENEW#<subject>#<cust>``  ``SENT``    at most one fresh link per 10 min
 received email                  ``INBOUND#<SES message id>``    ``RECEIPT`` what became of it (TTL)
 ==============================  ==============================  ==========  =============================
 
 Access patterns, each one GetItem or one conditional PutItem/UpdateItem, never a Query or Scan:
 find a thread's state; find the thread a Message-ID belongs to (one GetItem per id tried, newest
-first, at most a few); find the customer an address is; is an address suppressed; use a link once;
-record a received email's outcome.
+first, at most a few); find the customer an address is; is an address suppressed; record a received
+email's outcome. Links from emails have their own items (``email_link_uses``).
 """
 
 from __future__ import annotations
@@ -80,11 +78,6 @@ class SuppressionItem(TableItem, discriminator="email_suppression"):
     reason = UnicodeAttribute()
     detail = UnicodeAttribute(null=True)
     since = UTCDateTimeAttribute()
-
-
-class LinkUseItem(TableItem, discriminator="link_use"):
-    used_at = UTCDateTimeAttribute()
-    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
 
 
 class InboundReceiptItem(TableItem, discriminator="inbound_email"):
@@ -236,26 +229,6 @@ class DynamoEmailRecords:
 
     def lift_suppression(self, address: str) -> None:
         SuppressionItem(pk=f"SUPPRESSED#{normalize_address(address)}", sk="EMAIL").delete()
-
-    # --- links -----------------------------------------------------------------------------------
-
-    def use_link(self, nonce: str, *, at: datetime, expires_at: datetime) -> bool:
-        """Record the link's one use: True the first time, False ever after (one conditional PutItem)."""
-        item = LinkUseItem(pk=f"LINKUSE#{nonce}", sk="USED", used_at=at, expires_at=expires_at)
-        try:
-            item.save(condition=LinkUseItem.pk.does_not_exist())
-        except PutError as error:
-            return _created(error)
-        return True
-
-    def note_renewal(self, subject_id: str, customer_id: str, *, at: datetime, quiet_for: timedelta) -> bool:
-        """True if no fresh link was sent for this subject and customer within ``quiet_for`` (and notes this one)."""
-        item = LinkUseItem(pk=f"LINKRENEW#{subject_id}#{customer_id}", sk="SENT", used_at=at, expires_at=at + quiet_for)
-        try:
-            item.save(condition=LinkUseItem.pk.does_not_exist() | (LinkUseItem.used_at < at - quiet_for))
-        except PutError as error:
-            return _created(error)
-        return True
 
     # --- received emails -------------------------------------------------------------------------
 

@@ -56,12 +56,13 @@ class LinkSessionView(BaseModel):
     session_token: str = Field(description="Send as 'Authorization: Bearer': this customer, email-verified only.")
     expires_in: int
     customer_id: str
-    purpose: str = Field(description="ticket, conversation, csat or unsubscribe")
+    purpose: str = Field(
+        description="ticket, conversation, csat, or unsubscribe (the messenger then turns status emails off)"
+    )
     ticket_id: str | None = None
     conversation_id: str | None = None
     rating: RatingView | None = Field(default=None, description="A rating link: the ticket's rating.")
     rated_now: bool = Field(default=False, description="This link recorded the rating (else it was rated before).")
-    unsubscribed: bool = False
 
     @classmethod
     def of(cls, session: LinkSession) -> LinkSessionView:
@@ -74,7 +75,6 @@ class LinkSessionView(BaseModel):
             conversation_id=session.conversation_id,
             rating=RatingView.of(session.rating) if session.rating else None,
             rated_now=session.rated_now,
-            unsubscribed=session.unsubscribed,
         )
 
 

@@ -64,3 +64,15 @@ class ReceiptStart:
     status: ReceiptStatus
     started_at: datetime
     outcome: str | None = None
+
+
+class LinkUse(StrEnum):
+    """What became of an attempt to use a link from an email."""
+
+    USED = "used"
+    """This was the link's one use (and a rating link's rating is recorded)."""
+    ALREADY_USED = "already_used"
+    NOT_THEIRS = "not_theirs"
+    """The ticket or conversation doesn't exist, or isn't the link's customer's any more."""
+    NOT_RATEABLE = "not_rateable"
+    """A rating link: the ticket was rated meanwhile, or reopened."""

@@ -30,6 +30,8 @@ class StatusUpdateKind(StrEnum):
     """A change in the business's own systems that matters to the customer (e.g. replacement shipped)."""
     CONVERSATION_REPLY = "conversation_reply"
     """An agent answered in a conversation that started by email: the answer goes out by email too."""
+    LINK_RENEWAL = "link_renewal"
+    """The customer asked for a fresh link (theirs had expired or was used): emailed to their address."""
 
 
 class StatusUpdate(BaseModel):

@@ -304,7 +304,25 @@ def _map(change: StreamChange, workspace: Workspace, tickets: TicketLookup) -> M
         _ticket(builder, change, new, old, workspace)
     elif kind == "ticket_part" and change.event_name == "INSERT":
         _part(builder, change, new, tickets)
+    elif kind == "link_renewal":
+        _link_renewal(builder, new, change.approximate_at)
     return builder.result
+
+
+def _link_renewal(builder: _Builder, new: dict[str, Any], at: datetime) -> None:
+    """A customer asked for a fresh link (``email_links``): the notifier emails it to their address."""
+    about_ticket = new.get("thread_kind") == "t"
+    builder.result.status_updates.append(
+        StatusUpdate(
+            id=status_update_id(builder.change.event_id, StatusUpdateKind.LINK_RENEWAL),
+            kind=StatusUpdateKind.LINK_RENEWAL,
+            customer_id=str(new["customer_id"]),
+            ticket_id=str(new["thread_id"]) if about_ticket else None,
+            conversation_id=None if about_ticket else str(new["thread_id"]),
+            locale=str(new["locale"]) if new.get("locale") else None,
+            occurred_at=_when(new.get("requested_at"), at),
+        )
+    )
 
 
 def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], old: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from helpdesk.auth.email_keys import EmailKeys
@@ -25,7 +26,7 @@ from helpdesk.auth.reply_addresses import Thread, ThreadKind, reply_address
 from helpdesk.domain.email_composer import Envelope, compose_email, new_message_id
 from helpdesk.domain.email_templates import CsatLink, EmailEvent, EmailFacts, EmailTemplates, RenderedEmail, TicketFacts
 from helpdesk.domain.email_threads import EmailThread
-from helpdesk.domain.models import Conversation, Customer, Message, utc_now
+from helpdesk.domain.models import Conversation, Customer, Message, Ticket, utc_now
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind, Undeliverable
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.email_ports import EmailRecords, MailSender
@@ -40,6 +41,14 @@ STATUS_EVENTS = {
 }
 """The status updates that are emails of their own (a rating request rides on the resolution's)."""
 REPLY_PREFIXES = ("re:", "aw:", "sv:", "r:", "antw:", "ref:", "réf:")
+
+
+class TicketLookup(Protocol):
+    def get_ticket(self, ticket_id: str) -> Ticket | None: ...
+
+
+class ConversationLookup(Protocol):
+    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,11 @@ class EmailDelivery:
         *,
         reply_days: int = 90,
         link_days: int = 7,
+        tickets: TicketLookup | None = None,
+        conversations: ConversationLookup | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``tickets``/``conversations``: to check a fresh link's thread is the customer's before sending it."""
         self._records = records
         self._sender = sender
         self._templates = templates
@@ -85,6 +97,8 @@ class EmailDelivery:
         self._workspace_name = workspace_name
         self._reply_days = reply_days
         self._link_days = link_days
+        self._tickets = tickets
+        self._conversations = conversations
         self._clock = clock
 
     @property
@@ -173,10 +187,23 @@ class EmailDelivery:
             thread, conversation.customer_id, to, rendered, sender_name=sender_name, automated=False, state=state
         )
 
-    def send_fresh_link(
-        self, customer: Customer, thread: Thread, ticket: TicketFacts | None, locale: str | None = None
-    ) -> str:
-        """A new link to a ticket or conversation, to the customer's own address, asked for from an old one."""
+    def send_fresh_link(self, update: StatusUpdate, customer: Customer) -> str:
+        """A new link to a ticket or conversation the customer asked for (their old one expired or was
+        used), to their own address on file; nothing if the thread isn't theirs."""
+        ticket: TicketFacts | None = None
+        if update.ticket_id is not None:
+            thread = Thread(ThreadKind.TICKET, update.ticket_id)
+            found = self._tickets.get_ticket(update.ticket_id) if self._tickets else None
+            if found is None or found.customer_id != customer.user_id:
+                raise Undeliverable("not_theirs")
+            ticket = TicketFacts(number=found.number, title=found.title)
+        elif update.conversation_id is not None:
+            thread = Thread(ThreadKind.CONVERSATION, update.conversation_id)
+            conversation = self._conversations.get_conversation(update.conversation_id) if self._conversations else None
+            if conversation is None or conversation.customer_id != customer.user_id:
+                raise Undeliverable("not_theirs")
+        else:
+            raise Undeliverable("no_thread")
         purpose = LinkPurpose.TICKET if thread.kind is ThreadKind.TICKET else LinkPurpose.CONVERSATION
         facts = EmailFacts(
             workspace_name=self._workspace_name,
@@ -185,7 +212,7 @@ class EmailDelivery:
             link=self.link(purpose, thread, customer.user_id),
             link_days=self._link_days,
         )
-        rendered = self._templates.render(EmailEvent.LINK_RENEWAL, facts, locale)
+        rendered = self._templates.render(EmailEvent.LINK_RENEWAL, facts, update.locale)
         return self._send(
             thread, customer.user_id, customer.email, rendered, sender_name=self._workspace_name, automated=True
         )

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from helpdesk.auth.reply_addresses import Thread
-from helpdesk.domain.email_threads import EmailThread, KnownAddress, ReceiptStart, Suppression, ThreadRef
-from helpdesk.domain.models import Attachment
+from helpdesk.domain.email_threads import EmailThread, KnownAddress, LinkUse, ReceiptStart, Suppression, ThreadRef
+from helpdesk.domain.models import Attachment, Rating, TicketPart
 
 
 class EmailRecords(Protocol):
@@ -40,10 +40,6 @@ class EmailRecords(Protocol):
 
     def suppress(self, suppression: Suppression) -> None: ...
 
-    def use_link(self, nonce: str, *, at: datetime, expires_at: datetime) -> bool: ...
-
-    def note_renewal(self, subject_id: str, customer_id: str, *, at: datetime, quiet_for: timedelta) -> bool: ...
-
     def start_receipt(
         self, receipt_id: str, *, at: datetime, lease: timedelta, keep_for: timedelta
     ) -> ReceiptStart: ...
@@ -63,3 +59,25 @@ class MailFiles(Protocol):
     def raw_message(self, bucket: str, key: str) -> bytes: ...
 
     def put_attachment(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class LinkUses(Protocol):
+    """A link's single use, checked and recorded with what it opens (see ``adapters/email_link_uses``)."""
+
+    def use(self, nonce: str, *, thread: Thread, customer_id: str, at: datetime, expires_at: datetime) -> LinkUse: ...
+
+    def rate(
+        self,
+        nonce: str,
+        *,
+        ticket_id: str,
+        customer_id: str,
+        rating: Rating,
+        part: TicketPart,
+        at: datetime,
+        expires_at: datetime,
+    ) -> LinkUse: ...
+
+    def request_renewal(
+        self, thread: Thread, customer_id: str, *, locale: str | None, at: datetime, quiet_for: timedelta
+    ) -> bool: ...

@@ -94,6 +94,8 @@ class StatusEmails(Protocol):
 
     def send_conversation_reply(self, conversation: Conversation, message: Message) -> str: ...
 
+    def send_fresh_link(self, update: StatusUpdate, customer: Customer) -> str: ...
+
 
 class ChannelSender(Protocol):
     """Sends email and SMS; raises ``Undeliverable`` for what no retry can fix."""
@@ -175,6 +177,10 @@ def compose(update: StatusUpdate, workspace_name: str) -> StatusUpdateText:
                 heading=f"How did we do on {ticket}?",
                 body=f"Tell us how we handled {title}: it takes one click in the messenger.",
                 sms_label="is resolved. How did we do? Rate us",
+            )
+        case StatusUpdateKind.LINK_RENEWAL:
+            return StatusUpdateText(
+                subject="Your new link", heading="Your new link", body="", sms_label="has a new link"
             )
         case StatusUpdateKind.CONVERSATION_REPLY:
             return StatusUpdateText(
@@ -272,6 +278,9 @@ class NotificationService:
         if update.kind is StatusUpdateKind.CONVERSATION_REPLY:
             # The conversation itself, by email: the messenger has the reply already; not a preference.
             return [Channel.EMAIL] if self._emails is not None and update.conversation_id else []
+        if update.kind is StatusUpdateKind.LINK_RENEWAL:
+            # Asked for by the customer: to their own address, whatever their status-update preferences.
+            return [Channel.EMAIL] if self._emails is not None and customer and customer.email else []
         preferences = customer.preferences if customer else NotificationPreferences()
         channels = []
         if preferences.messenger and update.conversation_id:
@@ -396,6 +405,10 @@ class NotificationService:
 
     def _email(self, update: StatusUpdate, customer: Customer | None) -> None:
         assert self._emails is not None
+        if update.kind is StatusUpdateKind.LINK_RENEWAL:
+            assert customer is not None  # channels_for chose email only for a customer with an address
+            self._emails.send_fresh_link(update, customer)
+            return
         if update.kind is not StatusUpdateKind.CONVERSATION_REPLY:
             assert customer is not None  # channels_for chose email only for a customer with an address
             self._emails.send_status_update(update, customer)

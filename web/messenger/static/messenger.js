@@ -522,10 +522,18 @@
         $("ticket-reply-input").placeholder = "Anything to add? (optional)";
         $("ticket-reply-input").focus();
       }
-      if (session.unsubscribed) {
-        showLinkNotice("You won't get status emails any more. You can turn them back on in Settings.", false);
-      }
+      if (session.purpose === "unsubscribe") return stopStatusEmails();
     }).catch(function (error) { showStatus(explain(error)); });
+  }
+
+  // "Stop status emails" in an email (or the mail client's unsubscribe button): email off, the rest kept.
+  function stopStatusEmails() {
+    return api("GET", "/messenger/preferences").then(function (prefs) {
+      prefs.email = false;
+      return api("PUT", "/messenger/preferences", prefs);
+    }).then(function () {
+      showLinkNotice("You won't get status emails any more. You can turn them back on in Settings.", false);
+    });
   }
 
   function openLinkedConversation(conversationId) {
