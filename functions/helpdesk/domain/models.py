@@ -181,7 +181,7 @@ class BotState(BaseModel):
 
     path_id: str | None = None
     step_id: str | None = None
-    awaiting: Literal["menu", "answer", "choice", "confirm", "kb_feedback"] | None = None
+    awaiting: Literal["menu", "answer", "choice", "confirm", "kb_feedback", "sign_in"] | None = None
     attempts: int = 0
     offered: list[MessageOption] = []
     """The options of the question the bot is waiting on."""

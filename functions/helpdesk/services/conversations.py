@@ -127,7 +127,9 @@ class ConversationService:
         replies: list[Message] = []
         turn: BotTurn | None = None
         if self._bot is not None:
-            turn = self._bot.respond(conversation, conversation.bot, CustomerInput(text, None, tuple(refs)))
+            turn = self._bot.respond(
+                conversation, conversation.bot, CustomerInput(text, None, tuple(refs)), customer=customer
+            )
             conversation, replies = self._apply_turn(conversation, turn, [message])
         try:
             self._repository.start_conversation(customer_record(customer), conversation, message, replies)
@@ -266,7 +268,7 @@ class ConversationService:
                 attachments=list(said.attachments),
                 created_at=utc_now(),
             )
-            turn = self._bot.respond(conversation, conversation.bot, said)
+            turn = self._bot.respond(conversation, conversation.bot, said, customer=customer)
             history = [message]
             if turn.handoff is not None:  # the receiving agent's capsule covers the whole conversation
                 history = self._repository.conversation_page(conversation.id, after=None, limit=50)[1] + history
