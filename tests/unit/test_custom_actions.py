@@ -6,9 +6,8 @@ import logging
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -17,49 +16,11 @@ from helpdesk.adapters.custom_actions import CustomActionClient
 from helpdesk.adapters.workspace_files import WorkspaceConfigError
 from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.actions import ActionConfigurationError, ActionOutcome, CustomAction
-from orders import OrderSystem, start_order_system
+from orders import OrderSystem
 
-from tests.conftest import DEMO_WORKSPACE
+from tests.unit.conftest import ACTIONS_DIR, ALICE, API_KEY, BOB
 
-API_KEY = "orders-key-that-must-never-be-logged-7f3a"
-ACTIONS_DIR = DEMO_WORKSPACE / "actions"
 MARGIN_SECONDS = 1.5
-# The demo orders' owners (orders/catalogue.py): ORD-1001..1003 are Alice's, ORD-1004..1005 Bob's.
-ALICE = ActionCaller(customer_id="demo-customer-1", signed_in=True)
-BOB = ActionCaller(customer_id="demo-customer-2", signed_in=True)
-
-
-@pytest.fixture
-def order_system() -> Iterator[OrderSystem]:
-    system = start_order_system(api_key=API_KEY)
-    yield system
-    system.stop()
-
-
-@pytest.fixture
-def orders_secret(aws: None) -> str:
-    """The orders API key where the demo actions read it: Secrets Manager, ``helpdesk/orders-api``."""
-    from aws_lambda_powertools.utilities import parameters
-
-    boto3.client("secretsmanager").create_secret(Name="helpdesk/orders-api", SecretString=API_KEY)
-    parameters.clear_caches()
-    return API_KEY
-
-
-@pytest.fixture
-def client(order_system: OrderSystem, orders_secret: str) -> CustomActionClient:
-    # Short waits between retries keep the tests quick; the bounds below still hold with jitter.
-    return CustomActionClient(environ={"ORDERS_API_URL": order_system.url}, backoff_factor=0.05)
-
-
-@pytest.fixture
-def demo_action() -> Callable[..., CustomAction]:
-    actions = {action.id: action for action in load_actions(ACTIONS_DIR)}
-
-    def action(action_id: str, **overrides: Any) -> CustomAction:
-        return actions[action_id].model_copy(update=overrides)
-
-    return action
 
 
 def free_slot(order_system: OrderSystem, order_id: str) -> str:
