@@ -52,8 +52,7 @@ class ActionSteps:
 
     def start(self, path: BotPath, step: ActionStep) -> str | None:
         """Ask to sign in, ask to confirm, or call: returns the step to go on with when it doesn't wait."""
-        runner = self.turn.engine._actions
-        if runner is not None and not self.caller.signed_in and runner.requires_signed_in_customer(step.custom_action):
+        if not self.caller.signed_in and self.needs_signed_in_customer(step):
             return self.sign_in_needed(path, step)
         if step.confirm:
             messages = self.turn.config.messages
@@ -61,6 +60,13 @@ class ActionSteps:
             self.turn.wait("confirm", self.turn.render(step.confirm), options)
             return None
         return self.call(path, step)
+
+    def needs_signed_in_customer(self, step: ActionStep) -> bool:
+        runner = self.turn.engine._actions
+        try:
+            return runner is not None and runner.requires_signed_in_customer(step.custom_action)
+        except ValueError:  # not declared: the call itself reports it, and the path goes on as for a failure
+            return False
 
     def sign_in_needed(self, path: BotPath, step: ActionStep) -> str | None:
         turn, messages = self.turn, self.turn.config.messages
