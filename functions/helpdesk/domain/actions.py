@@ -31,6 +31,7 @@ from urllib.parse import quote
 import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.action_ownership import (
     CALLER_PLACEHOLDERS_HELP,
@@ -254,7 +255,8 @@ class CustomAction(_Config):
             passes_identity=self.passes_identity,
         )
         if problem is not None:
-            raise ValueError(problem)
+            # Its own error type: the message already names the field, without pydantic's "Value error, ".
+            raise PydanticCustomError("ownership_rule", problem)
         return self
 
     @property
