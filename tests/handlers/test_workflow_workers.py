@@ -50,9 +50,9 @@ def machinery(executing: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
         name="helpdesk-standard", definition=text, roleArn="arn:aws:iam::123456789012:role/workflows"
     )["stateMachineArn"]
     monkeypatch.setenv("WORKFLOW_ARN_STANDARD", arn)
-    from helpdesk.api import app
+    from helpdesk import wiring
 
-    app.workflow_engine.cache_clear()
+    wiring.reset()
     return {"queue": queue, "machine": arn}
 
 
@@ -76,13 +76,13 @@ def as_sqs_event(sample: str, body: str) -> dict[str, Any]:
 def test_a_created_ticket_starts_one_execution_that_checks_then_parks_with_its_token(
     machinery: dict[str, str], workspace: Any
 ) -> None:
-    from helpdesk.adapters.repository import TableRepository
+    from helpdesk.adapters.store import TableStores
     from helpdesk.handlers import workflow_starter, workflow_tasks
 
     from tests.support.events import FakeLambdaContext
 
-    repository = TableRepository()
-    ticket = TicketService(repository, workspace).create(
+    stores = TableStores()
+    ticket = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace).create(
         RITA,
         NewTicket(
             ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "O-1", "description": "x"}
@@ -107,7 +107,7 @@ def test_a_created_ticket_starts_one_execution_that_checks_then_parks_with_its_t
     assert body["task"] == "park"
     assert body["version"] == ticket.version
     workflow_tasks.lambda_handler(as_sqs_event("workflow_tasks/park", park["Body"]), FakeLambdaContext())
-    parked = repository.get_ticket(ticket.id)
+    parked = stores.tickets.get_ticket(ticket.id)
     assert parked is not None
     assert parked.workflow_token == body["token"]
 

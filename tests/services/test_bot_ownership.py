@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.models import (
     AuthorType,
     BotState,
@@ -29,6 +29,7 @@ from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService
 
 from tests.support.orders import FakeOrderSystem
+from tests.support.principals import ADMIN
 
 ALICE = CustomerPrincipal(user_id="alice", name="Alice", email="alice@example.com")
 BOB = CustomerPrincipal(user_id="bob", name="Bob", email="bob@example.com")
@@ -43,9 +44,7 @@ def orders() -> FakeOrderSystem:
     return FakeOrderSystem()
 
 
-def bot_service(
-    repository: TableRepository, workspace: Any, orders: FakeOrderSystem, **bot: Any
-) -> ConversationService:
+def bot_service(stores: TableStores, workspace: Any, orders: FakeOrderSystem, **bot: Any) -> ConversationService:
     config = workspace.bot.model_copy(update=bot)
     engine = BotEngine(
         config,
@@ -53,22 +52,23 @@ def bot_service(
         team_names={t.id: t.name for t in workspace.teams},
         actions=orders,
     )
-    return ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+    tickets = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace)
+    return ConversationService(stores.conversations, workspace, engine, tickets)
 
 
 @pytest.fixture
-def service(repository: TableRepository, workspace: Any, orders: FakeOrderSystem) -> ConversationService:
-    return bot_service(repository, workspace, orders)
+def service(stores: TableStores, workspace: Any, orders: FakeOrderSystem) -> ConversationService:
+    return bot_service(stores, workspace, orders)
 
 
 def bot_said(service: ConversationService, conversation_id: str) -> list[str]:
-    page = service.page_for_agent(conversation_id, after=None, limit=100)
+    page = service.page_for_agent(ADMIN, conversation_id, after=None, limit=100)
     return [m.body for m in page.messages if m.author.type is AuthorType.BOT and not m.internal]
 
 
 def timeline(service: ConversationService, conversation_id: str) -> list[str]:
     """Everything on the conversation, internal notes included, as agents see it."""
-    return [m.body for m in service.page_for_agent(conversation_id, after=None, limit=100).messages]
+    return [m.body for m in service.page_for_agent(ADMIN, conversation_id, after=None, limit=100).messages]
 
 
 def offered(service: ConversationService, customer: CustomerPrincipal, conversation_id: str) -> list[str]:
@@ -78,7 +78,7 @@ def offered(service: ConversationService, customer: CustomerPrincipal, conversat
 
 
 def conversation(service: ConversationService, conversation_id: str) -> Conversation:
-    return service.page_for_agent(conversation_id, after=None, limit=1).conversation
+    return service.page_for_agent(ADMIN, conversation_id, after=None, limit=1).conversation
 
 
 # --- anonymous visitors ----------------------------------------------------------------------------
@@ -126,9 +126,9 @@ def test_a_visitor_may_ask_for_a_person_instead(service: ConversationService, or
 
 
 def test_a_bot_configured_to_hand_visitors_off_passes_them_to_a_person_at_once(
-    repository: TableRepository, workspace: Any, orders: FakeOrderSystem
+    stores: TableStores, workspace: Any, orders: FakeOrderSystem
 ) -> None:
-    service = bot_service(repository, workspace, orders, visitors="handoff")
+    service = bot_service(stores, workspace, orders, visitors="handoff")
 
     page = service.start(VISITOR, "Where is my order?", ALICES_ORDER)
 
@@ -190,7 +190,7 @@ def test_another_customers_order_is_not_found_on_their_account_and_nothing_of_it
     state = conversation(service, conversation_id).bot
     assert state is not None
     assert state.vars["lookup"] == {"ok": False, "outcome": "not_on_account", "http_status": None}
-    recorded = [m for m in service.page_for_agent(conversation_id, after=None, limit=50).messages if m.internal]
+    recorded = [m for m in service.page_for_agent(ADMIN, conversation_id, after=None, limit=50).messages if m.internal]
     assert recorded[0].kind is MessageKind.ACTION
     assert recorded[0].body.startswith("Custom action get-order: not_on_account (not on the customer's account)")
 

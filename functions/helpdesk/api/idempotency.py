@@ -13,23 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
+if TYPE_CHECKING:  # loaded with the first request that carries a key: it brings boto3, which most routes don't need
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 HEADER = "idempotency-key"
 WRITES = frozenset({"POST", "PUT", "PATCH"})
@@ -48,10 +39,13 @@ class _ServerError(Exception):
 
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     from helpdesk.adapters.table import TTL_ATTRIBUTE
+    from helpdesk.settings import settings
 
     return DynamoDBPersistenceLayer(
-        table_name=os.environ["TABLE_NAME"],
+        table_name=settings().table_name,
         key_attr="PK",
         sort_key_attr="SK",
         static_pk_value=RECORD_PARTITION,
@@ -94,6 +88,13 @@ def with_idempotency(
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
             "Idempotency-Key",
         )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     request = {
         "caller": _caller(event),
         "route": f"{event.get('httpMethod')} {event.get('path')}",
