@@ -18,7 +18,7 @@ from tests.support.workspaces import agents_only_workspace
 __all__ = ["REPO", "LocalRuntime", "free_port", "running_local_runtime"]
 MESSENGER_SECRET = "e2e-messenger-secret-for-tests-only"
 AGENT_SECRET = "e2e-agent-secret-for-tests-only-000"
-START_TIMEOUT = 45
+START_TIMEOUT = 120  # the runtime loads every function before it serves; CI machines can be slow
 
 
 @dataclass
