@@ -77,6 +77,11 @@ def eventbridge_event(body: str) -> None:
 
 def workflow_task(body: str) -> None:
     task = json.loads(body)
+    if task == {"tick": True}:  # the schedule: heartbeats for parked workflows
+        return
+    if task.get("task") == "heartbeat":  # the rest of a heartbeat round
+        assert task["cursor"]
+        return
     assert task["task"] in {"check", "park", "request_approval", "apply_decision"}
     assert task["ticket_id"]
     assert task["token"]
@@ -89,12 +94,12 @@ def tick(body: str) -> None:
     assert json.loads(body) == {"tick": True}
 
 
-QUEUE_MESSAGES: dict[str, Callable[[str], None]] = {
-    TRACKER_FANOUT.name: lambda body: FanOutJob.model_validate_json(body) and None,
+QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
+    TRACKER_FANOUT.name: FanOutJob.model_validate_json,
     SNOOZE_WAKER.name: tick,
     WORKFLOW_STARTER.name: eventbridge_event,
     WORKFLOW_TASKS.name: workflow_task,
-    NOTIFIER.name: lambda body: StatusUpdate.model_validate_json(body) and None,
+    NOTIFIER.name: StatusUpdate.model_validate_json,
     INBOUND_EVENTS.name: eventbridge_event,
 }
 """What each worker's queue carries, checked the way the worker reads it."""
@@ -111,15 +116,15 @@ def check_sample(module: str, event: dict[str, Any]) -> None:
     elif module == module_of(EVENT_PUBLISHER.handler):
         from helpdesk.adapters.table import TableItem
 
-        for record in DynamoDBStreamModel.model_validate(event).Records:
-            assert record.dynamodb.SequenceNumber
+        for change in DynamoDBStreamModel.model_validate(event).Records:
+            assert change.dynamodb.SequenceNumber
         for record in event["Records"]:  # images decode into the table's item models
             for image in ("NewImage", "OldImage"):
                 if image in record["dynamodb"]:
                     TableItem.from_raw_data(record["dynamodb"][image])
     elif consumer is not None:
-        for record in SqsModel.model_validate(event).Records:
-            QUEUE_MESSAGES[consumer.name](record.body)
+        for message in SqsModel.model_validate(event).Records:
+            QUEUE_MESSAGES[consumer.name](str(message.body))
     else:
         raise AssertionError(f"events/{module} belongs to no function")
 

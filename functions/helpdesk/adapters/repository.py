@@ -718,26 +718,6 @@ class TableRepository:
             ) from failure
         return ticket.model_copy(update={"version": based_on_version + 1})
 
-    def park_workflow(self, ticket_id: str, token: str, version: int) -> bool:
-        """Keep the waiting workflow's task token on the ticket, if the ticket is still at ``version``.
-
-        Doesn't change the ticket's version: the token is plumbing, not a change anyone made.
-        False when the ticket moved on since the workflow looked at it.
-        """
-        try:
-            # The table connection, not Model.update: that would bump the version.
-            TicketItem._get_connection().update_item(
-                ticket_pk(ticket_id),
-                range_key=META,
-                actions=[TicketItem.workflow_token.set(token), TicketItem.workflow_version.set(version)],
-                condition=TableItem.pk.exists() & (TicketItem.version == version),
-            )
-        except UpdateError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
-
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
 

@@ -16,8 +16,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from helpdesk.adapters.attachment_files import AttachmentFiles
 from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+from helpdesk.adapters.parked_workflows import ParkedWorkflows
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
 from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.api.idempotency import with_idempotency
@@ -267,5 +269,15 @@ def workflow_engine() -> StepFunctionsEngine:
     return StepFunctionsEngine()
 
 
+@cache
+def parked_workflows() -> ParkedWorkflows:
+    return ParkedWorkflows()
+
+
+@cache
+def workflow_task_queue() -> SqsWorkflowTaskQueue:
+    return SqsWorkflowTaskQueue()
+
+
 def workflows() -> TicketWorkflowService:
-    return TicketWorkflowService(repository(), workspace(), tickets(), workflow_engine())
+    return TicketWorkflowService(repository(), workspace(), tickets(), workflow_engine(), parked_workflows())

@@ -7,7 +7,12 @@ task reaches it through the workflow-tasks queue with a task token and answers t
   event via the stream), remind a silent customer and later auto-resolve, and say what comes next
   (resolved, an approval needed, or the next deadline to wait for);
 - ``park``: keep the token on the ticket so a change that matters wakes the workflow early;
-- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state.
+- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state;
+- on a schedule, ``keep_parked_alive``: a heartbeat for every token a long wait keeps on a ticket.
+  The state machine expects one within ``HeartbeatSeconds``; a token that was lost (its park task
+  never stored it, or it was dropped) gets none, so its wait fails over to a new check and a new
+  park instead of sleeping to a deadline a change may have moved. A token its workflow no longer
+  waits on is forgotten.
 
 Transitions are owned once: agents move tickets in the inbox; the workflow only applies breach
 escalation, reminders, auto-resolution and the approval's follow-up, each guarded by the ticket's
@@ -44,6 +49,9 @@ IDLE_WAIT = timedelta(days=30)
 """With no deadline ahead, the workflow still looks again this often (a change wakes it sooner)."""
 MAX_WAIT = timedelta(days=300)
 CHECK_ATTEMPTS = 3
+HEARTBEATS_PER_TASK = 500
+"""Heartbeats one worker invocation sends before it queues the rest as another task (well within its timeout)."""
+HEARTBEAT_PAGE = 100
 ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 CLOCK_WORDS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
@@ -57,6 +65,24 @@ class WorkflowEngine(Protocol):
         """Complete a waiting task; False when the token is no longer waiting (already completed, timed out)."""
         ...
 
+    def heartbeat(self, token: str) -> bool:
+        """Tell a waiting task it is still looked after; False when the token is no longer waiting."""
+        ...
+
+
+class ParkedWorkflowStore(Protocol):
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool) -> bool:
+        """Keep the token on the ticket if it is still at ``version``; ``watched``: it expects heartbeats."""
+        ...
+
+    def watched(self, after: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+        """A page of (ticket id, token) expecting heartbeats, and where the next page starts (None: done)."""
+        ...
+
+    def forget(self, ticket_id: str, token: str) -> bool:
+        """Drop the ticket's token unless a newer one replaced it."""
+        ...
+
 
 def step_functions_time(moment: datetime) -> str:
     """The timestamp format Step Functions' Wait/Timestamp fields accept."""
@@ -65,12 +91,18 @@ def step_functions_time(moment: datetime) -> str:
 
 class TicketWorkflowService:
     def __init__(
-        self, repository: TableRepository, workspace: Workspace, tickets: TicketService, engine: WorkflowEngine
+        self,
+        repository: TableRepository,
+        workspace: Workspace,
+        tickets: TicketService,
+        engine: WorkflowEngine,
+        parked: ParkedWorkflowStore,
     ) -> None:
         self._repository = repository
         self._workspace = workspace
         self._tickets = tickets
         self._engine = engine
+        self._parked = parked
 
     def _ticket(self, ticket_id: str) -> tuple[Ticket, TicketType]:
         ticket = self._repository.get_ticket(ticket_id)
@@ -218,10 +250,30 @@ class TicketWorkflowService:
 
     # --- waiting for a deadline or a change ------------------------------------------------------
 
-    def park(self, ticket_id: str, token: str, version: int) -> None:
-        """Keep the token on the ticket; if it changed since the check, wake the workflow right away."""
-        if not self._repository.park_workflow(ticket_id, token, version):
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool = False) -> None:
+        """Keep the token on the ticket; if it changed since the check, wake the workflow right away.
+
+        ``watched``: the wait expects heartbeats (a long one), which ``keep_parked_alive`` sends.
+        """
+        if not self._parked.park(ticket_id, token, version, watched=watched):
             self._engine.complete(token, {"woken_by": "a change during the check"})
+
+    def keep_parked_alive(self, after: str | None = None, budget: int = HEARTBEATS_PER_TASK) -> tuple[int, str | None]:
+        """A heartbeat for each watched token, from ``after`` on, at most ``budget``.
+
+        Returns how many tokens were forgotten (their workflow no longer waits on them) and where to
+        go on (None: every watched token had its heartbeat).
+        """
+        forgotten, sent = 0, 0
+        while sent < budget:
+            page, after = self._parked.watched(after, min(HEARTBEAT_PAGE, budget - sent))
+            for ticket_id, token in page:
+                if not self._engine.heartbeat(token):
+                    forgotten += self._parked.forget(ticket_id, token)
+            sent += len(page)
+            if after is None:
+                break
+        return forgotten, after
 
     # --- approvals -------------------------------------------------------------------------------
 
