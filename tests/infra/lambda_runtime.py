@@ -178,12 +178,13 @@ class LambdaLayout:
                 return str(here) + value.removeprefix(lambda_root)
         return value
 
-    def probe(self, code: str) -> Outcome:
+    def probe(self, code: str, environment: dict[str, str] | None = None) -> Outcome:
         """Run ``code`` (which sets ``result``) in the interpreter a handler would run in, with its path."""
         script = self.root / "invocation" / "probe.py"
         script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text(code)
-        return self.invoke("probe.result", {}, {"LAYOUT_PROBE": str(script)}, name="layout-probe")
+        variables = {**(environment or {}), "LAYOUT_PROBE": str(script)}
+        return self.invoke("probe.result", {}, variables, name="layout-probe")
 
     def invoke(
         self, handler: str, event: dict[str, Any], environment: dict[str, str], *, name: str, memory_mb: int = 512

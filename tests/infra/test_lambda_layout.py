@@ -104,6 +104,11 @@ def dependency_layer(assembly: Assembly) -> tuple[str, str]:
     return layer
 
 
+def cdk_own_functions(assembly: Assembly) -> set[str]:
+    """aws-cdk-lib's own Python functions (the BucketDeployment handler that copies the pages at deploy time)."""
+    return {name for name in python_functions(assembly) if name.startswith("CustomCDKBucketDeployment")}
+
+
 def sample(name: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((REPO / "events" / f"{name}.json").read_text())
     return event
@@ -197,8 +202,7 @@ def test_every_python_function_in_the_templates_has_a_sample_to_run(assembly: As
     ours = {s.name + "-api" for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
     ours |= {EVENT_PUBLISHER.name, "messenger-authorizer"}
     assert ours <= set(functions)
-    cdk_own = {name for name in functions if name.startswith("CustomCDKBucketDeployment")}
-    assert set(functions) - cdk_own == set(INVOCATIONS), "a function without a sample is a function nobody ran"
+    assert set(functions) - cdk_own_functions(assembly) == set(INVOCATIONS), "a function nobody ran"
 
 
 def check_runs(world: World, function: PythonFunction, layout: LambdaLayout, handler: str | None = None) -> None:
@@ -284,3 +288,21 @@ def test_the_twin_layer_is_the_deployed_layer_for_this_machine(world: World, ass
 
     assert distributions(world.twin_layer) == distributions(deployed), "same requirements, same versions"
     assert any(name.startswith("tzdata-") for name in distributions(deployed))
+
+
+def test_cdks_own_python_function_imports_its_handler_from_its_layout(world: World, assembly: Assembly) -> None:
+    # Not invoked: it runs the AWS CLI from the absolute path /opt/awscli and waits for CloudFront
+    # invalidations 20 s at a time. What can break on our side is its layout: code, layer, handler string.
+    for name in cdk_own_functions(assembly):
+        function = python_functions(assembly)[name]
+        layout = world.layout(function)
+        module, _, attribute = function.handler.rpartition(".")
+        aws_cli = str(layout.opt / "awscli" / "aws")
+        outcome = layout.probe(
+            f"import importlib, os\nhandler = getattr(importlib.import_module({module!r}), {attribute!r}, None)\n"
+            f"result = {{'callable': callable(handler), 'aws_cli': os.path.exists({aws_cli!r})}}\n",
+            world.endpoint_environment,
+        )
+        assert outcome.error_type is None, outcome.describe()
+        assert outcome.result == {"callable": True, "aws_cli": True}
+        assert outcome.foreign_modules == []
