@@ -215,7 +215,8 @@ def all_routes() -> list[str]:
     """Every route the two APIs declare, ``METHOD /path`` (path parameters as ``<id>``)."""
     import re
 
-    from helpdesk.handlers import inbox_api, messenger_api
+    from helpdesk.api import inbox as inbox_api
+    from helpdesk.api import messenger as messenger_api
 
     routes = []
     for app in (messenger_api.app, inbox_api.app):

@@ -62,7 +62,9 @@ CUSTOMER_RATE_LIMIT = RateLimit(surface=MESSENGER.name, requests=300, window_sec
 MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
 
 ADMIN_GROUP = "admins"
-"""Cognito group whose agents may act on tickets of any team."""
+"""Cognito group of the admins: they may do everything in every team (``helpdesk.domain.policy``)."""
+LEAD_GROUP = "leads"
+"""Cognito group of the team leads: their teams' work, plus reassigning it to anyone and approvals."""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ DEMO_AGENTS = (
     ("agent-returns", ["returns"], "Rita Returns"),
     ("agent-logistics", ["logistics"], "Lou Logistics"),
     ("agent-billing", ["billing"], "Bea Billing"),
+    ("agent-lead", ["leads", "returns"], "Lee Lead"),
     ("agent-admin", ["admins", "frontline"], "Ada Admin"),
 )
 

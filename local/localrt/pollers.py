@@ -26,8 +26,12 @@ log = logging.getLogger("localrt.pollers")
 
 
 def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
+    """The handler, with its code loaded now (as Lambda's init would), not on its first invocation."""
     module_name, _, function = dotted.rpartition(".")
     handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), function)
+    prepare = getattr(handler, "prepare", None)
+    if callable(prepare):
+        prepare()
     return handler
 
 

@@ -11,10 +11,9 @@ from tests.support.events import Reply, invoke
 
 
 def _fresh_clients() -> None:
-    from helpdesk.api import app as api_app
+    from helpdesk import wiring
 
-    api_app.repository.cache_clear()
-    api_app.attachment_files.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture

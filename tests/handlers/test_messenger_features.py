@@ -77,7 +77,7 @@ def convert(inbox: Call, conversation_id: str) -> dict[str, Any]:
 
 
 def set_state(inbox: Call, ticket: dict[str, Any], state_id: str) -> dict[str, Any]:
-    current = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}")).body
+    current = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS)).body
     reply = inbox(
         customised(
             "inbox_api/update_ticket",
@@ -286,8 +286,12 @@ def test_a_photo_shared_in_a_ticketed_conversation_lands_on_the_ticket_and_only_
         customised("messenger_api/download_attachment", path=f"/messenger/attachments/{attachment_id}", authorizer=BOB)
     )
     assert bobs.status == 404
-    agents = inbox(customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}"))
+    agents = inbox(
+        customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}", authorizer=RETURNS)
+    )
     assert agents.status == 200
+    other_team = inbox(customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}"))
+    assert other_team.status == 403  # the frontline agent of the sample event: the ticket is returns'
 
 
 def test_attachments_that_are_not_yours_not_uploaded_or_already_sent_are_refused(messenger: Call) -> None:

@@ -67,7 +67,7 @@ def test_the_gateway_answers_429_naming_the_header_and_stores_nothing(
     assert body["details"][0]["field"] == "Authorization"
     listed = gateway.respond("GET", "/messenger/conversations", headers, b"")
     assert listed[0] == 429, "the limit counts every request of the customer"
-    from helpdesk.adapters.repository import TableRepository
+    from helpdesk.adapters.store import TableStores
 
-    stored = TableRepository().list_customer_conversations("rate-alice", cursor=None, limit=10)
+    stored = TableStores().conversations.list_customer_conversations("rate-alice", cursor=None, limit=10)
     assert len(stored.items) == 2, "the refused request stored nothing"

@@ -72,9 +72,9 @@ def machinery(executing: None, monkeypatch: pytest.MonkeyPatch, heartbeat_second
         name="helpdesk-standard", definition=text, roleArn="arn:aws:iam::123456789012:role/workflows"
     )["stateMachineArn"]
     monkeypatch.setenv("WORKFLOW_ARN_STANDARD", arn)
-    from helpdesk.api import app
+    from helpdesk import wiring
 
-    app.workflow_engine.cache_clear()
+    wiring.reset()
     return {"queue": queue, "machine": arn}
 
 
@@ -98,13 +98,13 @@ def as_sqs_event(sample: str, body: str) -> dict[str, Any]:
 def test_a_created_ticket_starts_one_execution_that_checks_then_parks_with_its_token(
     machinery: dict[str, str], workspace: Any
 ) -> None:
-    from helpdesk.adapters.repository import TableRepository
+    from helpdesk.adapters.store import TableStores
     from helpdesk.handlers import workflow_starter, workflow_tasks
 
     from tests.support.events import FakeLambdaContext
 
-    repository = TableRepository()
-    ticket = TicketService(repository, workspace).create(
+    stores = TableStores()
+    ticket = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace).create(
         RITA,
         NewTicket(
             ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "O-1", "description": "x"}
@@ -129,7 +129,7 @@ def test_a_created_ticket_starts_one_execution_that_checks_then_parks_with_its_t
     assert body["task"] == "park"
     assert body["version"] == ticket.version
     workflow_tasks.lambda_handler(as_sqs_event("workflow_tasks/park", park["Body"]), FakeLambdaContext())
-    parked = repository.get_ticket(ticket.id)
+    parked = stores.tickets.get_ticket(ticket.id)
     assert parked is not None
     assert parked.workflow_token == body["token"]
 
@@ -164,14 +164,15 @@ def no_task_for(queue: str, seconds: float, tick_every: float) -> None:
         time.sleep(tick_every)
 
 
-@pytest.mark.parametrize("heartbeat_seconds", [2])
+@pytest.mark.parametrize("heartbeat_seconds", [6])  # long enough for a busy 2-core machine
 def test_a_parked_workflow_lives_on_heartbeats_and_recovers_from_a_lost_token(
     machinery: dict[str, str], workspace: Any, heartbeat_seconds: int
 ) -> None:
-    from helpdesk.adapters.repository import TableRepository
+    from helpdesk.adapters.store import TableStores
 
     # Given a ticket whose workflow checked it and parks until its SLA deadline, hours away
-    ticket = TicketService(TableRepository(), workspace).create(
+    stores = TableStores()
+    ticket = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace).create(
         RITA,
         NewTicket(
             ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "O-1", "description": "x"}
@@ -202,7 +203,7 @@ def test_a_parked_workflow_lives_on_heartbeats_and_recovers_from_a_lost_token(
     handle("workflow_tasks/check", json.dumps(again))
     park = next_task(machinery["queue"])
     handle("workflow_tasks/park", park["Body"])
-    no_task_for(machinery["queue"], seconds=heartbeat_seconds * 3, tick_every=heartbeat_seconds / 4)
+    no_task_for(machinery["queue"], seconds=heartbeat_seconds * 2, tick_every=heartbeat_seconds / 6)
     assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
     # and once nothing sends them, the wait gives up on the token the same way
     assert json.loads(next_task(machinery["queue"], within=heartbeat_seconds + 10)["Body"])["task"] == "check"

@@ -338,7 +338,8 @@ def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly
 
 
 def test_public_routes_are_wired_with_the_methods_the_handlers_serve() -> None:
-    from helpdesk.handlers import inbox_api, messenger_api
+    from helpdesk.api import inbox as inbox_api
+    from helpdesk.api import messenger as messenger_api
 
     from infra.api import PUBLIC_METHODS
 

@@ -6,8 +6,6 @@ The S3 client is created on first use, never at import.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -15,33 +13,29 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-UPLOAD_EXPIRY_SECONDS = 300
-DOWNLOAD_EXPIRY_SECONDS = 300
+from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.settings import SettingMissing
 
 
-@dataclass(frozen=True)
-class PresignedUpload:
-    url: str
-    fields: dict[str, str]
+class S3AttachmentFiles:
+    """``path_style``: behind a local endpoint (the embedded AWS) virtual-host URLs don't resolve."""
 
-
-class AttachmentFiles:
-    def __init__(self, bucket: str | None = None, client: Any = None) -> None:
+    def __init__(self, bucket: str | None, *, path_style: bool = False, client: Any = None) -> None:
         self._bucket = bucket
+        self._path_style = path_style
         self._client = client
 
     @property
     def bucket(self) -> str:
-        if self._bucket is None:
-            self._bucket = os.environ["ATTACHMENTS_BUCKET"]
+        if not self._bucket:
+            raise SettingMissing("ATTACHMENTS_BUCKET is not set: this function can't reach the attachments")
         return self._bucket
 
     @cached_property
     def client(self) -> Any:
         if self._client is not None:
             return self._client
-        # Behind a local endpoint (the embedded AWS) virtual-host URLs don't resolve: use paths.
-        style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "virtual"
+        style = "path" if self._path_style else "virtual"
         return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
 
     def presigned_upload(self, key: str, content_type: str, size: int) -> PresignedUpload:

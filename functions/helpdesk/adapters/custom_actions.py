@@ -291,9 +291,15 @@ def _failure(action: CustomAction, error: HTTPError, attempts: int, started: flo
 class CustomActionRunner:
     """The bot's door to the declared custom actions: by id, through one client (one connection pool)."""
 
-    def __init__(self, actions: Iterable[CustomAction], client: CustomActionClient | None = None) -> None:
+    def __init__(
+        self,
+        actions: Iterable[CustomAction],
+        client: CustomActionClient | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self._actions = {action.id: action for action in actions}
-        self._client = client or CustomActionClient()
+        self._client = client or CustomActionClient(environ=environ)
 
     def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> ActionResult:
         action = self._actions.get(action_id)

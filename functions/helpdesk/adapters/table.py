@@ -59,7 +59,6 @@ The indexes are sparse: only items that set an index's key attributes appear in 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +78,14 @@ from pynamodb.models import Model
 TTL_ATTRIBUTE = "expires_at"
 
 
-def _table_name() -> str:
-    # Read when the models are defined; set TABLE_NAME before importing to point at another table.
-    return os.environ.get("TABLE_NAME", "helpdesk")
+class _TableNameFromSettings(type):
+    """PynamoDB reads ``Meta.table_name`` when it first makes a request: the settings are read then, not at import."""
+
+    @property
+    def table_name(cls) -> str:
+        from helpdesk.settings import settings
+
+        return settings().table_name
 
 
 class _Index(GlobalSecondaryIndex[Any]):
@@ -163,9 +167,8 @@ class ByWakeIndex(_Index):
 class TableItem(Model):
     """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
 
-    class Meta:
-        table_name = _table_name()
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    class Meta(metaclass=_TableNameFromSettings):
+        region = None  # botocore's own resolution (AWS_REGION in Lambda), when the first client is made
         billing_mode = "PAY_PER_REQUEST"
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")

@@ -6,17 +6,14 @@ The SQS client is created on first use; tests inject one.
 from __future__ import annotations
 
 import json
-import os
 from functools import cached_property
 from typing import Any
 
 import boto3
 
-from helpdesk.surfaces import WORKFLOW_TASKS
-
 
 class SqsWorkflowTaskQueue:
-    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
+    def __init__(self, queue_url: str, client: Any = None) -> None:
         self._queue_url = queue_url
         self._client = client
 
@@ -25,5 +22,4 @@ class SqsWorkflowTaskQueue:
         return self._client or boto3.client("sqs")
 
     def send(self, task: dict[str, Any]) -> None:
-        queue_url = self._queue_url or os.environ[WORKFLOW_TASKS.queue_url_env]
-        self.client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(task))
+        self.client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(task))

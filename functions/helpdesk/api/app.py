@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from functools import cache
 from http import HTTPStatus
 from typing import Any, get_origin, get_type_hints
 
@@ -14,24 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from helpdesk.adapters.attachment_files import AttachmentFiles
-from helpdesk.adapters.fanout_queue import SqsFanOutQueue
-from helpdesk.adapters.parked_workflows import ParkedWorkflows
-from helpdesk.adapters.repository import TableRepository
-from helpdesk.adapters.workflow_engine import StepFunctionsEngine
-from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
-from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.api.idempotency import with_idempotency
-from helpdesk.domain.workspace import Workspace
-from helpdesk.services.agents import AgentService
-from helpdesk.services.attachments import AttachmentService
-from helpdesk.services.bot import ActionRunner, BotEngine, Knowledge
-from helpdesk.services.conversations import ConversationService
-from helpdesk.services.customers import CustomerService
-from helpdesk.services.tickets import TicketService
-from helpdesk.services.trackers import TrackerService
-from helpdesk.services.workflows import TicketWorkflowService
+from helpdesk.settings import settings
 from helpdesk.surfaces import ApiSurface
 
 SECURITY_SCHEME = "bearer"
@@ -65,6 +48,15 @@ _ERRORS: dict[HTTPStatus, str] = {
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is over 64 KB (payload_too_large)",
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not application/json (unsupported_media_type)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "The request is invalid; details name each field (validation_error)",
+    HTTPStatus.TOO_MANY_REQUESTS: (
+        "Too many requests: this caller's rate limit, or the API's throttling. Wait the Retry-After seconds"
+    ),
+}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 
 
@@ -80,7 +72,8 @@ def _answers_created(route: Route) -> bool:
 def documented_responses(route: Route) -> dict[int, OpenAPIResponse]:
     """What a route can answer: its success, and the errors its shape allows (all in the error body)."""
     success = HTTPStatus.CREATED if _answers_created(route) else HTTPStatus.OK
-    errors = {HTTPStatus.UNPROCESSABLE_ENTITY}
+    # Every route may be throttled (API Gateway's stage limits; the messenger's per-caller WAF rule).
+    errors = {HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.TOO_MANY_REQUESTS}
     if route.security != []:
         errors.add(HTTPStatus.UNAUTHORIZED)
     if route.method != "GET":
@@ -94,7 +87,20 @@ def documented_responses(route: Route) -> dict[int, OpenAPIResponse]:
             "description": _ERRORS[status],
             "content": {content_types.APPLICATION_JSON: {"schema": ERROR_BODY_SCHEMA}},
         }
+    responses[HTTPStatus.TOO_MANY_REQUESTS.value]["headers"] = RETRY_AFTER_HEADER
     return responses
+
+
+def operation_tag(route: Route) -> str:
+    """The group a route is listed under: the resource its path is about (``/inbox/tickets/<id>`` -> tickets)."""
+    segments = [s for s in route.path.split("/") if s and not s.startswith("<")]
+    return segments[1] if len(segments) > 1 else segments[0]
+
+
+def operation_description(route: Route) -> str | None:
+    """The route function's docstring, when it has one: what the summary can't say in a line."""
+    doc = " ".join((route.func.__doc__ or "").split())
+    return doc or None
 
 
 class HelpdeskResolver(APIGatewayRestResolver):
@@ -102,8 +108,11 @@ class HelpdeskResolver(APIGatewayRestResolver):
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         for route in [*self._static_routes, *self._dynamic_routes]:
-            if route.include_in_schema and not route.responses:
-                route.responses = documented_responses(route)
+            if not route.include_in_schema:
+                continue
+            route.responses = route.responses or documented_responses(route)
+            route.tags = route.tags or [operation_tag(route)]
+            route.description = route.description or operation_description(route)
         schema = super().get_openapi_schema(*args, **kwargs)
         # powertools leaves out an empty ``security``, so public routes would inherit the global bearer token.
         for route in [*self._static_routes, *self._dynamic_routes]:
@@ -180,104 +189,10 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
 
 def cors_config() -> CORSConfig:
     """Browsers may call the API from these origins (``ALLOWED_ORIGINS``, comma-separated; ``*`` locally)."""
-    origins = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+    origins = settings().origins
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
         max_age=600,
     )
-
-
-@cache
-def workspace() -> Workspace:
-    return workspace_from_environment()
-
-
-@cache
-def repository() -> TableRepository:
-    return TableRepository()
-
-
-def bot() -> BotEngine | None:
-    """The workspace's bot, or None when it has no ``bot.yaml``."""
-    config = workspace().bot
-    if config is None:
-        return None
-    ws = workspace()
-    return BotEngine(
-        config,
-        default_team=ws.default_team,
-        team_names={t.id: t.name for t in ws.teams},
-        knowledge=knowledge_base(),
-        actions=action_runner(),
-        someone_present=agents().someone_present,
-    )
-
-
-def knowledge_base() -> Knowledge | None:
-    from helpdesk.adapters.knowledge_files import knowledge_base_from_environment
-
-    return knowledge_base_from_environment()
-
-
-@cache
-def action_runner() -> ActionRunner | None:
-    from helpdesk.adapters.custom_actions import CustomActionRunner
-
-    actions = workspace().actions
-    return CustomActionRunner(actions) if actions else None
-
-
-def conversations() -> ConversationService:
-    engine = bot()
-    return ConversationService(repository(), workspace(), engine, tickets() if engine else None)
-
-
-@cache
-def fanout_queue() -> SqsFanOutQueue:
-    return SqsFanOutQueue()
-
-
-def trackers() -> TrackerService:
-    return TrackerService(repository(), workspace(), fanout_queue())
-
-
-def tickets() -> TicketService:
-    return TicketService(repository(), workspace(), trackers())
-
-
-@cache
-def attachment_files() -> AttachmentFiles:
-    return AttachmentFiles()
-
-
-def attachments() -> AttachmentService:
-    return AttachmentService(repository(), attachment_files())
-
-
-def customers() -> CustomerService:
-    return CustomerService(repository())
-
-
-def agents() -> AgentService:
-    return AgentService(repository(), workspace())
-
-
-@cache
-def workflow_engine() -> StepFunctionsEngine:
-    return StepFunctionsEngine()
-
-
-@cache
-def parked_workflows() -> ParkedWorkflows:
-    return ParkedWorkflows()
-
-
-@cache
-def workflow_task_queue() -> SqsWorkflowTaskQueue:
-    return SqsWorkflowTaskQueue()
-
-
-def workflows() -> TicketWorkflowService:
-    return TicketWorkflowService(repository(), workspace(), tickets(), workflow_engine(), parked_workflows())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from functools import cache
@@ -49,9 +48,10 @@ class _ServerError(Exception):
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
     from helpdesk.adapters.table import TTL_ATTRIBUTE
+    from helpdesk.settings import settings
 
     return DynamoDBPersistenceLayer(
-        table_name=os.environ["TABLE_NAME"],
+        table_name=settings().table_name,
         key_attr="PK",
         sort_key_attr="SK",
         static_pk_value=RECORD_PARTITION,

@@ -13,7 +13,8 @@ from typing import Any
 
 from helpdesk.domain.errors import Unauthenticated
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
-from helpdesk.surfaces import ADMIN_GROUP
+from helpdesk.domain.roles import Role
+from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
 
 
 def _authorizer(event: dict[str, Any]) -> dict[str, Any]:
@@ -69,10 +70,11 @@ def agent_from_event(event: dict[str, Any]) -> AgentPrincipal:
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("a signed-in agent is required")
     groups = _groups(claims.get("cognito:groups"))
+    role = Role.ADMIN if ADMIN_GROUP in groups else Role.LEAD if LEAD_GROUP in groups else Role.AGENT
     return AgentPrincipal(
         id=subject,
         email=claims.get("email") or None,
         name=claims.get("name") or None,
-        teams=groups - {ADMIN_GROUP},
-        is_admin=ADMIN_GROUP in groups,
+        teams=groups - {ADMIN_GROUP, LEAD_GROUP},
+        role=role,
     )

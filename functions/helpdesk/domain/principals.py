@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from helpdesk.domain.models import Author, AuthorType
+from helpdesk.domain.roles import Role
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,18 @@ class CustomerPrincipal:
 
 @dataclass(frozen=True)
 class AgentPrincipal:
+    """An agent, as their token describes them; what they may do is ``helpdesk.domain.policy``'s call."""
+
     id: str
     email: str | None = None
     name: str | None = None
     teams: frozenset[str] = field(default_factory=frozenset)
-    is_admin: bool = False
+    role: Role = Role.AGENT
 
     @property
     def author(self) -> Author:
         return Author(type=AuthorType.AGENT, id=self.id, name=self.name or self.email)
 
-    def may_work_on_team(self, team_id: str) -> bool:
-        return self.is_admin or team_id in self.teams
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

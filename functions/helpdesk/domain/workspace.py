@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
-from helpdesk.domain.sla import BusinessCalendar, BusinessHours
+from helpdesk.domain.business_hours import BusinessCalendar, BusinessHours
+from helpdesk.domain.roles import Visibility
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -357,6 +358,8 @@ class Workspace(_Config):
     """The bot's greeting, menu and paths (``bot.yaml``); without one, agents answer every conversation."""
     actions: tuple[CustomAction, ...] = ()
     """The custom actions the bot may call (``actions/<id>.yaml``)."""
+    agent_visibility: Visibility = Visibility.TEAM
+    """What agents may read beyond their own teams' work: ``team`` (nothing) or ``all`` (everything)."""
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:

@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from helpdesk.adapters.secrets import messenger_secret
-from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
-
-logger = Logger(service="messenger-authorizer")
+from helpdesk.handlers.entry import Handler, LambdaFunction, logger
 
 
 def _api_wildcard_arn(method_arn: str) -> str:
@@ -39,12 +34,14 @@ def _policy(principal: str, effect: str, resource: str, context: dict[str, str])
 
 
 def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
+    from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
+
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     resource = _api_wildcard_arn(event.get("methodArn", "*/*"))
     try:
         identity = verify_customer_token(bearer_token(headers.get("authorization")), secret)
     except TokenRejected as rejected:
-        logger.info("customer token refused", extra={"reason": rejected.reason})
+        logger().info("customer token refused", extra={"reason": rejected.reason})
         return _policy("anonymous", "Deny", resource, {"reason": rejected.reason})
     # Authorizer context values must be strings, numbers or booleans: attributes travel as JSON.
     context = {"user_id": identity.user_id, "principal_type": "visitor" if identity.is_visitor else "customer"}
@@ -57,6 +54,13 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
     return _policy(identity.user_id, "Allow", resource, context)
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return authorize(event, messenger_secret())
+def build() -> Handler:
+    from helpdesk import wiring
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return authorize(event, wiring.messenger_secret())
+
+    return handle
+
+
+lambda_handler = LambdaFunction(build)

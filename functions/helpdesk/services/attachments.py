@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.adapters.attachment_files import AttachmentFiles, PresignedUpload
-from helpdesk.adapters.repository import TableRepository
-from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
+from helpdesk.domain.errors import InvalidInput, NotFound
+from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
+from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.roles import Visibility
+from helpdesk.services.ports import AttachmentFiles, AttachmentRecords, ConversationReader, TicketReader
 
 ALLOWED_CONTENT_TYPES = {
     "image/jpeg",
@@ -51,9 +53,21 @@ def size_limit(content_type: str) -> int:
 
 
 class AttachmentService:
-    def __init__(self, repository: TableRepository, files: AttachmentFiles) -> None:
-        self._repository = repository
+    def __init__(
+        self,
+        attachments: AttachmentRecords,
+        files: AttachmentFiles,
+        *,
+        conversations: ConversationReader | None = None,
+        tickets: TicketReader | None = None,
+        visibility: Visibility = Visibility.TEAM,
+    ) -> None:
+        """``conversations`` and ``tickets``: where an agent's download finds the file's team."""
+        self._store = attachments
         self._files = files
+        self._conversations = conversations
+        self._tickets = tickets
+        self._visibility = visibility
 
     def start_upload(
         self, customer: CustomerPrincipal, filename: str, content_type: str, size: int
@@ -64,8 +78,7 @@ class AttachmentService:
         self, agent: AgentPrincipal, ticket: Ticket, filename: str, content_type: str, size: int, *, internal: bool
     ) -> tuple[Attachment, PresignedUpload]:
         """An agent attaches a file to a ticket: shared with its customer, or kept internal."""
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can attach files to this ticket")
+        authorize(agent, Action.WORK, Resource.ticket(ticket), self._visibility)
         return self._start(
             ticket_attachment_owner(ticket, internal=internal), agent.author, filename, content_type, size
         )
@@ -95,7 +108,7 @@ class AttachmentService:
             created_at=utc_now(),
         )
         upload = self._files.presigned_upload(object_key(attachment, owner), content_type, size)
-        self._repository.create_attachment(attachment)
+        self._store.create_attachment(attachment)
         return attachment, upload
 
     def refs_for_message(self, customer_id: str, attachment_ids: list[str]) -> list[AttachmentRef]:
@@ -107,7 +120,7 @@ class AttachmentService:
                 "too many or repeated attachments",
                 [("attachment_ids", f"at most {MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids")],
             )
-        found = {a.id: a for a in self._repository.get_attachments(attachment_ids)}
+        found = {a.id: a for a in self._store.get_attachments(attachment_ids)}
         refs = []
         for attachment_id in attachment_ids:
             attachment = found.get(attachment_id)
@@ -138,17 +151,30 @@ class AttachmentService:
         return self.refs_for_message(ticket_attachment_owner(ticket, internal=internal), attachment_ids)
 
     def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, str]:
-        attachment = self._repository.get_attachment(attachment_id)
+        attachment = self._store.get_attachment(attachment_id)
         if attachment is None or attachment.customer_id != customer.user_id:
             raise NotFound(f"attachment {attachment_id} not found")
         return attachment, self._url(attachment)
 
-    def download_for_agent(self, attachment_id: str) -> tuple[Attachment, str]:
-        attachment = self._repository.get_attachment(attachment_id)
+    def download_for_agent(self, agent: AgentPrincipal, attachment_id: str) -> tuple[Attachment, str]:
+        """A file on a ticket or conversation the agent may read (two reads: the file, then where it is)."""
+        attachment = self._store.get_attachment(attachment_id)
         if attachment is None or not (attachment.conversation_id or attachment.ticket_id):
             # An upload nobody has sent yet is still private to the customer.
             raise NotFound(f"attachment {attachment_id} not found")
+        authorize(agent, Action.READ, self._where(attachment), self._visibility)
         return attachment, self._url(attachment)
+
+    def _where(self, attachment: Attachment) -> Resource:
+        if attachment.ticket_id is not None and self._tickets is not None:
+            ticket = self._tickets.get_ticket(attachment.ticket_id)
+            if ticket is not None:
+                return Resource.ticket(ticket)
+        if attachment.conversation_id is not None and self._conversations is not None:
+            conversation = self._conversations.get_conversation(attachment.conversation_id)
+            if conversation is not None:
+                return Resource.conversation(conversation)
+        raise NotFound(f"attachment {attachment.id} not found")
 
     def _url(self, attachment: Attachment) -> str:
         return self._files.presigned_download(

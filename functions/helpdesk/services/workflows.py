@@ -24,10 +24,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
-from helpdesk.adapters.repository import TableRepository
-from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     Approval,
     ApprovalStatus,
@@ -40,8 +39,11 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
+from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory, TicketType, Workspace
+from helpdesk.services.ports import ParkedWorkflowStore, TicketRecords, WorkflowEngine
+from helpdesk.services.retries import retry_on_conflict
 from helpdesk.services.tickets import TicketService, clock_fields
 
 WORKFLOW_AUTHOR = Author(type=AuthorType.BOT, id="workflow", name="Workflow")
@@ -56,34 +58,6 @@ ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Pri
 CLOCK_WORDS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
 
-class WorkflowEngine(Protocol):
-    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool:
-        """Start an execution; False when one of that name already exists (a duplicate start)."""
-        ...
-
-    def complete(self, token: str, output: dict[str, Any]) -> bool:
-        """Complete a waiting task; False when the token is no longer waiting (already completed, timed out)."""
-        ...
-
-    def heartbeat(self, token: str) -> bool:
-        """Tell a waiting task it is still looked after; False when the token is no longer waiting."""
-        ...
-
-
-class ParkedWorkflowStore(Protocol):
-    def park(self, ticket_id: str, token: str, version: int, *, watched: bool) -> bool:
-        """Keep the token on the ticket if it is still at ``version``; ``watched``: it expects heartbeats."""
-        ...
-
-    def watched(self, after: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
-        """A page of (ticket id, token) expecting heartbeats, and where the next page starts (None: done)."""
-        ...
-
-    def forget(self, ticket_id: str, token: str) -> bool:
-        """Drop the ticket's token unless a newer one replaced it."""
-        ...
-
-
 def step_functions_time(moment: datetime) -> str:
     """The timestamp format Step Functions' Wait/Timestamp fields accept."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -92,20 +66,20 @@ def step_functions_time(moment: datetime) -> str:
 class TicketWorkflowService:
     def __init__(
         self,
-        repository: TableRepository,
+        store: TicketRecords,
         workspace: Workspace,
         tickets: TicketService,
         engine: WorkflowEngine,
         parked: ParkedWorkflowStore,
     ) -> None:
-        self._repository = repository
+        self._store = store
         self._workspace = workspace
         self._tickets = tickets
         self._engine = engine
         self._parked = parked
 
     def _ticket(self, ticket_id: str) -> tuple[Ticket, TicketType]:
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         ticket_type = self._workspace.ticket_type(ticket.ticket_type_id)
@@ -117,7 +91,7 @@ class TicketWorkflowService:
 
     def start_for(self, ticket_id: str) -> bool:
         """Start the ticket's workflow, named after it: a second start for the same ticket is a no-op."""
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             return False
         ticket_type = self._workspace.ticket_type(ticket.ticket_type_id)
@@ -129,21 +103,24 @@ class TicketWorkflowService:
 
     def check(self, ticket_id: str, now: datetime | None = None) -> dict[str, Any]:
         moment = now or utc_now()
-        for _ in range(CHECK_ATTEMPTS):
+
+        def attempt() -> dict[str, Any]:
             try:
                 ticket, ticket_type = self._ticket(ticket_id)
             except NotFound:
                 return {"resolved": True, "reason": "gone"}
             if ticket.state_category is StateCategory.RESOLVED:
                 return {"resolved": True, "version": ticket.version}
-            try:
-                ticket = self._bring_up_to_date(ticket, ticket_type, moment)
-            except VersionConflict:
-                continue  # changed meanwhile: look again
+            ticket = self._bring_up_to_date(ticket, ticket_type, moment)  # a change meanwhile: look again
             if ticket.state_category is StateCategory.RESOLVED:
                 return {"resolved": True, "version": ticket.version}
             return self._next(ticket, ticket_type, moment)
-        raise Conflict(f"ticket {ticket_id} kept changing during the workflow's check")
+
+        return retry_on_conflict(
+            attempt,
+            attempts=CHECK_ATTEMPTS,
+            gave_up=lambda: Conflict(f"ticket {ticket_id} kept changing during the workflow's check"),
+        )
 
     def _bring_up_to_date(self, ticket: Ticket, ticket_type: TicketType, now: datetime) -> Ticket:
         updates: dict[str, Any] = {}
@@ -215,7 +192,7 @@ class TicketWorkflowService:
         if not parts:
             return ticket
         updated = ticket.model_copy(update={**updates, "updated_at": now})
-        return self._repository.update_ticket(updated, based_on_version=ticket.version, parts=parts)
+        return self._store.update_ticket(updated, based_on_version=ticket.version, parts=parts)
 
     def _next(self, ticket: Ticket, ticket_type: TicketType, now: datetime) -> dict[str, Any]:
         policy = ticket_type.workflow
@@ -297,7 +274,7 @@ class TicketWorkflowService:
             visible_to_customer=False,
             created_at=now,
         )
-        self._repository.update_ticket(
+        self._store.update_ticket(
             ticket.model_copy(update={"approval": approval, "updated_at": now}),
             based_on_version=ticket.version,
             parts=[part],
@@ -306,8 +283,7 @@ class TicketWorkflowService:
     def decide(self, agent: AgentPrincipal, ticket_id: str, *, approve: bool, note: str | None) -> Ticket:
         """A specialist's decision in the inbox: recorded on the ticket, then the workflow goes on."""
         ticket, _ = self._ticket(ticket_id)
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can decide on ticket {ticket_id}")
+        authorize(agent, Action.DECIDE, Resource.ticket(ticket), self._workspace.agent_visibility)
         approval = ticket.approval
         if approval is None or approval.status is not ApprovalStatus.PENDING:
             raise Conflict(f"ticket #{ticket.number} has no approval waiting for a decision")
@@ -326,7 +302,7 @@ class TicketWorkflowService:
             visible_to_customer=False,
             created_at=now,
         )
-        saved = self._repository.update_ticket(
+        saved = self._store.update_ticket(
             ticket.model_copy(update={"approval": decided, "updated_at": now}),
             based_on_version=ticket.version,
             parts=[part],
@@ -363,4 +339,4 @@ class TicketWorkflowService:
             visible_to_customer=True,
             created_at=now,
         )
-        self._repository.update_ticket(ticket.model_copy(update=updates), based_on_version=ticket.version, parts=[part])
+        self._store.update_ticket(ticket.model_copy(update=updates), based_on_version=ticket.version, parts=[part])

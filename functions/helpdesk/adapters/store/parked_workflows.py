@@ -25,6 +25,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from helpdesk.adapters.mapping import META, ticket_pk
+from helpdesk.adapters.store.base import is_condition_failure
 from helpdesk.adapters.table import TableItem, TicketItem
 
 SHARDS = 8
@@ -36,11 +37,7 @@ def shard_of(ticket_id: str) -> int:
     return hashlib.sha256(ticket_id.encode()).digest()[0] % SHARDS
 
 
-def _condition_failed(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
-class ParkedWorkflows:
+class ParkedWorkflowTable:
     """Parks tokens on tickets and pages through the heartbeat-watched ones (one DynamoDB call each)."""
 
     def park(self, ticket_id: str, token: str, version: int, *, watched: bool) -> bool:
@@ -63,7 +60,7 @@ class ParkedWorkflows:
                 condition=TableItem.pk.exists() & (TicketItem.version == version),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True
@@ -97,7 +94,7 @@ class ParkedWorkflows:
                 condition=TicketItem.workflow_token == token,
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True
