@@ -77,7 +77,15 @@ class QueueConsumer:
     """The environment variable through which producers and the worker learn the queue's URL."""
     batch_size: int = 10
     schedule: str | None = None
-    """An EventBridge schedule expression: the queue also gets a tick on this schedule."""
+    """An EventBridge ``rate(...)`` expression: the queue also gets a tick on this schedule."""
+
+    @property
+    def schedule_seconds(self) -> int | None:
+        """The schedule's period: ``rate(10 minutes)`` -> 600."""
+        if self.schedule is None:
+            return None
+        amount, unit = self.schedule.removeprefix("rate(").removesuffix(")").split()
+        return int(amount) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
 
 
 TRACKER_FANOUT = QueueConsumer(
@@ -106,8 +114,10 @@ WORKFLOW_TASKS = QueueConsumer(
     name="workflow-tasks",
     handler="helpdesk.handlers.workflow_tasks.lambda_handler",
     queue_url_env="WORKFLOW_TASKS_QUEUE_URL",
+    schedule="rate(10 minutes)",
 )
-"""Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token."""
+"""Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token;
+on its schedule, sends the heartbeats parked workflows expect (several per ``HeartbeatSeconds``)."""
 
 NOTIFIER = QueueConsumer(
     name="notifier",

@@ -67,8 +67,11 @@ def main() -> int:
         QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS
     ]
     tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+    # A minute of schedule is LOCAL_TICK_SECONDS here: schedules keep their proportions, only faster.
     pollers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
+        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds * c.schedule_seconds / 60, stopping)
+        for c in QUEUE_CONSUMERS
+        if c.schedule_seconds
     ]
     pollers.append(
         StreamPoller(
