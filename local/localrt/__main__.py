@@ -1,6 +1,9 @@
 """`make run`: start the embedded AWS, the local API Gateway, the web pages and the queue pollers.
 
-Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
+Start-up order matters: every handler (the gateway's and the workers') is imported first, in this
+thread, one after the other; then the workers start under a supervisor that restarts any that dies;
+only then does the gateway accept requests, and ``/healthz`` answers 503 until every worker is
+ready. Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
 """
 
 from __future__ import annotations
@@ -31,14 +34,15 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
+    from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
     from orders import start_order_system
 
     from localrt.faults import install_from_environment
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
     from localrt.outbox import Outbox
-    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
+    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder, import_handlers
+    from localrt.workers import Supervisor, Worker
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -55,29 +59,37 @@ def main() -> int:
     order_system = start_order_system(int(os.environ.get("LOCAL_ORDERS_PORT", "0")), api_key=orders_key)
     os.environ["ORDERS_API_URL"] = order_system.url
     index["order_system"] = order_system.url
+    # Every handler, imported here one after the other before anything runs them: imports racing in
+    # several threads on a cold bytecode cache used to kill workers at start-up.
+    gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER]
+    handlers = import_handlers([*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), EVENT_PUBLISHER.handler])
     # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
     faults = install_from_environment(os.environ)
+
+    stopping = threading.Event()
+    workers: list[Worker] = [
+        QueuePoller(c.name, aws.queue_urls[c.name], handlers[c.handler], c.batch_size) for c in QUEUE_CONSUMERS
+    ]
+    tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+    workers += [ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds) for c in QUEUE_CONSUMERS if c.schedule]
+    workers.append(
+        StreamPoller(
+            EVENT_PUBLISHER.name, settings.table_name, handlers[EVENT_PUBLISHER.handler], EVENT_PUBLISHER.batch_size
+        )
+    )
+    workers += [TopicForwarder(relay, topic) for relay, topic in aws.topic_relays.items()]
+    supervisor = Supervisor(workers, stopping)
+    supervisor.start()
+
     gateway = LocalGateway(settings, index)
     gateway.outbox = Outbox(settings.region, aws.event_log_url)
     gateway.faults = faults
+    gateway.workers = supervisor
+    for dotted in gateway_handlers:
+        gateway.preload(dotted, handlers[dotted])
     gateway.serve()
-
-    stopping = threading.Event()
-    pollers: list[threading.Thread] = [
-        QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS
-    ]
-    tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
-    pollers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
-    ]
-    pollers.append(
-        StreamPoller(
-            EVENT_PUBLISHER.name, settings.table_name, EVENT_PUBLISHER.handler, EVENT_PUBLISHER.batch_size, stopping
-        )
-    )
-    pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
-    for poller in pollers:
-        poller.start()
+    if not supervisor.wait_ready(timeout=60):
+        print(f"  Some workers are not ready yet: see {settings.api_url}/healthz", flush=True)
 
     requested: list[int] = []
 
@@ -96,8 +108,7 @@ def main() -> int:
         time.sleep(0.2)
     stopping.set()
     print("\nStopping…", flush=True)
-    for poller in pollers:
-        poller.join(timeout=5)
+    supervisor.join(timeout=5)
     gateway.stop()
     order_system.stop()
     aws.stop()
