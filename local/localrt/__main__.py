@@ -59,12 +59,12 @@ def main() -> int:
     order_system = start_order_system(int(os.environ.get("LOCAL_ORDERS_PORT", "0")), api_key=orders_key)
     os.environ["ORDERS_API_URL"] = order_system.url
     index["order_system"] = order_system.url
+    # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
+    faults = install_from_environment(os.environ)
     # Every handler, imported here one after the other before anything runs them: imports racing in
     # several threads on a cold bytecode cache used to kill workers at start-up.
     gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER]
     handlers = import_handlers([*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), EVENT_PUBLISHER.handler])
-    # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
-    faults = install_from_environment(os.environ)
 
     stopping = threading.Event()
     workers: list[Worker] = [
@@ -88,8 +88,6 @@ def main() -> int:
     for dotted in gateway_handlers:
         gateway.preload(dotted, handlers[dotted])
     gateway.serve()
-    if not supervisor.wait_ready(timeout=60):
-        print(f"  Some workers are not ready yet: see {settings.api_url}/healthz", flush=True)
 
     requested: list[int] = []
 
@@ -100,8 +98,13 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    ready_by = time.monotonic() + 60  # the workers' set-up calls (queue ARNs, the stream's shards)
+    while not requested and not supervisor.health()[0] and time.monotonic() < ready_by:
+        time.sleep(0.05)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
     _print_banner(settings, workspace.name, tokens, time.monotonic() - started, order_system.url)
+    if not supervisor.health()[0]:
+        print(f"  Some workers are not ready yet: see {settings.api_url}/healthz", flush=True)
     if faults is not None:
         print(f"  Fault injection ON ({faults.plan.rates}); counts at {settings.api_url}/_local/faults", flush=True)
     while not requested:

@@ -143,14 +143,6 @@ class Supervisor:
             ]
         return all(s["alive"] and s["ready"] for s in states), states
 
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait until every worker is ready (or ``timeout`` passes, or stopping); True if they all are."""
-        deadline = time.monotonic() + timeout
-        while not self.health()[0]:
-            if self.stopping.wait(0.05) or time.monotonic() > deadline:
-                return self.health()[0]
-        return True
-
     def join(self, timeout: float) -> None:
         """After ``stopping`` is set: wait (in all up to ``timeout``) for the workers' threads to end."""
         deadline = time.monotonic() + timeout

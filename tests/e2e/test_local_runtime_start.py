@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -208,6 +209,10 @@ def test_a_crashed_worker_comes_back_and_its_queue_is_still_drained(local_runtim
     eventually(
         lambda: ticket.json()["id"] in workflow_executions(local_runtime), "the ticket's workflow", RESTART_TIMEOUT
     )
+    # The restarted stream poller went on from where it was: nothing published before was published again.
+    published = Counter(e["conversation_id"] for e in bus_events(local_runtime, "ConversationStarted"))
+    assert snoozed.json()["id"] in published
+    assert [conversation for conversation, times in published.items() if times > 1] == []
 
 
 def workflow_executions(runtime: LocalRuntime) -> set[str]:

@@ -104,3 +104,23 @@ def test_a_new_kind_of_function_declared_in_surfaces_is_measured_too(monkeypatch
     assert "helpdesk.handlers.inbound_mail.lambda_handler" in declared
     assert "helpdesk.handlers.live.lambda_handler" in declared
     assert "helpdesk.handlers.messenger_authorizer.lambda_handler" in declared
+
+
+def test_rerunning_some_benchmarks_replaces_only_their_rows() -> None:
+    from bench.__main__ import merged
+    from bench.harness import Result
+
+    def row(benchmark: str, figure: str) -> Result:
+        return Result(benchmark=benchmark, figure=figure, value=1, unit="x", goal="", met=None)
+
+    previous = [row("cold start", "heaviest handler"), row("round trips", "worst route"), row("cost", "per ticket")]
+    fresh = [row("cold start", "import notifier"), row("cold start", "import inbox_api")]
+
+    rows = merged([r.as_dict() for r in previous], fresh, ["cold_start"])
+
+    assert [(r.benchmark, r.figure) for r in rows] == [
+        ("cold start", "import notifier"),
+        ("cold start", "import inbox_api"),
+        ("round trips", "worst route"),
+        ("cost", "per ticket"),
+    ]
