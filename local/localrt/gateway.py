@@ -4,6 +4,10 @@ For each request it picks the API surface by path prefix (``helpdesk.surfaces``)
 authorizer's part (the real messenger Lambda authorizer; for agents, local tokens standing in for
 Cognito), builds the proxy event (v1 payload) with the authorizer's context, calls the handler and
 writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do.
+
+``/healthz`` reports each worker (``localrt.workers``) and answers 503 while any is down or not
+ready yet. Local-only tools live under ``/_local/``: the outbox, the injected faults' counts, and
+``POST /_local/workers/<name>/crash``, which makes a worker die so its restart can be seen.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from localrt.context import FakeLambdaContext
 from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.outbox import Outbox
-from localrt.pollers import load_handler
+from localrt.pollers import Handler, load_handler
 from localrt.rate_limits import RateLimiter, limit_from_environment
 from localrt.settings import Settings
+from localrt.workers import Supervisor
 
 log = logging.getLogger("localrt.gateway")
 
@@ -130,6 +135,7 @@ class LocalGateway:
             limit_from_environment(CUSTOMER_RATE_LIMIT, os.environ.get("LOCAL_CUSTOMER_RATE_LIMIT"))
         )
         self.faults: FaultInjector | None = None
+        self.workers: Supervisor | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -143,15 +149,13 @@ class LocalGateway:
         """
         with self._lock:
             if dotted not in self._handlers:
-                function = load_handler(dotted)
-                one_at_a_time = threading.Lock()
-
-                def invoke(event: dict[str, Any], context: Any, _function: Any = function) -> Any:
-                    with one_at_a_time:
-                        return _function(event, context)
-
-                self._handlers[dotted] = invoke
+                self._handlers[dotted] = _one_at_a_time(load_handler(dotted))
             return self._handlers[dotted]
+
+    def preload(self, dotted: str, function: Handler) -> None:
+        """Serve ``dotted`` with ``function``, already imported (``localrt.pollers.import_handlers``)."""
+        with self._lock:
+            self._handlers[dotted] = _one_at_a_time(function)
 
     # --- request handling ------------------------------------------------------------------------
 
@@ -163,9 +167,11 @@ class LocalGateway:
         if method == "OPTIONS":
             return 204, dict(CORS_HEADERS), b""
         if path == "/healthz":
-            return _json(200, {"ok": True})
+            return self.health()
         if path == "/":
             return _json(200, self.index)
+        if path.startswith("/_local/workers/"):
+            return self.crash_worker(method, path)
         if path == "/_local/faults":
             return _json(200, self.faults.snapshot() if self.faults else {"rates": {}, "requests": {}, "injected": {}})
         if path == "/_local/outbox" and self.outbox is not None:
@@ -227,6 +233,31 @@ class LocalGateway:
             # The deployed API's ACCESS_DENIED gateway response: 401 with the authorizer's reason.
             return _json(401, {"message": policy.get("context", {}).get("reason", "Unauthorized")})
         return {"principalId": policy["principalId"], **policy.get("context", {})}
+
+    def health(self) -> tuple[int, dict[str, str], bytes]:
+        if self.workers is None:
+            return _json(200, {"ok": True, "workers": []})
+        ok, workers = self.workers.health()
+        return _json(200 if ok else 503, {"ok": ok, "workers": workers})
+
+    def crash_worker(self, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        """``POST /_local/workers/<name>/crash``: the worker dies at its next check (local only)."""
+        name, _, action = path.removeprefix("/_local/workers/").partition("/")
+        names = self.workers.names if self.workers is not None else []
+        if action != "crash" or name not in names:
+            return _json(
+                404,
+                {
+                    "error": "not_found",
+                    "message": f"no worker at {path}; POST /_local/workers/<name>/crash",
+                    "details": [{"field": "name", "message": f"one of {', '.join(names) or 'none'}"}],
+                },
+            )
+        if method != "POST":
+            return _json(405, {"error": "method_not_allowed", "message": "crash a worker with POST"})
+        if self.workers is None or not self.workers.crash(name):
+            return _json(409, {"error": "not_running", "message": f"worker {name} isn't running right now"})
+        return _json(202, {"crashing": name})
 
     def page_config(self, surface: str) -> dict[str, Any]:
         """What the deployed pages get from their config.json; locally agents sign in as demo agents."""
@@ -304,6 +335,16 @@ class LocalGateway:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def _one_at_a_time(function: Handler) -> Handler:
+    one_at_a_time = threading.Lock()
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        with one_at_a_time:
+            return function(event, context)
+
+    return invoke
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:

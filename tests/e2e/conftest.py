@@ -22,7 +22,9 @@ from tests.support.workspaces import agents_only_workspace
 __all__ = ["REPO", "LocalRuntime", "free_port", "running_local_runtime"]
 MESSENGER_SECRET = "e2e-messenger-secret-for-tests-only"
 AGENT_SECRET = "e2e-agent-secret-for-tests-only-000"
-START_TIMEOUT = 120  # the runtime loads every function before it serves; CI machines can be slow
+START_TIMEOUT = 120
+"""Until every worker is ready (``/healthz`` 200): a bound for a runtime that never starts, generous for
+busy machines; a runtime that starts sooner is used sooner."""
 SCHEMAS = REPO / "events" / "schemas"
 
 
