@@ -13,7 +13,7 @@ from helpdesk.adapters.attachment_files import AttachmentFiles, PresignedUpload
 from helpdesk.adapters.repository import TableRepository
 from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
 
 ALLOWED_CONTENT_TYPES = {
     "image/jpeg",
@@ -43,7 +43,7 @@ def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
     """Whose a file on a ticket is: the customer's when shared with them, the ticket's when internal."""
     if ticket.customer_id and not internal:
         return ticket.customer_id
-    return f"internal:{ticket.id}"
+    return f"{INTERNAL_PREFIX}{ticket.id}"
 
 
 def size_limit(content_type: str) -> int:
