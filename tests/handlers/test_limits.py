@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from helpdesk.api.app import MAX_REQUEST_BYTES
+from helpdesk.api.request_guards import MAX_REQUEST_BYTES
 from helpdesk.api.schemas import MAX_PAGE_SIZE
 from helpdesk.domain.models import MAX_MESSAGE_LENGTH
 from helpdesk.domain.workspace import MAX_STRING_LENGTH, MAX_TEXT_LENGTH
