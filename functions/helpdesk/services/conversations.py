@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from helpdesk.adapters.repository import ConditionFailed, TableRepository
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, newer_page
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     AttachmentRef,
@@ -54,6 +55,10 @@ def _preview(body: str, attachments: list[AttachmentRef]) -> str:
 
 BOT_TURN_ATTEMPTS = 3
 """A bot turn lost to a concurrent write of the same conversation is re-run on the fresh state."""
+
+
+def _customer_sees(message: Message) -> bool:
+    return not message.internal
 
 
 class BotTicketOpener(Protocol):
@@ -137,8 +142,8 @@ class ConversationService:
         if turn is not None and turn.ticket is not None:
             conversation, extra = self._open_ticket(conversation, turn.ticket)
             written += extra
-        visible = [m for m in written if not m.internal]
-        return ConversationPage(conversation=conversation, messages=visible, next_cursor=written[-1].id)
+        visible, cursor = newer_page(written, after=None, limit=len(written), shown=_customer_sees)
+        return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     # --- the bot's turns -------------------------------------------------------------------------
 
@@ -289,14 +294,15 @@ class ConversationService:
     def page_for_customer(
         self, customer: CustomerPrincipal, conversation_id: str, *, after: str | None, limit: int
     ) -> ConversationPage:
-        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=after, limit=limit)
+        # Polling reads past internal notes, so the cursor (a message the customer sees) can move beyond them.
+        read = limit if after is None else limit + CUSTOMER_READ_AHEAD
+        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=after, limit=read)
         if conversation is None:
             # More new messages than a page: the conversation item is beyond it.
             conversation = self._repository.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
-        visible = [m for m in messages if not m.internal]
-        cursor = messages[-1].id if messages else after
+        visible, cursor = newer_page(messages, after=after, limit=limit, shown=_customer_sees)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def send_as_customer(
