@@ -28,7 +28,7 @@ from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.outbox import Outbox
 from localrt.pollers import load_handler
-from localrt.rate_limits import RateLimiter, limit_from_environment
+from localrt.rate_limits import RateLimits, limits_from_environment
 from localrt.settings import Settings
 
 log = logging.getLogger("localrt.gateway")
@@ -51,6 +51,7 @@ def proxy_event(
     body: bytes | None = None,
     authorizer: dict[str, Any] | None = None,
     stage: str = "local",
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """The event API Gateway (REST API, Lambda proxy integration) sends for this request."""
     surface = path.split("/")[1] if path.count("/") >= 1 else ""
@@ -88,7 +89,7 @@ def proxy_event(
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now * 1000),
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": header_map.get("User-Agent")},
+            "identity": {"sourceIp": source_ip, "userAgent": header_map.get("User-Agent")},
             "domainName": "localhost",
             "apiId": "local",
             "authorizer": authorizer,
@@ -124,11 +125,9 @@ class LocalGateway:
         self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
         self.index = index
         self.outbox: Outbox | None = None
-        from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
+        from helpdesk.surfaces import RATE_LIMITS
 
-        self.rate_limiter: RateLimiter | None = RateLimiter(
-            limit_from_environment(CUSTOMER_RATE_LIMIT, os.environ.get("LOCAL_CUSTOMER_RATE_LIMIT"))
-        )
+        self.rate_limits: RateLimits | None = RateLimits(limits_from_environment(RATE_LIMITS, os.environ))
         self.faults: FaultInjector | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
@@ -156,8 +155,9 @@ class LocalGateway:
     # --- request handling ------------------------------------------------------------------------
 
     def respond(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client: str = "127.0.0.1"
     ) -> tuple[int, dict[str, str], bytes]:
+        """The answer to one request; ``client`` is the address it came from (the rate limits' source)."""
         url = urlsplit(raw_path)
         path = url.path
         if method == "OPTIONS":
@@ -180,20 +180,6 @@ class LocalGateway:
         static = self.static_file(surface.name, surface.prefix, path)
         if static is not None:
             return static
-        if self.rate_limiter is not None and surface.name == self.rate_limiter.limit.surface:
-            authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-            if not self.rate_limiter.allow(authorization):
-                limit = self.rate_limiter.limit
-                status, response_headers, payload = _json(
-                    429,
-                    {
-                        "error": "rate_limited",
-                        "message": f"too many requests: at most {limit.requests} every {limit.window_seconds} s "
-                        "per customer",
-                        "details": [{"field": "Authorization", "message": "slow down and retry"}],
-                    },
-                )
-                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
         if len(body) > MAX_BODY_BYTES:
             return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
         authorizer: dict[str, Any] | None = None
@@ -202,7 +188,18 @@ class LocalGateway:
             if isinstance(outcome, tuple):
                 return outcome
             authorizer = outcome
-        event = proxy_event(method, path, headers=headers, query=url.query, body=body, authorizer=authorizer)
+        if self.rate_limits is not None:
+            # After the authorizer, unlike WAF: the customer limit counts the verified identity.
+            customer = str(authorizer.get("user_id") or "") if authorizer and surface.auth == "customer" else None
+            limit = self.rate_limits.exceeded(
+                surface=surface.name, method=method, path=path, customer=customer, client=client
+            )
+            if limit is not None:
+                status, response_headers, payload = _json(429, limit.refusal_body())
+                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
+        event = proxy_event(
+            method, path, headers=headers, query=url.query, body=body, authorizer=authorizer, source_ip=client
+        )
         try:
             result = self.handler(surface.handler)(event, FakeLambdaContext(function_name=f"helpdesk-{surface.name}"))
         except Exception:
@@ -279,9 +276,13 @@ class LocalGateway:
                     self.close_connection = True
                 else:
                     body = self.rfile.read(length) if length else b""
-                    status, headers, payload = gateway.respond(
-                        self.command, self.path, dict(self.headers.items()), body
-                    )
+                    if len(self.headers.get_all("Authorization") or []) > 1:
+                        # One header, one caller: the authorizer and the rate limits must read the same one.
+                        status, headers, payload = _json(401, {"message": "send one Authorization header"})
+                    else:
+                        status, headers, payload = gateway.respond(
+                            self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                        )
                 self.send_response(status)
                 for name, value in {**CORS_HEADERS, **headers}.items():
                     self.send_header(name, value)
