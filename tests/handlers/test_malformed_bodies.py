@@ -55,18 +55,24 @@ def assert_refused(reply: Reply, body: MalformedBody) -> None:
         assert all(detail["field"] for detail in reply.body["details"]), reply.body
 
 
+SENDER = customer_authorizer("fuzz-sender")
+
+
+@pytest.fixture
+def conversation(messenger: Call) -> str:
+    """A conversation of SENDER's, holding its first message only."""
+    started = messenger(customised("messenger_api/start_conversation", authorizer=SENDER, body=START))
+    return str(started.body["id"])
+
+
 @FUZZ
-@given(
-    route=st.sampled_from(["start", "send"]),
-    start=malformed_bodies(START),
-    send=malformed_bodies(SEND),
-)
+@given(route=st.sampled_from(["start", "send"]), start=malformed_bodies(START), send=malformed_bodies(SEND))
 def test_a_malformed_body_is_refused_with_a_4xx_and_stores_nothing(
-    messenger: Call, route: str, start: MalformedBody, send: MalformedBody
+    messenger: Call, conversation: str, route: str, start: MalformedBody, send: MalformedBody
 ) -> None:
-    # Given a customer of their own, with a conversation when the route needs one
-    customer = customer_authorizer(f"fuzz-body-{next(_customers)}")
     if route == "start":
+        # Given a customer of their own, starting a conversation with a malformed body
+        customer = customer_authorizer(f"fuzz-body-{next(_customers)}")
         reply = messenger(event_with("messenger_api/start_conversation", start, customer))
 
         # Then the body is refused, and the customer has no conversation
@@ -74,18 +80,13 @@ def test_a_malformed_body_is_refused_with_a_4xx_and_stores_nothing(
         listed = messenger(customised("messenger_api/list_conversations", authorizer=customer, query={}))
         assert listed.body["items"] == []
         return
-    conversation = messenger(customised("messenger_api/start_conversation", authorizer=customer, body=START)).body
-    path = f"/messenger/conversations/{conversation['id']}/messages"
+    # Given a conversation, and a message to it with a malformed body
+    path = f"/messenger/conversations/{conversation}"
+    reply = messenger(event_with("messenger_api/send_message", send, SENDER, path=f"{path}/messages"))
 
-    reply = messenger(event_with("messenger_api/send_message", send, customer, path=path))
-
-    # Then the body is refused, and the conversation holds only its first message
+    # Then the body is refused, and the conversation still holds only its first message
     assert_refused(reply, send)
-    page = messenger(
-        customised(
-            "messenger_api/get_conversation", path=f"/messenger/conversations/{conversation['id']}", authorizer=customer
-        )
-    )
+    page = messenger(customised("messenger_api/get_conversation", path=path, authorizer=SENDER))
     assert [m["body"] for m in page.body["messages"]] == [START["body"]]
 
 
