@@ -216,9 +216,14 @@ class LocalGateway:
                 return {"claims": agent_claims(authorization, self.settings.agent_secret)}
             except AgentTokenRejected as rejected:
                 return _json(401, {"message": rejected.reason})
-        policy = self.handler(self.authorizer_path)(
-            authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
-        )
+        try:
+            policy = self.handler(self.authorizer_path)(
+                authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
+            )
+        except Exception:
+            # API Gateway answers a failed authorizer with a 500 of its own: the client still gets an answer.
+            log.exception("the messenger authorizer crashed on %s %s", method, path)
+            return _json(500, {"message": "Internal server error"})
         statement = policy["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":
             # The deployed API's ACCESS_DENIED gateway response: 401 with the authorizer's reason.
@@ -267,22 +272,24 @@ class LocalGateway:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    status, headers, payload = _json(
-                        413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"}
-                    )
+            def _answer(self) -> tuple[int, dict[str, str], bytes]:
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not (declared.isascii() and declared.isdigit()):
+                    self.close_connection = True  # the body's end is unknown: this connection can't go on
+                    return _json(400, {"error": "bad_request", "message": "Content-Length must be a number"})
+                if len(declared) > 9 or int(declared) > MAX_BODY_BYTES:
                     self.close_connection = True
-                else:
-                    body = self.rfile.read(length) if length else b""
-                    if len(self.headers.get_all("Authorization") or []) > 1:
-                        # One header, one caller: the authorizer and the rate limits must read the same one.
-                        status, headers, payload = _json(401, {"message": "send one Authorization header"})
-                    else:
-                        status, headers, payload = gateway.respond(
-                            self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-                        )
+                    return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
+                length = int(declared)
+                body = self.rfile.read(length) if length else b""
+                if len(self.headers.get_all("Authorization") or []) > 1:
+                    # One header, one caller: the authorizer and the rate limits must read the same one.
+                    return _json(401, {"message": "send one Authorization header"})
+                headers = dict(self.headers.items())
+                return gateway.respond(self.command, self.path, headers, body, self.client_address[0])
+
+            def _handle(self) -> None:
+                status, headers, payload = self._answer()
                 self.send_response(status)
                 for name, value in {**CORS_HEADERS, **headers}.items():
                     self.send_header(name, value)
