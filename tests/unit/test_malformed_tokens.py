@@ -56,7 +56,7 @@ def test_the_local_agent_token_check_refuses_every_malformed_token(header: str) 
 
 
 NOW = int(time.time())
-GOOD_CLAIMS = {"user_id": "cust-1", "exp": NOW + 600}
+GOOD_CLAIMS = {"user_id": "cust-1", "exp": NOW + 20 * 3600}  # valid however long the test session takes
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ GOOD_CLAIMS = {"user_id": "cust-1", "exp": NOW + 600}
         ({"alg": ["HS256"]}, GOOD_CLAIMS, "HS256"),
         ([1, 2], GOOD_CLAIMS, "header must be a JSON object"),
         ({"alg": "HS256"}, [GOOD_CLAIMS], "payload must be a JSON object"),
-        ({"alg": "HS256"}, b'{"user_id":"c","exp":%d,"iat":Infinity}' % (NOW + 60), "iat"),
+        ({"alg": "HS256"}, b'{"user_id":"c","exp":%d,"iat":Infinity}' % (NOW + 3600), "iat"),
         ({"alg": "HS256"}, b'{"user_id":"c","exp":1%s}' % (b"0" * 400), "exp"),
         ({"alg": "HS256"}, b'{"user_id":"c","exp":1e400}', "exp"),
         ({"alg": "HS256"}, b'{"user_id":"c","exp":NaN}', "exp"),
@@ -146,7 +146,8 @@ def test_a_valid_agent_token_still_gives_the_claims_the_cognito_authorizer_would
 
 
 def test_agent_groups_that_are_not_names_are_refused() -> None:
-    token = jwt.encode({"sub": "agent-1", "exp": NOW + 60, "cognito:groups": [1, {"a": 2}]}, SECRET, algorithm="HS256")
+    claims = {"sub": "agent-1", "exp": int(time.time()) + 600, "cognito:groups": [1, {"a": 2}]}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
     with pytest.raises(AgentTokenRejected, match="group names"):
         agent_claims(f"Bearer {token}", SECRET)
 

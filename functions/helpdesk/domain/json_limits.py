@@ -65,12 +65,7 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     """
     _check_depth(text, max_depth)
     try:
-        document = json.loads(
-            text,
-            parse_int=_integer,
-            parse_constant=_Unrepresentable,
-            object_pairs_hook=dict,
-        )
+        document = json.loads(text, parse_int=_integer, parse_constant=_Unrepresentable)
     except RecursionError as error:  # unreachable after the depth check; kept so no input can crash a caller
         raise JsonRefused(WHOLE_DOCUMENT, f"is nested more than {max_depth} levels deep") from error
     except ValueError as error:
