@@ -68,7 +68,8 @@ def _beyond_json_limits(text: str) -> Response[dict[str, Any]] | None:
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "validation_error",
-            f"invalid request: check {refused.path}",
+            # Not "invalid request:" (schema validation's wording): these are limits no schema states.
+            f"request body goes beyond the API's limits: check {refused.path}",
             [{"field": refused.path, "message": refused.problem}],
         )
     return None
