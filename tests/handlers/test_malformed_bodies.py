@@ -105,6 +105,7 @@ ALICE = customer_authorizer("alice")
         ('{"body":"x\\ud800y"}', "body", "not valid Unicode"),
         ('{"body":"x","context":{"attributes":{"\\udfff":"a"}}}', "context.attributes.\\udfff", "not valid Unicode"),
     ],
+    ids=["deep-arrays", "deep-objects", "5001-digits", "nan", "infinity", "1e400", "surrogate", "surrogate-name"],
 )
 def test_what_crashed_or_slipped_through_is_a_422_naming_the_field(
     messenger: Call, raw: str, field: str, problem: str

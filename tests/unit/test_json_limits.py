@@ -64,6 +64,7 @@ def test_brackets_inside_text_are_not_nesting() -> None:
         ('{"n": NaN}', "n"),
         ('{"n": Infinity}', "n"),
     ],
+    ids=["2^63", "-2^63-1", "4401-digits", "1e101", "1e-101", "nan", "infinity"],
 )
 def test_numbers_no_field_may_hold_are_refused(text: str, path: str) -> None:
     with pytest.raises(JsonRefused) as refused:
