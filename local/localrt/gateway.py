@@ -32,7 +32,7 @@ from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.outbox import Outbox
 from localrt.pollers import Handler, load_handler
-from localrt.rate_limits import RateLimiter, limit_from_environment
+from localrt.rate_limits import RateLimits, limits_from_environment
 from localrt.settings import Settings
 from localrt.workers import Supervisor
 
@@ -56,6 +56,7 @@ def proxy_event(
     body: bytes | None = None,
     authorizer: dict[str, Any] | None = None,
     stage: str = "local",
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """The event API Gateway (REST API, Lambda proxy integration) sends for this request."""
     surface = path.split("/")[1] if path.count("/") >= 1 else ""
@@ -93,7 +94,7 @@ def proxy_event(
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now * 1000),
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": header_map.get("User-Agent")},
+            "identity": {"sourceIp": source_ip, "userAgent": header_map.get("User-Agent")},
             "domainName": "localhost",
             "apiId": "local",
             "authorizer": authorizer,
@@ -129,11 +130,9 @@ class LocalGateway:
         self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
         self.index = index
         self.outbox: Outbox | None = None
-        from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
+        from helpdesk.surfaces import RATE_LIMITS
 
-        self.rate_limiter: RateLimiter | None = RateLimiter(
-            limit_from_environment(CUSTOMER_RATE_LIMIT, os.environ.get("LOCAL_CUSTOMER_RATE_LIMIT"))
-        )
+        self.rate_limits: RateLimits | None = RateLimits(limits_from_environment(RATE_LIMITS, os.environ))
         self.faults: FaultInjector | None = None
         self.workers: Supervisor | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -160,8 +159,9 @@ class LocalGateway:
     # --- request handling ------------------------------------------------------------------------
 
     def respond(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client: str = "127.0.0.1"
     ) -> tuple[int, dict[str, str], bytes]:
+        """The answer to one request; ``client`` is the address it came from (the rate limits' source)."""
         url = urlsplit(raw_path)
         path = url.path
         if method == "OPTIONS":
@@ -186,20 +186,6 @@ class LocalGateway:
         static = self.static_file(surface.name, surface.prefix, path)
         if static is not None:
             return static
-        if self.rate_limiter is not None and surface.name == self.rate_limiter.limit.surface:
-            authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-            if not self.rate_limiter.allow(authorization):
-                limit = self.rate_limiter.limit
-                status, response_headers, payload = _json(
-                    429,
-                    {
-                        "error": "rate_limited",
-                        "message": f"too many requests: at most {limit.requests} every {limit.window_seconds} s "
-                        "per customer",
-                        "details": [{"field": "Authorization", "message": "slow down and retry"}],
-                    },
-                )
-                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
         if len(body) > MAX_BODY_BYTES:
             return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
         authorizer: dict[str, Any] | None = None
@@ -208,7 +194,18 @@ class LocalGateway:
             if isinstance(outcome, tuple):
                 return outcome
             authorizer = outcome
-        event = proxy_event(method, path, headers=headers, query=url.query, body=body, authorizer=authorizer)
+        if self.rate_limits is not None:
+            # After the authorizer, unlike WAF: the customer limit counts the verified identity.
+            customer = str(authorizer.get("user_id") or "") if authorizer and surface.auth == "customer" else None
+            limit = self.rate_limits.exceeded(
+                surface=surface.name, method=method, path=path, customer=customer, client=client
+            )
+            if limit is not None:
+                status, response_headers, payload = _json(429, limit.refusal_body())
+                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
+        event = proxy_event(
+            method, path, headers=headers, query=url.query, body=body, authorizer=authorizer, source_ip=client
+        )
         try:
             result = self.handler(surface.handler)(event, FakeLambdaContext(function_name=f"helpdesk-{surface.name}"))
         except Exception:
@@ -225,9 +222,14 @@ class LocalGateway:
                 return {"claims": agent_claims(authorization, self.settings.agent_secret)}
             except AgentTokenRejected as rejected:
                 return _json(401, {"message": rejected.reason})
-        policy = self.handler(self.authorizer_path)(
-            authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
-        )
+        try:
+            policy = self.handler(self.authorizer_path)(
+                authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
+            )
+        except Exception:
+            # API Gateway answers a failed authorizer with a 500 of its own: the client still gets an answer.
+            log.exception("the messenger authorizer crashed on %s %s", method, path)
+            return _json(500, {"message": "Internal server error"})
         statement = policy["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":
             # The deployed API's ACCESS_DENIED gateway response: 401 with the authorizer's reason.
@@ -301,18 +303,24 @@ class LocalGateway:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    status, headers, payload = _json(
-                        413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"}
-                    )
+            def _answer(self) -> tuple[int, dict[str, str], bytes]:
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not (declared.isascii() and declared.isdigit()):
+                    self.close_connection = True  # the body's end is unknown: this connection can't go on
+                    return _json(400, {"error": "bad_request", "message": "Content-Length must be a number"})
+                if len(declared) > 9 or int(declared) > MAX_BODY_BYTES:
                     self.close_connection = True
-                else:
-                    body = self.rfile.read(length) if length else b""
-                    status, headers, payload = gateway.respond(
-                        self.command, self.path, dict(self.headers.items()), body
-                    )
+                    return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
+                length = int(declared)
+                body = self.rfile.read(length) if length else b""
+                if len(self.headers.get_all("Authorization") or []) > 1:
+                    # One header, one caller: the authorizer and the rate limits must read the same one.
+                    return _json(401, {"message": "send one Authorization header"})
+                headers = dict(self.headers.items())
+                return gateway.respond(self.command, self.path, headers, body, self.client_address[0])
+
+            def _handle(self) -> None:
+                status, headers, payload = self._answer()
                 self.send_response(status)
                 for name, value in {**CORS_HEADERS, **headers}.items():
                     self.send_header(name, value)

@@ -423,17 +423,62 @@ def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_th
     assert not any("orders-api" in json.dumps(r) for r in inbox_secrets)
 
 
-def test_each_customer_is_rate_limited_by_the_waf_as_declared(assembly: Assembly) -> None:
+def _rate_rules(assembly: Assembly) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    [acl] = [r for r in resources(assembly).values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]}
+    return acl, rules
+
+
+def test_every_declared_rate_limit_is_a_waf_rule_answering_429_with_the_local_body(assembly: Assembly) -> None:
+    from helpdesk.surfaces import RATE_LIMITS, WAF_EVALUATION_WINDOWS
+
+    from infra.firewall import response_body_key, rule_name
+
+    acl, rules = _rate_rules(assembly)
+    assert set(rules) == {rule_name(limit) for limit in RATE_LIMITS}
+    for limit in RATE_LIMITS:
+        rule = rules[rule_name(limit)]
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert (statement["Limit"], statement["EvaluationWindowSec"]) == (limit.requests, limit.window_seconds)
+        assert limit.window_seconds in WAF_EVALUATION_WINDOWS, "a window WAF can count over"
+        assert limit.requests >= 10, "WAF's smallest limit"
+        refusal = rule["Action"]["Block"]["CustomResponse"]
+        assert refusal["ResponseCode"] == 429
+        assert refusal["ResponseHeaders"] == [{"Name": "Retry-After", "Value": str(limit.window_seconds)}]
+        body = json.loads(acl["Properties"]["CustomResponseBodies"][response_body_key(limit)]["Content"])
+        assert body == limit.refusal_body(), "the same 429 as the local gateway's"
+
+
+def test_the_customer_limit_keys_on_the_header_whatever_its_case_and_spacing(assembly: Assembly) -> None:
     from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
 
-    [acl] = [r for r in resources(assembly).values() if r["Type"] == "AWS::WAFv2::WebACL"]
-    [rule] = [r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerCustomer"]
-    statement = rule["Statement"]["RateBasedStatement"]
-    assert statement["Limit"] == CUSTOMER_RATE_LIMIT.requests
-    assert statement["EvaluationWindowSec"] == CUSTOMER_RATE_LIMIT.window_seconds
-    assert statement["CustomKeys"] == [
-        {"Header": {"Name": "authorization", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}
+    from infra.firewall import rule_name
+
+    statement = _rate_rules(assembly)[1][rule_name(CUSTOMER_RATE_LIMIT)]["Statement"]["RateBasedStatement"]
+    [key] = statement["CustomKeys"]
+    assert key["Header"]["Name"] == "authorization"
+    transformations = sorted(key["Header"]["TextTransformations"], key=lambda t: t["Priority"])
+    assert [t["Type"] for t in transformations] == ["LOWERCASE", "COMPRESS_WHITE_SPACE"]
+    scope = statement["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (scope["SearchString"], scope["FieldToMatch"]) == ("/messenger/", {"UriPath": {}})
+
+
+def test_visitor_creation_is_limited_per_source_ip_on_its_own_path(assembly: Assembly) -> None:
+    from helpdesk.surfaces import VISITOR_CREATION_LIMIT
+
+    from infra.firewall import rule_name
+
+    statement = _rate_rules(assembly)[1][rule_name(VISITOR_CREATION_LIMIT)]["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP"
+    path, method = (s["ByteMatchStatement"] for s in statement["ScopeDownStatement"]["AndStatement"]["Statements"])
+    assert (path["PositionalConstraint"], path["SearchString"]) == ("ENDS_WITH", "/messenger/visitors")
+    assert [t["Type"] for t in sorted(path["TextTransformations"], key=lambda t: t["Priority"])] == [
+        "URL_DECODE",
+        "NORMALIZE_PATH",
+        "LOWERCASE",
     ]
-    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
-    body = json.loads(acl["Properties"]["CustomResponseBodies"]["rate-limited"]["Content"])
-    assert body["details"][0]["field"] == "Authorization"
+    assert (method["FieldToMatch"], method["SearchString"], method["PositionalConstraint"]) == (
+        {"Method": {}},
+        "POST",
+        "EXACTLY",
+    )

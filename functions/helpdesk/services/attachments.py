@@ -14,7 +14,7 @@ from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
 from helpdesk.domain.policy import Action, Resource, authorize
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.roles import Visibility
 from helpdesk.services.ports import AttachmentFiles, AttachmentRecords, ConversationReader, TicketReader
 
@@ -46,7 +46,7 @@ def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
     """Whose a file on a ticket is: the customer's when shared with them, the ticket's when internal."""
     if ticket.customer_id and not internal:
         return ticket.customer_id
-    return f"internal:{ticket.id}"
+    return f"{INTERNAL_PREFIX}{ticket.id}"
 
 
 def size_limit(content_type: str) -> int:
