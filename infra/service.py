@@ -39,6 +39,7 @@ from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import nag
 from infra.notifications import Notifications
+from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack, attachments_bucket_name
 from infra.table_access import grant_table_items
 from infra.workflows import Workflows
@@ -242,15 +243,24 @@ class ServiceStack(Stack):
             removal_policy=removal,
             auto_delete_objects=not config.is_production,
         )
+        page_headers = PageHeaderPolicies(
+            self,
+            "PageHeaders",
+            messenger_origins=workspace_messenger_origins(config.workspace_dir),
+            files=attachments_origins(config.stage),
+            sign_in=data.user_pool_domain.base_url(),
+        )
+        page_origin = origins.S3BucketOrigin.with_origin_access_control(site)
         distribution = cloudfront.Distribution(
             self,
             "Pages",
             comment="Helpdesk messenger page",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(site),
+                origin=page_origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                response_headers_policy=page_headers.messenger,
             ),
+            additional_behaviors={"/inbox/*": page_headers.inbox_behavior(page_origin)},
             default_root_object="messenger/index.html",
             enable_logging=True,
             log_bucket=data.access_logs,
@@ -289,6 +299,7 @@ class ServiceStack(Stack):
             removal=removal,
         )
         monitoring.watch_api(api.rest_api)
+        page_headers.allow_api(api.rest_api.url)
 
         # CDK's copy handler logs here, kept as long as the functions' own logs.
         deploy_logs = logs.LogGroup(self, "PageDeploymentLogs", retention=LOG_RETENTION, removal_policy=removal)
@@ -301,7 +312,13 @@ class ServiceStack(Stack):
             destination_key_prefix="messenger",
             sources=[
                 s3deploy.Source.asset(str(REPO / "web" / "messenger")),
-                s3deploy.Source.json_data("config.json", {"api_base": api.rest_api.url.rstrip("/")}),
+                s3deploy.Source.json_data(
+                    "config.json",
+                    {
+                        "api_base": api.rest_api.url.rstrip("/"),
+                        "messenger_origins": list(workspace_messenger_origins(config.workspace_dir)),
+                    },
+                ),
             ],
         )
 

@@ -22,6 +22,7 @@ from helpdesk.adapters.workspace_files import workspace_from_environment
 from helpdesk.api.errors import error_response, register_error_handlers
 from helpdesk.api.idempotency import with_idempotency
 from helpdesk.domain.workspace import Workspace
+from helpdesk.security_headers import with_api_headers
 from helpdesk.services.agents import AgentService
 from helpdesk.services.attachments import AttachmentService
 from helpdesk.services.bot import ActionRunner, BotEngine, Knowledge
@@ -164,16 +165,20 @@ def _unreadable_body(event: dict[str, Any]) -> Response[dict[str, Any]] | None:
 
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route the event, unless its body is too large (no message needs more) or not text at all."""
+    """Route the event, unless its body is too large (no message needs more) or not text at all.
+
+    Every answer carries the security headers (``helpdesk.security_headers``)."""
     refused = _unreadable_body(event)
     if refused is not None:
-        return {
-            "statusCode": refused.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(refused.body),
-            "isBase64Encoded": False,
-        }
-    return with_idempotency(event, context, app.resolve)
+        return with_api_headers(
+            {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refused.body),
+                "isBase64Encoded": False,
+            }
+        )
+    return with_api_headers(with_idempotency(event, context, app.resolve))
 
 
 def cors_config() -> CORSConfig:
