@@ -100,6 +100,8 @@ def page_policy(
             ("media-src", _unique((SELF, "blob:"), files)),
             ("font-src", (SELF,)),
             ("connect-src", connect),
+            # The demo shop page, served beside the messenger, embeds it; the inbox embeds nothing.
+            ("frame-src", (SELF,) if page == "messenger" else (NONE,)),
             ("frame-ancestors", ancestors),
             ("base-uri", (NONE,)),
             ("form-action", (NONE,)),

@@ -56,12 +56,21 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """What the page's Content-Security-Policy blocked (Chromium reports each in the console), as it happens."""
+    blocked: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    return blocked
+
+
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert blocked == [], "the page did something its Content-Security-Policy forbids"
 
 
 def agent(local_runtime: Any, groups: list[str]) -> dict[str, str]:
@@ -214,6 +223,7 @@ def test_the_link_in_a_status_update_opens_that_ticket(local_runtime: Any, phone
 def test_an_anonymous_visitor_can_chat_from_the_embedded_launcher(local_runtime: Any, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
+    blocked = csp_violations(page)
     page.goto(f"{local_runtime.base_url}/messenger/demo.html")
 
     page.get_by_role("button", name="Open support messenger").click()
@@ -226,6 +236,7 @@ def test_an_anonymous_visitor_can_chat_from_the_embedded_launcher(local_runtime:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "messenger-embedded.png"))
     context.close()
+    assert blocked == []
 
 
 UNLABELLED_CONTROLS = """

@@ -31,6 +31,7 @@ from tests.conftest import MESSENGER_SECRET
 from tests.support.events import Reply
 
 AGENT_SECRET = "matrix-agent-secret-for-tests-only"
+JPEG_PHOTO = b"\xff\xd8\xff\xe0" + b"box-photo" * 10
 OWNING_TEAM, OTHER_TEAM = "frontline", "returns"
 CALLERS = (
     "owner",
@@ -153,10 +154,10 @@ def world(messenger: Any, inbox: Any, tmp_path: Path) -> World:
         "POST",
         "/messenger/attachments",
         owner,
-        {"filename": "box.jpg", "content_type": "image/jpeg", "size": 4},
+        {"filename": "box.jpg", "content_type": "image/jpeg", "size": len(JPEG_PHOTO)},
     )
     form = upload["upload"]
-    assert requests.post(form["url"], data=form["fields"], files={"file": ("box.jpg", b"jpeg")}, timeout=10).ok
+    assert requests.post(form["url"], data=form["fields"], files={"file": ("box.jpg", JPEG_PHOTO)}, timeout=10).ok
     conversation = partial.ok("POST", "/messenger/conversations", owner, {"body": "My parcel arrived damaged"})
     partial.ok(
         "POST",

@@ -35,6 +35,18 @@
 
   function $(id) { return document.getElementById(id); }
 
+  /** This browser's storage for the visitor token; in memory when the browser denies storage to an
+   * embedded page (third-party storage blocked), so the messenger still works, for this visit only. */
+  var kept = (function () {
+    var memory = {};
+    function storage() { try { return window.localStorage; } catch (e) { return null; } }
+    return {
+      get: function (key) { try { var s = storage(); return (s && s.getItem(key)) || memory[key] || null; } catch (e) { return memory[key] || null; } },
+      set: function (key, value) { memory[key] = value; try { var s = storage(); if (s) s.setItem(key, value); } catch (e) { /* memory only */ } },
+      remove: function (key) { delete memory[key]; try { var s = storage(); if (s) s.removeItem(key); } catch (e) { /* memory only */ } },
+    };
+  })();
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -165,7 +177,7 @@
   function mergeVisitorHistory(visitorToken) {
     return api("POST", "/messenger/identify", { visitor_token: visitorToken })
       .catch(function () { /* an expired visitor token just means nothing to merge */ })
-      .then(function () { localStorage.removeItem(VISITOR_KEY); });
+      .then(function () { kept.remove(VISITOR_KEY); });
   }
 
   /** A token from the address: offer to move this browser's anonymous conversations, never do it unasked. */
@@ -179,7 +191,7 @@
   }
 
   $("merge-button").addEventListener("click", function () {
-    var visitorToken = localStorage.getItem(VISITOR_KEY);
+    var visitorToken = kept.get(VISITOR_KEY);
     $("merge-box").hidden = true;
     if (!visitorToken) return;
     mergeVisitorHistory(visitorToken).then(resumeConversation).then(function () { if (state.conversationId) startPolling(); });
@@ -193,18 +205,18 @@
     state.context = (boot && boot.context) || defaultContext();
     if (token) {
       state.token = token;
-      var visitorToken = localStorage.getItem(VISITOR_KEY);
+      var visitorToken = kept.get(VISITOR_KEY);
       if (!visitorToken) return Promise.resolve();
       // The app the customer signed in to handed us their token: their anonymous history becomes theirs.
       if (bootToken) return mergeVisitorHistory(visitorToken);
       return offerMerge(visitorToken);
     }
     state.isVisitor = true;
-    var stored = localStorage.getItem(VISITOR_KEY);
+    var stored = kept.get(VISITOR_KEY);
     if (stored) { state.token = stored; return Promise.resolve(); }
     return api("POST", "/messenger/visitors").then(function (visitor) {
       state.token = visitor.visitor_token;
-      localStorage.setItem(VISITOR_KEY, visitor.visitor_token);
+      kept.set(VISITOR_KEY, visitor.visitor_token);
     });
   }
 
@@ -299,7 +311,7 @@
   }
 
   function refreshToken() {
-    if (state.isVisitor) { localStorage.removeItem(VISITOR_KEY); return identify(null); }
+    if (state.isVisitor) { kept.remove(VISITOR_KEY); return identify(null); }
     return requestFreshToken().then(function (token) { state.token = token; }, function (error) { showStatus(error.message); });
   }
 
