@@ -59,7 +59,12 @@ def browser() -> Iterator[Any]:
 def csp_violations(page: Any) -> list[str]:
     """What the page's Content-Security-Policy blocked (Chromium reports each in the console), as it happens."""
     blocked: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+
+    def reported(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
+    page.on("console", reported)
     return blocked
 
 

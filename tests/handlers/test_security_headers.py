@@ -41,7 +41,9 @@ def assert_secured(reply: Reply) -> None:
     ],
     ids=["created", "invalid", "malformed", "too-large", "not-found", "openapi"],
 )
-def test_every_messenger_answer_carries_the_security_headers(messenger: Call, event: dict[str, Any], status: int) -> None:
+def test_every_messenger_answer_carries_the_security_headers(
+    messenger: Call, event: dict[str, Any], status: int
+) -> None:
     reply = messenger(event)
 
     assert reply.status == status

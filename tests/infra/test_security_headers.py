@@ -36,7 +36,9 @@ def rendered(value: Any) -> str:
 def policies(assembly: Assembly) -> dict[str, dict[str, Any]]:
     """The response-headers policies by logical id."""
     found = assembly.resources("AWS::CloudFront::ResponseHeadersPolicy")
-    return {key.split("/", 1)[1]: resource["Properties"]["ResponseHeadersPolicyConfig"] for key, resource in found.items()}
+    return {
+        key.split("/", 1)[1]: resource["Properties"]["ResponseHeadersPolicyConfig"] for key, resource in found.items()
+    }
 
 
 def policy_of(assembly: Assembly, behavior: dict[str, Any]) -> dict[str, Any]:
@@ -62,9 +64,11 @@ def test_the_messenger_page_may_be_framed_only_by_the_workspace_origins_and_runs
     csp = directives(config)
 
     assert csp["frame-ancestors"] == "'self'"  # the demo workspace's messenger_origins: [self]
-    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
+    assert csp["script-src"] == "'self'"
+    assert csp["style-src"] == "'self'"
     assert csp["default-src"] == "'none'"
-    assert "RestApi" in csp["connect-src"] and "-attachments-" in csp["connect-src"], csp["connect-src"]
+    assert "RestApi" in csp["connect-src"], csp["connect-src"]
+    assert "-attachments-" in csp["connect-src"], csp["connect-src"]
     assert "FrameOptions" not in config["SecurityHeadersConfig"], "X-Frame-Options can't name the shop's origin"
 
 
@@ -77,7 +81,8 @@ def test_the_inbox_is_never_framed_and_calls_only_the_api_and_the_sign_in_domain
     assert csp["frame-ancestors"] == "'none'"
     assert config["SecurityHeadersConfig"]["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
     assert csp["script-src"] == "'self'"
-    assert "RestApi" in csp["connect-src"] and "amazoncognito" in csp["connect-src"], csp["connect-src"]
+    assert "RestApi" in csp["connect-src"], csp["connect-src"]
+    assert "amazoncognito" in csp["connect-src"], csp["connect-src"]
     assert "-attachments-" not in csp["connect-src"]
 
 

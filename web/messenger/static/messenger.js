@@ -184,8 +184,8 @@
   function offerMerge(visitorToken) {
     return api("GET", "/messenger/conversations?limit=1", undefined, visitorToken).then(function (list) {
       if (!list || !(list.items || []).length) return;
-      $("merge-text").textContent = "You chatted with us before signing in. Move those conversations to " +
-        accountName(state.token) + "?";
+      $("merge-text").textContent = "You're signed in as " + accountName(state.token) + ". You chatted with us " +
+        "earlier without signing in: move those conversations to this account?";
       $("merge-box").hidden = false;
     }, function () { /* an expired visitor token: nothing to offer */ });
   }
