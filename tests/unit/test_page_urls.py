@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from helpdesk.domain.models import ContextPackage
 from helpdesk.domain.page_urls import is_secret_parameter, scrub_page_url
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(
@@ -72,3 +74,32 @@ def test_the_context_package_stores_page_and_referrer_without_secrets() -> None:
     # Then what is kept (and shown to agents) holds neither
     assert context.page_url == "https://shop.example.com/orders/ORD-1001?utm_source=mail"
     assert context.referrer == "https://id.example.com/callback?lang=en"
+
+
+def test_what_is_kept_is_kept_as_written_so_the_address_never_grows() -> None:
+    given = "https://shop.example.com/s?q=t%C3%A9%20pot&sort=a+b&flag&token=x"
+
+    assert scrub_page_url(given) == "https://shop.example.com/s?q=t%C3%A9%20pot&sort=a+b&flag"
+    assert len(scrub_page_url("https://shop.example.com/?q=" + "é" * 900)) <= len(
+        "https://shop.example.com/?q=" + "é" * 900
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda host, path, query, fragment: f"https://{host}/{path}?{query}#{fragment}",
+            st.text(max_size=30),
+            st.text(max_size=30),
+            st.text(max_size=60),
+            st.text(max_size=30),
+        ),
+    )
+)
+def test_any_address_is_scrubbed_without_error_and_never_grows_or_keeps_a_fragment(given: str) -> None:
+    scrubbed = scrub_page_url(given)
+
+    assert "#" not in scrubbed
+    assert len(scrubbed) <= len(given)

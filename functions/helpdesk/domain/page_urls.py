@@ -15,7 +15,7 @@ contains a longer one anywhere (``access_token``, ``tokenid``, ``jsessionid``, `
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
 SECRET_WORDS = frozenset({"auth", "code", "hmac", "jwt", "key", "otp", "passwd", "pwd", "saml", "sid", "sig"})
 """Short secret words: a parameter is secret when one of its words is one or ends with one."""
@@ -56,6 +56,10 @@ def scrub_page_url(url: str) -> str:
         return re.split(r"[?#]", url, maxsplit=1)[0]
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     netloc = host if port is None else f"{host}:{port}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(name, value) for name, value in query if not is_secret_parameter(name)]
-    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, urlencode(kept, doseq=True), ""))
+    # Kept parameters stay exactly as written (encoding included): the address only ever gets shorter.
+    kept = [
+        field
+        for field in parts.query.split("&")
+        if field and not is_secret_parameter(unquote_plus(field.split("=")[0]))
+    ]
+    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, "&".join(kept), ""))
