@@ -285,7 +285,8 @@ class LocalGateway:
         root = self.settings.web_dir / surface
         relative = path[len(prefix) :].lstrip("/")
         if relative == "config.json":
-            return _json(200, self.page_config(surface))
+            status, headers, body = _json(200, self.page_config(surface))
+            return status, {**headers, **self.page_security_headers(surface)}, body
         if relative == "":
             relative = "index.html"
         elif not (relative.startswith("static/") or relative.endswith(".html")):
