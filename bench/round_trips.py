@@ -135,8 +135,11 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         "POST /messenger/attachments",
         lambda: c("POST", "/messenger/attachments", {"filename": "lid.png", "content_type": "image/png", "size": 8}),
     ).body
-    boto3.client("s3").put_object(
-        Bucket=ATTACHMENTS_BUCKET, Key=upload["upload"]["fields"]["key"], Body=b"\x89PNG\r\n\x1a\n"
+    boto3.client("s3").put_object(  # what the browser's form upload stores: the declared type and size
+        Bucket=ATTACHMENTS_BUCKET,
+        Key=upload["upload"]["fields"]["key"],
+        Body=b"\x89PNG\r\n\x1a\n",
+        ContentType="image/png",
     )
     attachment = upload["attachment_id"]
     d(

@@ -21,6 +21,7 @@ from helpdesk.surfaces import API_SURFACES
 
 from infra.firewall import web_acl
 from infra.nag import nag
+from infra.security_headers import gateway_response_headers
 
 AUTHORIZER_CACHE = Duration.minutes(1)
 """Short on purpose. The decision is cached per Authorization header and covers every route of the
@@ -94,18 +95,20 @@ class Api(Construct):
         # Gateway-made errors (401 from an authorizer, throttling) can't vary the header per origin:
         # they name the first allowed origin, or every origin when any is allowed.
         cors = {"Access-Control-Allow-Origin": f"'{allowed_origins[-1] if '*' not in allowed_origins else '*'}'"}
+        # and the security headers every API answer carries (helpdesk.security_headers)
+        answer_headers = {**JSON_HEADERS, **cors, **gateway_response_headers()}
         self.rest_api.add_gateway_response(
             "Denied",
             type=apigw.ResponseType.ACCESS_DENIED,
             status_code="401",
-            response_headers={**JSON_HEADERS, **cors},
+            response_headers=answer_headers,
             templates={"application/json": '{"error": "unauthorized", "message": "$context.authorizer.reason"}'},
         )
         self.rest_api.add_gateway_response(
             "Unauthorized",
             type=apigw.ResponseType.UNAUTHORIZED,
             status_code="401",
-            response_headers={**JSON_HEADERS, **cors},
+            response_headers=answer_headers,
             templates={"application/json": '{"error": "unauthorized", "message": "a valid token is required"}'},
         )
         for name, response_type in (
@@ -115,7 +118,7 @@ class Api(Construct):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
-                response_headers={**JSON_HEADERS, **cors},
+                response_headers=answer_headers,
                 templates={"application/json": '{"error": "gateway", "message": $context.error.messageString}'},
             )
 

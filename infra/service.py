@@ -30,6 +30,7 @@ from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.queue_workers import QueueWorkers
+from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack
 from infra.web_hosting import WebHosting
 from infra.workflows import Workflows
@@ -98,8 +99,21 @@ class ServiceStack(Stack):
         )
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(functions.inbox)  # an agent's approval decision completes the workflow's task
+        messenger_origins = workspace_messenger_origins(config.workspace_dir)
+        page_headers = PageHeaderPolicies(
+            self,
+            "PageHeaders",
+            messenger_origins=messenger_origins,
+            files=attachments_origins(config.stage),
+            sign_in=data.user_pool_domain.base_url(),
+        )
         web = WebHosting(
-            self, "WebHosting", access_logs=data.access_logs, removal=removal, auto_delete=not config.is_production
+            self,
+            "WebHosting",
+            access_logs=data.access_logs,
+            removal=removal,
+            auto_delete=not config.is_production,
+            page_headers=page_headers,
         )
         allowed_origins = web.allowed_origins(config.messenger_origin)
         functions.allow_origins(allowed_origins)
@@ -115,6 +129,7 @@ class ServiceStack(Stack):
             removal=removal,
         )
         monitoring.watch_api(api.rest_api)
+        page_headers.allow_api(api.rest_api.url)
         api_base = api.rest_api.url.rstrip("/")
         sign_in = InboxSignIn(
             self,
@@ -123,7 +138,7 @@ class ServiceStack(Stack):
             user_pool_domain=data.user_pool_domain,
             inbox_url=web.url("inbox"),
         )
-        web.deploy("messenger", {"api_base": api_base})
+        web.deploy("messenger", {"api_base": api_base, "messenger_origins": list(messenger_origins)})
         web.deploy("inbox", {"api_base": api_base, **sign_in.page_config})
 
         outputs = {

@@ -3,7 +3,8 @@
 A private, encrypted S3 bucket served only through CloudFront (origin access control, HTTPS only,
 access logs to the data stack's log bucket). The pages are copied in at deploy time with a
 ``config.json`` next to each that tells the page where the API is (and, for the inbox, how agents
-sign in). Browser security headers come from one place: ``page_response_headers``.
+sign in). Browser security headers come from one place: ``infra.security_headers`` (the messenger's
+policy lets the workspace's ``messenger_origins`` frame it; the inbox's lets nobody).
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from constructs import Construct
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION
 from infra.nag import nag
+from infra.security_headers import PageHeaderPolicies
 
 PAGES = REPO / "web"
-
-
-def page_response_headers(scope: Construct) -> cloudfront.IResponseHeadersPolicy:
-    """The security headers CloudFront adds to every page it serves (the one place they are chosen)."""
-    return cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS
 
 
 class WebHosting(Construct):
@@ -41,6 +38,7 @@ class WebHosting(Construct):
         access_logs: s3.IBucket,
         removal: RemovalPolicy,
         auto_delete: bool,
+        page_headers: PageHeaderPolicies,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -54,15 +52,17 @@ class WebHosting(Construct):
             removal_policy=removal,
             auto_delete_objects=auto_delete,
         )
+        page_origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
         self.distribution = cloudfront.Distribution(
             self,
             "Pages",
             comment="Helpdesk messenger page",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=page_origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                response_headers_policy=page_response_headers(self),
+                response_headers_policy=page_headers.messenger,
             ),
+            additional_behaviors={"/inbox/*": page_headers.inbox_behavior(page_origin)},
             default_root_object="messenger/index.html",
             enable_logging=True,
             log_bucket=access_logs,

@@ -3,7 +3,9 @@
 For each request it picks the API surface by path prefix (``helpdesk.surfaces``), plays the
 authorizer's part (the real messenger Lambda authorizer; for agents, local tokens standing in for
 Cognito), builds the proxy event (v1 payload) with the authorizer's context, calls the handler and
-writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do.
+writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do,
+with the security headers CloudFront's response-headers policies add (``helpdesk.security_headers``);
+every answer it gives (pages, the handlers' answers, its own refusals) carries them.
 
 ``/healthz`` reports each worker (``localrt.workers``) and answers 503 while any is down or not
 ready yet. Local-only tools live under ``/_local/``: the outbox, the injected faults' counts, and
@@ -21,11 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from functools import cached_property
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from helpdesk.security_headers import PageName, api_headers, gateway_answer_headers, page_headers, page_policy
 
 from localrt.context import FakeLambdaContext
 from localrt.faults import FaultInjector, suspended
@@ -179,7 +184,8 @@ class LocalGateway:
                 return _json(200, self.outbox.snapshot())
         if path == "/_local/outbox.html" and self.outbox is not None:
             with suspended(self.faults):
-                return 200, {"Content-Type": "text/html; charset=utf-8"}, self.outbox.page().encode()
+                page = self.outbox.page()
+            return 200, {"Content-Type": "text/html; charset=utf-8", **api_headers("text/html", page)}, page.encode()
         surface = next((s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")), None)
         if surface is None:
             return _json(404, {"error": "not_found", "message": f"nothing is served at {path}"})
@@ -261,9 +267,38 @@ class LocalGateway:
             return _json(409, {"error": "not_running", "message": f"worker {name} isn't running right now"})
         return _json(202, {"crashing": name})
 
+    @cached_property
+    def messenger_origins(self) -> tuple[str, ...]:
+        """The workspace's allow-list of sites that may embed the messenger."""
+        from helpdesk.adapters.workspace_files import load_workspace
+
+        return load_workspace(self.settings.workspace_dir).messenger_origins
+
+    def page_security_headers(self, surface: str) -> dict[str, str]:
+        """What CloudFront's response-headers policy adds to the pages: the API is this origin, uploads go to moto."""
+        page: PageName = "inbox" if surface == "inbox" else "messenger"
+        policy = page_policy(page, messenger_origins=self.messenger_origins, files=[self.settings.moto_url])
+        return page_headers(page, policy)
+
     def page_config(self, surface: str) -> dict[str, Any]:
-        """What the deployed pages get from their config.json; locally agents sign in as demo agents."""
+        """What the deployed pages get from their config.json; locally agents sign in as demo agents, and
+        the demo shop page signs its shoppers in as demo customers."""
         config: dict[str, Any] = {"api_base": "", "title": self.index.get("workspace", "Support")}
+        if surface == "messenger":
+            from helpdesk.auth.customer_tokens import sign_customer_token
+
+            from localrt.identities import DEMO_CUSTOMERS
+
+            config["messenger_origins"] = list(self.messenger_origins)
+            # The demo shop page's stand-in for a shop's backend: fresh tokens of the demo customers.
+            config["dev_customers"] = [
+                {
+                    "id": user_id,
+                    "name": claims["name"],
+                    "token": sign_customer_token(self.settings.messenger_secret, user_id, ttl_seconds=3600, **claims),
+                }
+                for user_id, claims in DEMO_CUSTOMERS
+            ]
         if surface == "inbox":
             from localrt.identities import DEMO_AGENTS, sign_agent_token
 
@@ -283,7 +318,8 @@ class LocalGateway:
         root = self.settings.web_dir / surface
         relative = path[len(prefix) :].lstrip("/")
         if relative == "config.json":
-            return _json(200, self.page_config(surface))
+            status, headers, body = _json(200, self.page_config(surface))
+            return status, {**headers, **self.page_security_headers(surface)}, body
         if relative == "":
             relative = "index.html"
         elif not (relative.startswith("static/") or relative.endswith(".html")):
@@ -292,7 +328,7 @@ class LocalGateway:
         if not candidate.is_file() or root.resolve() not in candidate.parents:
             return None if relative != "index.html" else _json(404, {"message": "page not found"})
         content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-        headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
+        headers = {"Content-Type": content_type, "Cache-Control": "no-cache", **self.page_security_headers(surface)}
         return 200, headers, Path(candidate).read_bytes()
 
     # --- server ----------------------------------------------------------------------------------
@@ -322,7 +358,12 @@ class LocalGateway:
             def _handle(self) -> None:
                 status, headers, payload = self._answer()
                 self.send_response(status)
-                for name, value in {**CORS_HEADERS, **headers}.items():
+                # Pages and the functions' answers come with their set; what the gateway answers itself
+                # (a refused token, a throttled caller) gets the one API Gateway adds to its own answers.
+                present = {name.lower() for name in headers}
+                security = {} if "content-security-policy" in present else gateway_answer_headers()
+                security = {k: v for k, v in security.items() if k.lower() not in present}
+                for name, value in {**CORS_HEADERS, **security, **headers}.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from helpdesk.api import request_guards
 from helpdesk.api.errors import register_error_handlers
 from helpdesk.api.idempotency import with_idempotency
+from helpdesk.security_headers import with_api_headers
 from helpdesk.settings import settings
 from helpdesk.surfaces import ApiSurface
 
@@ -148,16 +149,20 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
 
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route the event, unless its body can't be accepted (see ``request_guards``)."""
+    """Route the event, unless its body can't be accepted (see ``request_guards``).
+
+    Every answer carries the security headers (``helpdesk.security_headers``)."""
     refused = request_guards.refusal(event)
     if refused is not None:
-        return {
-            "statusCode": refused.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(refused.body),
-            "isBase64Encoded": False,
-        }
-    return with_idempotency(event, context, app.resolve)
+        return with_api_headers(
+            {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refused.body),
+                "isBase64Encoded": False,
+            }
+        )
+    return with_api_headers(with_idempotency(event, context, app.resolve))
 
 
 def cors_config() -> CORSConfig:

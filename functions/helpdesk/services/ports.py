@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import (
     Agent,
@@ -224,7 +225,9 @@ class AttachmentFiles(Protocol):
 
     def presigned_download(self, key: str, filename: str, content_type: str) -> str: ...
 
-    def uploaded_size(self, key: str) -> int | None: ...
+    def stored_file(self, key: str) -> StoredFile | None:
+        """What was really stored under ``key`` (size, type, first bytes), or None if nothing was."""
+        ...
 
 
 class DeliveryLedger(Protocol):
