@@ -80,22 +80,6 @@ print(json.dumps({"error": error, "network": attempts, "environment": sorted(set
 """
 
 
-READ_CONFIGURATION_AT_IMPORT = {
-    "helpdesk.handlers.event_publisher.lambda_handler",
-    "helpdesk.handlers.inbound_events.lambda_handler",
-    "helpdesk.handlers.inbox_api.lambda_handler",
-    "helpdesk.handlers.messenger_api.lambda_handler",
-    "helpdesk.handlers.notifier.lambda_handler",
-    "helpdesk.handlers.snooze_waker.lambda_handler",
-    "helpdesk.handlers.tracker_fanout.lambda_handler",
-    "helpdesk.handlers.workflow_starter.lambda_handler",
-    "helpdesk.handlers.workflow_tasks.lambda_handler",
-}
-"""Handlers that still read configuration when imported: the table's name and region where the table
-model is defined (``adapters/table.py``), the API's allowed origins (``api/app.py``). Strictly expected
-to fail below until that moves behind ``settings()``; then the entry must go."""
-
-
 @dataclass(frozen=True)
 class ImportOutcome:
     error: str | None
@@ -129,18 +113,7 @@ def test_a_handler_imports_with_an_empty_environment_and_no_network(handler: str
     assert outcome.network == [], f"importing {handler} used the network: {outcome.network}"
 
 
-@pytest.mark.parametrize(
-    "handler",
-    [
-        pytest.param(
-            h,
-            marks=pytest.mark.xfail(
-                h in READ_CONFIGURATION_AT_IMPORT, strict=True, reason="reads its configuration at import"
-            ),
-        )
-        for h in declared_handlers()
-    ],
-)
+@pytest.mark.parametrize("handler", declared_handlers())
 def test_importing_a_handler_reads_no_environment_variable(handler: str) -> None:
     outcome = import_alone(handler)
 
