@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.email_keys import EmailKeys
     from helpdesk.domain.knowledge import KnowledgeBase
     from helpdesk.domain.workspace import Workspace
@@ -110,6 +111,13 @@ def workflow_engine() -> StepFunctionsEngine:
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 
     return StepFunctionsEngine(settings().workflow_arn)
+
+
+@cache
+def workflow_task_queue() -> SqsWorkflowTaskQueue:
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+
+    return SqsWorkflowTaskQueue(settings().require("workflow_tasks_queue_url"))
 
 
 @cache
@@ -228,7 +236,8 @@ def agents() -> AgentService:
 def workflows() -> TicketWorkflowService:
     from helpdesk.services.workflows import TicketWorkflowService
 
-    return TicketWorkflowService(stores().tickets, workspace(), tickets(), workflow_engine())
+    table = stores()
+    return TicketWorkflowService(table.tickets, workspace(), tickets(), workflow_engine(), table.parked_workflows)
 
 
 def inbound_events() -> InboundEventService:
@@ -385,6 +394,7 @@ _CACHED = (
     attachment_files,
     fanout_queue,
     workflow_engine,
+    workflow_task_queue,
     action_runner,
     event_bus,
     status_topic,

@@ -21,7 +21,6 @@ import asyncio
 import email
 import json
 import logging
-import threading
 import uuid
 from datetime import UTC, datetime
 from email.utils import getaddresses
@@ -32,6 +31,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from localrt.ses_receiving import ReceivingRule
+from localrt.workers import Duty
 
 log = logging.getLogger("localrt.smtp")
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -90,22 +90,24 @@ class LocalSmtp:
         self.controller.stop()
 
 
-class MailboxSimulator(threading.Thread):
-    """Plays SES's mailbox simulator: bounce and complaint events for mail sent to its addresses."""
+class MailboxSimulator:
+    """Plays SES's mailbox simulator: bounce and complaint events for mail sent to its addresses.
 
-    def __init__(self, region: str, events_topic_arn: str, stop: threading.Event, every_seconds: float = 0.5) -> None:
-        super().__init__(name="ses-mailbox-simulator", daemon=True)
+    A supervised worker (``localrt.workers``): restarted, it goes on from the last message it saw."""
+
+    def __init__(self, region: str, events_topic_arn: str, every_seconds: float = 0.5) -> None:
+        self.name = "ses-mailbox-simulator"
         self.region = region
         self.topic_arn = events_topic_arn
-        self.stopping = stop
         self.every_seconds = every_seconds
         self._seen = 0
 
-    def run(self) -> None:
+    def run(self, duty: Duty) -> None:
         from localrt.outbox import ses_backend
 
         sns = boto3.client("sns")
-        while not self.stopping.wait(self.every_seconds):
+        duty.ready()
+        while duty.rest(self.every_seconds):
             sent = list(ses_backend(self.region).sent_messages)
             for message in sent[self._seen :]:
                 for event in simulated_events(message):

@@ -44,6 +44,7 @@ inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
 inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#team#OPEN, ascending
 snoozed conversations due to wake, by day   Query ``by_wake`` GSI8PK=SNOOZED#<day>, GSI8SK <= now
+parked workflows to heartbeat, by shard      Query ``by_wake`` GSI8PK=PARKED#<shard>, by ticket id
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)

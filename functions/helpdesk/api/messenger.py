@@ -60,7 +60,8 @@ def create_visitor() -> Response[views.VisitorView]:
 def exchange_link(request: email_schemas.LinkExchangeRequest) -> Response[email_schemas.LinkSessionView]:
     """The messenger page calls this with a link's `ticket` (or `conversation`) and `link` parameters. The link
     opens once: the session it returns is that customer's for 12 hours, email-verified (never app-verified). A
-    rating link records its score (once per ticket); an unsubscribe link stops status emails. A used or expired
+    rating link records its score (once per ticket); an unsubscribe link's session lets the page turn status emails
+    off. A used or expired
     link answers 410 with `renewable`; a link for another ticket or customer opens nothing (404)."""
     session = wiring.email_links().exchange(
         ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link
@@ -76,8 +77,8 @@ def exchange_link(request: email_schemas.LinkExchangeRequest) -> Response[email_
 )
 def renew_link(request: email_schemas.LinkRenewalRequest) -> Response[email_schemas.LinkRenewalView]:
     """The link must be one of ours (its signature holds; it may be expired or used). The fresh link goes to the
-    customer's own address on file, never to one the caller names, at most once per 10 minutes; the answer is
-    the same whether or not anything was sent."""
+    customer's own address on file, never to one the caller names, at most once per 10 minutes, and only for
+    their own ticket or conversation; the answer is the same whether or not anything will be sent."""
     wiring.email_links().renew(
         ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link, locale=request.locale
     )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, newer_page
 from helpdesk.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     AttachmentRef,
@@ -40,6 +41,10 @@ from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
 """In-app verification needs a token issued this recently: the app just vouched for the customer."""
+
+
+def _customer_sees(message: Message) -> bool:
+    return not message.internal
 
 
 def customer_record(customer: CustomerPrincipal) -> Customer:
@@ -100,7 +105,9 @@ class ConversationService:
         replies: list[Message] = []
         turn: BotTurn | None = None
         if self._bot is not None:
-            turn = self._bot.respond(conversation, conversation.bot, CustomerInput(text, None, tuple(refs)))
+            turn = self._bot.respond(
+                conversation, conversation.bot, CustomerInput(text, None, tuple(refs)), customer=customer
+            )
             conversation, replies = self._turns.apply(conversation, turn, [message])
         try:
             self._store.start_conversation(customer_record(customer), conversation, message, replies)
@@ -110,20 +117,21 @@ class ConversationService:
         if turn is not None and turn.ticket is not None:
             conversation, extra = self._turns.open_ticket(conversation, turn.ticket)
             written += extra
-        visible = [m for m in written if not m.internal]
-        return ConversationPage(conversation=conversation, messages=visible, next_cursor=written[-1].id)
+        visible, cursor = newer_page(written, after=None, limit=len(written), shown=_customer_sees)
+        return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def page_for_customer(
         self, customer: CustomerPrincipal, conversation_id: str, *, after: str | None, limit: int
     ) -> ConversationPage:
-        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=limit)
+        # Polling reads past internal notes, so the cursor (a message the customer sees) can move beyond them.
+        read = limit if after is None else limit + CUSTOMER_READ_AHEAD
+        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=read)
         if conversation is None:
             # More new messages than a page: the conversation item is beyond it.
             conversation = self._store.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
-        visible = [m for m in messages if not m.internal]
-        cursor = messages[-1].id if messages else after
+        visible, cursor = newer_page(messages, after=after, limit=limit, shown=_customer_sees)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def send_as_customer(

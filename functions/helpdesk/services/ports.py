@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import (
     Agent,
@@ -162,8 +163,6 @@ class TicketRecords(TicketReader, Protocol):
 
     def tickets_about(self, object_type: str, object_id: str, *, limit: int = 100) -> list[str]: ...
 
-    def park_workflow(self, ticket_id: str, token: str, version: int) -> bool: ...
-
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None: ...
 
     def list_customer_tickets(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]: ...
@@ -190,9 +189,33 @@ class FanOutQueue(Protocol):
 class WorkflowEngine(Protocol):
     """Step Functions as the services see it."""
 
-    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool: ...
+    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool:
+        """Start an execution; False when one of that name already exists (a duplicate start)."""
+        ...
 
-    def complete(self, token: str, output: dict[str, Any]) -> bool: ...
+    def complete(self, token: str, output: dict[str, Any]) -> bool:
+        """Complete a waiting task; False when the token is no longer waiting (already completed, timed out)."""
+        ...
+
+    def heartbeat(self, token: str) -> bool:
+        """Tell a waiting task it is still looked after; False when the token is no longer waiting."""
+        ...
+
+
+class ParkedWorkflowStore(Protocol):
+    """Where a parked workflow's task token is kept on its ticket, and which tokens expect heartbeats."""
+
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool) -> bool:
+        """Keep the token on the ticket if it is still at ``version``; ``watched``: it expects heartbeats."""
+        ...
+
+    def watched(self, after: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+        """A page of (ticket id, token) expecting heartbeats, and where the next page starts (None: done)."""
+        ...
+
+    def forget(self, ticket_id: str, token: str) -> bool:
+        """Drop the ticket's token unless a newer one replaced it."""
+        ...
 
 
 class AttachmentFiles(Protocol):
@@ -202,7 +225,9 @@ class AttachmentFiles(Protocol):
 
     def presigned_download(self, key: str, filename: str, content_type: str) -> str: ...
 
-    def uploaded_size(self, key: str) -> int | None: ...
+    def stored_file(self, key: str) -> StoredFile | None:
+        """What was really stored under ``key`` (size, type, first bytes), or None if nothing was."""
+        ...
 
 
 class DeliveryLedger(Protocol):

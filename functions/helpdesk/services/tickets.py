@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, older_page
 from helpdesk.domain.errors import (
     ConditionFailed,
     Conflict,
@@ -344,11 +345,12 @@ class TicketService:
     def page_for_customer(
         self, customer: CustomerPrincipal, ticket_id: str, *, before: str | None, limit: int
     ) -> TicketPage:
-        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=limit)
+        read = limit + CUSTOMER_READ_AHEAD  # past internal parts: the cursor is always a part the customer sees
+        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=read)
         if ticket is None or ticket.customer_id != customer.user_id:
             raise NotFound(f"ticket {ticket_id} not found")
-        visible = [p for p in parts if p.visible_to_customer]
-        return TicketPage(ticket=ticket, timeline=visible, next_cursor=parts[0].id if has_more and parts else None)
+        visible, cursor = older_page(parts, more_stored=has_more, limit=limit, shown=lambda p: p.visible_to_customer)
+        return TicketPage(ticket=ticket, timeline=visible, next_cursor=cursor)
 
     def page_for_agent(self, agent: AgentPrincipal, ticket_id: str, *, before: str | None, limit: int) -> TicketPage:
         ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=limit)

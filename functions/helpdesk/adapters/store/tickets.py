@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META, conversation_pk, ticket_pk
-from helpdesk.adapters.store.base import TableStore, failed_item, is_condition_failure, version_bumping
+from helpdesk.adapters.store.base import TableStore, failed_item, version_bumping
 from helpdesk.adapters.table import (
     AttachmentItem,
     ConversationItem,
@@ -255,26 +255,6 @@ class TicketTable(TableStore):
                 current_version=current.version,
             ) from failure
         return ticket.model_copy(update={"version": based_on_version + 1})
-
-    def park_workflow(self, ticket_id: str, token: str, version: int) -> bool:
-        """Keep the waiting workflow's task token on the ticket, if the ticket is still at ``version``.
-
-        Doesn't change the ticket's version: the token is plumbing, not a change anyone made.
-        False when the ticket moved on since the workflow looked at it.
-        """
-        try:
-            # The table connection, not Model.update: that would bump the version.
-            TicketItem._get_connection().update_item(
-                ticket_pk(ticket_id),
-                range_key=META,
-                actions=[TicketItem.workflow_token.set(token), TicketItem.workflow_version.set(version)],
-                condition=TableItem.pk.exists() & (TicketItem.version == version),
-            )
-        except UpdateError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
 
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
