@@ -181,6 +181,10 @@ class DynamoRecorder:
 # --- the handlers over in-process moto ------------------------------------------------------------
 
 
+EMAIL_KEY = "bench-email-key-local-only-0123456789abcdef"
+"""The key links in emails are signed with, in the benchmark's moto only."""
+
+
 @contextmanager
 def in_memory_aws() -> Iterator[None]:
     """moto in this process, with the table (from the models), the messenger secret and the attachments bucket."""
@@ -198,9 +202,15 @@ def in_memory_aws() -> Iterator[None]:
         arn = boto3.client("secretsmanager").create_secret(
             Name="helpdesk-bench/messenger", SecretString=MESSENGER_SECRET
         )["ARN"]
+        email_key = boto3.client("secretsmanager").create_secret(Name="helpdesk-bench/email", SecretString=EMAIL_KEY)
         boto3.client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
         queue = boto3.client("sqs").create_queue(QueueName="helpdesk-bench-fanout")["QueueUrl"]
-        settings = {"MESSENGER_SECRET_ARN": arn, "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET, "FANOUT_QUEUE_URL": queue}
+        settings = {
+            "MESSENGER_SECRET_ARN": arn,
+            "EMAIL_SECRET_ARN": email_key["ARN"],
+            "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET,
+            "FANOUT_QUEUE_URL": queue,
+        }
         before = {name: os.environ.get(name) for name in settings}
         os.environ.update(settings)
         parameters.clear_caches()

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from bench.api import FRONTLINE, RETURNS, InProcessApi, Reply
-from bench.harness import ATTACHMENTS_BUCKET, DynamoRecorder, Result, in_memory_aws
+from bench.api import CUSTOMER, FRONTLINE, RETURNS, InProcessApi, Reply
+from bench.harness import ATTACHMENTS_BUCKET, EMAIL_KEY, DynamoRecorder, Result, in_memory_aws
 
 GOAL_MAX = 2
 BILLING = ("agent-billing", "billing")
@@ -232,6 +232,10 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         agent=RETURNS,
     )
     d("POST /messenger/tickets/<id>/rating", lambda: c("POST", f"/messenger/tickets/{tid}/rating", {"score": 5}))
+    link = {"ticket_id": tid, "link": email_link(tid)}  # the ticket's link in a status email
+    d("POST /messenger/links", lambda: api.public("POST", "/messenger/links", link))
+    d("POST /messenger/links/renewals (a used link)", lambda: api.public("POST", "/messenger/links/renewals", link))
+    d("GET /inbox/conversations/<id>/email", lambda: a("GET", f"/inbox/conversations/{cid}/email"))
     tracker = d(
         "POST /inbox/tickets",
         lambda: a(
@@ -289,6 +293,15 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         ),
     )
     return d.calls
+
+
+def email_link(ticket_id: str) -> str:
+    """A signed link to the customer's ticket, as a status email carries it."""
+    from helpdesk.auth.email_keys import EmailKeys
+    from helpdesk.auth.link_tokens import LinkPurpose, issue_link
+
+    keys = EmailKeys(current=EMAIL_KEY)
+    return issue_link(keys, customer_id=CUSTOMER, purpose=LinkPurpose.TICKET, subject_id=ticket_id, ttl_seconds=600)
 
 
 def awaiting_approval(ticket_id: str) -> None:

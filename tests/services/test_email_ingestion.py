@@ -62,6 +62,21 @@ def test_an_email_from_a_new_address_is_a_conversation_of_the_email_team_with_it
     assert "notes.docx" in note.body
 
 
+def test_a_file_whose_content_isn_t_its_type_is_not_attached_and_agents_are_told(world: EmailWorld) -> None:
+    # Given an email whose "photo" is a web page labelled image/png
+    raw = customer_email(attachments=[("invoice.png", "image/png", b"<html><script>alert(1)</script></html>")])
+
+    # When SES receives it
+    world.receive(raw)
+
+    # Then the conversation has no file, and agents are told why
+    [conversation] = email_team(world)
+    first, note = messages(world, conversation.id)
+    assert first.attachments == []
+    assert note.internal
+    assert "invoice.png (its content is not the image/png it says it is)" in note.body
+
+
 def test_the_customer_s_answer_to_an_agent_s_email_lands_on_the_same_conversation_without_the_quote(
     world: EmailWorld,
 ) -> None:

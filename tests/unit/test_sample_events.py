@@ -22,9 +22,13 @@ from aws_lambda_powertools.utilities.parser.models import (
 from helpdesk.domain.events import DETAIL_MODELS, DetailType
 from helpdesk.domain.models import FanOutJob
 from helpdesk.domain.notifications import StatusUpdate
+from helpdesk.handlers.email_ingest import parse_notification
+from helpdesk.services.email_feedback import parse_feedback
 from helpdesk.services.inbound import INBOUND_TYPES, ObjectUpdate
 from helpdesk.surfaces import (
     API_SURFACES,
+    EMAIL_FEEDBACK,
+    EMAIL_INGEST,
     EVENT_PUBLISHER,
     EVENT_SOURCE,
     INBOUND_EVENTS,
@@ -101,6 +105,8 @@ QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     WORKFLOW_TASKS.name: workflow_task,
     NOTIFIER.name: StatusUpdate.model_validate_json,
     INBOUND_EVENTS.name: eventbridge_event,
+    EMAIL_INGEST.name: parse_notification,
+    EMAIL_FEEDBACK.name: parse_feedback,
 }
 """What each worker's queue carries, checked the way the worker reads it."""
 

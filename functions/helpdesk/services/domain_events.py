@@ -30,24 +30,44 @@ mappers the repository uses.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from helpdesk.adapters import mapping
-from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
+from helpdesk.adapters.stream_changes import (
+    StreamChange,
+    StreamRecordError,
+    bot_finished,
+    iso,
+    json_list,
+    json_map,
+    plain,
+    table_item,
+    when,
+    workflow_to_wake,
+)
+from helpdesk.adapters.table import ConversationItem, MessageItem, TicketItem
 from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import AuthorType, Channel, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import StateCategory, Workspace
+
+__all__ = [
+    "DetailType",
+    "DomainEvent",
+    "MappedChange",
+    "StreamChange",
+    "StreamRecordError",
+    "bot_finished",
+    "map_change",
+    "workflow_to_wake",
+]
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 """Fixed namespace of the uuid5 ids: changing it would change every id a consumer has seen."""
@@ -74,51 +94,6 @@ class DomainEvent(BaseModel):
         return str(self.detail["event_id"])
 
 
-class StreamRecordError(ValueError):
-    """A stream record that doesn't look like one from the table's stream; says what is missing."""
-
-
-@dataclass(frozen=True)
-class StreamChange:
-    """The parts of one DynamoDB stream record the mapping needs; images are in DynamoDB JSON."""
-
-    event_id: str
-    event_name: Literal["INSERT", "MODIFY", "REMOVE"]
-    sequence: str
-    approximate_at: datetime
-    new_image: Mapping[str, Any] | None = None
-    old_image: Mapping[str, Any] | None = None
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> StreamChange:
-        """From a record as Lambda delivers it, or as ``dynamodbstreams.get_records`` returns it."""
-        event_id = record.get("eventID")
-        event_name = record.get("eventName")
-        body = record.get("dynamodb")
-        if not event_id or not isinstance(event_id, str):
-            raise StreamRecordError("stream record has no 'eventID'")
-        if event_name not in ("INSERT", "MODIFY", "REMOVE"):
-            raise StreamRecordError(f"stream record {event_id}: 'eventName' must be INSERT, MODIFY or REMOVE")
-        if not isinstance(body, Mapping) or not body.get("SequenceNumber"):
-            raise StreamRecordError(f"stream record {event_id}: 'dynamodb.SequenceNumber' is missing")
-        return cls(
-            event_id=event_id,
-            event_name=event_name,
-            sequence=str(body["SequenceNumber"]),
-            approximate_at=_approximate_time(body.get("ApproximateCreationDateTime"), event_id),
-            new_image=body.get("NewImage"),
-            old_image=body.get("OldImage"),
-        )
-
-
-def _approximate_time(value: Any, event_id: str) -> datetime:
-    if isinstance(value, datetime):  # boto3 parses it
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):  # Lambda: epoch seconds
-        return datetime.fromtimestamp(float(value), UTC)
-    raise StreamRecordError(f"stream record {event_id}: 'dynamodb.ApproximateCreationDateTime' is missing")
-
-
 @dataclass(frozen=True)
 class MappedChange:
     events: list[DomainEvent] = field(default_factory=list)
@@ -138,44 +113,6 @@ def status_update_id(stream_event_id: str, kind: StatusUpdateKind) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream_event_id}/status/{kind.value}"))
 
 
-# --- images ---------------------------------------------------------------------------------------
-
-_deserializer = TypeDeserializer()
-
-
-def _plain(image: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not image:
-        return {}
-    return {name: _deserializer.deserialize(value) for name, value in image.items()}
-
-
-def _item(image: Mapping[str, Any]) -> TableItem:
-    return TableItem.from_raw_data(dict(image))
-
-
-def _json_map(value: Any) -> dict[str, Any]:
-    """A map attribute, stored either as a DynamoDB map or (``JSONAttribute``) as a JSON string."""
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, dict) else {}
-
-
-def _when(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 # --- the mapping ----------------------------------------------------------------------------------
 
 
@@ -189,7 +126,7 @@ class _Builder:
     def event(self, detail_type: DetailType, at: datetime, data: dict[str, Any], qualifier: str = "") -> None:
         envelope = {
             "event_id": event_id(self.change.event_id, detail_type, qualifier),
-            "occurred_at": _iso(at),
+            "occurred_at": iso(at),
             "sequence": self.change.sequence,
         }
         # Built through the detail type's model: a value its published schema refuses never goes out.
@@ -277,7 +214,7 @@ def _keys(change: StreamChange) -> str:
 
 def _map(change: StreamChange, workspace: Workspace, tickets: TicketLookup) -> MappedChange:
     builder = _Builder(change)
-    new, old = _plain(change.new_image), _plain(change.old_image)
+    new, old = plain(change.new_image), plain(change.old_image)
     kind = (new or old).get("kind")
     if change.event_name == "REMOVE":
         return builder.result  # nothing in the domain is a deletion (expiring items are housekeeping)
@@ -285,7 +222,7 @@ def _map(change: StreamChange, workspace: Workspace, tickets: TicketLookup) -> M
     if kind == "conversation":
         _conversation(builder, change, new, old)
     elif kind == "message" and change.event_name == "INSERT":
-        item = _item(change.new_image)
+        item = table_item(change.new_image)
         assert isinstance(item, MessageItem)
         _message(builder, mapping.message_from_item(item), item.customer_id)
     elif kind == "ticket":
@@ -308,23 +245,23 @@ def _link_renewal(builder: _Builder, new: dict[str, Any], at: datetime) -> None:
             ticket_id=str(new["thread_id"]) if about_ticket else None,
             conversation_id=None if about_ticket else str(new["thread_id"]),
             locale=str(new["locale"]) if new.get("locale") else None,
-            occurred_at=_when(new.get("requested_at"), at),
+            occurred_at=when(new.get("requested_at"), at),
         )
     )
 
 
 def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], old: dict[str, Any]) -> None:
     assert change.new_image is not None
-    item = _item(change.new_image)
+    item = table_item(change.new_image)
     assert isinstance(item, ConversationItem)
     conversation = mapping.conversation_from_item(item)
     if change.event_name == "INSERT":
         builder.event(DetailType.CONVERSATION_STARTED, conversation.created_at, _conversation_started(conversation))
-    bot, was = _json_map(new.get("bot")), _json_map(old.get("bot"))
+    bot, was = json_map(new.get("bot")), json_map(old.get("bot"))
     if bot.get("outcome") == "resolved" and was.get("outcome") != "resolved":
         builder.event(
             DetailType.BOT_RESOLVED,
-            _when(bot.get("resolved_at"), change.approximate_at),
+            when(bot.get("resolved_at"), change.approximate_at),
             {
                 "conversation_id": conversation.id,
                 "customer_id": conversation.customer_id,
@@ -398,7 +335,7 @@ def _ticket(
     builder: _Builder, change: StreamChange, new: dict[str, Any], old: dict[str, Any], workspace: Workspace
 ) -> None:
     assert change.new_image is not None
-    new_item = _item(change.new_image)
+    new_item = table_item(change.new_image)
     assert isinstance(new_item, TicketItem)
     ticket = mapping.ticket_from_item(new_item)
     ref = _ticket_ref(ticket)
@@ -426,7 +363,7 @@ def _ticket(
             )
         return
     assert change.old_image is not None
-    old_item = _item(change.old_image)
+    old_item = table_item(change.old_image)
     assert isinstance(old_item, TicketItem)
     before = mapping.ticket_from_item(old_item)
     at = ticket.updated_at
@@ -444,7 +381,7 @@ def _ticket(
                 "to_team_id": ticket.team_id,
             },
         )
-    _sla(builder, ref, _json_map(old.get("sla")), _json_map(new.get("sla")), change.approximate_at)
+    _sla(builder, ref, json_map(old.get("sla")), json_map(new.get("sla")), change.approximate_at)
     if before.rating is None and ticket.rating is not None:
         builder.event(
             DetailType.CSAT_RATED,
@@ -489,17 +426,17 @@ def _state_changed(
 
 
 def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[str, Any], fallback: datetime) -> None:
-    old_clocks, new_clocks = _json_map(old.get("clocks")), _json_map(new.get("clocks"))
+    old_clocks, new_clocks = json_map(old.get("clocks")), json_map(new.get("clocks"))
     for clock in SLA_CLOCKS:
-        now, was = _json_map(new_clocks.get(clock)), _json_map(old_clocks.get(clock))
+        now, was = json_map(new_clocks.get(clock)), json_map(old_clocks.get(clock))
         for mark, detail_type in (("warned_at", DetailType.SLA_WARNING), ("breached_at", DetailType.SLA_BREACHED)):
             if now.get(mark) and not was.get(mark):
-                at = _when(now[mark], fallback)
+                at = when(now[mark], fallback)
                 due = now.get("due_at")
                 builder.event(
                     detail_type,
                     at,
-                    ref | {"clock": clock, "due_at": _iso(_when(due, at)) if due else None, mark: _iso(at)},
+                    ref | {"clock": clock, "due_at": iso(when(due, at)) if due else None, mark: iso(at)},
                     qualifier=clock,
                 )
 
@@ -507,7 +444,7 @@ def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[
 def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets: TicketLookup) -> None:
     # Read from the plain image, not the PartType enum: part types added later (reminders) must map too.
     part_type = str(part.get("part_type", ""))
-    at = _when(part.get("created_at"), change.approximate_at)
+    at = when(part.get("created_at"), change.approximate_at)
     visible = bool(part.get("visible_to_customer"))
     author_type = str(part.get("author_type", ""))
     body = part.get("body") or None
@@ -522,7 +459,7 @@ def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets
                 "author_id": part.get("author_id"),
                 "visible_to_customer": visible,
                 "body_length": len(body or ""),
-                "attachment_count": len(_json_list(part.get("attachments"))),
+                "attachment_count": len(json_list(part.get("attachments"))),
             },
         )
     tells_customer = visible and (
@@ -540,47 +477,3 @@ def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets
     }.get(part_type, StatusUpdateKind.AGENT_REPLY)
     author = part.get("author_name") if author_type == AuthorType.AGENT.value else None
     builder.update(kind, ticket, at, body=body, author_name=str(author) if author else None)
-
-
-def _json_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, list) else []
-
-
-WORKFLOW_FIELDS = ("state_category", "sla", "approval", "waiting_since")
-"""Ticket fields whose change a parked workflow must look at (its next deadline may have moved)."""
-
-
-def workflow_to_wake(change: StreamChange) -> str | None:
-    """The task token of a ticket's parked workflow, when this committed change matters to it.
-
-    The write that parks the workflow (a new token) wakes nothing; a change to the state, the clocks
-    or the approval does, so the workflow re-checks at once instead of at its old deadline.
-    """
-    if change.event_name != "MODIFY" or change.new_image is None or change.old_image is None:
-        return None
-    new, old = _plain(change.new_image), _plain(change.old_image)
-    if new.get("kind") != "ticket" or not new.get("workflow_token"):
-        return None
-    if new.get("workflow_token") != old.get("workflow_token"):
-        return None
-    if all(new.get(name) == old.get(name) for name in WORKFLOW_FIELDS):
-        return None
-    return str(new["workflow_token"])
-
-
-def bot_finished(change: StreamChange) -> tuple[str, str] | None:
-    """(outcome, resolved_by) when this change ends the bot's part in a conversation, for the
-    bot-resolution-rate metric: ``resolved`` by ``kb``/``custom_action``/``bot``, or ``handed_off``
-    and ``ticket_created``."""
-    if change.new_image is None:
-        return None
-    new = _plain(change.new_image)
-    if new.get("kind") != "conversation":
-        return None
-    old = _plain(change.old_image) if change.old_image is not None else {}
-    now, before = _json_map(new.get("bot")), _json_map(old.get("bot"))
-    if not now.get("outcome") or before.get("outcome"):
-        return None
-    return str(now["outcome"]), str(now.get("resolved_by") or "unknown")

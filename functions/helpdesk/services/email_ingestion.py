@@ -23,12 +23,10 @@ The steps, for one received email (``ReceivedEmail``: where SES stored it, for w
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
 
 from ulid import ULID
 
@@ -44,7 +42,6 @@ from helpdesk.domain.email_threads import ReceiptStatus
 from helpdesk.domain.errors import ConditionFailed, Conflict
 from helpdesk.domain.models import (
     MAX_MESSAGE_LENGTH,
-    Attachment,
     AttachmentRef,
     Author,
     AuthorType,
@@ -56,74 +53,25 @@ from helpdesk.domain.models import (
     Message,
     MessageKind,
     PartType,
-    Ticket,
     TicketPart,
     utc_now,
 )
 from helpdesk.domain.principals import CustomerPrincipal
-from helpdesk.services.attachments import (
-    ALLOWED_CONTENT_TYPES,
-    MAX_ATTACHMENTS_PER_MESSAGE,
-    object_key,
-    safe_filename,
-    size_limit,
+from helpdesk.services.email_files import files_to_keep, skipped_note, store_files
+from helpdesk.services.email_ports import (
+    ConversationWrites,
+    CustomerLookup,
+    CustomerReplies,
+    EmailRecords,
+    MailFiles,
+    TicketReplies,
 )
-from helpdesk.services.email_ports import EmailRecords, MailFiles
 
 RECEIPT_LEASE = timedelta(minutes=3)
 """Longer than the ingest function's timeout: an attempt older than this died."""
 RECEIPTS_KEPT = timedelta(days=14)
 PREVIEW_LENGTH = 140
 CHANNEL_AUTHOR = Author(type=AuthorType.BOT, id="email", name="Email")
-
-
-class ConversationWrites(Protocol):
-    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
-
-    def start_conversation(
-        self, customer: Customer, conversation: Conversation, message: Message, replies: Any = ()
-    ) -> None: ...
-
-    def add_message(
-        self,
-        customer_id: str,
-        message: Message,
-        *,
-        preview: str | None,
-        owner: str | None,
-        must_be_open: bool,
-        ticket_part: TicketPart | None = None,
-    ) -> None: ...
-
-    def set_conversation_status(
-        self, conversation: Conversation, status: ConversationStatus, owner: str | None, message: Message | None = None
-    ) -> None: ...
-
-
-class TicketReplies(Protocol):
-    def get_ticket(self, ticket_id: str) -> Ticket | None: ...
-
-    def has_part(self, ticket_id: str, part_id: str) -> bool: ...
-
-    def add_ticket_part(self, part: TicketPart) -> bool: ...
-
-
-class CustomerReplies(Protocol):
-    """The ticket service's customer side: a reply on their ticket (resuming it if it waited on them)."""
-
-    def reply_as_customer(
-        self,
-        customer: CustomerPrincipal,
-        ticket_id: str,
-        body: str,
-        attachments: list[AttachmentRef] | None = None,
-        *,
-        reply_id: str | None = None,
-    ) -> TicketPart: ...
-
-
-class CustomerLookup(Protocol):
-    def get_customer(self, user_id: str) -> Customer | None: ...
 
 
 class Outcome(StrEnum):
@@ -326,13 +274,13 @@ class EmailIngestion:
         flags: tuple[str, ...],
     ) -> Ingested:
         text = reply_text(message)
-        files, skipped = self._files_to_keep(message, text.kept_images)
+        files, skipped = files_to_keep(message, text.kept_images, self._channel.max_attachment_bytes)
         owner = candidate.customer_id
         refs = self._store_files(files, owner, at, seed)
         body = _fit(text.body) or ("(no text)" if not refs else "")
         principal = CustomerPrincipal(user_id=owner, email=sender.address, name=sender.name or None)
         thread = candidate.thread
-        notes = [*flags, *_skipped_note(skipped)]
+        notes = [*flags, *skipped_note(skipped)]
         if thread.kind is ThreadKind.TICKET:
             reply_id = derived_id(at, f"{seed}:reply")
             try:
@@ -411,7 +359,7 @@ class EmailIngestion:
     ) -> Ingested:
         customer = self._customer_for(sender, at, seed)
         text = reply_text(message)
-        files, skipped = self._files_to_keep(message, text.kept_images)
+        files, skipped = files_to_keep(message, text.kept_images, self._channel.max_attachment_bytes)
         refs = self._store_files(files, customer.user_id, at, seed)
         body = _fit(text.body) or ("(no text)" if not refs else "")
         conversation_id = derived_id(at, f"{seed}:conversation")
@@ -438,7 +386,7 @@ class EmailIngestion:
             channel=Channel.EMAIL,
             created_at=at,
         )
-        extra = self._notes(conversation_id, [*flags, *notes, *_skipped_note(skipped)], at, seed)
+        extra = self._notes(conversation_id, [*flags, *notes, *skipped_note(skipped)], at, seed)
         try:
             self._conversations.start_conversation(customer, conversation, first, extra)
         except ConditionFailed:
@@ -459,6 +407,12 @@ class EmailIngestion:
         if known.customer_id.startswith(EMAIL_CUSTOMER_PREFIX):
             return Customer(user_id=known.customer_id, email=sender.normalized, name=sender.name or None)
         return Customer(user_id=known.customer_id)
+
+    def _store_files(self, files: list[EmailFile], owner: str, at: datetime, seed: str) -> list[AttachmentRef]:
+        def ids(index: int) -> str:
+            return derived_id(at, f"{seed}:file:{index}")
+
+        return store_files(files, owner, at=at, ids=ids, storage=self._files, records=self._records)
 
     def _notes(self, conversation_id: str, notes: list[str], at: datetime, seed: str) -> list[Message]:
         return [
@@ -487,60 +441,6 @@ class EmailIngestion:
                 customer_address=sender.address if thread.kind is ThreadKind.CONVERSATION else None,
             )
 
-    # --- files -----------------------------------------------------------------------------------
-
-    def _files_to_keep(self, message: ParsedEmail, shown: frozenset[str]) -> tuple[list[EmailFile], list[str]]:
-        """The files to attach, and what wasn't kept and why (pictures of quotes and signatures aren't news)."""
-        kept: list[EmailFile] = []
-        skipped: list[str] = []
-        for file in message.files:
-            if file.inline and file.content_id and file.content_id not in shown:
-                continue
-            content_type = _content_type(file)
-            limit = min(size_limit(content_type), self._channel.max_attachment_bytes)
-            if content_type not in ALLOWED_CONTENT_TYPES:
-                skipped.append(f"{safe_filename(file.filename)} (files of this type aren't accepted)")
-            elif file.size > limit:
-                skipped.append(f"{safe_filename(file.filename)} (over {limit // (1024 * 1024)} MB)")
-            elif len(kept) >= MAX_ATTACHMENTS_PER_MESSAGE:
-                skipped.append(f"{safe_filename(file.filename)} (more than {MAX_ATTACHMENTS_PER_MESSAGE} files)")
-            else:
-                kept.append(file)
-        return kept, skipped
-
-    def _store_files(self, files: list[EmailFile], owner: str, at: datetime, seed: str) -> list[AttachmentRef]:
-        refs = []
-        for index, file in enumerate(files):
-            attachment = Attachment(
-                id=derived_id(at, f"{seed}:file:{index}"),
-                customer_id=owner,
-                filename=safe_filename(file.filename),
-                content_type=_content_type(file),
-                size=file.size,
-                uploaded_by=Author(type=AuthorType.CUSTOMER, id=owner),
-                created_at=at,
-            )
-            self._files.put_attachment(object_key(attachment, owner), file.data, attachment.content_type)
-            self._records.create_attachment_once(attachment)
-            refs.append(
-                AttachmentRef(
-                    id=attachment.id,
-                    filename=attachment.filename,
-                    content_type=attachment.content_type,
-                    size=attachment.size,
-                )
-            )
-        return refs
-
-
-def _content_type(file: EmailFile) -> str:
-    """The declared type; a generic one is guessed from the file name (clients often send octet-stream)."""
-    declared = file.content_type.lower()
-    if declared in ("application/octet-stream", "binary/octet-stream", "application/x-download"):
-        guessed, _ = mimetypes.guess_type(file.filename)
-        return (guessed or declared).lower()
-    return "image/jpeg" if declared == "image/jpg" else declared
-
 
 def _fit(body: str) -> str:
     if len(body) <= MAX_MESSAGE_LENGTH:
@@ -552,9 +452,3 @@ def _fit(body: str) -> str:
 def _preview(body: str, refs: list[AttachmentRef]) -> str:
     text = body or ", ".join(f"\U0001f4ce {r.filename}" for r in refs)
     return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "\u2026"
-
-
-def _skipped_note(skipped: list[str]) -> list[str]:
-    if not skipped:
-        return []
-    return ["Not attached (the original email is kept): " + "; ".join(skipped) + "."]

@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from helpdesk.auth.reply_addresses import Thread
 from helpdesk.domain.email_threads import EmailThread, KnownAddress, LinkUse, ReceiptStart, Suppression, ThreadRef
-from helpdesk.domain.models import Attachment, Rating, TicketPart
+from helpdesk.domain.models import (
+    Attachment,
+    AttachmentRef,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Message,
+    Rating,
+    Ticket,
+    TicketPart,
+)
+from helpdesk.domain.principals import CustomerPrincipal
 
 
 class EmailRecords(Protocol):
@@ -81,3 +92,55 @@ class LinkUses(Protocol):
     def request_renewal(
         self, thread: Thread, customer_id: str, *, locale: str | None, at: datetime, quiet_for: timedelta
     ) -> bool: ...
+
+
+# --- what ingestion needs of conversations, tickets and customers ------------------------------------
+
+
+class ConversationWrites(Protocol):
+    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    def start_conversation(
+        self, customer: Customer, conversation: Conversation, message: Message, replies: Any = ()
+    ) -> None: ...
+
+    def add_message(
+        self,
+        customer_id: str,
+        message: Message,
+        *,
+        preview: str | None,
+        owner: str | None,
+        must_be_open: bool,
+        ticket_part: TicketPart | None = None,
+    ) -> None: ...
+
+    def set_conversation_status(
+        self, conversation: Conversation, status: ConversationStatus, owner: str | None, message: Message | None = None
+    ) -> None: ...
+
+
+class TicketReplies(Protocol):
+    def get_ticket(self, ticket_id: str) -> Ticket | None: ...
+
+    def has_part(self, ticket_id: str, part_id: str) -> bool: ...
+
+    def add_ticket_part(self, part: TicketPart) -> bool: ...
+
+
+class CustomerReplies(Protocol):
+    """The ticket service's customer side: a reply on their ticket (resuming it if it waited on them)."""
+
+    def reply_as_customer(
+        self,
+        customer: CustomerPrincipal,
+        ticket_id: str,
+        body: str,
+        attachments: list[AttachmentRef] | None = None,
+        *,
+        reply_id: str | None = None,
+    ) -> TicketPart: ...
+
+
+class CustomerLookup(Protocol):
+    def get_customer(self, user_id: str) -> Customer | None: ...
