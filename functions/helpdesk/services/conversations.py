@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -23,9 +22,7 @@ from helpdesk.domain.models import (
     Message,
     MessageKind,
     Page,
-    PartType,
     ResolvedBy,
-    TicketPart,
     new_id,
     utc_now,
 )
@@ -35,16 +32,11 @@ from helpdesk.domain.workspace import Workspace
 from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
 from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
-from helpdesk.services.messages import clean_body, preview
+from helpdesk.services.messages import clean_body, mentioned, new_message, preview
 from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 
-MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
 """In-app verification needs a token issued this recently: the app just vouched for the customer."""
-
-
-def _customer_sees(message: Message) -> bool:
-    return not message.internal
 
 
 def customer_record(customer: CustomerPrincipal) -> Customer:
@@ -117,7 +109,7 @@ class ConversationService:
         if turn is not None and turn.ticket is not None:
             conversation, extra = self._turns.open_ticket(conversation, turn.ticket)
             written += extra
-        visible, cursor = newer_page(written, after=None, limit=len(written), shown=_customer_sees)
+        visible, cursor = newer_page(written, after=None, limit=len(written), shown=lambda m: not m.internal)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def page_for_customer(
@@ -131,7 +123,7 @@ class ConversationService:
             conversation = self._store.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
-        visible, cursor = newer_page(messages, after=after, limit=limit, shown=_customer_sees)
+        visible, cursor = newer_page(messages, after=after, limit=limit, shown=lambda m: not m.internal)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def send_as_customer(
@@ -271,7 +263,7 @@ class ConversationService:
         """A reply the customer sees, or an internal note (whose @mentions are recorded)."""
         text = clean_body(body)
         conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
-        mentions = sorted(set(MENTION.findall(text))) if internal else []
+        mentions = mentioned(text) if internal else []
         if conversation.status is ConversationStatus.BOT and not internal:
             # An agent answering takes the conversation over from the bot.
             state = (conversation.bot or BotState()).model_copy(
@@ -462,32 +454,16 @@ class ConversationService:
         mentions: list[str] | None = None,
         channel: Channel | None = None,
     ) -> Message:
-        now = utc_now()
-        message = Message(
-            id=new_id(),
-            conversation_id=conversation_id,
-            author=author,
-            body=text,
-            kind=kind,
-            attachments=attachments,
-            mentions=mentions or [],
+        message, part = new_message(
+            conversation_id,
+            author,
+            text,
+            attachments,
             internal=internal,
+            kind=kind,
+            ticket_id=ticket_id,
+            mentions=mentions,
             channel=channel,
-            created_at=now,
-        )
-        part = (
-            TicketPart(
-                id=new_id(),
-                ticket_id=ticket_id,
-                type=PartType.ATTACHMENT,
-                author=author,
-                body=text or None,
-                attachments=attachments,
-                visible_to_customer=True,
-                created_at=now,
-            )
-            if ticket_id and attachments
-            else None
         )
 
         def write() -> None:
