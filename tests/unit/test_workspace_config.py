@@ -22,7 +22,7 @@ def copy_of_demo(tmp_path: Path) -> Path:
 def test_the_demo_workspace_has_the_teams_and_types_the_product_promises() -> None:
     workspace = load_workspace(DEMO_WORKSPACE)
 
-    assert [t.id for t in workspace.teams] == ["frontline", "returns", "logistics", "billing"]
+    assert [t.id for t in workspace.teams] == ["frontline", "returns", "logistics", "billing", "email"]
     assert {t.id for t in workspace.ticket_types} == {"damaged-item", "delivery-problem", "refund-request"}
     damaged = workspace.ticket_type("damaged-item")
     assert damaged is not None
