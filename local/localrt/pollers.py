@@ -147,7 +147,13 @@ class StreamPoller:
     A record the handler reports as failed (``batchItemFailures``) is read again, with everything
     after it, as Lambda does for a stream with ``ReportBatchItemFailures``. Like the mapping, it keeps
     its place in each shard: restarted, it goes on from there rather than from the stream's start.
+
+    While a shard is quiet its iterator is renewed from that place every ``RENEW_IDLE_SECONDS``: moto
+    rolls a cancelled ``TransactWriteItems`` back by restoring a copy of its tables, stream shard
+    included, and an iterator taken before then would read the abandoned shard for ever.
     """
+
+    RENEW_IDLE_SECONDS = 1.0
 
     def __init__(self, name: str, table_name: str, handler: Handler, batch_size: int) -> None:
         self.name = name
@@ -181,6 +187,7 @@ class StreamPoller:
         for shard in shards:
             shard_id = str(shard["ShardId"])
             iterators[shard_id] = persist(duty, functools.partial(first_iterator, shard_id))
+        renewed = {shard_id: time.monotonic() for shard_id in iterators}
         duty.ready()
         while duty.rest(0.2):
             for shard_id, iterator in list(iterators.items()):
@@ -191,6 +198,13 @@ class StreamPoller:
                     continue
                 records = page.get("Records", [])
                 next_iterator = page.get("NextShardIterator") or iterator
+                quiet_for = time.monotonic() - renewed[shard_id]
+                if not records and shard_id in self.resume_at and quiet_for > self.RENEW_IDLE_SECONDS:
+                    try:
+                        next_iterator = first_iterator(shard_id)
+                    except ClientError:
+                        log.warning("renewing the stream's iterator failed; reading on", exc_info=True)
+                    renewed[shard_id] = time.monotonic()
                 if records:
                     failed_at = self._deliver(handler, stream_arn, records)
                     if failed_at is None:
