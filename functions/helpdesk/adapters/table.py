@@ -217,6 +217,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
     verified_attributes = JSONAttribute(null=True)
     identity_verified_at = UTCDateTimeAttribute(null=True)
     status = UnicodeAttribute()
+    channel = UnicodeAttribute(null=True)
+    """Absent on conversations stored before channels were told apart: the messenger."""
     team_id = UnicodeAttribute()
     assignee_id = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)

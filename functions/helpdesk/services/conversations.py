@@ -20,6 +20,7 @@ from helpdesk.domain.models import (
     ConversationPage,
     ConversationStatus,
     Customer,
+    HandoffReason,
     Message,
     MessageKind,
     Page,
@@ -229,7 +230,9 @@ class ConversationService:
         bot = self._bot_author()
         now = utc_now()
         ids = ordered_ids(2)
-        state = (conversation.bot or BotState()).model_copy(update={"outcome": BotOutcome.HANDED_OFF})
+        state = (conversation.bot or BotState()).model_copy(
+            update={"outcome": BotOutcome.HANDED_OFF, "handoff_reason": HandoffReason.BOT_FAILED}
+        )
         sorry = Message(
             id=ids[0],
             conversation_id=conversation.id,
@@ -417,7 +420,12 @@ class ConversationService:
         if conversation.status is ConversationStatus.BOT and not internal:
             # An agent answering takes the conversation over from the bot.
             state = (conversation.bot or BotState()).model_copy(
-                update={"outcome": BotOutcome.HANDED_OFF, "resolved_by": ResolvedBy.AGENT, "awaiting": None}
+                update={
+                    "outcome": BotOutcome.HANDED_OFF,
+                    "resolved_by": ResolvedBy.AGENT,
+                    "handoff_reason": HandoffReason.AGENT_TOOK_OVER,
+                    "awaiting": None,
+                }
             )
             taken = conversation.model_copy(
                 update={

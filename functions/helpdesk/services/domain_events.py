@@ -47,6 +47,7 @@ from helpdesk.adapters import mapping
 from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
 from helpdesk.domain.models import AuthorType, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
+from helpdesk.domain.sla import SlaClock
 from helpdesk.domain.workspace import StateCategory, Workspace
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
@@ -73,6 +74,10 @@ class DetailType(StrEnum):
     SLA_BREACHED = "SlaBreached"
     BOT_RESOLVED = "BotResolved"
     CSAT_RATED = "CsatRated"
+    SLA_CLOCK_STOPPED = "SlaClockStopped"
+    BOT_CONVERSATION_ENDED = "BotConversationEnded"
+    KNOWLEDGE_ANSWER_SHOWN = "KnowledgeAnswerShown"
+    KNOWLEDGE_ANSWER_RATED = "KnowledgeAnswerRated"
 
 
 class DomainEvent(BaseModel):
@@ -292,6 +297,7 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
     if change.event_name == "INSERT":
         builder.event(DetailType.CONVERSATION_STARTED, conversation.created_at, _conversation_started(conversation))
     bot, was = _json_map(new.get("bot")), _json_map(old.get("bot"))
+    _bot_progress(builder, conversation, bot, was, conversation.updated_at)
     if bot.get("outcome") == "resolved" and was.get("outcome") != "resolved":
         builder.event(
             DetailType.BOT_RESOLVED,
@@ -306,11 +312,55 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
         )
 
 
+def _bot_progress(
+    builder: _Builder, conversation: Conversation, bot: dict[str, Any], was: dict[str, Any], fallback: datetime
+) -> None:
+    """Knowledge-base answers shown and judged, and the end of the bot's part (whatever its outcome)."""
+    shown, before = _json_list(bot.get("kb_answers")), _json_list(was.get("kb_answers"))
+    for index, answer in enumerate(shown):
+        earlier = before[index] if index < len(before) else None
+        common = {
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "team_id": conversation.team_id,
+            "channel": conversation.channel.value,
+            "article_id": str(answer["article_id"]),
+            "path_id": answer.get("path_id"),
+            "step_id": answer.get("step_id"),
+        }
+        if earlier is None:
+            builder.event(DetailType.KNOWLEDGE_ANSWER_SHOWN, fallback, common, qualifier=str(index))
+        if answer.get("helpful") is not None and (earlier is None or earlier.get("helpful") is None):
+            builder.event(
+                DetailType.KNOWLEDGE_ANSWER_RATED,
+                fallback,
+                common | {"helpful": bool(answer["helpful"])},
+                qualifier=str(index),
+            )
+    if bot.get("outcome") and not was.get("outcome"):
+        builder.event(
+            DetailType.BOT_CONVERSATION_ENDED,
+            _when(bot.get("resolved_at"), fallback),
+            {
+                "conversation_id": conversation.id,
+                "customer_id": conversation.customer_id,
+                "team_id": conversation.team_id,
+                "channel": conversation.channel.value,
+                "outcome": str(bot["outcome"]),
+                "resolved_by": str(bot["resolved_by"]) if bot.get("resolved_by") else None,
+                "path_id": str(bot["path_id"]) if bot.get("path_id") else None,
+                "step_id": str(bot["step_id"]) if bot.get("step_id") else None,
+                "handoff_reason": str(bot["handoff_reason"]) if bot.get("handoff_reason") else None,
+            },
+        )
+
+
 def _conversation_started(conversation: Conversation) -> dict[str, Any]:
     context = conversation.context
     return {
         "conversation_id": conversation.id,
         "customer_id": conversation.customer_id,
+        "channel": conversation.channel.value,
         "customer_is_visitor": conversation.customer_is_visitor,
         "identity_verified": conversation.identity_verified_at is not None,
         "team_id": conversation.team_id,
@@ -346,6 +396,7 @@ def _ticket_ref(ticket: Ticket) -> dict[str, Any]:
         "category": ticket.category.value,
         "team_id": ticket.team_id,
         "customer_id": ticket.customer_id,
+        "assignee_id": ticket.assignee_id,
         "version": ticket.version,
     }
 
@@ -456,6 +507,8 @@ def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[
     old_clocks, new_clocks = _json_map(old.get("clocks")), _json_map(new.get("clocks"))
     for clock in SLA_CLOCKS:
         now, was = _json_map(new_clocks.get(clock)), _json_map(old_clocks.get(clock))
+        # A clock run is told apart by when it started: next_response starts anew after each reply.
+        run = {"clock": clock, "started_at": _iso(_when(now.get("started_at"), fallback))} if now else {}
         for mark, detail_type in (("warned_at", DetailType.SLA_WARNING), ("breached_at", DetailType.SLA_BREACHED)):
             if now.get(mark) and not was.get(mark):
                 at = _when(now[mark], fallback)
@@ -463,9 +516,29 @@ def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[
                 builder.event(
                     detail_type,
                     at,
-                    ref | {"clock": clock, "due_at": _iso(_when(due, at)) if due else None, mark: _iso(at)},
+                    ref | run | {"due_at": _iso(_when(due, at)) if due else None, mark: _iso(at)},
                     qualifier=clock,
                 )
+        if now.get("stopped_at") and now.get("stopped_at") != was.get("stopped_at"):
+            stopped = SlaClock.model_validate(now)
+            builder.event(
+                DetailType.SLA_CLOCK_STOPPED,
+                stopped.stopped_at or fallback,
+                ref | run | _clock_outcome(stopped),
+                qualifier=f"{clock}/stopped",
+            )
+
+
+def _clock_outcome(clock: SlaClock) -> dict[str, Any]:
+    """How a stopped clock did: business time used against its target, and when its breach was reported."""
+    elapsed, target = int(clock.elapsed.total_seconds()), int(clock.target.total_seconds())
+    return {
+        "stopped_at": _iso(clock.stopped_at or clock.started_at),
+        "fulfilled": clock.met_at is not None,
+        "elapsed_seconds": elapsed,
+        "target_seconds": target,
+        "breached_at": _iso(clock.breached_at) if clock.breached_at else None,
+    }
 
 
 def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets: TicketLookup) -> None:
