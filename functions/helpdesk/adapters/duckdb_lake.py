@@ -42,7 +42,7 @@ def to_duckdb(trino_sql: str) -> str:
     tree = sqlglot.parse_one(trino_sql, read="trino")
 
     def plain_utc(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.TIMESTAMPTZ:
+        if isinstance(node, exp.FromISO8601Timestamp):
             return exp.cast(node.this, exp.DataType.Type.TIMESTAMP)
         return node
 

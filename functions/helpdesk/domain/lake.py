@@ -23,10 +23,12 @@ are generated here from ``events/schemas``; the metric views are SQL files besid
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +44,13 @@ FILE_EXTENSION = ".json.gz"
 FIRST_DAY = "2024-01-01"
 """Partition projection's first day; nothing in the lake is older than the system."""
 
-ERASURE = (
-    "rewrite",
-    "A customer's rows are removed by rewriting the objects that hold them: an Athena (or DuckDB) "
-    'query for "$path" where customer_id, or a ticket_id/conversation_id of theirs, matches names '
-    "the objects; each is read, filtered line by line and written back under the same key. Objects "
-    "are small (one Firehose buffer), so this is cheap, and nothing else needs to know.",
-)
-"""How erasure reaches the lake (``rewrite``), and why; see infra/README.md."""
+ERASURE = "rewrite"
+"""How erasure reaches the lake: by rewriting the objects that hold a customer's events, not by a
+tombstone list. A query for ``"$path"`` (Athena; ``filename`` in DuckDB) where ``customer_id`` (or a
+``ticket_id``/``conversation_id`` of theirs: ``TicketReplied`` carries no customer) matches names the
+objects; each is read, filtered line by line (``decode``/``encode``) and written back under its key.
+Objects hold one Firehose buffer, so this is cheap; wait one buffer interval after the customer's
+last activity (or rewrite twice) so nothing of theirs is still in flight. See infra/README.md."""
 
 _LINE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -74,6 +75,24 @@ def object_prefix(detail_type: str, day: str) -> str:
     return OBJECT_PREFIX.replace("!{partitionKeyFromQuery:detail_type}", detail_type).replace(
         "!{partitionKeyFromQuery:dt}", day
     )
+
+
+def object_key(detail_type: str, day: str, stream: str, written_at: datetime, unique: str) -> str:
+    """A lake object's key, as Firehose names them: the partition's prefix, then
+    ``<stream>-<version>-<YYYY-MM-DD-HH-MM-SS>-<unique>`` and the file extension."""
+    stamp = written_at.astimezone(UTC).strftime("%Y-%m-%d-%H-%M-%S")
+    return f"{object_prefix(detail_type, day)}{stream}-1-{stamp}-{unique}{FILE_EXTENSION}"
+
+
+def encode(events: Iterable[Mapping[str, Any]]) -> bytes:
+    """One lake object's body: each event as one line of JSON, gzip-compressed."""
+    lines = "".join(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n" for event in events)
+    return gzip.compress(lines.encode(), mtime=0)
+
+
+def decode(body: bytes) -> list[dict[str, Any]]:
+    """The events of one lake object."""
+    return [json.loads(line) for line in gzip.decompress(body).decode().splitlines() if line.strip()]
 
 
 def snake(detail_type: str) -> str:
