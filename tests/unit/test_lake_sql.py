@@ -130,7 +130,9 @@ PARAMETERS = {"segment": "", "breakdown": "team", "outcome": "", "as_of": AS_OF}
 
 
 def every_statement() -> list[tuple[str, str, tuple[str, ...]]]:
-    statements = [(t.view, t.base_view_sql(), ()) for t in lake.event_tables(SCHEMAS)]
+    statements: list[tuple[str, str, tuple[str, ...]]] = [
+        (t.view, t.base_view_sql(), ()) for t in lake.event_tables(SCHEMAS)
+    ]
     statements += [(v.name, v.sql, ()) for v in metric_views()]
     for name, query in [(s, section_query(s)) for s in SECTIONS] + [(f"items_{s}", items_query(s)) for s in DRILLABLE]:
         bound = query.bind(PARAMETERS)
@@ -197,7 +199,8 @@ def test_the_breakdowns_name_who_met_and_who_breached(engine: DuckDbLake) -> Non
     assert sla[("team", "frontline")] == (1, 1)
     assert sla[("agent", "frank")] == (1, 1)
     assert sla[("policy", "damaged-item")] == (2, 1)
-    assert csat[("path", "damaged")] == 5.0 and csat[("type", "refund-request")] == 2.0
+    assert csat[("path", "damaged")] == 5.0
+    assert csat[("type", "refund-request")] == 2.0
     assert bot == {"(no path)": (1, 1), "faq": (1, 0), "damaged": (1, 0)}
     assert reasons == {"kb_not_helpful": 1}
     assert knowledge == {"returns": (1, 0, 1), "shipping": (1, 1, 0)}
@@ -234,7 +237,8 @@ def test_duckdbs_spelling_of_the_one_difference_reads_the_same_instants_as_trino
         [(expected,)] = connection.execute(f"SELECT epoch(instant) FROM ({plain}) AS spelled", [stamp]).fetchall()
         [(actual,)] = connection.execute(f"SELECT epoch(instant) FROM ({ours}) AS spelled", [stamp]).fetchall()
         assert actual == expected
-    assert "TIMESTAMPTZ" in plain and "TIMESTAMPTZ" not in ours
+    assert "TIMESTAMPTZ" in plain
+    assert "TIMESTAMPTZ" not in ours
 
 
 def test_the_lake_places_an_event_where_firehoses_queries_do(tmp_path: Path) -> None:

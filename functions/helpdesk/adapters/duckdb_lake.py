@@ -118,8 +118,9 @@ class DuckDbLake:
             )
         pattern = str(folder / f"dt=*/*{FILE_EXTENSION}").replace("'", "''")
         struct = table.duckdb_struct().replace("'", "''")
+        # Names and types come from our own schemas and the mirror's path, never from a request.
         return (
-            f"CREATE OR REPLACE VIEW {table.raw} AS SELECT detail, dt FROM read_json('{pattern}', "
+            f"CREATE OR REPLACE VIEW {table.raw} AS SELECT detail, dt FROM read_json('{pattern}', "  # noqa: S608
             f"columns={{'detail': '{struct}'}}, format='newline_delimited', compression='gzip', "
             "hive_partitioning=true, hive_types={'dt': 'VARCHAR'})"
         )
