@@ -35,6 +35,7 @@ from infra.bundling import REPO, function_code, layer_code
 from infra.config import DeploymentConfig
 from infra.custom_actions import wire_custom_actions
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
+from infra.lake import Lake
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import nag
@@ -165,6 +166,16 @@ class ServiceStack(Stack):
         messaging.add_event_publisher(factory, data.table, workflows.arns)
         workflows.grant_start(workers[WORKFLOW_STARTER.name])
         workflows.grant_task_responses(workers[WORKFLOW_TASKS.name])
+        lake = Lake(
+            self,
+            "Lake",
+            stage=config.stage,
+            bus=messaging.bus,
+            buckets=data.lake,
+            factory=factory,
+            target_dlq=messaging.target_dlq,
+            removal=removal,
+        )
         notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
         notifications.grant_send(workers[NOTIFIER.name])
 
@@ -356,6 +367,8 @@ class ServiceStack(Stack):
             "InboxPageUrl": inbox_url,
             "AlarmTopicArn": monitoring.topic.topic_arn,
             "EventBusName": messaging.bus.event_bus_name,
+            "LakeDatabase": lake.database,
+            "ReportsWorkgroup": lake.workgroup,
             **{f"{_camel(name)}TopicArn": topic.topic_arn for name, topic in messaging.topics.items()},
             **{
                 f"{_camel(name)}WorkflowArn": machine.state_machine_arn

@@ -19,6 +19,7 @@ from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.surfaces import ADMIN_GROUP
 
 from infra.config import DeploymentConfig
+from infra.lake import LakeBuckets
 from infra.nag import nag
 
 
@@ -118,6 +119,15 @@ class StatefulStack(Stack):
             ],
         )
 
+        self.lake = LakeBuckets(
+            self,
+            "EventLake",
+            stage=config.stage,
+            access_logs=self.access_logs,
+            removal=removal,
+            production=config.is_production,
+        )
+
         self.messenger_secret = secretsmanager.Secret(
             self,
             "MessengerSecret",
@@ -192,5 +202,7 @@ class StatefulStack(Stack):
             "MessengerSecretArn": self.messenger_secret.secret_arn,
             "TableName": self.table.table_name,
             "AttachmentsBucket": self.attachments.bucket_name,
+            "LakeBucket": self.lake.lake.bucket_name,
+            "QueryResultsBucket": self.lake.results.bucket_name,
         }.items():
             CfnOutput(self, name, value=value)
