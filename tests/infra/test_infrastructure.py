@@ -53,7 +53,7 @@ def test_the_app_synthesizes_with_no_unacknowledged_nag_findings(assembly: Assem
 def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assembly) -> None:
     functions = our_functions(assembly)
     expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
-    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name}
+    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name, "lake-views"}
     assert len(functions) == len(expected)
     for name, function in functions.items():
         properties = function["Properties"]

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.adapters.athena_lake import AthenaLake
+from helpdesk.adapters.cloudformation import respond
 
 logger = Logger()
 PHYSICAL_ID = "helpdesk-lake-views"
@@ -26,11 +27,16 @@ def athena() -> AthenaLake:
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     request = event.get("RequestType")
     statements = list(event.get("ResourceProperties", {}).get("Statements", []))
-    if request in ("Create", "Update"):
-        for statement in statements:
-            athena().run_statement(statement)
-        logger.info("lake views created", extra={"statements": len(statements)})
-    return {"PhysicalResourceId": PHYSICAL_ID, "Data": {"Statements": str(len(statements))}}
+    try:
+        if request in ("Create", "Update"):
+            for statement in statements:
+                athena().run_statement(statement)
+            logger.info("lake views created", extra={"statements": len(statements)})
+    except (RuntimeError, TimeoutError) as error:
+        logger.exception("lake views not created")
+        respond(event, context.log_stream_name, PHYSICAL_ID, success=False, reason=str(error)[:500])
+        return
+    respond(event, context.log_stream_name, PHYSICAL_ID, success=True, data={"Statements": str(len(statements))})
