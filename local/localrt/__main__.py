@@ -37,6 +37,7 @@ def main() -> int:
     from localrt.faults import install_from_environment
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
+    from localrt.lake_writer import LakeWriter
     from localrt.outbox import Outbox
     from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
 
@@ -76,6 +77,8 @@ def main() -> int:
         )
     )
     pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
+    flush = float(os.environ.get("LOCAL_LAKE_FLUSH_SECONDS", "2"))
+    pollers.append(LakeWriter(aws.lake_queue_url, settings.lake_bucket, flush, stopping))
     for poller in pollers:
         poller.start()
 

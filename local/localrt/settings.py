@@ -23,6 +23,7 @@ class Settings:
     agent_secret: str
     region: str = "us-east-1"
     attachments_bucket: str = "helpdesk-local-attachments"
+    lake_bucket: str = "helpdesk-local-lake"
     web_dir: Path = REPO / "web"
 
     @property
