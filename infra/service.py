@@ -26,6 +26,7 @@ from helpdesk.surfaces import (
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
     QUEUE_CONSUMERS,
+    REPORTS,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
 )
@@ -204,6 +205,11 @@ class ServiceStack(Stack):
             )
             surface_functions[surface.name] = function
         messenger, inbox = surface_functions["messenger"], surface_functions[INBOX.name]
+        reports = surface_functions[REPORTS.name]
+        reports.add_environment("LAKE_DATABASE", lake.database)
+        reports.add_environment("LAKE_WORKGROUP", lake.workgroup)
+        lake.grant_queries(reports)  # the only API function that may query the lake
+        grant_table_items(reports, data.table)  # its answers are kept in the table
         wire_custom_actions(config, messenger)  # the bot runs in the messenger function
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(inbox)  # an agent's approval decision completes the workflow's task

@@ -41,7 +41,17 @@ INBOX = ApiSurface(
     public_paths=("/inbox/openapi.json", "/inbox/docs"),
 )
 
-API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX)
+REPORTS = ApiSurface(
+    name="reports",
+    prefix="/inbox/reports",
+    handler="helpdesk.handlers.reports_api.lambda_handler",
+    auth="agent",
+    public_paths=("/inbox/reports/openapi.json", "/inbox/reports/docs"),
+)
+"""The Reports page's API: its own function, the only one that may query the lake (Athena)."""
+
+API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX, REPORTS)
+"""A request goes to the surface with the longest prefix that matches its path."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from helpdesk.services.attachments import AttachmentService
 from helpdesk.services.bot import ActionRunner, BotEngine, Knowledge
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.customers import CustomerService
+from helpdesk.services.reports import ReportService
 from helpdesk.services.tickets import TicketService
 from helpdesk.services.trackers import TrackerService
 from helpdesk.services.workflows import TicketWorkflowService
@@ -265,6 +266,14 @@ def agents() -> AgentService:
 @cache
 def workflow_engine() -> StepFunctionsEngine:
     return StepFunctionsEngine()
+
+
+@cache
+def reports() -> ReportService:
+    from helpdesk.adapters.lake_engine import lake_queries
+    from helpdesk.adapters.report_results import TableReportResults
+
+    return ReportService(lake_queries(), TableReportResults())
 
 
 def workflows() -> TicketWorkflowService:

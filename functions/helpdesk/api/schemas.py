@@ -41,6 +41,7 @@ from helpdesk.domain.models import (
     TicketPart,
 )
 from helpdesk.domain.workspace import AttributeDefinition, StateCategory, Workspace
+from helpdesk.services.reports import SectionAnswer
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
@@ -609,3 +610,28 @@ def attachment_download_view(attachment: Attachment, url: str) -> AttachmentDown
         url=url,
         expires_in=DOWNLOAD_EXPIRY_SECONDS,
     )
+
+
+class ReportSectionView(BaseModel):
+    """One section of the report, or the items behind a segment of it."""
+
+    section: str
+    status: Literal["running", "ready", "failed"]
+    columns: list[str] = []
+    rows: list[list[Any]] = []
+    truncated: bool = False
+    """The list was cut at its first 1,000 rows."""
+    generated_at: datetime | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, answer: SectionAnswer) -> ReportSectionView:
+        return cls(
+            section=answer.section,
+            status=answer.status.value,
+            columns=answer.columns,
+            rows=answer.rows,
+            truncated=answer.truncated,
+            generated_at=answer.generated_at,
+            reason=answer.reason,
+        )
