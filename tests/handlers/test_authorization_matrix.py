@@ -75,14 +75,17 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Nothing awaits approval on the ticket: the team's agents and admins pass the check and get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TICKET_TEAM_WRITE,
+    # Reports: leads and admins only (until the policy names leads: admins); a team's agent gets 403.
+    "GET /inbox/reports/<section>": (401, 401, 401, 403, 403, 200, 401, 401),
+    "GET /inbox/reports/<section>/items": (401, 401, 401, 403, 403, 200, 401, 401),
 }
 
 
 def id_routes() -> list[str]:
     """``METHOD /path/<param>`` for every route of both APIs whose path takes a parameter."""
-    from helpdesk.handlers import inbox_api, messenger_api
+    from helpdesk.handlers import inbox_api, messenger_api, reports_api
 
-    routes = [*messenger_api.app._dynamic_routes, *inbox_api.app._dynamic_routes]
+    routes = [*messenger_api.app._dynamic_routes, *inbox_api.app._dynamic_routes, *reports_api.app._dynamic_routes]
     return sorted({f"{route.method} {route.path}" for route in routes if "<" in route.path})
 
 
@@ -228,6 +231,7 @@ def _path(route: str, world: World) -> str:
         .replace("<ticket_id>", ticket)
         .replace("<attachment_id>", world.attachment_id)
         .replace("<team_id>", OWNING_TEAM)
+        .replace("<section>", "volumes")
     )
 
 

@@ -34,7 +34,8 @@ app = build_resolver(
     "SLA, CSAT, the bot and the knowledge base, from the event lake.",
 )
 
-Day = Annotated[str | None, Query(max_length=10, description="A day as YYYY-MM-DD (UTC).")]
+FromDay = Annotated[str | None, Query(alias="from", max_length=10, description="First day, YYYY-MM-DD (UTC).")]
+ToDay = Annotated[str | None, Query(alias="to", max_length=10, description="Last day, YYYY-MM-DD (UTC).")]
 Filter = Annotated[str | None, Query(max_length=64)]
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")]
 Text = Annotated[str | None, Query(max_length=200)]
@@ -70,8 +71,8 @@ def _respond(answer: SectionAnswer, output: str) -> Response[Any]:
 )
 def get_section(
     section: Id,
-    from_day: Annotated[Day, Query(alias="from")] = None,
-    to_day: Annotated[Day, Query(alias="to")] = None,
+    from_day: FromDay = None,
+    to_day: ToDay = None,
     team_id: Filter = None,
     channel: Filter = None,
     format: Format = "json",
@@ -89,8 +90,8 @@ def get_section(
 )
 def get_section_items(
     section: Id,
-    from_day: Annotated[Day, Query(alias="from")] = None,
-    to_day: Annotated[Day, Query(alias="to")] = None,
+    from_day: FromDay = None,
+    to_day: ToDay = None,
     team_id: Filter = None,
     channel: Filter = None,
     segment: Text = None,
