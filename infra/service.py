@@ -26,6 +26,7 @@ from helpdesk.surfaces import (
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
     QUEUE_CONSUMERS,
+    REPORT_ROLLUP,
     REPORTS,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
@@ -177,6 +178,10 @@ class ServiceStack(Stack):
             target_dlq=messaging.target_dlq,
             removal=removal,
         )
+        rollup = workers[REPORT_ROLLUP.name]
+        rollup.add_environment("LAKE_DATABASE", lake.database)
+        rollup.add_environment("LAKE_WORKGROUP", lake.workgroup)
+        lake.grant_queries(rollup)
         notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
         notifications.grant_send(workers[NOTIFIER.name])
 

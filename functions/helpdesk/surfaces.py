@@ -131,6 +131,16 @@ INBOUND_EVENTS = QueueConsumer(
 )
 """Events the business's systems put on the bus (e.g. ``OrderUpdated``), for the tickets linked to them."""
 
+REPORT_ROLLUP = QueueConsumer(
+    name="report-rollup",
+    handler="helpdesk.handlers.report_rollup.lambda_handler",
+    queue_url_env="REPORT_ROLLUP_QUEUE_URL",
+    batch_size=1,
+    schedule="cron(20 0 * * ? *)",
+)
+"""Every morning (00:20 UTC, once yesterday's events have landed) computes the reports' common ranges, so
+the Reports page opens on figures already in the table; it queues itself again while Athena works."""
+
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     TRACKER_FANOUT,
     SNOOZE_WAKER,
@@ -138,6 +148,7 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     WORKFLOW_TASKS,
     NOTIFIER,
     INBOUND_EVENTS,
+    REPORT_ROLLUP,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ def point_sdk_at(settings: Settings) -> None:
             "WORKSPACE_DIR": str(settings.workspace_dir),
             "ATTACHMENTS_BUCKET": settings.attachments_bucket,
             "LAKE_BUCKET": settings.lake_bucket,
+            # moto has no Athena that runs SQL: the reports run on DuckDB over a mirror of the lake bucket.
+            "LAKE_ENGINE": "duckdb",
+            "LAKE_MIRROR_DIR": os.environ.get("LAKE_MIRROR_DIR") or tempfile.mkdtemp(prefix="helpdesk-local-lake-"),
             "POWERTOOLS_SERVICE_NAME": "helpdesk-local",
             "POWERTOOLS_METRICS_NAMESPACE": "HelpdeskLocal",
             "POWERTOOLS_TRACE_DISABLED": "true",

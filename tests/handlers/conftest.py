@@ -9,7 +9,6 @@ import pytest
 
 from tests.support.events import Reply, invoke
 
-
 LAKE_BUCKET = "helpdesk-test-lake"
 
 

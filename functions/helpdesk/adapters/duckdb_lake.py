@@ -135,12 +135,14 @@ class DuckDbLake:
             yield to_duckdb(view.sql)
 
     def refresh(self) -> None:
-        """Sync the mirror and re-create the views over what it now holds."""
+        """Sync the mirror and (when it changed) re-create the views over what it now holds."""
         import duckdb
 
-        self._mirror.mkdir(parents=True, exist_ok=True)
-        self.sync()
         with self._lock:
+            self._mirror.mkdir(parents=True, exist_ok=True)
+            copied = self.sync()
+            if self._connection is not None and not copied:
+                return
             if self._connection is None:
                 self._connection = duckdb.connect()
             for statement in self.statements():
