@@ -86,6 +86,8 @@ class QueueConsumer:
     batch_size: int = 10
     schedule: str | None = None
     """An EventBridge schedule expression: the queue also gets a tick on this schedule."""
+    local_tick_seconds: float | None = None
+    """How often the local runtime ticks it (None: every ``LOCAL_TICK_SECONDS``)."""
 
 
 TRACKER_FANOUT = QueueConsumer(
@@ -137,6 +139,7 @@ REPORT_ROLLUP = QueueConsumer(
     queue_url_env="REPORT_ROLLUP_QUEUE_URL",
     batch_size=1,
     schedule="cron(20 0 * * ? *)",
+    local_tick_seconds=300,
 )
 """Every morning (00:20 UTC, once yesterday's events have landed) computes the reports' common ranges, so
 the Reports page opens on figures already in the table; it queues itself again while Athena works."""

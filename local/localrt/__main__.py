@@ -69,7 +69,9 @@ def main() -> int:
     ]
     tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
     pollers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
+        ScheduleTicker(c.name, aws.queue_urls[c.name], c.local_tick_seconds or tick_seconds, stopping)
+        for c in QUEUE_CONSUMERS
+        if c.schedule
     ]
     pollers.append(
         StreamPoller(

@@ -45,6 +45,7 @@ def point_sdk_at(settings: Settings) -> None:
             "LAKE_BUCKET": settings.lake_bucket,
             # moto has no Athena that runs SQL: the reports run on DuckDB over a mirror of the lake bucket.
             "LAKE_ENGINE": "duckdb",
+            "REPORTS_FRESH_SECONDS": os.environ.get("REPORTS_FRESH_SECONDS", "3"),
             "LAKE_MIRROR_DIR": os.environ.get("LAKE_MIRROR_DIR") or tempfile.mkdtemp(prefix="helpdesk-local-lake-"),
             "POWERTOOLS_SERVICE_NAME": "helpdesk-local",
             "POWERTOOLS_METRICS_NAMESPACE": "HelpdeskLocal",

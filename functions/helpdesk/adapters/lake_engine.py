@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -25,3 +26,8 @@ def lake_queries() -> LakeQueries:
     from helpdesk.adapters.athena_lake import AthenaLake
 
     return AthenaLake(os.environ["LAKE_DATABASE"], os.environ["LAKE_WORKGROUP"])
+
+
+def fresh_for() -> timedelta:
+    """How long an answer that includes today is kept (``REPORTS_FRESH_SECONDS``; default 5 minutes)."""
+    return timedelta(seconds=float(os.environ.get("REPORTS_FRESH_SECONDS", "300")))

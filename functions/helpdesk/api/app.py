@@ -270,10 +270,10 @@ def workflow_engine() -> StepFunctionsEngine:
 
 @cache
 def reports() -> ReportService:
-    from helpdesk.adapters.lake_engine import lake_queries
+    from helpdesk.adapters.lake_engine import fresh_for, lake_queries
     from helpdesk.adapters.report_results import TableReportResults
 
-    return ReportService(lake_queries(), TableReportResults())
+    return ReportService(lake_queries(), TableReportResults(), fresh_for=fresh_for())
 
 
 def workflows() -> TicketWorkflowService:

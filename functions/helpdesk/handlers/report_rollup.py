@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters.lake_engine import lake_queries
+from helpdesk.adapters.lake_engine import fresh_for, lake_queries
 from helpdesk.adapters.report_results import TableReportResults
 from helpdesk.services.reports import ReportService
 from helpdesk.surfaces import REPORT_ROLLUP
@@ -35,7 +35,7 @@ FOLLOW_UP_DELAY_SECONDS = 30
 
 @cache
 def reports() -> ReportService:
-    return ReportService(lake_queries(), TableReportResults())
+    return ReportService(lake_queries(), TableReportResults(), fresh_for=fresh_for())
 
 
 @cache

@@ -51,6 +51,8 @@ MAX_ROWS = 1000
 SETTLED_AFTER = timedelta(minutes=15)
 """How long after a day ends its events may still be arriving (Firehose's buffer, retries)."""
 FRESH_FOR = timedelta(minutes=5)
+"""How long an answer for a range that includes today is kept: about Firehose's buffer. The local
+runtime, whose lake is seconds behind, keeps them seconds (``REPORTS_FRESH_SECONDS``)."""
 FINAL_FOR = timedelta(days=1)
 COMMON_RANGES = (1, 7, 30)
 """The rollup's ranges: yesterday, the last 7 days and the last 30, ending yesterday."""
@@ -218,10 +220,12 @@ class ReportService:
         results: ReportResults,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        fresh_for: timedelta = FRESH_FOR,
     ) -> None:
         self._lake = lake
         self._results = results
         self._clock = clock
+        self._fresh_for = fresh_for
 
     def today(self) -> date:
         return self._clock().astimezone(UTC).date()
@@ -289,7 +293,7 @@ class ReportService:
 
     def _lifetime(self, report_range: ReportRange, now: datetime) -> timedelta:
         settled = datetime.combine(report_range.to_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-        return FINAL_FOR if now >= settled + SETTLED_AFTER else FRESH_FOR
+        return FINAL_FOR if now >= settled + SETTLED_AFTER else self._fresh_for
 
     # --- the daily rollup --------------------------------------------------------------------------
 
