@@ -226,6 +226,9 @@
         box.appendChild(wrap);
       }
       var tableWrap = el("div", "table-wrap");
+      tableWrap.tabIndex = 0;  // scrollable: reachable by keyboard
+      tableWrap.setAttribute("role", "region");
+      tableWrap.setAttribute("aria-label", spec.title + " table");
       var table = el("table");
       table.id = "table-" + spec.id;
       tableWrap.appendChild(table);
