@@ -37,6 +37,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
             logger.info("lake views created", extra={"statements": len(statements)})
     except (RuntimeError, TimeoutError) as error:
         logger.exception("lake views not created")
-        respond(event, context.log_stream_name, PHYSICAL_ID, success=False, reason=str(error)[:500])
+        respond(event, getattr(context, "log_stream_name", ""), PHYSICAL_ID, success=False, reason=str(error)[:500])
         return
-    respond(event, context.log_stream_name, PHYSICAL_ID, success=True, data={"Statements": str(len(statements))})
+    respond(
+        event,
+        getattr(context, "log_stream_name", ""),
+        PHYSICAL_ID,
+        success=True,
+        data={"Statements": str(len(statements))},
+    )
