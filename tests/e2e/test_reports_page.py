@@ -170,12 +170,12 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         rate(carol, carol_ticket["id"], 5)
         # The workflows stop the resolution clocks when they see the resolution (a moment later).
         for resolved in (dan_ticket_id, carol_ticket["id"]):
-            eventually(
-                lambda resolved=resolved: today.agent("GET", f"/inbox/tickets/{resolved}", admin)["sla"]["clocks"][
-                    "resolution"
-                ].get("stopped_at"),
-                "the workflow to stop the resolution clock",
-            )
+
+            def resolution_stopped(ticket_id: str = resolved) -> str | None:
+                clocks = today.agent("GET", f"/inbox/tickets/{ticket_id}", admin)["sla"]["clocks"]
+                return clocks["resolution"].get("stopped_at")
+
+            eventually(resolution_stopped, "the workflow to stop the resolution clock")
 
         today.conversations = [c.conversation_id for c in (alice, bob, carol, dan, erin)]
         today.tickets = [carol_ticket["id"], dan_ticket_id, erin_ticket["id"]]
