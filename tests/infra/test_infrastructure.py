@@ -331,11 +331,15 @@ def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly
 
 
 def test_public_routes_are_wired_with_the_methods_the_handlers_serve() -> None:
-    from helpdesk.handlers import inbox_api, messenger_api
+    from helpdesk.handlers import inbox_api, messenger_api, reports_api
 
     from infra.api import PUBLIC_METHODS
 
-    documents = {"messenger": messenger_api.app.get_openapi_schema(), "inbox": inbox_api.app.get_openapi_schema()}
+    documents = {
+        "messenger": messenger_api.app.get_openapi_schema(),
+        "inbox": inbox_api.app.get_openapi_schema(),
+        "reports": reports_api.app.get_openapi_schema(),
+    }
     for surface in API_SURFACES:
         paths = documents[surface.name].paths or {}
         for path in surface.public_paths:
