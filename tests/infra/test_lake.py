@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from helpdesk.domain import lake
@@ -94,3 +95,14 @@ def test_the_lake_buckets_are_encrypted_and_have_lifecycle_rules(assembly: Assem
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert properties["LifecycleConfiguration"]["Rules"]
         assert properties["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+
+
+def test_only_the_reports_functions_may_query_athena_and_only_in_their_workgroup(assembly: Assembly) -> None:
+    allowed = {"reportsapi", "reportrollup", "lakeviews"}
+    for key, policy in assembly.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if not any(str(a).startswith("athena:") for a in actions):
+                continue
+            assert any(name in key.split("/")[-1].lower() for name in allowed), key
+            assert "workgroup/helpdesk-dev-reports" in json.dumps(statement["Resource"]), key

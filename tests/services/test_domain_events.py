@@ -406,6 +406,36 @@ def test_the_bot_resolving_a_conversation_is_an_event_once(conversations: Conver
     assert events_of(translate()) == []
 
 
+def test_knowledge_answers_and_the_end_of_the_bot_are_events_for_the_reports(
+    conversations: ConversationService, translate
+) -> None:
+    started = conversations.start(ALICE, "Do you ship to Norway?", ORDER_CONTEXT)
+    translate()
+    pk = f"CONV#{started.conversation.id}"
+    shown = {"article_id": "international-delivery", "path_id": None, "step_id": None, "helpful": None}
+
+    _set(pk, "bot", json.dumps({"kb_answers": [shown]}))
+    [answer] = events_of(translate())
+    _set(pk, "bot", json.dumps({"kb_answers": [shown | {"helpful": False}]}))
+    [verdict] = events_of(translate())
+    ended = {"outcome": "handed_off", "path_id": "something-else", "step_id": "to-frontline",
+             "handoff_reason": "kb_not_helpful", "resolved_by": "agent"}  # fmt: skip
+    ended["kb_answers"] = [shown | {"helpful": False}]
+    _set(pk, "bot", json.dumps(ended))
+    [end] = events_of(translate())
+    _set(pk, "bot", json.dumps(ended | {"turn": 3}))
+
+    assert (answer.detail_type, answer.detail["article_id"]) == (
+        DetailType.KNOWLEDGE_ANSWER_SHOWN,
+        "international-delivery",
+    )
+    assert (verdict.detail_type, verdict.detail["helpful"]) == (DetailType.KNOWLEDGE_ANSWER_RATED, False)
+    assert end.detail_type is DetailType.BOT_CONVERSATION_ENDED
+    assert (end.detail["outcome"], end.detail["handoff_reason"]) == ("handed_off", "kb_not_helpful")
+    assert end.detail["channel"] == "messenger"
+    assert events_of(translate()) == []  # nothing new: nothing again
+
+
 def test_a_reminder_part_reaches_the_customer(converted: Ticket, translate) -> None:
     translate()
     boto3.client("dynamodb").put_item(
