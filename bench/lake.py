@@ -137,12 +137,9 @@ def write_year(root: Path, last_day: date) -> tuple[int, int]:
 
     year = _Year()
     first = datetime.combine(last_day - timedelta(days=DAYS - 1), datetime.min.time(), tzinfo=UTC)
-    conversations = int(TARGET_EVENTS / 15.2)  # about 15 events per conversation
-    index = 0
     while year.count < TARGET_EVENTS:
-        day = min(DAYS - 1, index * DAYS // conversations)
+        day = min(DAYS - 1, year.count * DAYS // TARGET_EVENTS)  # the same number of events every day
         year.conversation(first + timedelta(days=day, seconds=year.random.randrange(8 * 3600, 18 * 3600)))
-        index += 1
     written = 0
     for (detail_type, dt), events in year.events.items():
         if dt > last_day.isoformat():
@@ -254,6 +251,7 @@ def run() -> list[Result]:
         "section_seconds": {s: round(t, 3) for s, t in timings.items()},
         "section_scanned_mb": {s: round(b / MB, 2) for s, b in scans.items()},
         "objects_per_partition": OBJECTS_PER_PARTITION,
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
     }
     return [
         Result(
