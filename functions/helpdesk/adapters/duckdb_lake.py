@@ -5,8 +5,9 @@ the lake bucket: ``sync()`` copies the objects the bucket has and the mirror has
 never change once written; erasure rewrites are caught by their ETag). Each object's events are loaded
 once into an in-memory ``raw_*`` table per detail type (the ``detail`` struct from the event's JSON
 Schema, with the object's name, so a rewritten object replaces its rows), the counterpart of Athena's
-Glue tables; over them, the same generated base views and metric views Athena has. Loading once
-instead of reading the gzip'd JSON at every query keeps a page of reports fast at a million events.
+Glue tables; over them, the generated base views' queries (kept as tables, recomputed for a detail
+type when its objects load) and the same metric views Athena has. Loading once instead of reading the
+gzip'd JSON at every query keeps a page of reports fast at a million events.
 
 **The one place the SQL dialects differ.** Everything is written in Trino SQL and translated here
 with sqlglot (``to_duckdb``), plus one rewrite sqlglot doesn't make: Trino's
@@ -137,9 +138,14 @@ class DuckDbLake:
             columns = f"detail {table.duckdb_struct()}, dt VARCHAR, filename VARCHAR"
             yield f"CREATE TABLE IF NOT EXISTS {table.raw} ({columns})"
         for table in self._tables:
-            yield to_duckdb(table.base_view_sql())
+            yield self._base_table(table)
         for view in metric_views():
             yield to_duckdb(view.sql)
+
+    @staticmethod
+    def _base_table(table: EventTable) -> str:
+        """The base view's query, kept as a table: computed when objects load, not at every query."""
+        return f"CREATE OR REPLACE TABLE {table.view} AS {to_duckdb(table.base_select_sql())}"
 
     def refresh(self) -> None:
         """Sync the mirror, and load what is new in it into the tables the views read (at first, all of it)."""
@@ -158,6 +164,7 @@ class DuckDbLake:
             for detail_type, paths in self._by_detail_type(copied).items():
                 if detail_type in tables:
                     self._load(tables[detail_type], paths)
+                    self._connection.execute(self._base_table(tables[detail_type]))
 
     # --- the port --------------------------------------------------------------------------------
 

@@ -143,9 +143,13 @@ class EventTable:
         A redelivered event is byte-identical in ``detail`` and lands in the same ``dt``, so DISTINCT
         removes it, and a filter on ``dt`` still reaches the table (partition pruning).
         """
+        return f"CREATE OR REPLACE VIEW {self.view} AS\n{self.base_select_sql()}"
+
+    def base_select_sql(self) -> str:
+        """The base view's query alone (DuckDB keeps its answer as a table, refreshed as objects load)."""
         selected = [_select(c) for c in self.columns]
         body = ",\n  ".join([*selected, "dt"])
-        return f"CREATE OR REPLACE VIEW {self.view} AS\nSELECT DISTINCT\n  {body}\nFROM {self.raw}"
+        return f"SELECT DISTINCT\n  {body}\nFROM {self.raw}"
 
 
 _GLUE = {"string": "string", "timestamp": "string", "bigint": "bigint", "boolean": "boolean"}
