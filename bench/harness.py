@@ -189,8 +189,8 @@ def in_memory_aws() -> Iterator[None]:
 
     with mock_aws():
         from aws_lambda_powertools.utilities import parameters
+        from helpdesk import wiring
         from helpdesk.adapters.table import TableItem, table_definition
-        from helpdesk.api import app as api_app
 
         TableItem._connection = None  # bind PynamoDB to this moto
         # The name the models were defined with (TABLE once prepare_environment has run first).
@@ -204,9 +204,7 @@ def in_memory_aws() -> Iterator[None]:
         before = {name: os.environ.get(name) for name in settings}
         os.environ.update(settings)
         parameters.clear_caches()
-        api_app.repository.cache_clear()
-        api_app.attachment_files.cache_clear()
-        api_app.fanout_queue.cache_clear()
+        wiring.reset()
         try:
             yield
         finally:
@@ -217,9 +215,7 @@ def in_memory_aws() -> Iterator[None]:
                     os.environ[name] = value
             parameters.clear_caches()
             TableItem._connection = None
-            api_app.repository.cache_clear()
-            api_app.attachment_files.cache_clear()
-            api_app.fanout_queue.cache_clear()
+            wiring.reset()
 
 
 # --- DynamoDB item sizes and capacity units, by DynamoDB's published rules -------------------------

@@ -62,8 +62,8 @@ def _measure(api: InProcessApi, recorder: DynamoRecorder, event: dict[str, Any],
 
 
 def _one_size(total: int, repeats: int) -> dict[str, dict[str, Any]]:
-    from helpdesk.api import app as api_app
-    from helpdesk.api.schemas import DEFAULT_PAGE_SIZE
+    from helpdesk import wiring
+    from helpdesk.api.bodies import DEFAULT_PAGE_SIZE
 
     with in_memory_aws(), DynamoRecorder() as recorder:
         api = InProcessApi(recorder)
@@ -93,7 +93,7 @@ def _one_size(total: int, repeats: int) -> dict[str, dict[str, Any]]:
         ).body["id"]
         page = api.call(proxy_event("GET", f"/messenger/conversations/{conversation}?limit=100", authorizer=me)).body
         cursor = page["messages"][-1 - NEW_MESSAGES]["id"]
-        template = api_app.repository().get_ticket(ticket_id)
+        template = wiring.stores().tickets.get_ticket(ticket_id)
         _seed(total - 1, template)
         reads = {
             "list my tickets": (proxy_event("GET", "/messenger/tickets", authorizer=me), DEFAULT_PAGE_SIZE),

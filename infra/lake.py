@@ -25,13 +25,14 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from helpdesk.domain import lake
 from helpdesk.domain.metrics import metric_views
-from helpdesk.surfaces import EVENT_SOURCE
+from helpdesk.surfaces import EVENT_SOURCE, LAKE_VIEWS_HANDLER
 
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
@@ -42,7 +43,6 @@ BUFFER_SIZE = Size.mebibytes(64)  # the least Firehose allows with dynamic parti
 BYTES_SCANNED_CUTOFF = 1_000_000_000
 """Athena refuses a query that would scan more than 1 GB: years of a busy help desk's events."""
 RESULTS_EXPIRE = Duration.days(7)
-LAKE_VIEWS_HANDLER = "helpdesk.handlers.lake_views.lambda_handler"
 
 
 def lake_bucket_name(stage: str) -> str:
@@ -326,7 +326,8 @@ class Lake(Construct):
                 description="Creates the lake's views on Athena at deployment",
                 timeout=Duration.minutes(10),
                 environment={"LAKE_DATABASE": self.database, "LAKE_WORKGROUP": self.workgroup},
-            )
+            ),
+            scope=self,
         )
         nag(function).acknowledge(
             id="Serverless-LambdaDLQ",
@@ -348,6 +349,12 @@ class Lake(Construct):
                 views.node.add_dependency(child)
 
     # --- grants ------------------------------------------------------------------------------------
+
+    def allow_queries(self, function: lambda_.Function) -> None:
+        """``function`` runs the reports' queries: it learns the database and workgroup, and may query."""
+        function.add_environment("LAKE_DATABASE", self.database)
+        function.add_environment("LAKE_WORKGROUP", self.workgroup)
+        self.grant_queries(function)
 
     def grant_queries(self, grantee: iam.IGrantable, *, create_views: bool = False) -> None:
         """Run queries in the workgroup over the lake (and, for the custom resource, create views)."""

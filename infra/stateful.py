@@ -16,7 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from helpdesk.adapters.table import KeyDefinition, table_definition
 from helpdesk.adapters.workspace_files import load_workspace
-from helpdesk.surfaces import ADMIN_GROUP
+from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
 
 from infra.config import DeploymentConfig
 from infra.lake import LakeBuckets
@@ -193,7 +193,14 @@ class StatefulStack(Stack):
             "AdminsGroup",
             user_pool_id=self.user_pool.user_pool_id,
             group_name=ADMIN_GROUP,
-            description="Agents who may act on tickets of every team.",
+            description="Admins: may do everything in every team.",
+        )
+        cognito.CfnUserPoolGroup(
+            self,
+            "LeadsGroup",
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=LEAD_GROUP,
+            description="Team leads: their teams' work, plus reassigning it to anyone and deciding approvals.",
         )
 
         for name, value in {

@@ -63,6 +63,16 @@ def no_scan(monkeypatch: pytest.MonkeyPatch) -> DynamoCalls:
     return _RECORDER
 
 
+@pytest.fixture(autouse=True)
+def fresh_wiring() -> Iterator[None]:
+    """Each test builds its adapters anew from the environment it sets up (and leaves none behind)."""
+    from helpdesk import wiring
+
+    wiring.reset()
+    yield
+    wiring.reset()
+
+
 @pytest.fixture
 def dynamo_calls(no_scan: DynamoCalls) -> DynamoCalls:
     return no_scan

@@ -1,6 +1,9 @@
 """`make run`: start the embedded AWS, the local API Gateway, the web pages and the queue pollers.
 
-Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
+Start-up order matters: every handler (the gateway's and the workers') is imported first, in this
+thread, one after the other; then the workers start under a supervisor that restarts any that dies;
+only then does the gateway accept requests, and ``/healthz`` answers 503 until every worker is
+ready. Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
+    from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
     from orders import start_order_system
 
     from localrt.faults import install_from_environment
@@ -39,7 +42,8 @@ def main() -> int:
     from localrt.identities import demo_tokens
     from localrt.lake_writer import LakeWriter
     from localrt.outbox import Outbox
-    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
+    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder, import_handlers
+    from localrt.workers import Supervisor, Worker
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -58,31 +62,42 @@ def main() -> int:
     index["order_system"] = order_system.url
     # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
     faults = install_from_environment(os.environ)
-    gateway = LocalGateway(settings, index)
-    gateway.outbox = Outbox(settings.region, aws.event_log_url)
-    gateway.faults = faults
-    gateway.serve()
+    # Every handler, imported here one after the other before anything runs them: imports racing in
+    # several threads on a cold bytecode cache used to kill workers at start-up.
+    gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER]
+    handlers = import_handlers([*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), EVENT_PUBLISHER.handler])
 
     stopping = threading.Event()
-    pollers: list[threading.Thread] = [
-        QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS
+    workers: list[Worker] = [
+        QueuePoller(c.name, aws.queue_urls[c.name], handlers[c.handler], c.batch_size) for c in QUEUE_CONSUMERS
     ]
     tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
-    pollers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], c.local_tick_seconds or tick_seconds, stopping)
+    # A minute of schedule is LOCAL_TICK_SECONDS here: schedules keep their proportions, only faster.
+    workers += [
+        ScheduleTicker(
+            c.name, aws.queue_urls[c.name], c.local_tick_seconds or tick_seconds * (c.schedule_seconds or 60) / 60
+        )
         for c in QUEUE_CONSUMERS
         if c.schedule
     ]
-    pollers.append(
+    workers.append(
         StreamPoller(
-            EVENT_PUBLISHER.name, settings.table_name, EVENT_PUBLISHER.handler, EVENT_PUBLISHER.batch_size, stopping
+            EVENT_PUBLISHER.name, settings.table_name, handlers[EVENT_PUBLISHER.handler], EVENT_PUBLISHER.batch_size
         )
     )
-    pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
+    workers += [TopicForwarder(relay, topic) for relay, topic in aws.topic_relays.items()]
     flush = float(os.environ.get("LOCAL_LAKE_FLUSH_SECONDS", "2"))
-    pollers.append(LakeWriter(aws.lake_queue_url, settings.lake_bucket, flush, stopping))
-    for poller in pollers:
-        poller.start()
+    workers.append(LakeWriter(aws.lake_queue_url, settings.lake_bucket, flush))
+    supervisor = Supervisor(workers, stopping)
+    supervisor.start()
+
+    gateway = LocalGateway(settings, index)
+    gateway.outbox = Outbox(settings.region, aws.event_log_url)
+    gateway.faults = faults
+    gateway.workers = supervisor
+    for dotted in gateway_handlers:
+        gateway.preload(dotted, handlers[dotted])
+    gateway.serve()
 
     requested: list[int] = []
 
@@ -93,16 +108,20 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    ready_by = time.monotonic() + 60  # the workers' set-up calls (queue ARNs, the stream's shards)
+    while not requested and not supervisor.health()[0] and time.monotonic() < ready_by:
+        time.sleep(0.05)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
     _print_banner(settings, workspace.name, tokens, time.monotonic() - started, order_system.url)
+    if not supervisor.health()[0]:
+        print(f"  Some workers are not ready yet: see {settings.api_url}/healthz", flush=True)
     if faults is not None:
         print(f"  Fault injection ON ({faults.plan.rates}); counts at {settings.api_url}/_local/faults", flush=True)
     while not requested:
         time.sleep(0.2)
     stopping.set()
     print("\nStopping…", flush=True)
-    for poller in pollers:
-        poller.join(timeout=5)
+    supervisor.join(timeout=5)
     gateway.stop()
     order_system.stop()
     aws.stop()

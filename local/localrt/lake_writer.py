@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -25,30 +24,34 @@ import boto3
 from botocore.exceptions import ClientError
 from helpdesk.domain import lake
 
+from localrt.workers import Duty
+
 log = logging.getLogger("localrt.lake")
 STREAM_NAME = "helpdesk-local-lake"
 
 
-class LakeWriter(threading.Thread):
-    def __init__(self, queue_url: str, bucket: str, flush_seconds: float, stop: threading.Event) -> None:
-        super().__init__(name="lake-writer", daemon=True)
+class LakeWriter:
+    """A supervised worker (``localrt.workers``) playing the lake's Firehose stream."""
+
+    def __init__(self, queue_url: str, bucket: str, flush_seconds: float) -> None:
+        self.name = "lake-writer"
         self.queue_url = queue_url
         self.bucket = bucket
         self.flush_seconds = flush_seconds
-        self.stopping = stop
         self.written = 0
 
-    def run(self) -> None:
+    def run(self, duty: Duty) -> None:
         sqs = boto3.client("sqs")
         s3 = boto3.client("s3")
         pending: list[dict[str, Any]] = []
         since = time.monotonic()
-        while not self.stopping.is_set():
+        duty.ready()
+        while duty.on_duty():
             try:
                 received = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             except ClientError:
                 log.warning("receiving lake events failed; polling again", exc_info=True)
-                time.sleep(0.5)
+                duty.rest(0.5)
                 continue
             pending += received.get("Messages", [])
             if pending and (time.monotonic() - since >= self.flush_seconds or len(pending) >= 500):

@@ -13,13 +13,9 @@ LAKE_BUCKET = "helpdesk-test-lake"
 
 
 def _fresh_clients() -> None:
-    from helpdesk.adapters import lake_engine
-    from helpdesk.api import app as api_app
+    from helpdesk import wiring
 
-    api_app.repository.cache_clear()
-    api_app.attachment_files.cache_clear()
-    api_app.reports.cache_clear()
-    lake_engine.lake_queries.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture

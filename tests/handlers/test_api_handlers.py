@@ -198,7 +198,7 @@ def test_patch_changes_state_and_a_stale_version_gets_409(messenger: Call, inbox
     assert first.body["state"]["category"] == "in_progress"
     assert second.status == 409
     assert second.body["current_version"] == first.body["version"]
-    detail = inbox(customised("inbox_api/get_ticket", path=path))
+    detail = inbox(customised("inbox_api/get_ticket", path=path, authorizer=RETURNS))
     assert detail.body["priority"] == "normal"
     assert detail.body["state"]["id"] == "assessing"
 
@@ -228,7 +228,9 @@ def test_bad_ticket_changes_are_refused(messenger: Call, inbox: Call, change: di
     assert reply.status == status
     assert field in [d["field"] for d in reply.body["details"]]
     assert (
-        inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}")).body["version"]
+        inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS)).body[
+            "version"
+        ]
         == ticket["version"]
     )
 
@@ -294,16 +296,18 @@ def test_internal_notes_never_reach_the_messenger(messenger: Call, inbox: Call) 
 def test_inbox_ticket_views_and_pagination(messenger: Call, inbox: Call) -> None:
     ids = [convert(inbox, start(messenger, body=f"issue {n}").body["id"]).body["id"] for n in range(3)]
 
-    first = inbox(customised("inbox_api/list_tickets", query={"team_id": "returns", "limit": "2"}))
+    first = inbox(customised("inbox_api/list_tickets", query={"team_id": "returns", "limit": "2"}, authorizer=RETURNS))
     second = inbox(
         customised(
-            "inbox_api/list_tickets", query={"team_id": "returns", "limit": "2", "cursor": first.body["next_cursor"]}
+            "inbox_api/list_tickets",
+            query={"team_id": "returns", "limit": "2", "cursor": first.body["next_cursor"]},
+            authorizer=RETURNS,
         )
     )
-    by_type = inbox(customised("inbox_api/list_tickets", query={"ticket_type_id": "damaged-item"}))
-    unassigned = inbox(customised("inbox_api/list_tickets", query={"assignee_id": "unassigned"}))
-    bad_cursor = inbox(customised("inbox_api/list_tickets", query={"cursor": "garbage"}))
-    bad_limit = inbox(customised("inbox_api/list_tickets", query={"limit": "5000"}))
+    by_type = inbox(customised("inbox_api/list_tickets", query={"ticket_type_id": "damaged-item"}, authorizer=RETURNS))
+    unassigned = inbox(customised("inbox_api/list_tickets", query={"assignee_id": "unassigned"}, authorizer=RETURNS))
+    bad_cursor = inbox(customised("inbox_api/list_tickets", query={"cursor": "garbage"}, authorizer=RETURNS))
+    bad_limit = inbox(customised("inbox_api/list_tickets", query={"limit": "5000"}, authorizer=RETURNS))
 
     assert [t["id"] for t in first.body["items"] + second.body["items"]] == list(reversed(ids))
     assert [t["id"] for t in by_type.body["items"]] == list(reversed(ids))

@@ -8,8 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
+from helpdesk import wiring
 from helpdesk.adapters.event_bus import MAX_REQUEST_BYTES, EventBusPublisher, EventPublishError
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.domain_events import DetailType, DomainEvent
@@ -54,7 +55,6 @@ class Capture:
 
 @pytest.fixture
 def capture(table: str, monkeypatch: pytest.MonkeyPatch) -> Capture:
-    from helpdesk.handlers import event_publisher
 
     sqs = boto3.client("sqs")
     events_queue = sqs.create_queue(QueueName="bus-capture")["QueueUrl"]
@@ -75,8 +75,7 @@ def capture(table: str, monkeypatch: pytest.MonkeyPatch) -> Capture:
 
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     monkeypatch.setenv("STATUS_TOPIC_ARN", topic)
-    for cached in (event_publisher.event_bus, event_publisher.status_topic, event_publisher.repository):
-        cached.cache_clear()
+    wiring.reset()
     return Capture(events_queue, updates_queue)
 
 
@@ -92,10 +91,14 @@ def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def services(table: str) -> tuple[ConversationService, TicketService, TableRepository]:
-    repository = TableRepository()
+def services(table: str) -> tuple[ConversationService, TicketService, TableStores]:
+    stores = TableStores()
     workspace = load_workspace(DEMO_WORKSPACE)
-    return ConversationService(repository, workspace), TicketService(repository, workspace), repository
+    return (
+        ConversationService(stores.conversations, workspace),
+        TicketService(stores.tickets, stores.conversations, stores.attachments, workspace),
+        stores,
+    )
 
 
 # --- the sample events ----------------------------------------------------------------------------
@@ -126,7 +129,7 @@ def test_the_sample_stream_events_are_published(
 
 
 def test_committed_changes_reach_the_bus_and_the_customer_once_per_id(
-    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository]
+    capture: Capture, services: tuple[ConversationService, TicketService, TableStores]
 ) -> None:
     conversations, tickets, _ = services
     stream = TableStream()
@@ -167,7 +170,7 @@ def for_order(order_id: str) -> NewTicket:
 
 
 def test_the_first_failing_record_and_everything_after_it_are_retried(
-    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository], caplog: Any
+    capture: Capture, services: tuple[ConversationService, TicketService, TableStores], caplog: Any
 ) -> None:
     _, tickets, _ = services
     stream = TableStream()
@@ -197,7 +200,7 @@ def test_the_first_failing_record_and_everything_after_it_are_retried(
 
 
 def test_events_published_are_counted_per_detail_type(
-    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository], capsys: Any
+    capture: Capture, services: tuple[ConversationService, TicketService, TableStores], capsys: Any
 ) -> None:
     conversations, _, _ = services
     stream = TableStream()
@@ -284,16 +287,15 @@ def test_an_event_too_big_for_eventbridge_is_refused_up_front() -> None:
 
 
 def test_a_record_whose_events_the_bus_keeps_refusing_is_reported_for_retry(
-    capture: Capture, services: tuple[ConversationService, TicketService, TableRepository], monkeypatch: Any
+    capture: Capture, services: tuple[ConversationService, TicketService, TableStores], monkeypatch: Any
 ) -> None:
-    from helpdesk.handlers import event_publisher
 
     conversations, _, _ = services
     stream = TableStream()
     conversations.start(ALICE, "Hello", ORDER_CONTEXT)
     records = stream.new_records()
     refusing = EventBusPublisher(BUS, client=FakeEvents(refuse=[10] * 10), sleep=lambda _: None)
-    monkeypatch.setattr(event_publisher, "event_bus", lambda: refusing)
+    monkeypatch.setattr(wiring, "event_bus", lambda: refusing)
 
     response = invoke(lambda_event(records))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.models import PartType
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.handlers import inbound_events
@@ -14,8 +14,8 @@ from tests.support.events import FakeLambdaContext, sample_event
 
 
 def test_the_sample_order_update_reaches_the_ticket_about_that_order(table: str, workspace: Any) -> None:
-    repository = TableRepository()
-    ticket = TicketService(repository, workspace).create(
+    stores = TableStores()
+    ticket = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace).create(
         AgentPrincipal(id="agent-rita", teams=frozenset({"returns"})),
         NewTicket(
             ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "ORD-1001", "description": "x"}
@@ -26,6 +26,6 @@ def test_the_sample_order_update_reaches_the_ticket_about_that_order(table: str,
     for _ in range(2):
         assert inbound_events.lambda_handler(event, FakeLambdaContext())["batchItemFailures"] == []
 
-    parts = repository.ticket_page(ticket.id, before=None, limit=50)[1]
+    parts = stores.tickets.ticket_page(ticket.id, before=None, limit=50)[1]
     updates = [p for p in parts if p.type is PartType.EXTERNAL_UPDATE]
     assert [p.body for p in updates] == ["Your replacement teapot is on its way: DHL JD0002."]

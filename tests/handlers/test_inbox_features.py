@@ -15,6 +15,8 @@ from tests.support.events import Reply, agent_authorizer, customer_authorizer, c
 Call = Callable[[dict[str, Any]], Reply]
 FRONTLINE = agent_authorizer("agent-frank", "frontline")
 RETURNS = agent_authorizer("agent-rita", "returns")
+LOGISTICS = agent_authorizer("agent-lou", "logistics")
+FRONTLINE_LEAD = agent_authorizer("agent-lena", "leads,frontline")
 RETURNS_2 = agent_authorizer("agent-ravi", "returns")
 ALICE = customer_authorizer("alice", "Alice")
 
@@ -97,10 +99,19 @@ def test_a_hand_off_gives_the_receiver_a_capsule_with_everything_so_far(messenge
     )
     assert note.body["mentions"] == ["agent-rita"]
 
-    handed = agent_call(
+    # An agent hands the conversation to another team; only a lead also picks the agent there
+    picked_by_agent = agent_call(
         inbox,
         "reply_to_conversation",
         FRONTLINE,
+        f"/inbox/conversations/{conversation_id}/assignment",
+        body={"team_id": "returns", "assignee_id": "agent-rita"},
+    )
+    assert picked_by_agent.status == 403, picked_by_agent.body
+    handed = agent_call(
+        inbox,
+        "reply_to_conversation",
+        FRONTLINE_LEAD,
         f"/inbox/conversations/{conversation_id}/assignment",
         body={"team_id": "returns", "assignee_id": "agent-rita"},
     )
@@ -145,7 +156,7 @@ def test_reassigning_a_ticket_records_a_capsule_on_its_timeline(messenger: Call,
 
     assert moved.status == 200
     assert moved.body["capsule"]["collected_attributes"]["description"] == "Cracked lid"
-    timeline = agent_call(inbox, "get_ticket", RETURNS, f"/inbox/tickets/{ticket['id']}").body["timeline"]
+    timeline = agent_call(inbox, "get_ticket", LOGISTICS, f"/inbox/tickets/{ticket['id']}").body["timeline"]
     assert timeline[-1]["type"] == "handoff"
     assert timeline[-1]["visible_to_customer"] is False
 

@@ -77,7 +77,7 @@ def convert(inbox: Call, conversation_id: str) -> dict[str, Any]:
 
 
 def set_state(inbox: Call, ticket: dict[str, Any], state_id: str) -> dict[str, Any]:
-    current = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}")).body
+    current = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS)).body
     reply = inbox(
         customised(
             "inbox_api/update_ticket",
@@ -147,6 +147,22 @@ def test_signed_attributes_are_verified_and_page_attributes_unverified_for_the_a
     assert detail["context"]["attributes"] == {"plan": "platinum"}
     assert ticket["verified_attributes"] == {"plan": "gold"}
     assert ticket["context"]["attributes"] == {"plan": "platinum"}
+
+
+def test_agents_never_see_a_token_that_was_in_the_customers_page_address(messenger: Call, inbox: Call) -> None:
+    # Given a shop page whose address carries a sign-in token in its fragment and an API key in its query
+    context = {
+        "page_url": "https://shop.example.com/orders/ORD-1001?api_key=k-123&tab=items#token=eyJhbGciOi.secret",
+        "referrer": "https://id.example.com/callback?code=one-time-code&lang=en",
+    }
+
+    # When the customer starts a conversation from it
+    conversation_id = start(messenger, ALICE, {"body": "Hi", "context": context}).body["id"]
+
+    # Then the agent sees where they were, and none of the secrets
+    detail = inbox(customised("inbox_api/get_conversation", path=f"/inbox/conversations/{conversation_id}")).body
+    assert detail["context"]["page_url"] == "https://shop.example.com/orders/ORD-1001?tab=items"
+    assert detail["context"]["referrer"] == "https://id.example.com/callback?lang=en"
 
 
 def test_in_app_verification_is_requested_by_the_agent_and_recorded_for_them(messenger: Call, inbox: Call) -> None:
@@ -286,8 +302,12 @@ def test_a_photo_shared_in_a_ticketed_conversation_lands_on_the_ticket_and_only_
         customised("messenger_api/download_attachment", path=f"/messenger/attachments/{attachment_id}", authorizer=BOB)
     )
     assert bobs.status == 404
-    agents = inbox(customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}"))
+    agents = inbox(
+        customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}", authorizer=RETURNS)
+    )
     assert agents.status == 200
+    other_team = inbox(customised("inbox_api/download_attachment", path=f"/inbox/attachments/{attachment_id}"))
+    assert other_team.status == 403  # the frontline agent of the sample event: the ticket is returns'
 
 
 def test_attachments_that_are_not_yours_not_uploaded_or_already_sent_are_refused(messenger: Call) -> None:

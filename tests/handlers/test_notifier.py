@@ -12,7 +12,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from helpdesk.adapters.channels import STATUS_UPDATE_TEMPLATE
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.models import NotificationPreferences
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.domain.workspace import Workspace
@@ -63,22 +63,23 @@ def notifier(table: str, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     ses.create_template(Template=STATUS_UPDATE_TEMPLATE)
     monkeypatch.setenv("NOTIFY_FROM_EMAIL", SENDER)
     monkeypatch.setenv("MESSENGER_URL", MESSENGER_URL)
-    from helpdesk.api import app as api_app
+    from helpdesk import wiring
     from helpdesk.handlers import notifier as handler
 
-    api_app.repository.cache_clear()
-    handler.channels.cache_clear()
+    wiring.reset()
     return lambda event: dict(handler.lambda_handler(event, FakeLambdaContext()))
 
 
 @pytest.fixture
 def update_body(table: str, workspace: Workspace) -> str:
     """Carol's ticket changed state; she wants to hear everywhere."""
-    repository = TableRepository()
-    conversations = ConversationService(repository, workspace)
+    stores = TableStores()
+    conversations = ConversationService(stores.conversations, workspace)
     started = conversations.start(CAROL, "The lid of my blender is cracked", ORDER_CONTEXT)
-    CustomerService(repository).set_preferences(CAROL, NotificationPreferences(messenger=True, email=True, sms=True))
-    ticket = TicketService(repository, workspace).convert_conversation(
+    CustomerService(stores.customers).set_preferences(
+        CAROL, NotificationPreferences(messenger=True, email=True, sms=True)
+    )
+    ticket = TicketService(stores.tickets, stores.conversations, stores.attachments, workspace).convert_conversation(
         FRONTLINE_AGENT,
         started.conversation.id,
         NewTicket(ticket_type_id="damaged-item", team_id="returns", attributes={"description": "Cracked lid"}),
@@ -100,7 +101,7 @@ def update_body(table: str, workspace: Workspace) -> str:
 
 def messenger_updates(workspace: Workspace, body: str) -> list[str]:
     conversation_id = json.loads(body)["conversation_id"]
-    page = ConversationService(TableRepository(), workspace).page_for_customer(
+    page = ConversationService(TableStores().conversations, workspace).page_for_customer(
         CAROL, conversation_id, after=None, limit=100
     )
     return [m.body for m in page.messages if m.author.id == "status-updates"]
@@ -208,9 +209,12 @@ def test_logs_say_what_happened_to_which_update_but_never_to_whom_or_what_was_sa
 
 
 def test_a_missing_messenger_url_is_named(notifier: Invoke, update_body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpdesk import wiring
     from helpdesk.handlers import notifier as handler
+    from helpdesk.settings import SettingMissing
 
     monkeypatch.delenv("MESSENGER_URL")
+    wiring.reset()
 
-    with pytest.raises(handler.NotifierConfigError, match="MESSENGER_URL is not set"):
+    with pytest.raises(SettingMissing, match="MESSENGER_URL is not set"):
         handler.notifications()

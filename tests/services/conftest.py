@@ -5,21 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService
 
 
 @pytest.fixture
-def repository(table: str) -> TableRepository:
-    return TableRepository()
+def stores(table: str) -> TableStores:
+    return TableStores()
 
 
 @pytest.fixture
-def conversations(repository: TableRepository, workspace: Any) -> ConversationService:
-    return ConversationService(repository, workspace)
+def conversations(stores: TableStores, workspace: Any) -> ConversationService:
+    return ConversationService(stores.conversations, workspace)
 
 
 @pytest.fixture
-def tickets(repository: TableRepository, workspace: Any) -> TicketService:
-    return TicketService(repository, workspace)
+def tickets(stores: TableStores, workspace: Any) -> TicketService:
+    return TicketService(stores.tickets, stores.conversations, stores.attachments, workspace)

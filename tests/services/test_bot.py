@@ -6,11 +6,11 @@ capsule, the recorded action calls) and what is stored (tickets, attributes, fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import (
     Attachment,
@@ -32,55 +32,13 @@ from helpdesk.services.bot import BotEngine
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService
 
+from tests.support.orders import FakeOrderSystem, Result
+from tests.support.principals import ADMIN
+
 ALICE = CustomerPrincipal(user_id="alice", name="Alice", email="alice@example.com")
 ORDER_CONTEXT = ContextPackage(
     page_url="https://shop.example/orders/ORD-1001", object=ViewedObject(type="order", id="ORD-1001")
 )
-SLOTS = [{"id": "slot-fri-am", "label": "Friday 8-12"}, {"id": "slot-sat-pm", "label": "Saturday 12-18"}]
-
-
-@dataclass
-class Result:
-    action_id: str
-    outcome: str
-    status: int | None = 200
-    outputs: dict[str, Any] = field(default_factory=dict)
-    attempts: int = 1
-    duration_ms: float = 12.0
-    error: str | None = None
-
-
-@dataclass
-class FakeOrderSystem:
-    """Answers like the demo order system would; ``failing`` makes every call time out."""
-
-    failing: bool = False
-    calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
-
-    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
-        self.calls.append((action_id, inputs, idempotency_key))
-        if self.failing:
-            return Result(action_id, "timeout", status=None, attempts=3, duration_ms=6000, error="no answer in 2 s")
-        if inputs.get("order_id") == "ORD-9999":
-            return Result(action_id, "failed", status=404, error="HTTP 404")
-        match action_id:
-            case "get-order":
-                return Result(
-                    action_id,
-                    "success",
-                    outputs={
-                        "status": "shipped",
-                        "status_label": "on its way",
-                        "carrier": "DHL",
-                        "tracking_number": "JD0001",
-                        "delivery_slot_label": "Thursday 8-12",
-                    },
-                )
-            case "list-delivery-slots":
-                return Result(action_id, "success", outputs={"slots": SLOTS})
-            case "change-delivery-slot":
-                return Result(action_id, "success", outputs={"slot_id": inputs["slot_id"]})
-        raise AssertionError(f"unexpected action {action_id}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +66,7 @@ def orders() -> FakeOrderSystem:
 
 
 @pytest.fixture
-def bot_conversations(repository: TableRepository, workspace: Any, orders: FakeOrderSystem) -> ConversationService:
+def bot_conversations(stores: TableStores, workspace: Any, orders: FakeOrderSystem) -> ConversationService:
     engine = BotEngine(
         workspace.bot,
         default_team=workspace.default_team,
@@ -116,11 +74,16 @@ def bot_conversations(repository: TableRepository, workspace: Any, orders: FakeO
         knowledge=FakeKnowledge(),
         actions=orders,
     )
-    return ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+    return ConversationService(
+        stores.conversations,
+        workspace,
+        engine,
+        TicketService(stores.tickets, stores.conversations, stores.attachments, workspace),
+    )
 
 
 def bot_said(service: ConversationService, conversation_id: str) -> list[str]:
-    page = service.page_for_agent(conversation_id, after=None, limit=100)
+    page = service.page_for_agent(ADMIN, conversation_id, after=None, limit=100)
     return [m.body for m in page.messages if m.author.type is AuthorType.BOT and not m.internal]
 
 
@@ -147,7 +110,7 @@ def test_a_question_the_bot_cant_place_gets_the_greeting_menu_and_something_else
 
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "", option_id="something-else")
 
-    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, page.conversation.id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.OPEN
     assert conversation.team_id == "frontline"
     assert conversation.bot is not None
@@ -168,7 +131,7 @@ def test_a_knowledge_base_answer_that_helped_resolves_the_conversation_without_a
 
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "yes")
 
-    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=5).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, page.conversation.id, after=None, limit=5).conversation
     assert conversation.status is ConversationStatus.CLOSED
     assert conversation.bot is not None
     assert (conversation.bot.outcome, conversation.bot.resolved_by) == (BotOutcome.RESOLVED, ResolvedBy.KB)
@@ -181,7 +144,7 @@ def test_an_answer_that_didnt_help_goes_on_down_the_waterfall(bot_conversations:
 
 
 def test_changing_the_delivery_slot_is_done_by_the_bot_after_the_customer_confirms(
-    bot_conversations: ConversationService, orders: FakeOrderSystem, repository: TableRepository
+    bot_conversations: ConversationService, orders: FakeOrderSystem, stores: TableStores
 ) -> None:
     page = bot_conversations.start(ALICE, "Can I change my delivery slot?", ORDER_CONTEXT)
     conversation_id = page.conversation.id
@@ -198,14 +161,14 @@ def test_changing_the_delivery_slot_is_done_by_the_bot_after_the_customer_confir
     change = orders.calls[-1]
     assert change[:2] == ("change-delivery-slot", {"order_id": "ORD-1001", "slot_id": "slot-sat-pm"})
     assert change[2], "a write carries an idempotency key"
-    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, conversation_id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.CLOSED
     assert conversation.ticket_id is None
     assert conversation.bot is not None
     assert conversation.bot.resolved_by is ResolvedBy.CUSTOM_ACTION
     # Agents see every call and its outcome on the timeline; the customer doesn't.
     internal = [
-        m for m in bot_conversations.page_for_agent(conversation_id, after=None, limit=50).messages if m.internal
+        m for m in bot_conversations.page_for_agent(ADMIN, conversation_id, after=None, limit=50).messages if m.internal
     ]
     assert [m.body.split(":")[0] for m in internal if m.kind is MessageKind.ACTION] == [
         "Custom action list-delivery-slots",
@@ -239,7 +202,7 @@ def test_an_invalid_answer_is_asked_again_and_too_many_hand_the_customer_to_a_pe
     bot_conversations.send_as_customer(ALICE, conversation_id, "no idea")
     bot_conversations.send_as_customer(ALICE, conversation_id, "sorry?")
 
-    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, conversation_id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.OPEN
     assert conversation.team_id == "logistics"
 
@@ -250,14 +213,14 @@ def test_an_order_lookup_answers_without_a_ticket_and_a_wrong_number_is_asked_ag
     page = bot_conversations.start(ALICE, "where is my order", None)
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "ord-9999")
     assert bot_said(bot_conversations, page.conversation.id)[-2:] == [
-        "I couldn't find order ORD-9999.",
+        "I couldn't find order ORD-9999 on your account.",
         "Could you check the order number? It's in your confirmation email.",
     ]
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "ORD-1001")
 
     said = bot_said(bot_conversations, page.conversation.id)
     assert "Order ORD-1001 is on its way. DHL is delivering it (tracking number JD0001)" in said[-2]
-    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, page.conversation.id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.CLOSED
     assert conversation.ticket_id is None
 
@@ -274,13 +237,13 @@ def test_a_failing_order_system_never_leaves_the_customer_stuck(
     assert conversation.team_id == "logistics"
     recorded = [
         m
-        for m in bot_conversations.page_for_agent(conversation.id, after=None, limit=50).messages
+        for m in bot_conversations.page_for_agent(ADMIN, conversation.id, after=None, limit=50).messages
         if m.kind is MessageKind.ACTION
     ]
     assert "timeout (no answer in 2 s) (3 attempts, 6000 ms)" in recorded[0].body
 
 
-def photo(repository: TableRepository, owner: str = "alice") -> AttachmentRef:
+def photo(stores: TableStores, owner: str = "alice") -> AttachmentRef:
     attachment = Attachment(
         id=new_id(),
         filename="lid.jpg",
@@ -290,12 +253,12 @@ def photo(repository: TableRepository, owner: str = "alice") -> AttachmentRef:
         uploaded_by=Author(type=AuthorType.CUSTOMER, id=owner),
         created_at=utc_now(),
     )
-    repository.create_attachment(attachment)
+    stores.attachments.create_attachment(attachment)
     return AttachmentRef(id=attachment.id, filename="lid.jpg", content_type="image/jpeg", size=2048)
 
 
 def test_a_damaged_item_ends_in_a_ticket_with_every_attribute_the_photo_and_the_context(
-    bot_conversations: ConversationService, repository: TableRepository, workspace: Any
+    bot_conversations: ConversationService, stores: TableStores, workspace: Any
 ) -> None:
     page = bot_conversations.start(ALICE, "My teapot arrived damaged", ORDER_CONTEXT)
     conversation_id = page.conversation.id
@@ -304,13 +267,13 @@ def test_a_damaged_item_ends_in_a_ticket_with_every_attribute_the_photo_and_the_
     bot_conversations.send_as_customer(ALICE, conversation_id, "The lid is cracked in two")
     bot_conversations.send_as_customer(ALICE, conversation_id, "here it is")  # no photo attached
     assert "paperclip" in bot_said(bot_conversations, conversation_id)[-1]
-    bot_conversations.send_as_customer(ALICE, conversation_id, "", [photo(repository)])
+    bot_conversations.send_as_customer(ALICE, conversation_id, "", [photo(stores)])
     bot_conversations.send_as_customer(ALICE, conversation_id, "", option_id="replacement")
 
-    conversation = bot_conversations.page_for_agent(conversation_id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, conversation_id, after=None, limit=50).conversation
     assert conversation.ticket_id is not None
     assert conversation.status is ConversationStatus.CLOSED
-    ticket, timeline, _ = repository.ticket_page(conversation.ticket_id, before=None, limit=50)
+    ticket, timeline, _ = stores.tickets.ticket_page(conversation.ticket_id, before=None, limit=50)
     assert ticket is not None
     ticket_type = workspace.ticket_type("damaged-item")
     assert ticket.ticket_type_id == "damaged-item"
@@ -351,7 +314,7 @@ def test_an_agent_answering_takes_the_conversation_over_from_the_bot(bot_convers
 
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "Thanks Frank")
 
-    conversation = bot_conversations.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    conversation = bot_conversations.page_for_agent(ADMIN, page.conversation.id, after=None, limit=50).conversation
     assert conversation.status is ConversationStatus.OPEN
     assert conversation.assignee_id == "agent-frank"
     assert bot_said(bot_conversations, page.conversation.id) == before
@@ -359,10 +322,13 @@ def test_an_agent_answering_takes_the_conversation_over_from_the_bot(bot_convers
 
 @pytest.mark.parametrize("outcome", ["failed", "invalid_response", "unreachable", "timeout"])
 def test_any_failing_call_is_said_and_handed_off_never_left_hanging(
-    repository: TableRepository, workspace: Any, outcome: str
+    stores: TableStores, workspace: Any, outcome: str
 ) -> None:
     class Broken:
-        def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
+        def requires_signed_in_customer(self, action_id: str) -> bool:
+            return True
+
+        def run(self, action_id: str, inputs: dict[str, Any], *, caller: Any, idempotency_key: str | None) -> Result:
             return Result(action_id, outcome, status=503 if outcome == "failed" else None, error=f"{outcome} here")
 
     engine = BotEngine(
@@ -371,7 +337,12 @@ def test_any_failing_call_is_said_and_handed_off_never_left_hanging(
         team_names={t.id: t.name for t in workspace.teams},
         actions=Broken(),
     )
-    service = ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+    service = ConversationService(
+        stores.conversations,
+        workspace,
+        engine,
+        TicketService(stores.tickets, stores.conversations, stores.attachments, workspace),
+    )
     page = service.start(ALICE, "I need a different delivery slot", ORDER_CONTEXT)
     assert page.conversation.status is ConversationStatus.OPEN
     assert page.conversation.team_id == "logistics"
@@ -409,7 +380,7 @@ paths:
 """
 
 
-def small_bot(repository: TableRepository, workspace: Any) -> ConversationService:
+def small_bot(stores: TableStores, workspace: Any) -> ConversationService:
     import yaml
     from helpdesk.domain.bot import BotConfig
 
@@ -420,13 +391,18 @@ def small_bot(repository: TableRepository, workspace: Any) -> ConversationServic
         team_names={t.id: t.name for t in workspace.teams},
         knowledge=FakeKnowledge(),
     )
-    return ConversationService(repository, workspace, engine, TicketService(repository, workspace))
+    return ConversationService(
+        stores.conversations,
+        workspace,
+        engine,
+        TicketService(stores.tickets, stores.conversations, stores.attachments, workspace),
+    )
 
 
 def test_a_path_can_answer_from_the_kb_then_collect_branch_and_open_a_ticket(
-    repository: TableRepository, workspace: Any
+    stores: TableStores, workspace: Any
 ) -> None:
-    service = small_bot(repository, workspace)
+    service = small_bot(stores, workspace)
     page = service.start(ALICE, "How do I return this?", None)
     assert any(m.kind is MessageKind.KB_ANSWER for m in page.messages)
     service.send_as_customer(ALICE, page.conversation.id, "no")
@@ -435,20 +411,20 @@ def test_a_path_can_answer_from_the_kb_then_collect_branch_and_open_a_ticket(
     assert bot_said(service, page.conversation.id)[-1].startswith("Please answer with a number")
     service.send_as_customer(ALICE, page.conversation.id, "12,50")
 
-    conversation = service.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    conversation = service.page_for_agent(ADMIN, page.conversation.id, after=None, limit=50).conversation
     assert conversation.ticket_id is not None
-    ticket = repository.get_ticket(conversation.ticket_id)
+    ticket = stores.tickets.get_ticket(conversation.ticket_id)
     assert ticket is not None
     assert ticket.attributes["amount"] == "12.50"
 
 
-def test_with_nobody_of_the_team_online_a_hand_off_opens_a_ticket(repository: TableRepository, workspace: Any) -> None:
-    service = small_bot(repository, workspace)
+def test_with_nobody_of_the_team_online_a_hand_off_opens_a_ticket(stores: TableStores, workspace: Any) -> None:
+    service = small_bot(stores, workspace)
     page = service.start(ALICE, "I want to return my order", None)
     service.send_as_customer(ALICE, page.conversation.id, "no")
     service.send_as_customer(ALICE, page.conversation.id, "250")
 
-    conversation = service.page_for_agent(page.conversation.id, after=None, limit=50).conversation
+    conversation = service.page_for_agent(ADMIN, page.conversation.id, after=None, limit=50).conversation
     assert conversation.bot is not None
     assert conversation.bot.resolved_by is ResolvedBy.TICKET
 

@@ -9,12 +9,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.errors import VersionConflict
 from helpdesk.domain.models import PartType, Priority
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import NewTicket, TicketChanges, TicketService
+
+from tests.support.principals import ADMIN
 
 ALICE = CustomerPrincipal(user_id="alice", name="Alice")
 AGENTS = [AgentPrincipal(id=f"agent-{i}", teams=frozenset({"returns"})) for i in range(4)]
@@ -41,7 +43,7 @@ def together(*work: Callable[[], Any]) -> list[BaseException]:
 
 
 def test_agents_and_the_customer_on_one_ticket_lose_nothing_and_double_nothing(
-    tickets: TicketService, repository: TableRepository, serializable_moto: None
+    tickets: TicketService, stores: TableStores, serializable_moto: None
 ) -> None:
     ticket = tickets.create(
         AGENTS[0],
@@ -58,11 +60,11 @@ def test_agents_and_the_customer_on_one_ticket_lose_nothing_and_double_nothing(
     errors = together(*replies, *customer, *raise_it)
 
     assert all(isinstance(e, VersionConflict) for e in errors), errors
-    _, timeline, _ = repository.ticket_page(ticket.id, before=None, limit=100)
+    _, timeline, _ = stores.tickets.ticket_page(ticket.id, before=None, limit=100)
     said = sorted(p.body or "" for p in timeline if p.type is PartType.REPLY)
     assert said == sorted([f"agent reply {i}" for i in range(4)] + [f"customer reply {i}" for i in range(2)])
     assert len({p.id for p in timeline}) == len(timeline)
-    stored = repository.get_ticket(ticket.id)
+    stored = stores.tickets.get_ticket(ticket.id)
     assert stored is not None
     priority_changed = not errors
     assert (stored.priority is Priority.HIGH) == priority_changed
@@ -71,11 +73,11 @@ def test_agents_and_the_customer_on_one_ticket_lose_nothing_and_double_nothing(
 
 
 def test_messages_sent_at_once_are_all_kept_each_sender_in_order(
-    conversations: ConversationService, repository: TableRepository, serializable_moto: None
+    conversations: ConversationService, stores: TableStores, serializable_moto: None
 ) -> None:
     page = conversations.start(ALICE, "first", None)
     conversation_id = page.conversation.id
-    agent = AGENTS[0]
+    agent = AgentPrincipal(id="agent-frank", teams=frozenset({"frontline"}))  # new conversations go to frontline
 
     def customer_burst() -> None:
         for n in range(12):
@@ -87,7 +89,7 @@ def test_messages_sent_at_once_are_all_kept_each_sender_in_order(
 
     assert together(customer_burst, agent_burst) == []
 
-    messages = conversations.page_for_agent(conversation_id, after=None, limit=100).messages
+    messages = conversations.page_for_agent(ADMIN, conversation_id, after=None, limit=100).messages
     bodies = [m.body for m in messages]
     for who in ("customer", "agent"):
         mine = [b for b in bodies if b.startswith(who)]

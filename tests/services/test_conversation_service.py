@@ -8,7 +8,7 @@ from helpdesk.domain.models import AuthorType, ConversationStatus
 from helpdesk.services.conversations import ConversationService
 
 from tests.conftest import DynamoCalls
-from tests.support.principals import ALICE, BOB, FRONTLINE_AGENT, ORDER_CONTEXT
+from tests.support.principals import ADMIN, ALICE, BOB, FRONTLINE_AGENT, ORDER_CONTEXT
 
 
 def test_a_started_conversation_lands_in_the_default_teams_inbox_with_its_context(
@@ -18,7 +18,7 @@ def test_a_started_conversation_lands_in_the_default_teams_inbox_with_its_contex
     started = conversations.start(ALICE, "  My parcel arrived damaged  ", ORDER_CONTEXT)
 
     # When a frontline agent opens the inbox
-    inbox = conversations.inbox("frontline", ConversationStatus.OPEN, cursor=None, limit=10)
+    inbox = conversations.inbox(FRONTLINE_AGENT, "frontline", ConversationStatus.OPEN, cursor=None, limit=10)
 
     # Then the conversation is there, with who she is and what she was looking at
     assert [c.id for c in inbox.items] == [started.conversation.id]
@@ -81,7 +81,7 @@ def test_internal_notes_are_never_shown_to_the_customer(conversations: Conversat
     conversations.reply_as_agent(FRONTLINE_AGENT, started.conversation.id, "Hi Alice", internal=False)
 
     customer_page = conversations.page_for_customer(ALICE, started.conversation.id, after=None, limit=50)
-    agent_page = conversations.page_for_agent(started.conversation.id, after=None, limit=50)
+    agent_page = conversations.page_for_agent(ADMIN, started.conversation.id, after=None, limit=50)
 
     assert [m.body for m in customer_page.messages] == ["hello", "Hi Alice"]
     assert "NOTE-MARKER vip?" in [m.body for m in agent_page.messages]
@@ -133,8 +133,8 @@ def test_a_cursor_from_another_list_is_refused(conversations: ConversationServic
         conversations.list_for_customer(ALICE, cursor="not-a-cursor", limit=1)
 
 
-def test_sending_to_a_closed_conversation_is_a_conflict(conversations: ConversationService, repository: object) -> None:
-    from helpdesk.adapters.repository import META, conversation_pk
+def test_sending_to_a_closed_conversation_is_a_conflict(conversations: ConversationService, stores: object) -> None:
+    from helpdesk.adapters.mapping import META, conversation_pk
     from helpdesk.adapters.table import ConversationItem
 
     started = conversations.start(ALICE, "hello", None)
@@ -164,10 +164,10 @@ def test_snoozed_conversations_wake_when_their_time_comes(conversations: Convers
     assert conversations.wake_due(now + timedelta(minutes=6)) == 1
     assert conversations.wake_due(now + timedelta(minutes=7)) == 0  # already awake: nothing twice
 
-    open_now = conversations.inbox("frontline", ConversationStatus.OPEN, cursor=None, limit=10)
-    snoozed = conversations.inbox("frontline", ConversationStatus.SNOOZED, cursor=None, limit=10)
+    open_now = conversations.inbox(FRONTLINE_AGENT, "frontline", ConversationStatus.OPEN, cursor=None, limit=10)
+    snoozed = conversations.inbox(FRONTLINE_AGENT, "frontline", ConversationStatus.SNOOZED, cursor=None, limit=10)
     assert [c.id for c in open_now.items] == [soon.conversation.id]
     assert [c.id for c in snoozed.items] == [later.conversation.id]
-    woken = conversations.page_for_agent(soon.conversation.id, after=None, limit=10)
+    woken = conversations.page_for_agent(ADMIN, soon.conversation.id, after=None, limit=10)
     assert woken.conversation.snoozed_until is None
     assert woken.messages[-1].internal

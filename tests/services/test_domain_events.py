@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.models import Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import Workspace
@@ -99,14 +99,12 @@ def stream(table: str) -> TableStream:
 
 
 @pytest.fixture
-def translate(
-    stream: TableStream, repository: TableRepository, workspace: Workspace
-) -> Callable[[], list[MappedChange]]:
+def translate(stream: TableStream, stores: TableStores, workspace: Workspace) -> Callable[[], list[MappedChange]]:
     """Maps the stream's new records, checking every event against its schema."""
 
     def read() -> list[MappedChange]:
         records = stream.new_records()
-        mapped = [map_change(StreamChange.from_record(r), workspace, repository.get_ticket) for r in records]
+        mapped = [map_change(StreamChange.from_record(r), workspace, stores.tickets.get_ticket) for r in records]
         for change in mapped:
             for event in change.events:
                 assert_valid(event)
@@ -138,8 +136,8 @@ def converted(conversations: ConversationService, tickets: TicketService) -> Tic
     return tickets.convert_conversation(FRONTLINE_AGENT, started.conversation.id, DAMAGED)
 
 
-def current(repository: TableRepository, ticket_id: str) -> Ticket:
-    ticket = repository.get_ticket(ticket_id)
+def current(stores: TableStores, ticket_id: str) -> Ticket:
+    ticket = stores.tickets.get_ticket(ticket_id)
     assert ticket is not None
     return ticket
 
@@ -176,7 +174,7 @@ def test_a_conversation_turned_ticket_announces_itself(converted: Ticket, transl
 
 
 def test_state_assignment_replies_and_resolution_become_events_and_customer_updates(
-    converted: Ticket, tickets: TicketService, repository: TableRepository, translate
+    converted: Ticket, tickets: TicketService, stores: TableStores, translate
 ) -> None:
     translate()
 
@@ -220,7 +218,7 @@ def test_state_assignment_replies_and_resolution_become_events_and_customer_upda
     assert [e.detail["author_type"] for e in events_of(mapped)] == ["customer"]
     assert updates_of(mapped) == []  # the customer isn't told about their own reply
 
-    version = current(repository, converted.id).version
+    version = current(stores, converted.id).version
     tickets.update(RETURNS_AGENT, converted.id, TicketChanges(state_id="replaced"), version=version)
     mapped = translate()
     events = events_of(mapped)
@@ -243,7 +241,7 @@ def test_state_assignment_replies_and_resolution_become_events_and_customer_upda
 
 
 def test_a_state_change_the_customer_cant_see_sends_no_update(
-    tickets: TicketService, repository: TableRepository, translate
+    tickets: TicketService, stores: TableStores, translate
 ) -> None:
     request = NewTicket(
         ticket_type_id="refund-request",
@@ -286,13 +284,13 @@ def test_back_office_work_is_an_event_but_never_a_customer_update(
 
 
 def test_a_redelivered_record_yields_the_same_ids(
-    converted: Ticket, tickets: TicketService, stream: TableStream, repository: TableRepository, workspace: Workspace
+    converted: Ticket, tickets: TicketService, stream: TableStream, stores: TableStores, workspace: Workspace
 ) -> None:
     tickets.update(RETURNS_AGENT, converted.id, TicketChanges(state_id="replaced"), version=converted.version)
     records = stream.new_records()
 
     def mapped_ids(record: dict[str, Any]) -> tuple[list[str], list[str]]:
-        mapped = map_change(StreamChange.from_record(record), workspace, repository.get_ticket)
+        mapped = map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
         return [e.event_id for e in mapped.events], [u.id for u in mapped.status_updates]
 
     first = [mapped_ids(r) for r in records]
@@ -307,20 +305,20 @@ def test_a_redelivered_record_yields_the_same_ids(
 
 
 def test_items_that_are_not_domain_changes_yield_nothing(
-    stream: TableStream, repository: TableRepository, workspace: Workspace
+    stream: TableStream, stores: TableStores, workspace: Workspace
 ) -> None:
     client = boto3.client("dynamodb")
     client.put_item(
         TableName=TEST_TABLE,
         Item={"PK": {"S": "CUSTOMER#alice"}, "SK": {"S": "PROFILE"}, "kind": {"S": "customer"}, "user_id": {"S": "a"}},
     )
-    repository.next_ticket_number()
+    stores.tickets.next_ticket_number()
     client.delete_item(TableName=TEST_TABLE, Key={"PK": {"S": "CUSTOMER#alice"}, "SK": {"S": "PROFILE"}})
     records = stream.new_records()
 
     assert {r["eventName"] for r in records} >= {"INSERT", "REMOVE"}
     for record in records:
-        mapped = map_change(StreamChange.from_record(record), workspace, repository.get_ticket)
+        mapped = map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
         assert mapped == MappedChange()
 
 
@@ -469,7 +467,7 @@ def test_a_reminder_part_reaches_the_customer(converted: Ticket, translate) -> N
 
 
 def test_an_item_that_doesnt_match_its_model_is_named_without_its_values(
-    converted: Ticket, stream: TableStream, repository: TableRepository, workspace: Workspace
+    converted: Ticket, stream: TableStream, stores: TableStores, workspace: Workspace
 ) -> None:
     stream.new_records()
     boto3.client("dynamodb").update_item(
@@ -481,7 +479,7 @@ def test_an_item_that_doesnt_match_its_model_is_named_without_its_values(
     [record] = stream.new_records()
 
     with pytest.raises(StreamRecordError) as raised:
-        map_change(StreamChange.from_record(record), workspace, repository.get_ticket)
+        map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
 
     message = str(raised.value)
     assert record["eventID"] in message
@@ -529,6 +527,31 @@ def test_the_schemas_refuse_what_consumers_must_not_get(converted: Ticket, trans
         validator.validate(created.detail | {"occurred_at": "yesterday"})
     with pytest.raises(ValidationError, match="required"):
         validator.validate({k: v for k, v in created.detail.items() if k != "event_id"})
+
+
+def test_a_change_whose_event_its_schema_would_refuse_is_not_published(workspace: Workspace) -> None:
+    # Given a reply part written by an author type the published TicketReplied schema doesn't know
+    part = {
+        "PK": {"S": "TICKET#t1"},
+        "SK": {"S": "PART#p1"},
+        "kind": {"S": "ticket_part"},
+        "id": {"S": "p1"},
+        "ticket_id": {"S": "t1"},
+        "part_type": {"S": "reply"},
+        "author_type": {"S": "carrier"},
+        "visible_to_customer": {"BOOL": False},
+        "created_at": {"S": "2026-11-23T10:00:00.000000+0000"},
+    }
+    change = StreamChange.from_record(
+        {
+            "eventID": "e-carrier",
+            "eventName": "INSERT",
+            "dynamodb": {"NewImage": part, "SequenceNumber": "7", "ApproximateCreationDateTime": 1.8e9},
+        }
+    )
+    # When it is mapped, Then no event is built: the record fails (and the stream retries it) naming the field
+    with pytest.raises(StreamRecordError, match=r"TicketReplied doesn't validate: author_type"):
+        map_change(change, workspace, lambda _: None)
 
 
 def test_the_end_of_the_bot_part_is_counted_once_for_the_resolution_rate() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.models import PartType
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.services.inbound import InboundEventService
@@ -29,7 +29,7 @@ def order_updated(order_id: str, *, visible: bool = True, event_id: str = "evt-1
 
 
 def test_an_order_update_lands_once_on_every_ticket_about_that_order(
-    tickets: TicketService, repository: TableRepository
+    tickets: TicketService, stores: TableStores
 ) -> None:
     about = tickets.create(
         RITA,
@@ -43,34 +43,34 @@ def test_an_order_update_lands_once_on_every_ticket_about_that_order(
             ticket_type_id="damaged-item", customer_id="bob", attributes={"order_id": "ORD-2002", "description": "y"}
         ),
     )
-    service = InboundEventService(repository)
+    service = InboundEventService(stores.tickets)
 
     assert service.apply(order_updated("ORD-1001")) == 1
     assert service.apply(order_updated("ORD-1001")) == 0, "a redelivered event adds nothing"
 
     updates = [
-        p for p in repository.ticket_page(about.id, before=None, limit=50)[1] if p.type is PartType.EXTERNAL_UPDATE
+        p for p in stores.tickets.ticket_page(about.id, before=None, limit=50)[1] if p.type is PartType.EXTERNAL_UPDATE
     ]
     assert [(p.body, p.visible_to_customer) for p in updates] == [("Your replacement is on its way", True)]
     assert not any(
-        p.type is PartType.EXTERNAL_UPDATE for p in repository.ticket_page(other.id, before=None, limit=50)[1]
+        p.type is PartType.EXTERNAL_UPDATE for p in stores.tickets.ticket_page(other.id, before=None, limit=50)[1]
     )
 
 
-def test_an_internal_update_is_kept_from_the_customer(tickets: TicketService, repository: TableRepository) -> None:
+def test_an_internal_update_is_kept_from_the_customer(tickets: TicketService, stores: TableStores) -> None:
     ticket = tickets.create(
         RITA,
         NewTicket(
             ticket_type_id="damaged-item", customer_id="alice", attributes={"order_id": "ORD-1003", "description": "x"}
         ),
     )
-    InboundEventService(repository).apply(order_updated("ORD-1003", visible=False, event_id="evt-9"))
-    parts = repository.ticket_page(ticket.id, before=None, limit=50)[1]
+    InboundEventService(stores.tickets).apply(order_updated("ORD-1003", visible=False, event_id="evt-9"))
+    parts = stores.tickets.ticket_page(ticket.id, before=None, limit=50)[1]
     assert [p.visible_to_customer for p in parts if p.type is PartType.EXTERNAL_UPDATE] == [False]
 
 
-def test_a_malformed_inbound_event_is_refused(repository: TableRepository, table: str) -> None:
+def test_a_malformed_inbound_event_is_refused(stores: TableStores, table: str) -> None:
     with pytest.raises(ValidationError):
-        InboundEventService(repository).apply({"detail-type": "OrderUpdated", "detail": {"status": "x"}})
+        InboundEventService(stores.tickets).apply({"detail-type": "OrderUpdated", "detail": {"status": "x"}})
     with pytest.raises(ValueError, match="no inbound event"):
-        InboundEventService(repository).apply({"detail-type": "Unknown", "detail": {}})
+        InboundEventService(stores.tickets).apply({"detail-type": "Unknown", "detail": {}})

@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from helpdesk.adapters.channels import STATUS_UPDATE_TEMPLATE, DeliveryLedger, SesSnsChannels
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.channels import STATUS_UPDATE_TEMPLATE, DynamoDeliveryLedger, SesSnsChannels
+from helpdesk.adapters.store import ConversationTable, CustomerTable, TableStores
 from helpdesk.domain.models import Customer, Message, NotificationPreferences
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.principals import CustomerPrincipal
@@ -90,7 +90,6 @@ def mail(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_email_identity(EmailAddress=SENDER)
     ses.create_template(Template=STATUS_UPDATE_TEMPLATE)
-    monkeypatch.setenv("NOTIFY_FROM_EMAIL", SENDER)
 
 
 @dataclass
@@ -109,13 +108,21 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def customers(repository: TableRepository) -> CustomerService:
-    return CustomerService(repository)
+def customers(stores: TableStores) -> CustomerService:
+    return CustomerService(stores.customers)
 
 
 @pytest.fixture
-def notifier(mail: None, repository: TableRepository, workspace: Workspace, clock: Clock) -> NotificationService:
-    return NotificationService(repository, SesSnsChannels(), workspace, messenger_url=MESSENGER_URL, clock=clock)
+def notifier(mail: None, stores: TableStores, workspace: Workspace, clock: Clock) -> NotificationService:
+    return NotificationService(
+        stores.customers,
+        stores.conversations,
+        SesSnsChannels(from_email=SENDER),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=DynamoDeliveryLedger(),
+        clock=clock,
+    )
 
 
 @dataclass(frozen=True)
@@ -267,14 +274,14 @@ def test_by_default_a_customer_hears_in_the_messenger_and_by_email_but_not_by_sm
 
 def test_a_visitor_hears_only_in_the_messenger_whatever_their_profile_says(
     notifier: NotificationService,
-    repository: TableRepository,
+    stores: TableStores,
     conversations: ConversationService,
     tickets: TicketService,
     customers: CustomerService,
 ) -> None:
     case = open_case(conversations, tickets, customers, customer=VISITOR)
     # even if a profile for the visitor somehow held an address and a number
-    repository.save_preferences(
+    stores.customers.save_preferences(
         Customer(
             user_id=VISITOR.user_id,
             email="someone@example.com",
@@ -362,7 +369,7 @@ def test_different_updates_are_each_delivered(
 @pytest.mark.usefixtures("serializable_moto")
 def test_two_workers_delivering_the_same_update_at_once_send_it_once(
     mail: None,
-    repository: TableRepository,
+    stores: TableStores,
     workspace: Workspace,
     case: Case,
     conversations: ConversationService,
@@ -374,7 +381,14 @@ def test_two_workers_delivering_the_same_update_at_once_send_it_once(
     lock = threading.Lock()
 
     def worker(update: StatusUpdate) -> None:
-        service = NotificationService(repository, SesSnsChannels(), workspace, messenger_url=MESSENGER_URL)
+        service = NotificationService(
+            stores.customers,
+            stores.conversations,
+            SesSnsChannels(from_email=SENDER),
+            workspace,
+            messenger_url=MESSENGER_URL,
+            ledger=DynamoDeliveryLedger(),
+        )
         start.wait()
         try:
             service.deliver(update)
@@ -392,7 +406,14 @@ def test_two_workers_delivering_the_same_update_at_once_send_it_once(
         for thread in threads:
             thread.join()
     # the messages that found a delivery in progress come back once it is over
-    retry = NotificationService(repository, SesSnsChannels(), workspace, messenger_url=MESSENGER_URL)
+    retry = NotificationService(
+        stores.customers,
+        stores.conversations,
+        SesSnsChannels(from_email=SENDER),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=DynamoDeliveryLedger(),
+    )
     for in_progress in busy:
         retry.deliver(next(u for u in updates if u.id == in_progress.update_id))
 
@@ -406,7 +427,7 @@ class FlakySms(SesSnsChannels):
     """SNS is throttling for the first ``failures`` SMS."""
 
     def __init__(self, failures: int) -> None:
-        super().__init__()
+        super().__init__(from_email=SENDER)
         self.failures = failures
 
     def send_sms(self, phone: str, text: str) -> str:
@@ -417,9 +438,16 @@ class FlakySms(SesSnsChannels):
 
 
 def test_when_the_sms_fails_after_the_email_went_the_retry_sends_only_the_sms(
-    mail: None, repository: TableRepository, workspace: Workspace, case: Case, conversations: ConversationService
+    mail: None, stores: TableStores, workspace: Workspace, case: Case, conversations: ConversationService
 ) -> None:
-    notifier = NotificationService(repository, FlakySms(failures=1), workspace, messenger_url=MESSENGER_URL)
+    notifier = NotificationService(
+        stores.customers,
+        stores.conversations,
+        FlakySms(failures=1),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=DynamoDeliveryLedger(),
+    )
     update = case.update()
 
     # When SNS fails: the error propagates, so the queue will bring the update back
@@ -443,7 +471,7 @@ def test_a_worker_that_died_mid_send_blocks_others_until_its_lease_expires(
 ) -> None:
     # Given a worker claimed the email and died before recording it as sent
     update = case.update()
-    DeliveryLedger().claim(update.id, Channel.EMAIL.value, now=clock(), lease=timedelta(seconds=90))
+    DynamoDeliveryLedger().claim(update.id, Channel.EMAIL.value, now=clock(), lease=timedelta(seconds=90))
 
     # When the update comes back while the lease still holds, it is left to that worker
     with pytest.raises(DeliveryInProgress):
@@ -458,7 +486,7 @@ def test_a_worker_that_died_mid_send_blocks_others_until_its_lease_expires(
     assert len(sent_emails()) == 1
 
 
-class DiesAfterPosting(TableRepository):
+class DiesAfterPosting(ConversationTable):
     """Writes the in-messenger message, then the worker dies before it can record the delivery."""
 
     def __init__(self) -> None:
@@ -476,7 +504,13 @@ def test_a_messenger_update_written_just_before_a_crash_is_not_written_again(
     mail: None, workspace: Workspace, case: Case, conversations: ConversationService, clock: Clock
 ) -> None:
     notifier = NotificationService(
-        DiesAfterPosting(), SesSnsChannels(), workspace, messenger_url=MESSENGER_URL, clock=clock
+        CustomerTable(),
+        DiesAfterPosting(),
+        SesSnsChannels(from_email=SENDER),
+        workspace,
+        messenger_url=MESSENGER_URL,
+        ledger=DynamoDeliveryLedger(),
+        clock=clock,
     )
     update = case.update()
     with pytest.raises(TimeoutError):
@@ -503,12 +537,19 @@ def test_the_messenger_update_shows_up_for_a_messenger_polling_with_its_cursor(
     assert [m.author.id for m in fresh.messages] == ["status-updates"]
 
 
-def test_a_messenger_url_that_is_not_a_url_is_refused(repository: TableRepository, workspace: Workspace) -> None:
+def test_a_messenger_url_that_is_not_a_url_is_refused(stores: TableStores, workspace: Workspace) -> None:
     with pytest.raises(ValueError, match="messenger_url must be an http"):
-        NotificationService(repository, SesSnsChannels(), workspace, messenger_url="help.example.com")
+        NotificationService(
+            stores.customers,
+            stores.conversations,
+            SesSnsChannels(from_email=SENDER),
+            workspace,
+            messenger_url="help.example.com",
+            ledger=DynamoDeliveryLedger(),
+        )
 
 
-class ForgetsSentEmails(DeliveryLedger):
+class ForgetsSentEmails(DynamoDeliveryLedger):
     """The table refuses the first ``refusals`` writes that record an email as sent (after the SDK's retries)."""
 
     def __init__(self, refusals: int) -> None:
@@ -523,13 +564,14 @@ class ForgetsSentEmails(DeliveryLedger):
 
 
 def test_an_email_sent_while_the_table_throttles_is_recorded_and_never_sent_again(
-    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+    mail: None, stores: TableStores, workspace: Workspace, case: Case, clock: Clock
 ) -> None:
     pauses: list[float] = []
     ledger = ForgetsSentEmails(refusals=3)
     notifier = NotificationService(
-        repository,
-        SesSnsChannels(),
+        stores.customers,
+        stores.conversations,
+        SesSnsChannels(from_email=SENDER),
         workspace,
         messenger_url=MESSENGER_URL,
         ledger=ledger,
@@ -546,11 +588,12 @@ def test_an_email_sent_while_the_table_throttles_is_recorded_and_never_sent_agai
 
 
 def test_an_email_sent_but_never_recorded_is_not_sent_again_by_the_immediate_retry(
-    mail: None, repository: TableRepository, workspace: Workspace, case: Case, clock: Clock
+    mail: None, stores: TableStores, workspace: Workspace, case: Case, clock: Clock
 ) -> None:
     notifier = NotificationService(
-        repository,
-        SesSnsChannels(),
+        stores.customers,
+        stores.conversations,
+        SesSnsChannels(from_email=SENDER),
         workspace,
         messenger_url=MESSENGER_URL,
         ledger=ForgetsSentEmails(refusals=100),

@@ -11,9 +11,11 @@ import boto3
 import pytest
 from helpdesk.adapters.athena_lake import AthenaLake, literal
 from helpdesk.adapters.duckdb_lake import DuckDbLake
-from helpdesk.adapters.report_results import TableReportResults
+from helpdesk.adapters.store import ReportResultTable
 from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
 from helpdesk.domain.metrics import BoundQuery, QueryResult, QueryState
+from helpdesk.domain.principals import AgentPrincipal
+from helpdesk.domain.roles import Role
 from helpdesk.services.reports import (
     ReportRange,
     ReportService,
@@ -28,6 +30,7 @@ from tests.support.principals import ADMIN, FRONTLINE_AGENT
 
 NOW = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 LAST_WEEK = ReportRange(date(2026, 3, 2), date(2026, 3, 8))
+RETURNS_LEAD = AgentPrincipal(id="agent-lena", name="Lena", teams=frozenset({"returns"}), role=Role.LEAD)
 
 
 class SlowLake:
@@ -59,16 +62,16 @@ class SlowLake:
 
 
 @pytest.fixture
-def cache(table: str) -> TableReportResults:
-    return TableReportResults()
+def cache(table: str) -> ReportResultTable:
+    return ReportResultTable()
 
 
-def service(lake: Any, cache: TableReportResults, now: datetime = NOW) -> ReportService:
+def service(lake: Any, cache: ReportResultTable, now: datetime = NOW) -> ReportService:
     return ReportService(lake, cache, clock=lambda: now)
 
 
 def test_a_section_athena_is_still_computing_answers_running_then_ready_from_the_cache(
-    cache: TableReportResults, dynamo_calls: Any
+    cache: ReportResultTable, dynamo_calls: Any
 ) -> None:
     lake = SlowLake(polls_until_done=1)
     reports = service(lake, cache)
@@ -88,7 +91,7 @@ def test_a_section_athena_is_still_computing_answers_running_then_ready_from_the
     assert len(lake.started) == 1  # one query for the range, however often it is asked
 
 
-def test_the_same_range_with_another_filter_is_another_query(cache: TableReportResults) -> None:
+def test_the_same_range_with_another_filter_is_another_query(cache: ReportResultTable) -> None:
     lake = SlowLake(polls_until_done=0)
     reports = service(lake, cache)
 
@@ -99,7 +102,7 @@ def test_the_same_range_with_another_filter_is_another_query(cache: TableReportR
     assert lake.started[1].values != lake.started[0].values
 
 
-def test_a_range_that_includes_today_is_asked_again_after_a_few_minutes(cache: TableReportResults) -> None:
+def test_a_range_that_includes_today_is_asked_again_after_a_few_minutes(cache: ReportResultTable) -> None:
     lake = SlowLake(polls_until_done=0)
     today = ReportRange(NOW.date() - timedelta(days=6), NOW.date())
     service(lake, cache).section(ADMIN, "summary", today)
@@ -111,7 +114,7 @@ def test_a_range_that_includes_today_is_asked_again_after_a_few_minutes(cache: T
     assert len(lake.started) == 3  # today's twice (stale after 5 minutes), last week's once
 
 
-def test_a_failed_query_says_why_and_is_tried_again_later(cache: TableReportResults) -> None:
+def test_a_failed_query_says_why_and_is_tried_again_later(cache: ReportResultTable) -> None:
     lake = SlowLake(polls_until_done=0, fails=True)
     answer = service(lake, cache).section(ADMIN, "summary", LAST_WEEK)
     service(lake, cache, NOW + timedelta(minutes=2)).section(ADMIN, "summary", LAST_WEEK)
@@ -122,10 +125,13 @@ def test_a_failed_query_says_why_and_is_tried_again_later(cache: TableReportResu
     assert len(lake.started) == 2
 
 
-def test_only_admins_see_reports_and_an_unknown_section_is_not_found(cache: TableReportResults) -> None:
+def test_only_leads_and_admins_see_reports_and_an_unknown_section_is_not_found(cache: ReportResultTable) -> None:
     reports = service(SlowLake(), cache)
     with pytest.raises(Forbidden):
         reports.section(FRONTLINE_AGENT, "summary", LAST_WEEK)
+    with pytest.raises(Forbidden):
+        reports.section(FRONTLINE_AGENT, "summary", ReportRange(LAST_WEEK.from_day, LAST_WEEK.to_day, "frontline"))
+    assert reports.section(RETURNS_LEAD, "summary", LAST_WEEK).section == "summary"
     with pytest.raises(NotFound):
         reports.section(ADMIN, "payroll", LAST_WEEK)
     with pytest.raises(NotFound):
@@ -160,7 +166,7 @@ def test_the_default_range_is_the_last_seven_days(workspace: Any) -> None:
 
 
 def test_the_rollup_fills_the_common_ranges_so_the_page_finds_them_ready(
-    cache: TableReportResults, tmp_path: Path
+    cache: ReportResultTable, tmp_path: Path
 ) -> None:
     yesterday = NOW - timedelta(days=1)
     write_lake(tmp_path, [bus_event("ConversationStarted", yesterday, conversation_id="c1")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
 from helpdesk.domain.models import PartType, Priority
 from helpdesk.domain.workspace import StateCategory
@@ -13,15 +13,7 @@ from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import NewTicket, TicketChanges, TicketService
 
 from tests.conftest import DynamoCalls
-from tests.support.principals import (
-    ADMIN,
-    ALICE,
-    BOB,
-    FRONTLINE_AGENT,
-    ORDER_CONTEXT,
-    RETURNS_AGENT,
-    RETURNS_AGENT_2,
-)
+from tests.support.principals import ADMIN, ALICE, BOB, FRONTLINE_AGENT, ORDER_CONTEXT, RETURNS_AGENT, RETURNS_AGENT_2
 
 DAMAGED = NewTicket(
     ticket_type_id="damaged-item",
@@ -143,7 +135,7 @@ def test_the_customer_never_sees_internal_attributes_notes_or_other_customers_ti
     assert all("NOTE-MARKER" not in (b or "") for b in bodies)
     with pytest.raises(NotFound):
         tickets.page_for_customer(BOB, ticket.id, before=None, limit=50)
-    agent_detail = tickets.page_for_agent(ticket.id, before=None, limit=50)
+    agent_detail = tickets.page_for_agent(ADMIN, ticket.id, before=None, limit=50)
     assert any(p.body == "NOTE-MARKER check the carrier" for p in agent_detail.timeline)
 
 
@@ -174,7 +166,7 @@ def test_changing_state_records_who_and_moves_the_ticket_between_views(tickets: 
     )
     assert ticket.id not in [t.id for t in submitted.items]
     assert [t.id for t in in_progress.items] == [ticket.id]
-    timeline = tickets.page_for_agent(ticket.id, before=None, limit=50).timeline
+    timeline = tickets.page_for_agent(ADMIN, ticket.id, before=None, limit=50).timeline
     change = timeline[-1]
     assert change.type is PartType.STATE_CHANGE
     assert change.author.id == RETURNS_AGENT.id
@@ -186,7 +178,7 @@ def test_a_state_of_another_type_is_refused(tickets: TicketService, converted) -
     with pytest.raises(InvalidInput) as refused:
         tickets.update(RETURNS_AGENT, ticket.id, TicketChanges(state_id="need-info"), version=ticket.version)
     assert refused.value.problems[0][0] == "state_id"
-    assert tickets.page_for_agent(ticket.id, before=None, limit=5).ticket.state_id == "received"
+    assert tickets.page_for_agent(ADMIN, ticket.id, before=None, limit=5).ticket.state_id == "received"
 
 
 def test_assignment_priority_and_attributes_are_validated_and_recorded(tickets: TicketService, converted) -> None:
@@ -222,7 +214,7 @@ def test_two_agents_updating_from_the_same_version_one_wins_one_gets_a_conflict(
         tickets.update(RETURNS_AGENT_2, ticket.id, TicketChanges(state_id="assessing"), version=ticket.version)
 
     assert conflict.value.current_version == first.version
-    current = tickets.page_for_agent(ticket.id, before=None, limit=50).ticket
+    current = tickets.page_for_agent(ADMIN, ticket.id, before=None, limit=50).ticket
     assert current.priority is Priority.URGENT
     assert current.state_id == "received"
 
@@ -254,7 +246,7 @@ def test_concurrent_updates_never_lose_a_write(tickets: TicketService, converted
         thread.join()
 
     assert sorted(outcomes) == ["conflict", "ok"]
-    current = tickets.page_for_agent(ticket.id, before=None, limit=50)
+    current = tickets.page_for_agent(ADMIN, ticket.id, before=None, limit=50)
     assert current.ticket.version == ticket.version + 1
     assert len([p for p in current.timeline if p.type is not PartType.CREATED]) == 1
 
@@ -303,7 +295,7 @@ def test_a_ticket_created_directly_without_customer_is_back_office(tickets: Tick
     assert tickets.list_for_customer(ALICE, cursor=None, limit=10).items == []
 
 
-def test_rating_a_ticket_moves_its_version_on_never_back(tickets: TicketService, repository: TableRepository) -> None:
+def test_rating_a_ticket_moves_its_version_on_never_back(tickets: TicketService, stores: TableStores) -> None:
     from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
     from helpdesk.services.tickets import NewTicket, TicketChanges
 
@@ -316,6 +308,6 @@ def test_rating_a_ticket_moves_its_version_on_never_back(tickets: TicketService,
     )
     resolved = tickets.update(agent, ticket.id, TicketChanges(state_id="replaced"), version=ticket.version)
     tickets.rate(CustomerPrincipal(user_id="alice"), ticket.id, 5, None)
-    rated = repository.get_ticket(ticket.id)
+    rated = stores.tickets.get_ticket(ticket.id)
     assert rated is not None
     assert rated.version == resolved.version + 1

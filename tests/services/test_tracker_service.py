@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from helpdesk.adapters import mapping
-from helpdesk.adapters.repository import TableRepository
+from helpdesk.adapters.store import TableStores
 from helpdesk.adapters.table import TableItem, TrackerLinkItem
 from helpdesk.domain.errors import Conflict, InvalidInput
 from helpdesk.domain.models import FanOutJob, PartType, TicketCategory, new_id, utc_now
@@ -38,13 +38,13 @@ def queue() -> MemoryQueue:
 
 
 @pytest.fixture
-def trackers(repository: TableRepository, workspace: Any, queue: MemoryQueue) -> TrackerService:
-    return TrackerService(repository, workspace, queue)
+def trackers(stores: TableStores, workspace: Any, queue: MemoryQueue) -> TrackerService:
+    return TrackerService(stores.tickets, stores.trackers, workspace, queue)
 
 
 @pytest.fixture
-def desk(repository: TableRepository, workspace: Any, trackers: TrackerService) -> TicketService:
-    return TicketService(repository, workspace, trackers)
+def desk(stores: TableStores, workspace: Any, trackers: TrackerService) -> TicketService:
+    return TicketService(stores.tickets, stores.conversations, stores.attachments, workspace, trackers)
 
 
 def customer_ticket(desk: TicketService, n: int) -> str:
@@ -121,7 +121,7 @@ def no_table_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("no_table_snapshots")
 def test_resolving_a_tracker_resolves_all_500_linked_tickets_and_tells_each_customer(
-    desk: TicketService, trackers: TrackerService, queue: MemoryQueue, repository: TableRepository
+    desk: TicketService, trackers: TrackerService, queue: MemoryQueue, stores: TableStores
 ) -> None:
     # Given a tracker for a carrier outage with 500 customers' tickets linked to it
     tracker = desk.create(
@@ -144,7 +144,7 @@ def test_resolving_a_tracker_resolves_all_500_linked_tickets_and_tells_each_cust
     # Then every linked ticket is resolved, each with one customer-visible update, in pages
     assert LINKED // 25 <= pages <= LINKED // 25 + 1  # the last full page may be followed by an empty one
     for ticket_id in ids:
-        ticket, timeline, _ = repository.ticket_page(ticket_id, before=None, limit=10)
+        ticket, timeline, _ = stores.tickets.ticket_page(ticket_id, before=None, limit=10)
         assert ticket is not None
         assert ticket.state_category is StateCategory.RESOLVED
         updates = [p for p in timeline if p.changes and p.changes.get("tracker_id") == tracker.id]
@@ -154,7 +154,7 @@ def test_resolving_a_tracker_resolves_all_500_linked_tickets_and_tells_each_cust
 
 
 def test_an_interrupted_fan_out_retried_loses_nothing_and_duplicates_nothing(
-    desk: TicketService, trackers: TrackerService, queue: MemoryQueue, repository: TableRepository, monkeypatch
+    desk: TicketService, trackers: TrackerService, queue: MemoryQueue, stores: TableStores, monkeypatch
 ) -> None:
     logistics = LOGISTICS_AGENT
     tracker = desk.create(
@@ -170,7 +170,7 @@ def test_an_interrupted_fan_out_retried_loses_nothing_and_duplicates_nothing(
     desk.reply(logistics, tracker.id, "The carrier found the lost van; parcels move again today.", internal=False)
 
     # The worker dies in the middle of the first page
-    real_update = repository.update_ticket
+    real_update = stores.tickets.update_ticket
     calls = {"n": 0}
 
     def crash_after_ten(*args: Any, **kwargs: Any) -> Any:
@@ -179,16 +179,16 @@ def test_an_interrupted_fan_out_retried_loses_nothing_and_duplicates_nothing(
             raise RuntimeError("worker lost")
         return real_update(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "update_ticket", crash_after_ten)
+    monkeypatch.setattr(stores.tickets, "update_ticket", crash_after_ten)
     with pytest.raises(RuntimeError):
         trackers.run(queue.messages[0])
-    monkeypatch.setattr(repository, "update_ticket", real_update)
+    monkeypatch.setattr(stores.tickets, "update_ticket", real_update)
 
     # The message was not acknowledged, so it is delivered again, and the rest runs
     drain(queue, trackers)
 
     for ticket_id in ids:
-        _, timeline, _ = repository.ticket_page(ticket_id, before=None, limit=10)
+        _, timeline, _ = stores.tickets.ticket_page(ticket_id, before=None, limit=10)
         replies = [p for p in timeline if p.changes and p.changes.get("tracker_id") == tracker.id]
         assert [p.body for p in replies] == ["The carrier found the lost van; parcels move again today."]
 
@@ -214,6 +214,9 @@ def test_only_customer_tickets_not_on_another_tracker_can_be_linked(
         trackers.link(logistics, ticket_id, [first.id])
 
 
+BILLING_AGENT = AgentPrincipal(id="agent-bea", name="Bea", teams=frozenset({"billing"}))
+
+
 def test_back_office_tickets_are_internal_and_must_serve_something(desk: TicketService) -> None:
     customer = desk.create(
         FRONTLINE_AGENT,
@@ -224,7 +227,7 @@ def test_back_office_tickets_are_internal_and_must_serve_something(desk: TicketS
         ),
     )
     back_office = desk.create(
-        FRONTLINE_AGENT,
+        BILLING_AGENT,  # who works the customer ticket opens the internal work it needs
         NewTicket(
             ticket_type_id="refund-request",
             category=TicketCategory.BACK_OFFICE,

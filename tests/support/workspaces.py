@@ -46,3 +46,15 @@ def fast_sla_workspace() -> Path:
         ticket_type["workflow"] = workflow
         path.write_text(yaml.safe_dump(ticket_type, sort_keys=False))
     return target
+
+
+def workspace_with(**settings: object) -> Path:
+    """The demo without its bot, with ``workspace.yaml`` settings changed (e.g. ``agent_visibility="all"``)."""
+    import yaml
+
+    target = agents_only_workspace()
+    manifest = target / "workspace.yaml"
+    data = yaml.safe_load(manifest.read_text())
+    data.update(settings)
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpdesk.adapters.knowledge_files import knowledge_base_from_environment, load_articles
+from helpdesk.adapters.knowledge_files import load_articles
 from helpdesk.adapters.workspace_files import WorkspaceConfigError
 from helpdesk.domain import knowledge
 from helpdesk.domain.knowledge import Article, KnowledgeBase
@@ -278,9 +278,11 @@ def test_the_knowledge_directory_must_be_a_directory(tmp_path: Path) -> None:
 
 
 def test_the_functions_load_the_workspace_knowledge_base() -> None:
-    kb = knowledge_base_from_environment()
+    from helpdesk import wiring
+
+    kb = wiring.knowledge_base()
 
     answer = kb.best_answer("Do you ship to Norway?", locale="en-GB")
     assert answer is not None
     assert answer.article.id == "international-delivery"
-    assert knowledge_base_from_environment() is kb
+    assert wiring.knowledge_base() is kb

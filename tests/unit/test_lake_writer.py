@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
 
 import boto3
@@ -26,7 +25,7 @@ def test_events_land_per_detail_type_and_day_and_what_cant_be_placed_goes_to_err
         sqs.send_message(QueueUrl=queue, MessageBody=body)
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
 
-    LakeWriter(queue, "lake", 1, threading.Event()).flush(s3, sqs, messages)
+    LakeWriter(queue, "lake", 1).flush(s3, sqs, messages)
 
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"])
     placed = [k for k in keys if k.startswith("events/")]

@@ -1,4 +1,4 @@
-"""The attachments bucket: presigned uploads and downloads, and checking that an upload happened.
+"""The attachments bucket: presigned uploads and downloads, and reading back what an upload stored.
 
 The bucket is private; files only move through short-lived presigned URLs this module issues.
 The S3 client is created on first use, never at import.
@@ -6,8 +6,6 @@ The S3 client is created on first use, never at import.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -15,33 +13,30 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-UPLOAD_EXPIRY_SECONDS = 300
-DOWNLOAD_EXPIRY_SECONDS = 300
+from helpdesk.domain.file_signatures import HEAD_BYTES, StoredFile
+from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.settings import SettingMissing
 
 
-@dataclass(frozen=True)
-class PresignedUpload:
-    url: str
-    fields: dict[str, str]
+class S3AttachmentFiles:
+    """``path_style``: behind a local endpoint (the embedded AWS) virtual-host URLs don't resolve."""
 
-
-class AttachmentFiles:
-    def __init__(self, bucket: str | None = None, client: Any = None) -> None:
+    def __init__(self, bucket: str | None, *, path_style: bool = False, client: Any = None) -> None:
         self._bucket = bucket
+        self._path_style = path_style
         self._client = client
 
     @property
     def bucket(self) -> str:
-        if self._bucket is None:
-            self._bucket = os.environ["ATTACHMENTS_BUCKET"]
+        if not self._bucket:
+            raise SettingMissing("ATTACHMENTS_BUCKET is not set: this function can't reach the attachments")
         return self._bucket
 
     @cached_property
     def client(self) -> Any:
         if self._client is not None:
             return self._client
-        # Behind a local endpoint (the embedded AWS) virtual-host URLs don't resolve: use paths.
-        style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "virtual"
+        style = "path" if self._path_style else "virtual"
         return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
 
     def presigned_upload(self, key: str, content_type: str, size: int) -> PresignedUpload:
@@ -69,12 +64,24 @@ class AttachmentFiles:
         )
         return url
 
-    def uploaded_size(self, key: str) -> int | None:
-        """The stored object's size, or None if nothing was uploaded under the key."""
+    def stored_file(self, key: str) -> StoredFile | None:
+        """The stored object's size, content type and first bytes, or None if nothing was uploaded.
+
+        One ranged GET (no HEAD): S3 answers the first ``HEAD_BYTES`` bytes with the whole object's
+        size in ``Content-Range`` and its ``Content-Type``.
+        """
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            stored = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}")
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            code = error.response.get("Error", {}).get("Code")
+            if code in {"404", "NoSuchKey", "NotFound"}:
                 return None
+            if code == "InvalidRange":  # an empty object has no first byte to return
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+                return StoredFile(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""), head=b"")
             raise
-        return int(head["ContentLength"])
+        with stored["Body"] as body:
+            head = body.read(HEAD_BYTES)
+        content_range = str(stored.get("ContentRange") or "")
+        size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else int(stored["ContentLength"])
+        return StoredFile(size=size, content_type=str(stored.get("ContentType") or ""), head=head)

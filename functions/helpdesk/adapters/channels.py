@@ -4,7 +4,7 @@
 SQS message comes back and, after the queue's retries, lands in its DLQ; only errors that no retry
 can fix (a malformed address or phone number, a rejected message) become ``Undeliverable``.
 
-``DeliveryLedger`` records, per (status update, channel), whether it was sent. Why a ledger of our
+``DynamoDeliveryLedger`` records, per (status update, channel), whether it was sent. Why a ledger of our
 own rather than powertools idempotency: its items are in the single table under readable keys
 (``DELIVERY#<update id>`` / ``<channel>``), so "was the SMS for this update sent, or why not?" is one
 GetItem; it keeps a ``failed`` outcome with its reason; it stores the in-messenger message's id with
@@ -29,12 +29,9 @@ message id is fixed by the first claim, so writing it twice is refused by the ta
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -43,6 +40,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from helpdesk.adapters.table import DeliveryItem
+from helpdesk.domain.notifications import Claim, DeliveryStatus, Undeliverable
 
 STATUS_UPDATE_TEMPLATE_NAME = "helpdesk-status-update"
 
@@ -72,14 +70,6 @@ _UNDELIVERABLE_EMAIL = {"MessageRejected", "InvalidParameterValue"}
 _UNDELIVERABLE_SMS = {"InvalidParameter", "InvalidParameterValue"}
 
 
-class Undeliverable(Exception):
-    """This message can never be delivered on this channel; ``code`` says why (no address in it)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(f"undeliverable: {code}")
-        self.code = code
-
-
 class NotifierConfigError(RuntimeError):
     """The notifier's environment is missing something it needs."""
 
@@ -92,11 +82,13 @@ class SesSnsChannels:
         *,
         from_email: str | None = None,
         configuration_set: str | None = None,
+        template_name: str | None = None,
         ses_client: Any = None,
         sns_client: Any = None,
     ) -> None:
         self._from_email = from_email
         self._configuration_set = configuration_set
+        self._template_name = template_name or STATUS_UPDATE_TEMPLATE_NAME
         self._ses_client = ses_client
         self._sns_client = sns_client
 
@@ -113,16 +105,16 @@ class SesSnsChannels:
         missing = [name for name in TEMPLATE_VARIABLES if name not in template_data]
         if missing:
             raise ValueError(f"template data is missing {', '.join(missing)}")
-        source = self._from_email or os.environ.get("NOTIFY_FROM_EMAIL")
+        source = self._from_email
         if not source:
             raise NotifierConfigError("NOTIFY_FROM_EMAIL is not set: the address status-update emails come from")
         request: dict[str, Any] = {
             "Source": source,
             "Destination": {"ToAddresses": [to]},
-            "Template": os.environ.get("STATUS_TEMPLATE_NAME", STATUS_UPDATE_TEMPLATE_NAME),
+            "Template": self._template_name,
             "TemplateData": json.dumps(dict(template_data), ensure_ascii=False),
         }
-        configuration_set = self._configuration_set or os.environ.get("NOTIFY_CONFIGURATION_SET")
+        configuration_set = self._configuration_set
         if configuration_set:
             request["ConfigurationSetName"] = configuration_set
         try:
@@ -155,25 +147,6 @@ class SesSnsChannels:
 # --- the delivery ledger ----------------------------------------------------------------------------
 
 
-class DeliveryStatus(StrEnum):
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    PENDING = "pending"
-    """Handed back after a failed attempt: the next attempt may claim it."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What a claim attempt found: ``won`` (go and send) or the status someone else left."""
-
-    won: bool
-    status: DeliveryStatus
-    claim_id: str | None = None
-    message_id: str | None = None
-    attempts: int = 0
-
-
 def _delivery_key(update_id: str, channel: str) -> tuple[str, str]:
     return f"DELIVERY#{update_id}", channel
 
@@ -182,7 +155,7 @@ def _condition_failed(error: UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
-class DeliveryLedger:
+class DynamoDeliveryLedger:
     """Per (status update, channel): claimed, sent, failed or handed back. See the module docstring."""
 
     def __init__(self, *, keep_for: timedelta = timedelta(days=14)) -> None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Any
+from typing import Any, Protocol
+
+
+class CustomResourceReply(Protocol):
+    def __call__(
+        self,
+        event: dict[str, Any],
+        log_stream: str,
+        physical_id: str,
+        *,
+        success: bool,
+        reason: str = "",
+        data: dict[str, str] | None = None,
+    ) -> None: ...
 
 
 def respond(

@@ -5,21 +5,17 @@ The SQS client is created on first use; tests inject an in-memory queue instead.
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
 
 from helpdesk.domain.models import FanOutJob
-
-
-class FanOutQueue(Protocol):
-    def send(self, job: FanOutJob) -> None: ...
+from helpdesk.settings import SettingMissing
 
 
 class SqsFanOutQueue:
-    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
+    def __init__(self, queue_url: str | None, client: Any = None) -> None:
         self._queue_url = queue_url
         self._client = client
 
@@ -28,5 +24,6 @@ class SqsFanOutQueue:
         return self._client or boto3.client("sqs")
 
     def send(self, job: FanOutJob) -> None:
-        queue_url = self._queue_url or os.environ["FANOUT_QUEUE_URL"]
-        self.client.send_message(QueueUrl=queue_url, MessageBody=job.model_dump_json())
+        if not self._queue_url:
+            raise SettingMissing("FANOUT_QUEUE_URL is not set: tracker changes can't reach their linked tickets")
+        self.client.send_message(QueueUrl=self._queue_url, MessageBody=job.model_dump_json())

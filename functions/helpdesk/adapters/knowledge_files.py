@@ -7,14 +7,12 @@ Errors name the file, the field and the problem, like the rest of the workspace 
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
-from helpdesk.domain.knowledge import Article, KnowledgeBase
+from helpdesk.domain.knowledge import Article
 
 
 def load_articles(directory: str | Path) -> tuple[Article, ...]:
@@ -35,12 +33,3 @@ def load_articles(directory: str | Path) -> tuple[Article, ...]:
             raise WorkspaceConfigError(f"{path}: id: '{article.id}' must match the file name '{path.stem}'")
         articles.append(article)
     return tuple(articles)
-
-
-@cache
-def knowledge_base_from_environment() -> KnowledgeBase:
-    """The knowledge base of the workspace in ``WORKSPACE_DIR``, loaded once per container (indexed on first search)."""
-    directory = os.environ.get("WORKSPACE_DIR")
-    if not directory:
-        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
-    return KnowledgeBase(load_articles(Path(directory) / "knowledge"))

@@ -32,8 +32,9 @@ pattern                                     served by
 conversation with its latest messages       Query PK=CONV#id, descending (``~META`` sorts after ``MSG#``)
 messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>, ascending
 ticket with its latest timeline             Query PK=TICKET#id, descending
-a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid#CONV, desc
-a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid#TICKET, desc
+a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with CONV#, desc
+a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with TICKET#, desc
+everything a visitor owns (to merge it)     Query ``by_customer`` GSI1PK=CUSTOMER#uid
 inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
 inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
 inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc
@@ -43,6 +44,7 @@ inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
 inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#team#OPEN, ascending
 snoozed conversations due to wake, by day   Query ``by_wake`` GSI8PK=SNOOZED#<day>, GSI8SK <= now
+parked workflows to heartbeat, by shard      Query ``by_wake`` GSI8PK=PARKED#<shard>, by ticket id
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)
@@ -58,7 +60,6 @@ The indexes are sparse: only items that set an index's key attributes appear in 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +79,14 @@ from pynamodb.models import Model
 TTL_ATTRIBUTE = "expires_at"
 
 
-def _table_name() -> str:
-    # Read when the models are defined; set TABLE_NAME before importing to point at another table.
-    return os.environ.get("TABLE_NAME", "helpdesk")
+class _TableNameFromSettings(type):
+    """PynamoDB reads ``Meta.table_name`` when it first makes a request: the settings are read then, not at import."""
+
+    @property
+    def table_name(cls) -> str:
+        from helpdesk.settings import settings
+
+        return settings().table_name
 
 
 class _Index(GlobalSecondaryIndex[Any]):
@@ -162,9 +168,8 @@ class ByWakeIndex(_Index):
 class TableItem(Model):
     """Every item of the table; subclasses are chosen by ``kind`` when items are read back."""
 
-    class Meta:
-        table_name = _table_name()
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    class Meta(metaclass=_TableNameFromSettings):
+        region = None  # botocore's own resolution (AWS_REGION in Lambda), when the first client is made
         billing_mode = "PAY_PER_REQUEST"
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")

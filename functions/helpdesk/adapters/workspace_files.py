@@ -14,8 +14,6 @@ Errors name the file, the field and the problem, e.g.
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +105,3 @@ def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType], 
     if problems:
         raise WorkspaceConfigError("\n".join(f"{path}: {problem}" for problem in problems))
     return bot
-
-
-@cache
-def workspace_from_environment() -> Workspace:
-    """The workspace the functions run with: ``WORKSPACE_DIR``, loaded once per container."""
-    directory = os.environ.get("WORKSPACE_DIR")
-    if not directory:
-        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
-    return load_workspace(directory)

@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 from helpdesk.domain.errors import Unauthenticated
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
-from helpdesk.surfaces import ADMIN_GROUP
+from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal, reserved_prefix
+from helpdesk.domain.roles import Role
+from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
 
 
 def _authorizer(event: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +27,8 @@ def customer_from_event(event: dict[str, Any]) -> CustomerPrincipal:
     user_id = context.get("user_id")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("a verified customer token is required")
+    if reserved_prefix(user_id) is not None:  # the authorizer refuses these; never trust one that slipped by
+        raise Unauthenticated("this customer id is reserved for the system")
     try:
         attributes = json.loads(context.get("attributes") or "{}")
     except ValueError:
@@ -69,10 +72,11 @@ def agent_from_event(event: dict[str, Any]) -> AgentPrincipal:
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("a signed-in agent is required")
     groups = _groups(claims.get("cognito:groups"))
+    role = Role.ADMIN if ADMIN_GROUP in groups else Role.LEAD if LEAD_GROUP in groups else Role.AGENT
     return AgentPrincipal(
         id=subject,
         email=claims.get("email") or None,
         name=claims.get("name") or None,
-        teams=groups - {ADMIN_GROUP},
-        is_admin=ADMIN_GROUP in groups,
+        teams=groups - {ADMIN_GROUP, LEAD_GROUP},
+        role=role,
     )

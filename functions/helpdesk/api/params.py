@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from helpdesk.api.schemas import MAX_PAGE_SIZE
+from helpdesk.api.bodies import MAX_PAGE_SIZE
 
 # Ids are ULIDs or configured slugs; anything else is refused before a lookup (and fuzzers generate only these).
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -41,3 +41,15 @@ class Conflict(DomainError):
 
 class Unauthenticated(DomainError):
     """The request carries no identity the API can trust."""
+
+
+class ConditionFailed(Exception):
+    """A guarded write found its item not in the expected state (raised by the stores, read by services).
+
+    Not a ``DomainError``: the service that attempted the write knows what it means (a conflict, a
+    missing object, a retry) and says so; one that escapes is a bug.
+    """
+
+
+class TicketNumberTaken(ConditionFailed):
+    """A new ticket's number was given to another ticket first: read the counter again and retry."""

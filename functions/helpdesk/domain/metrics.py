@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 SQL_DIR = Path(__file__).with_name("lake_sql")
 SECTIONS: tuple[str, ...] = (
@@ -135,3 +138,23 @@ def section_query(section: str) -> ReportQuery:
 
 def items_query(section: str) -> ReportQuery:
     return report_query(f"items_{section}")
+
+
+class ReportStatus(StrEnum):
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class StoredReport(BaseModel):
+    """One cached answer (or a query still running), as the ``ReportResults`` port keeps it."""
+
+    key: str
+    status: ReportStatus
+    execution_id: str | None = None
+    columns: list[str] = []
+    rows: list[list[Any]] = []
+    truncated: bool = False
+    reason: str | None = None
+    created_at: datetime
+    expires_at: datetime

@@ -12,6 +12,7 @@ lets the notifier deliver it once per channel.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -46,3 +47,30 @@ class StatusUpdate(BaseModel):
     body: str | None = None
     """The words to pass on: an agent's reply, a reminder, the external update."""
     occurred_at: datetime
+
+
+class Undeliverable(Exception):
+    """This message can never be delivered on this channel; ``code`` says why (no address in it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"undeliverable: {code}")
+        self.code = code
+
+
+class DeliveryStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    PENDING = "pending"
+    """Handed back after a failed attempt: the next attempt may claim it."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim attempt found: ``won`` (go and send) or the status someone else left."""
+
+    won: bool
+    status: DeliveryStatus
+    claim_id: str | None = None
+    message_id: str | None = None
+    attempts: int = 0

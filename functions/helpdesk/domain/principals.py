@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from helpdesk.domain.models import Author, AuthorType
+from helpdesk.domain.roles import Role
+
+VISITOR_PREFIX = "visitor:"
+"""Anonymous visitors' ids: only the messenger's own visitor tokens carry them."""
+INTERNAL_PREFIX = "internal:"
+"""What belongs to the business, not to a customer (e.g. the owner of an internal note's attachments)."""
+RESERVED_PREFIXES: tuple[str, ...] = (INTERNAL_PREFIX,)
+"""Ids the system gives to what isn't a customer: no customer token may claim one."""
+
+
+def reserved_prefix(customer_id: str) -> str | None:
+    """The reserved prefix ``customer_id`` starts with (in any case), if any."""
+    folded = customer_id.strip().casefold()
+    return next((prefix for prefix in RESERVED_PREFIXES if folded.startswith(prefix)), None)
 
 
 @dataclass(frozen=True)
@@ -26,15 +40,18 @@ class CustomerPrincipal:
 
 @dataclass(frozen=True)
 class AgentPrincipal:
+    """An agent, as their token describes them; what they may do is ``helpdesk.domain.policy``'s call."""
+
     id: str
     email: str | None = None
     name: str | None = None
     teams: frozenset[str] = field(default_factory=frozenset)
-    is_admin: bool = False
+    role: Role = Role.AGENT
 
     @property
     def author(self) -> Author:
         return Author(type=AuthorType.AGENT, id=self.id, name=self.name or self.email)
 
-    def may_work_on_team(self, team_id: str) -> bool:
-        return self.is_admin or team_id in self.teams
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

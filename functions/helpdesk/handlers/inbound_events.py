@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from helpdesk.handlers.entry import logger, metrics, sqs_worker
 
-from helpdesk.api.app import repository
-from helpdesk.services.inbound import InboundEventService
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def handle_event(record: SQSRecord) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from helpdesk import wiring
+
     event = json.loads(record.body)
-    added = InboundEventService(repository()).apply(event)
-    logger.info("inbound event applied", extra={"detail_type": event.get("detail-type"), "tickets": added})
-    metrics.add_metric(name="InboundEventsApplied", unit=MetricUnit.Count, value=1)
+    added = wiring.inbound_events().apply(event)
+    logger().info("inbound event applied", extra={"detail_type": event.get("detail-type"), "tickets": added})
+    metrics().add_metric(name="InboundEventsApplied", unit=MetricUnit.Count, value=1)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_event, processor=processor, context=context)
+lambda_handler = sqs_worker(handle_event)

@@ -7,42 +7,45 @@ go with the Glue database when the stack removes it, and a failed rollback must 
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from helpdesk.handlers.entry import Handler, LambdaFunction, logger
 
-from helpdesk.adapters.athena_lake import AthenaLake
-from helpdesk.adapters.cloudformation import respond
-
-logger = Logger()
 PHYSICAL_ID = "helpdesk-lake-views"
 
 
-@cache
-def athena() -> AthenaLake:
-    return AthenaLake(os.environ["LAKE_DATABASE"], os.environ["LAKE_WORKGROUP"])
+class Statements(Protocol):
+    def run_statement(self, sql: str) -> None:
+        """Run one statement on Athena to its end; raise if it fails."""
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+def athena() -> Statements:
+    from helpdesk import wiring
+
+    return wiring.athena_lake()
+
+
+def create_views(event: dict[str, Any], context: Any) -> None:
+    from helpdesk import wiring
+
+    respond = wiring.custom_resource_reply()
     request = event.get("RequestType")
     statements = list(event.get("ResourceProperties", {}).get("Statements", []))
+    log_stream = getattr(context, "log_stream_name", "")
     try:
         if request in ("Create", "Update"):
             for statement in statements:
                 athena().run_statement(statement)
-            logger.info("lake views created", extra={"statements": len(statements)})
+            logger().info("lake views created", extra={"statements": len(statements)})
     except (RuntimeError, TimeoutError) as error:
-        logger.exception("lake views not created")
-        respond(event, getattr(context, "log_stream_name", ""), PHYSICAL_ID, success=False, reason=str(error)[:500])
+        logger().exception("lake views not created")
+        respond(event, log_stream, PHYSICAL_ID, success=False, reason=str(error)[:500])
         return
-    respond(
-        event,
-        getattr(context, "log_stream_name", ""),
-        PHYSICAL_ID,
-        success=True,
-        data={"Statements": str(len(statements))},
-    )
+    respond(event, log_stream, PHYSICAL_ID, success=True, data={"Statements": str(len(statements))})
+
+
+def _build() -> Handler:
+    return create_views
+
+
+lambda_handler = LambdaFunction(_build)

@@ -17,28 +17,15 @@ addresses, phone numbers or message text.
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from helpdesk.handlers.entry import logger, metrics, sqs_worker
 
-from helpdesk.adapters.channels import NotifierConfigError, SesSnsChannels
-from helpdesk.api.app import repository, workspace
-from helpdesk.domain.notifications import StatusUpdate
-from helpdesk.services.notifications import DEFAULT_LEASE, Channel, DeliveryInProgress, NotificationService, Outcome
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+    from helpdesk.domain.notifications import StatusUpdate
+    from helpdesk.services.notifications import Channel, NotificationService, Outcome
 
 
 class MalformedStatusUpdate(ValueError):
@@ -46,37 +33,22 @@ class MalformedStatusUpdate(ValueError):
 
 
 def count_outcome(channel: Channel, outcome: Outcome) -> None:
-    metrics.add_metric(name=f"{channel.value}_{outcome.value}", unit=MetricUnit.Count, value=1)
+    from aws_lambda_powertools.metrics import MetricUnit
 
-
-@cache
-def channels() -> SesSnsChannels:
-    return SesSnsChannels()
-
-
-def _lease() -> timedelta:
-    raw = os.environ.get("DELIVERY_LEASE_SECONDS")
-    if not raw:
-        return DEFAULT_LEASE
-    try:
-        seconds = int(raw)
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise NotifierConfigError(f"DELIVERY_LEASE_SECONDS must be a positive number of seconds, got {raw!r}")
-    return timedelta(seconds=seconds)
+    metrics().add_metric(name=f"{channel.value}_{outcome.value}", unit=MetricUnit.Count, value=1)
 
 
 def notifications() -> NotificationService:
-    messenger_url = os.environ.get("MESSENGER_URL")
-    if not messenger_url:
-        raise NotifierConfigError("MESSENGER_URL is not set: the messenger page status updates link to")
-    return NotificationService(
-        repository(), channels(), workspace(), messenger_url=messenger_url, lease=_lease(), on_outcome=count_outcome
-    )
+    from helpdesk import wiring
+
+    return wiring.notifications(on_outcome=count_outcome)
 
 
 def parse_update(record: SQSRecord) -> StatusUpdate:
+    from pydantic import ValidationError
+
+    from helpdesk.domain.notifications import StatusUpdate
+
     try:
         return StatusUpdate.model_validate_json(record.body)
     except ValidationError as error:
@@ -85,20 +57,22 @@ def parse_update(record: SQSRecord) -> StatusUpdate:
 
 
 def handle_update(record: SQSRecord) -> None:
+    from helpdesk.services.notifications import DeliveryInProgress
+
     try:
         update = parse_update(record)
     except MalformedStatusUpdate as malformed:
-        logger.warning("malformed status update", extra={"reason": str(malformed)})
+        logger().warning("malformed status update", extra={"reason": str(malformed)})
         raise
     try:
         report = notifications().deliver(update)
     except DeliveryInProgress as busy:
-        logger.info(
+        logger().info(
             "status update is being delivered elsewhere; it will be checked again",
             extra={"update_id": update.id, "channel": busy.channel.value},
         )
         raise
-    logger.info(
+    logger().info(
         "status update delivered",
         extra={
             "update_id": update.id,
@@ -108,8 +82,4 @@ def handle_update(record: SQSRecord) -> None:
     )
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle_update, processor=processor, context=context)
+lambda_handler = sqs_worker(handle_update)

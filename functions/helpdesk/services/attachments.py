@@ -1,30 +1,28 @@
 """Attachments: photos, videos and PDFs the customer shares in the conversation or on a ticket.
 
-The upload goes straight from the browser to S3 through a presigned POST that S3 itself holds to
-the declared type and size, so nothing disallowed is ever stored. A message or reply then names
-the attachment; it is linked to that conversation or ticket, once, and only for its owner.
+The upload goes straight from the browser to S3 through a presigned POST whose policy pins the
+declared type and caps the size. A message or reply then names the attachment; before it is linked
+to that conversation or ticket (once, and only for its owner) the stored file is read back and must
+be exactly what was declared: its size, its content type and its first bytes
+(``helpdesk.domain.file_signatures``). Otherwise nothing is linked and the caller gets a 422.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from helpdesk.adapters.attachment_files import AttachmentFiles, PresignedUpload
-from helpdesk.adapters.repository import TableRepository
-from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
+from helpdesk.domain.errors import InvalidInput, NotFound
+from helpdesk.domain.file_signatures import SIGNATURES, upload_mismatch
+from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.policy import Action, Resource, authorize
+from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.roles import Visibility
+from helpdesk.services.ports import AttachmentFiles, AttachmentRecords, ConversationReader, TicketReader
 
-ALLOWED_CONTENT_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/heic",
-    "video/mp4",
-    "video/quicktime",
-    "application/pdf",
-}
+ALLOWED_CONTENT_TYPES = frozenset(SIGNATURES)
+"""Images, mp4/QuickTime video and PDF: the types whose files can be checked by their first bytes."""
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ATTACHMENTS_PER_MESSAGE = 10
@@ -43,7 +41,7 @@ def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
     """Whose a file on a ticket is: the customer's when shared with them, the ticket's when internal."""
     if ticket.customer_id and not internal:
         return ticket.customer_id
-    return f"internal:{ticket.id}"
+    return f"{INTERNAL_PREFIX}{ticket.id}"
 
 
 def size_limit(content_type: str) -> int:
@@ -51,9 +49,21 @@ def size_limit(content_type: str) -> int:
 
 
 class AttachmentService:
-    def __init__(self, repository: TableRepository, files: AttachmentFiles) -> None:
-        self._repository = repository
+    def __init__(
+        self,
+        attachments: AttachmentRecords,
+        files: AttachmentFiles,
+        *,
+        conversations: ConversationReader | None = None,
+        tickets: TicketReader | None = None,
+        visibility: Visibility = Visibility.TEAM,
+    ) -> None:
+        """``conversations`` and ``tickets``: where an agent's download finds the file's team."""
+        self._store = attachments
         self._files = files
+        self._conversations = conversations
+        self._tickets = tickets
+        self._visibility = visibility
 
     def start_upload(
         self, customer: CustomerPrincipal, filename: str, content_type: str, size: int
@@ -64,8 +74,7 @@ class AttachmentService:
         self, agent: AgentPrincipal, ticket: Ticket, filename: str, content_type: str, size: int, *, internal: bool
     ) -> tuple[Attachment, PresignedUpload]:
         """An agent attaches a file to a ticket: shared with its customer, or kept internal."""
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can attach files to this ticket")
+        authorize(agent, Action.WORK, Resource.ticket(ticket), self._visibility)
         return self._start(
             ticket_attachment_owner(ticket, internal=internal), agent.author, filename, content_type, size
         )
@@ -95,11 +104,16 @@ class AttachmentService:
             created_at=utc_now(),
         )
         upload = self._files.presigned_upload(object_key(attachment, owner), content_type, size)
-        self._repository.create_attachment(attachment)
+        self._store.create_attachment(attachment)
         return attachment, upload
 
-    def refs_for_message(self, customer_id: str, attachment_ids: list[str]) -> list[AttachmentRef]:
-        """Check the customer may use these attachments and that they were uploaded."""
+    def refs_for_message(
+        self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
+    ) -> list[AttachmentRef]:
+        """Check the customer may use these attachments and that they were uploaded.
+
+        ``known``: the attachments as already read with their conversation or ticket (no read here).
+        """
         if not attachment_ids:
             return []
         if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE or len(set(attachment_ids)) != len(attachment_ids):
@@ -107,7 +121,7 @@ class AttachmentService:
                 "too many or repeated attachments",
                 [("attachment_ids", f"at most {MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids")],
             )
-        found = {a.id: a for a in self._repository.get_attachments(attachment_ids)}
+        found = {a.id: a for a in (known if known is not None else self._store.get_attachments(attachment_ids))}
         refs = []
         for attachment_id in attachment_ids:
             attachment = found.get(attachment_id)
@@ -119,9 +133,15 @@ class AttachmentService:
                 raise InvalidInput(
                     "attachment already shared", [("attachment_ids", f"'{attachment_id}' was already sent")]
                 )
-            if self._files.uploaded_size(object_key(attachment, customer_id)) is None:
+            stored = self._files.stored_file(object_key(attachment, customer_id))
+            if stored is None:
                 raise InvalidInput(
                     "attachment not uploaded yet", [("attachment_ids", f"'{attachment_id}' has no uploaded file")]
+                )
+            mismatch = upload_mismatch(attachment.content_type, attachment.size, stored)
+            if mismatch is not None:
+                raise InvalidInput(
+                    "the uploaded file is not the one declared", [("attachment_ids", f"'{attachment_id}': {mismatch}")]
                 )
             refs.append(
                 AttachmentRef(
@@ -138,17 +158,30 @@ class AttachmentService:
         return self.refs_for_message(ticket_attachment_owner(ticket, internal=internal), attachment_ids)
 
     def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, str]:
-        attachment = self._repository.get_attachment(attachment_id)
+        attachment = self._store.get_attachment(attachment_id)
         if attachment is None or attachment.customer_id != customer.user_id:
             raise NotFound(f"attachment {attachment_id} not found")
         return attachment, self._url(attachment)
 
-    def download_for_agent(self, attachment_id: str) -> tuple[Attachment, str]:
-        attachment = self._repository.get_attachment(attachment_id)
+    def download_for_agent(self, agent: AgentPrincipal, attachment_id: str) -> tuple[Attachment, str]:
+        """A file on a ticket or conversation the agent may read (two reads: the file, then where it is)."""
+        attachment = self._store.get_attachment(attachment_id)
         if attachment is None or not (attachment.conversation_id or attachment.ticket_id):
             # An upload nobody has sent yet is still private to the customer.
             raise NotFound(f"attachment {attachment_id} not found")
+        authorize(agent, Action.READ, self._where(attachment), self._visibility)
         return attachment, self._url(attachment)
+
+    def _where(self, attachment: Attachment) -> Resource:
+        if attachment.ticket_id is not None and self._tickets is not None:
+            ticket = self._tickets.get_ticket(attachment.ticket_id)
+            if ticket is not None:
+                return Resource.ticket(ticket)
+        if attachment.conversation_id is not None and self._conversations is not None:
+            conversation = self._conversations.get_conversation(attachment.conversation_id)
+            if conversation is not None:
+                return Resource.conversation(conversation)
+        raise NotFound(f"attachment {attachment.id} not found")
 
     def _url(self, attachment: Attachment) -> str:
         return self._files.presigned_download(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
 
-from helpdesk.adapters.repository import ConditionFailed, TableRepository
-from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, newer_page
+from helpdesk.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     AttachmentRef,
     Author,
@@ -30,47 +29,22 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
+from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import Workspace
-from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput, TicketRequest
+from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
+from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
+from helpdesk.services.messages import clean_body, preview
+from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 
-PREVIEW_LENGTH = 140
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
 """In-app verification needs a token issued this recently: the app just vouched for the customer."""
 
 
-def _clean_body(body: str, *, attachments: list[AttachmentRef] | None = None) -> str:
-    text = body.strip()
-    if not text and not attachments:
-        raise InvalidInput("message body can't be empty", [("body", "must contain some text")])
-    return text
-
-
-def _preview(body: str, attachments: list[AttachmentRef]) -> str:
-    text = body or ", ".join(f"📎 {a.filename}" for a in attachments)
-    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
-
-
-BOT_TURN_ATTEMPTS = 3
-"""A bot turn lost to a concurrent write of the same conversation is re-run on the fresh state."""
-
-
-class BotTicketOpener(Protocol):
-    def open_for_bot(
-        self, conversation: Conversation, request: Any, *, bot: Author, notice: str
-    ) -> tuple[Any, Message]: ...
-
-
-def ordered_ids(count: int) -> list[str]:
-    """Ids for messages written together: sorted, so they read back in the order they were said."""
-    return sorted(new_id() for _ in range(count))
-
-
-def _collected(state: BotState) -> dict[str, Any]:
-    """What the bot collected, for the receiving agent: answers, not its bookkeeping."""
-    return {k: v for k, v in state.vars.items() if not k.startswith("_") and k != "text"}
+def _customer_sees(message: Message) -> bool:
+    return not message.internal
 
 
 def customer_record(customer: CustomerPrincipal) -> Customer:
@@ -80,15 +54,18 @@ def customer_record(customer: CustomerPrincipal) -> Customer:
 class ConversationService:
     def __init__(
         self,
-        repository: TableRepository,
+        conversations: ConversationRecords,
         workspace: Workspace,
         bot: BotEngine | None = None,
         tickets: BotTicketOpener | None = None,
+        files: AttachmentChecker | None = None,
     ) -> None:
-        self._repository = repository
+        """``files`` checks the attachments a customer's message names (required to send any)."""
+        self._store = conversations
         self._workspace = workspace
         self._bot = bot
-        self._tickets = tickets
+        self._files = files
+        self._turns = BotTurns(conversations, bot, tickets)
 
     # --- the customer's side ---------------------------------------------------------------------
 
@@ -100,7 +77,7 @@ class ConversationService:
         attachments: list[AttachmentRef] | None = None,
     ) -> ConversationPage:
         refs = attachments or []
-        text = _clean_body(body, attachments=refs)
+        text = clean_body(body, attachments=refs)
         now = utc_now()
         conversation = Conversation(
             id=new_id(),
@@ -112,7 +89,7 @@ class ConversationService:
             status=ConversationStatus.BOT if self._bot else ConversationStatus.OPEN,
             team_id=self._workspace.default_team,
             context=context,
-            preview=_preview(text, refs),
+            preview=preview(text, refs),
             bot=BotState() if self._bot else None,
             created_at=now,
             updated_at=now,
@@ -128,178 +105,33 @@ class ConversationService:
         replies: list[Message] = []
         turn: BotTurn | None = None
         if self._bot is not None:
-            turn = self._bot.respond(conversation, conversation.bot, CustomerInput(text, None, tuple(refs)))
-            conversation, replies = self._apply_turn(conversation, turn, [message])
+            turn = self._bot.respond(
+                conversation, conversation.bot, CustomerInput(text, None, tuple(refs)), customer=customer
+            )
+            conversation, replies = self._turns.apply(conversation, turn, [message])
         try:
-            self._repository.start_conversation(customer_record(customer), conversation, message, replies)
+            self._store.start_conversation(customer_record(customer), conversation, message, replies)
         except ConditionFailed as failure:
             raise Conflict("an attachment was already sent: upload it again") from failure
         written = [message, *replies]
         if turn is not None and turn.ticket is not None:
-            conversation, extra = self._open_ticket(conversation, turn.ticket)
+            conversation, extra = self._turns.open_ticket(conversation, turn.ticket)
             written += extra
-        visible = [m for m in written if not m.internal]
-        return ConversationPage(conversation=conversation, messages=visible, next_cursor=written[-1].id)
-
-    # --- the bot's turns -------------------------------------------------------------------------
-
-    def _bot_author(self) -> Author:
-        return Author(type=AuthorType.BOT, id="bot", name=self._bot.name if self._bot else "Bot")
-
-    def _apply_turn(
-        self, conversation: Conversation, turn: BotTurn, history: list[Message]
-    ) -> tuple[Conversation, list[Message]]:
-        """The conversation after the bot's turn, and the bot's messages (ids after ``history``'s)."""
-        now = utc_now()
-        ids = ordered_ids(len(turn.replies) + 1)
-        bot = self._bot_author()
-        replies = [
-            Message(
-                id=ids[i],
-                conversation_id=conversation.id,
-                author=bot,
-                body=reply.body,
-                kind=reply.kind,
-                options=reply.options,
-                internal=reply.internal,
-                created_at=now,
-            )
-            for i, reply in enumerate(turn.replies)
-        ]
-        said = [m for m in replies if not m.internal]
-        update: dict[str, Any] = {"bot": turn.state, "updated_at": now}
-        if said:
-            update["preview"] = _preview(said[-1].body, [])
-        outcome = turn.state.outcome
-        if outcome is BotOutcome.RESOLVED:
-            update["status"] = ConversationStatus.CLOSED
-        elif turn.handoff is not None:
-            handoff = turn.handoff
-            capsule = conversation_capsule(
-                conversation,
-                [*history, *replies],
-                by=AgentPrincipal(id="bot", name=bot.name),
-                to_team=handoff.team_id,
-                to_agent=handoff.agent_id,
-                collected=_collected(turn.state),
-            )
-            update |= {
-                "status": ConversationStatus.OPEN,
-                "team_id": handoff.team_id,
-                "assignee_id": handoff.agent_id,
-                "capsule": capsule,
-            }
-            whom = f"{handoff.agent_id} ({handoff.team_id})" if handoff.agent_id else f"team {handoff.team_id}"
-            replies.append(
-                Message(
-                    id=ids[-1],
-                    conversation_id=conversation.id,
-                    author=bot,
-                    body=f"{bot.name} handed this conversation to {whom}",
-                    kind=MessageKind.HANDOFF,
-                    internal=True,
-                    created_at=now,
-                )
-            )
-        return conversation.model_copy(update=update), replies
-
-    def _open_ticket(self, conversation: Conversation, request: TicketRequest) -> tuple[Conversation, list[Message]]:
-        """Open the ticket the bot asked for; if the collected values don't fit, a team takes over."""
-        from helpdesk.services.tickets import NewTicket  # the ticket service imports this module
-
-        assert self._tickets is not None, "a bot that opens tickets needs the ticket service"
-        new = NewTicket(
-            ticket_type_id=request.ticket_type_id,
-            attributes=request.attributes,
-            team_id=request.team_id,
-            title=request.title,
-        )
-        try:
-            ticket, notice = self._tickets.open_for_bot(
-                conversation, new, bot=self._bot_author(), notice=request.message
-            )
-        except (InvalidInput, Conflict) as problem:
-            return self._rescue(conversation, request.fallback_team, f"couldn't open the ticket: {problem}")
-        opened = conversation.model_copy(
-            update={"ticket_id": ticket.id, "status": ConversationStatus.CLOSED, "preview": notice.body}
-        )
-        return opened, [notice]
-
-    def _rescue(self, conversation: Conversation, team_id: str, why: str) -> tuple[Conversation, list[Message]]:
-        """The bot couldn't finish: the team takes over, with a note saying why."""
-        bot = self._bot_author()
-        now = utc_now()
-        ids = ordered_ids(2)
-        state = (conversation.bot or BotState()).model_copy(
-            update={"outcome": BotOutcome.HANDED_OFF, "handoff_reason": HandoffReason.BOT_FAILED}
-        )
-        sorry = Message(
-            id=ids[0],
-            conversation_id=conversation.id,
-            author=bot,
-            body="I'm passing you to a person who can help.",
-            created_at=now,
-        )
-        note = Message(
-            id=ids[1],
-            conversation_id=conversation.id,
-            author=bot,
-            body=f"{bot.name} {why}",
-            kind=MessageKind.HANDOFF,
-            internal=True,
-            created_at=now,
-        )
-        after = conversation.model_copy(
-            update={"status": ConversationStatus.OPEN, "team_id": team_id, "bot": state, "updated_at": now}
-        )
-        self._repository.save_bot_turn(conversation, after, [sorry, note])
-        return after, [sorry, note]
-
-    def _send_to_bot(
-        self, customer: CustomerPrincipal, conversation: Conversation, said: CustomerInput, text: str
-    ) -> Message:
-        """The customer answered the bot: run the bot's turn and store it with the message, atomically."""
-        assert self._bot is not None
-        for attempt in range(BOT_TURN_ATTEMPTS):
-            message = Message(
-                id=new_id(),
-                conversation_id=conversation.id,
-                author=customer.author,
-                body=text,
-                attachments=list(said.attachments),
-                created_at=utc_now(),
-            )
-            turn = self._bot.respond(conversation, conversation.bot, said)
-            history = [message]
-            if turn.handoff is not None:  # the receiving agent's capsule covers the whole conversation
-                history = self._repository.conversation_page(conversation.id, after=None, limit=50)[1] + history
-            after, replies = self._apply_turn(conversation, turn, history)
-            try:
-                self._repository.save_bot_turn(conversation, after, [message, *replies])
-            except ConditionFailed as failure:
-                fresh = self._repository.get_conversation(conversation.id)
-                if fresh is None or fresh.customer_id != customer.user_id:
-                    raise NotFound(f"conversation {conversation.id} not found") from failure
-                if attempt + 1 == BOT_TURN_ATTEMPTS or fresh.status is not ConversationStatus.BOT:
-                    raise Conflict("the conversation changed while your message was sent: send it again") from failure
-                conversation = fresh
-                continue
-            if turn.ticket is not None:
-                self._open_ticket(after, turn.ticket)
-            return message
-        raise AssertionError("unreachable")  # pragma: no cover
+        visible, cursor = newer_page(written, after=None, limit=len(written), shown=_customer_sees)
+        return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def page_for_customer(
         self, customer: CustomerPrincipal, conversation_id: str, *, after: str | None, limit: int
     ) -> ConversationPage:
-        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=after, limit=limit)
+        # Polling reads past internal notes, so the cursor (a message the customer sees) can move beyond them.
+        read = limit if after is None else limit + CUSTOMER_READ_AHEAD
+        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=read)
         if conversation is None:
             # More new messages than a page: the conversation item is beyond it.
-            conversation = self._repository.get_conversation(conversation_id)
+            conversation = self._store.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
-        visible = [m for m in messages if not m.internal]
-        cursor = messages[-1].id if messages else after
+        visible, cursor = newer_page(messages, after=after, limit=limit, shown=_customer_sees)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def send_as_customer(
@@ -310,12 +142,23 @@ class ConversationService:
         attachments: list[AttachmentRef] | None = None,
         *,
         option_id: str | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> Message:
-        """The customer writes, or picks one of the quick replies the bot offered (``option_id``)."""
+        """The customer writes, or picks one of the quick replies the bot offered (``option_id``).
+
+        ``attachment_ids``: files the customer uploaded; the conversation and they are read together
+        (one request), so a message with files is that read and one write.
+        """
         refs = attachments or []
         conversation = None
-        if self._bot is not None or refs or option_id:
-            conversation = self._repository.get_conversation(conversation_id)
+        if attachment_ids:
+            assert self._files is not None, "sending files needs the attachment checker"
+            conversation, files = self._store.read_for_message(conversation_id, attachment_ids)
+            if conversation is None or conversation.customer_id != customer.user_id:
+                raise NotFound(f"conversation {conversation_id} not found")
+            refs = self._files.refs_for_message(customer.user_id, list(attachment_ids), known=files)
+        elif self._bot is not None or refs or option_id:
+            conversation = self._store.get_conversation(conversation_id)
             if conversation is None or conversation.customer_id != customer.user_id:
                 raise NotFound(f"conversation {conversation_id} not found")
         if option_id is not None:
@@ -325,22 +168,22 @@ class ConversationService:
                 choices = ", ".join(o.id for o in offered) or "none are offered now"
                 raise InvalidInput("that option is not on offer", [("option_id", f"must be one of: {choices}")])
             body = body.strip() or picked.label
-        text = _clean_body(body, attachments=refs)
+        text = clean_body(body, attachments=refs)
         if conversation is not None and conversation.status is ConversationStatus.BOT and self._bot is not None:
-            return self._send_to_bot(customer, conversation, CustomerInput(text, option_id, tuple(refs)), text)
+            return self._turns.send(customer, conversation, CustomerInput(text, option_id, tuple(refs)), text)
         ticket_id = conversation.ticket_id if conversation is not None and refs else None
         return self._append(
             conversation_id, customer.user_id, customer.author, text, refs, as_owner=True, ticket_id=ticket_id
         )
 
     def close(self, customer: CustomerPrincipal, conversation_id: str) -> Conversation:
-        conversation = self._repository.get_conversation(conversation_id)
+        conversation = self._store.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
         if conversation.status is ConversationStatus.CLOSED:
             return conversation
         try:
-            self._repository.set_conversation_status(conversation, ConversationStatus.CLOSED, customer.user_id)
+            self._store.set_conversation_status(conversation, ConversationStatus.CLOSED, customer.user_id)
         except ConditionFailed as failure:
             raise NotFound(f"conversation {conversation_id} not found") from failure
         return conversation.model_copy(update={"status": ConversationStatus.CLOSED, "updated_at": utc_now()})
@@ -367,7 +210,7 @@ class ConversationService:
             created_at=now,
         )
         try:
-            self._repository.record_verification(conversation_id, customer.user_id, message)
+            self._store.record_verification(conversation_id, customer.user_id, message)
         except ConditionFailed as failure:
             raise NotFound(f"conversation {conversation_id} not found") from failure
         return message
@@ -379,15 +222,26 @@ class ConversationService:
                 "merge a visitor into an identified customer",
                 [("visitor_token", "must be a visitor token, sent with the customer's own token")],
             )
-        return self._repository.merge_visitor(visitor.user_id, customer_record(customer))
+        return self._store.merge_visitor(visitor.user_id, customer_record(customer))
 
     def list_for_customer(self, customer: CustomerPrincipal, *, cursor: str | None, limit: int) -> Page[Conversation]:
-        return self._repository.list_customer_conversations(customer.user_id, cursor=cursor, limit=limit)
+        return self._store.list_customer_conversations(customer.user_id, cursor=cursor, limit=limit)
 
     # --- the agent's side ------------------------------------------------------------------------
 
+    def _authorize(self, agent: AgentPrincipal, action: Action, conversation: Conversation) -> None:
+        authorize(agent, action, Resource.conversation(conversation), self._workspace.agent_visibility)
+
+    def _agent_conversation(self, agent: AgentPrincipal, conversation_id: str, action: Action) -> Conversation:
+        conversation = self._store.get_conversation(conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        self._authorize(agent, action, conversation)
+        return conversation
+
     def inbox(
         self,
+        agent: AgentPrincipal,
         team_id: str,
         status: ConversationStatus,
         *,
@@ -397,25 +251,27 @@ class ConversationService:
     ) -> Page[Conversation]:
         if self._workspace.team(team_id) is None:
             raise InvalidInput(f"unknown team '{team_id}'", [("team_id", f"'{team_id}' is not a team")])
-        return self._repository.list_team_conversations(
+        authorize(agent, Action.READ, Resource.team(team_id), self._workspace.agent_visibility)
+        return self._store.list_team_conversations(
             team_id, status, cursor=cursor, limit=limit, oldest_first=oldest_first
         )
 
-    def page_for_agent(self, conversation_id: str, *, after: str | None, limit: int) -> ConversationPage:
-        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=after, limit=limit)
+    def page_for_agent(
+        self, agent: AgentPrincipal, conversation_id: str, *, after: str | None, limit: int
+    ) -> ConversationPage:
+        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=limit)
         if conversation is None:
-            conversation = self._repository.get_conversation(conversation_id)
+            conversation = self._store.get_conversation(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
+        self._authorize(agent, Action.READ, conversation)
         cursor = messages[-1].id if messages else after
         return ConversationPage(conversation=conversation, messages=messages, next_cursor=cursor)
 
     def reply_as_agent(self, agent: AgentPrincipal, conversation_id: str, body: str, *, internal: bool) -> Message:
         """A reply the customer sees, or an internal note (whose @mentions are recorded)."""
-        text = _clean_body(body)
-        conversation = self._repository.get_conversation(conversation_id)
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} not found")
+        text = clean_body(body)
+        conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
         mentions = sorted(set(MENTION.findall(text))) if internal else []
         if conversation.status is ConversationStatus.BOT and not internal:
             # An agent answering takes the conversation over from the bot.
@@ -435,7 +291,7 @@ class ConversationService:
                 }
             )
             try:
-                self._repository.save_bot_turn(conversation, taken, [])
+                self._store.save_bot_turn(conversation, taken, [])
             except ConditionFailed as failure:
                 raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
         return self._append(
@@ -463,14 +319,21 @@ class ConversationService:
 
         With ``someone_present`` and no agent named, live routing picks an online agent of the team.
         """
-        conversation, messages, _ = self._repository.conversation_page(conversation_id, after=None, limit=50)
+        conversation, messages, _ = self._store.conversation_page(conversation_id, after=None, limit=50)
         if conversation is None:
-            conversation = self._repository.get_conversation(conversation_id)
+            conversation = self._store.get_conversation(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
         team = team_id or conversation.team_id
         if self._workspace.team(team) is None:
             raise InvalidInput(f"unknown team '{team}'", [("team_id", f"'{team}' is not a team")])
+        resource, visibility = Resource.conversation(conversation), self._workspace.agent_visibility
+        authorize(agent, Action.WORK, resource, visibility)
+        if team != conversation.team_id:
+            authorize(agent, Action.HAND_OFF, resource, visibility)
+        if assignee_id is not None and not unassign and assignee_id != conversation.assignee_id:
+            # The agent named is taken to be of the team the conversation goes to.
+            authorize(agent, Action.ASSIGN, resource, visibility, assignee_teams=frozenset({team}))
         assignee = None if unassign else assignee_id
         if assignee is None and not unassign and someone_present is not None:
             assignee = someone_present(team)
@@ -490,7 +353,7 @@ class ConversationService:
             internal=True,
             created_at=updated.updated_at,
         )
-        self._repository.assign_conversation(updated, note)
+        self._store.assign_conversation(updated, note)
         return updated
 
     def set_status(
@@ -502,9 +365,7 @@ class ConversationService:
         snoozed_until: datetime | None = None,
     ) -> Conversation:
         """Close, snooze until a time, or reopen a conversation from the inbox."""
-        conversation = self._repository.get_conversation(conversation_id)
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} not found")
+        conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
         now = utc_now()
         if status is ConversationStatus.SNOOZED:
             if snoozed_until is None or snoozed_until.tzinfo is None or snoozed_until <= now:
@@ -529,14 +390,14 @@ class ConversationService:
             internal=True,
             created_at=now,
         )
-        self._repository.set_conversation_status(updated, status, owner=None, message=note)
+        self._store.set_conversation_status(updated, status, owner=None, message=note)
         return updated
 
     def wake_due(self, now: datetime | None = None) -> int:
         """Reopen the snoozed conversations whose time has come; returns how many woke."""
         moment = now or utc_now()
         woken = 0
-        for conversation in self._repository.conversations_due_to_wake(moment):
+        for conversation in self._store.conversations_due_to_wake(moment):
             if conversation.snoozed_until is None or conversation.snoozed_until > moment:
                 continue
             note = Message(
@@ -550,7 +411,7 @@ class ConversationService:
             )
             reopened = conversation.model_copy(update={"status": ConversationStatus.OPEN, "snoozed_until": None})
             try:
-                self._repository.set_conversation_status(
+                self._store.set_conversation_status(
                     reopened,
                     ConversationStatus.OPEN,
                     owner=None,
@@ -566,13 +427,15 @@ class ConversationService:
         self, agent: AgentPrincipal, assignee_id: str, *, oldest_first: bool, cursor: str | None, limit: int
     ) -> Page[Conversation]:
         who = {"me": agent.id, "unassigned": None}.get(assignee_id, assignee_id)
-        return self._repository.list_assignee_conversations(who, cursor=cursor, limit=limit, oldest_first=oldest_first)
+        page = self._store.list_assignee_conversations(who, cursor=cursor, limit=limit, oldest_first=oldest_first)
+        # One index across teams: leave out what this agent may not read (the cursor still moves on).
+        visibility = self._workspace.agent_visibility
+        readable = [c for c in page.items if decide(agent, Action.READ, Resource.conversation(c), visibility).allowed]
+        return Page[Conversation](items=readable, next_cursor=page.next_cursor)
 
     def request_verification(self, agent: AgentPrincipal, conversation_id: str) -> Message:
         """Ask the customer's app to vouch for them again; the messenger answers with a fresh token."""
-        conversation = self._repository.get_conversation(conversation_id)
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} not found")
+        conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
         if conversation.customer_is_visitor:
             raise Conflict("this customer is an anonymous visitor: they must sign in before they can be verified")
         return self._append(
@@ -629,10 +492,10 @@ class ConversationService:
         )
 
         def write() -> None:
-            self._repository.add_message(
+            self._store.add_message(
                 customer_id,
                 message,
-                preview=None if internal else _preview(text, attachments),
+                preview=None if internal else preview(text, attachments),
                 owner=customer_id if as_owner else None,
                 must_be_open=as_owner and author.type is AuthorType.CUSTOMER,
                 ticket_part=part,
@@ -641,7 +504,7 @@ class ConversationService:
         try:
             write()
         except ConditionFailed as failure:
-            current = self._repository.get_conversation(conversation_id)
+            current = self._store.get_conversation(conversation_id)
             if current is None or current.customer_id != customer_id:
                 raise NotFound(f"conversation {conversation_id} not found") from failure
             if current.status is ConversationStatus.CLOSED:
@@ -649,7 +512,7 @@ class ConversationService:
             if current.status is not ConversationStatus.SNOOZED:
                 raise Conflict("an attachment was already sent: upload it again") from failure
             # The customer wrote to a snoozed conversation: it wakes up in the team's open view.
-            self._repository.set_conversation_status(
+            self._store.set_conversation_status(
                 current.model_copy(update={"snoozed_until": None}), ConversationStatus.OPEN, owner=customer_id
             )
             try:

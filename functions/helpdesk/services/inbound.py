@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from ulid import ULID
 
-from helpdesk.adapters.repository import TableRepository
 from helpdesk.domain.models import Author, AuthorType, PartType, TicketCategory, TicketPart, utc_now
+from helpdesk.services.ports import TicketRecords
 
 MAX_TICKETS_PER_EVENT = 100
 
@@ -45,8 +45,8 @@ def stable_part_id(event_id: str, ticket_id: str, at: datetime) -> str:
 
 
 class InboundEventService:
-    def __init__(self, repository: TableRepository) -> None:
-        self._repository = repository
+    def __init__(self, tickets: TicketRecords) -> None:
+        self._store = tickets
 
     def apply(self, event: dict[str, Any]) -> int:
         """Record the event on the tickets about its object; returns how many tickets got a new part."""
@@ -59,8 +59,8 @@ class InboundEventService:
         at = _event_time(event.get("time"))
         author = Author(type=AuthorType.BOT, id=source, name=source)
         added = 0
-        for ticket_id in self._repository.tickets_about(object_type, update.object_id, limit=MAX_TICKETS_PER_EVENT):
-            ticket = self._repository.get_ticket(ticket_id)
+        for ticket_id in self._store.tickets_about(object_type, update.object_id, limit=MAX_TICKETS_PER_EVENT):
+            ticket = self._store.get_ticket(ticket_id)
             if ticket is None:
                 continue
             part = TicketPart(
@@ -73,7 +73,7 @@ class InboundEventService:
                 visible_to_customer=update.customer_visible and ticket.category is TicketCategory.CUSTOMER,
                 created_at=at,
             )
-            added += self._repository.add_ticket_part(part)
+            added += self._store.add_ticket_part(part)
         return added
 
 

@@ -25,12 +25,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel
 from ulid import ULID
 
-from helpdesk.adapters.channels import Claim, DeliveryLedger, DeliveryStatus, Undeliverable
-from helpdesk.adapters.repository import ConditionFailed, TableRepository
 from helpdesk.auth.customer_tokens import VISITOR_PREFIX
+from helpdesk.domain.errors import ConditionFailed
 from helpdesk.domain.models import Author, AuthorType, Customer, Message, MessageKind, NotificationPreferences, utc_now
-from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
+from helpdesk.domain.notifications import Claim, DeliveryStatus, StatusUpdate, StatusUpdateKind, Undeliverable
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.ports import ConversationRecords, CustomerRecords, DeliveryLedger
 
 SMS_LENGTH = 160
 DEFAULT_LEASE = timedelta(seconds=90)
@@ -195,12 +195,13 @@ OutcomeObserver = Callable[[Channel, Outcome], None]
 class NotificationService:
     def __init__(
         self,
-        repository: TableRepository,
+        customers: CustomerRecords,
+        conversations: ConversationRecords,
         sender: ChannelSender,
         workspace: Workspace,
         *,
         messenger_url: str,
-        ledger: DeliveryLedger | None = None,
+        ledger: DeliveryLedger,
         lease: timedelta = DEFAULT_LEASE,
         clock: Callable[[], datetime] = utc_now,
         on_outcome: OutcomeObserver | None = None,
@@ -210,11 +211,12 @@ class NotificationService:
         visibility timeout. ``on_outcome`` hears every channel's outcome as it happens (metrics)."""
         if not messenger_url.startswith(("https://", "http://")):
             raise ValueError(f"messenger_url must be an http(s) URL, got {messenger_url!r}")
-        self._repository = repository
+        self._customers = customers
+        self._conversations = conversations
         self._sender = sender
         self._workspace = workspace
         self._messenger_url = messenger_url
-        self._ledger = ledger or DeliveryLedger()
+        self._ledger = ledger
         self._lease = lease
         self._clock = clock
         self._on_outcome = on_outcome
@@ -241,7 +243,7 @@ class NotificationService:
         Raises ``DeliveryInProgress`` if another worker holds a channel, and lets errors worth
         retrying propagate (after handing the channel's claim back).
         """
-        customer = self._repository.get_customer(update.customer_id)
+        customer = self._customers.get_customer(update.customer_id)
         text = compose(update, self._workspace.name)
         report = DeliveryReport(update_id=update.id)
         for channel in self.channels_for(update, customer):
@@ -338,11 +340,11 @@ class NotificationService:
             created_at=self._clock(),
         )
         try:
-            self._repository.add_message(
+            self._conversations.add_message(
                 update.customer_id, message, preview=None, owner=update.customer_id, must_be_open=False
             )
         except ConditionFailed as failure:
-            conversation = self._repository.get_conversation(update.conversation_id)
+            conversation = self._conversations.get_conversation(update.conversation_id)
             if conversation is None or conversation.customer_id != update.customer_id:
                 raise Undeliverable("conversation_not_found") from failure
             # The conversation is the customer's, so the message itself was there: an earlier attempt

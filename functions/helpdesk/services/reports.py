@@ -25,18 +25,24 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
+from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.metrics import (
     DRILLABLE,
     SECTIONS,
     BoundQuery,
     QueryResult,
     QueryState,
+    ReportStatus,
+    StoredReport,
     items_query,
     section_query,
 )
+from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.ports import LakeQueries, ReportResults
+
+__all__ = ["LakeQueries", "ReportResults", "ReportStatus", "StoredReport"]
 
 CHANNELS = ("messenger", "email", "inbox")
 """Where conversations and tickets come from: the messenger, email, or an agent in the inbox."""
@@ -56,48 +62,6 @@ runtime, whose lake is seconds behind, keeps them seconds (``REPORTS_FRESH_SECON
 FINAL_FOR = timedelta(days=1)
 COMMON_RANGES = (1, 7, 30)
 """The rollup's ranges: yesterday, the last 7 days and the last 30, ending yesterday."""
-
-
-def may_view_reports(agent: AgentPrincipal) -> bool:
-    """Who sees the reports. The seam for the authorization policy: once ``helpdesk.domain.policy``
-    decides roles, this becomes its answer for leads and admins; until then, admins only."""
-    return agent.is_admin
-
-
-class ReportStatus(StrEnum):
-    RUNNING = "running"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class StoredReport(BaseModel):
-    """One cached answer (or a query still running), as the ``ReportResults`` port keeps it."""
-
-    key: str
-    status: ReportStatus
-    execution_id: str | None = None
-    columns: list[str] = []
-    rows: list[list[Any]] = []
-    truncated: bool = False
-    reason: str | None = None
-    created_at: datetime
-    expires_at: datetime
-
-
-class LakeQueries(Protocol):
-    def start(self, query: BoundQuery) -> str: ...
-
-    def state(self, execution_id: str) -> QueryState: ...
-
-    def results(self, execution_id: str) -> QueryResult: ...
-
-    def failure(self, execution_id: str) -> str | None: ...
-
-
-class ReportResults(Protocol):
-    def get(self, key: str) -> StoredReport | None: ...
-
-    def put(self, report: StoredReport) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -234,8 +198,7 @@ class ReportService:
         self, agent: AgentPrincipal, section: str, report_range: ReportRange, segment: Segment | None = None
     ) -> SectionAnswer:
         """One section's table (or, with ``segment``, the items behind it): ready, or still running."""
-        if not may_view_reports(agent):
-            raise Forbidden("only leads and admins may see the reports")
+        authorize(agent, Action.VIEW_REPORTS, Resource.reports(report_range.team_id))
         known = DRILLABLE if segment is not None else SECTIONS
         if section not in known:
             raise NotFound(f"no report section {section!r}" + (" with items" if segment is not None else ""))

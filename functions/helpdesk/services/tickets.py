@@ -5,17 +5,21 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
-from helpdesk.adapters.repository import ConditionFailed, TableRepository
-from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, older_page
+from helpdesk.domain.errors import (
+    ConditionFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TicketNumberTaken,
+    VersionConflict,
+)
 from helpdesk.domain.models import (
+    Attachment,
     AttachmentRef,
     Author,
     AuthorType,
@@ -36,74 +40,65 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
+from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.sla import SlaState
+from helpdesk.domain.ticket_rules import (
+    MAX_TITLE_LENGTH,
+    NewTicket,
+    TicketChanges,
+    apply_changes,
+    attribute_problems,
+    category_change,
+    clock_fields,
+    clocks_of,
+    created_part,
+    customer_reply,
+    handed_to_someone_else,
+    reply_clocks,
+    started_clocks,
+)
 from helpdesk.domain.workspace import AttributeError_, AttributeType, StateCategory, TicketType, Workspace
 from helpdesk.services.attachments import ticket_attachment_owner
 from helpdesk.services.capsules import ticket_capsule
+from helpdesk.services.ports import AttachmentChecker, AttachmentRecords, ConversationReader, TicketRecords
+from helpdesk.services.retries import retry_on_conflict
 
-MAX_TITLE_LENGTH = 200
+__all__ = ["NewTicket", "TicketChanges", "TicketService", "clock_fields"]
 
-
-def clock_fields(clocks: SlaState) -> dict[str, Any]:
-    """The ticket fields that carry its clocks."""
-    return {"sla": clocks.model_dump(mode="json"), "sla_due_at": clocks.due_at}
-
-
+CAPSULE_PARTS = 50
+"""How much of the timeline a hand-off's context capsule is made from."""
+NUMBER_ATTEMPTS = 8
+"""Opening a ticket claims the next number in its own write; a lost race reads the counter again."""
 REPLY_ATTEMPTS = 10
 """A reply re-reads the ticket and tries again when someone else wrote first (a busy ticket)."""
-
-
-def _pause_before_retry(attempt: int) -> None:
-    """Jittered backoff, so writers that collided don't collide again in lockstep."""
-    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - spreading retries, not security
-
-
-class NewTicket(BaseModel):
-    """What an agent fills in to open a ticket (directly, or from a conversation)."""
-
-    ticket_type_id: str
-    attributes: dict[str, Any] = {}
-    team_id: str | None = None
-    title: str | None = None
-    priority: Priority = Priority.NORMAL
-    customer_id: str | None = None
-    category: TicketCategory = TicketCategory.CUSTOMER
-    linked_ticket_id: str | None = None
-    """Back-office tickets: the customer ticket they serve."""
-    linked_conversation_id: str | None = None
-    """Back-office tickets: the conversation they serve."""
 
 
 class TrackerAnnouncer(Protocol):
     def announce(self, tracker: Ticket, author: AgentPrincipal, *, state_changed: bool, reply: str | None) -> None: ...
 
 
-class TicketChanges(BaseModel):
-    """A partial update; fields left out are unchanged. ``assignee_id`` set to None unassigns."""
-
-    state_id: str | None = None
-    team_id: str | None = None
-    assignee_id: str | None = None
-    unassign: bool = False
-    priority: Priority | None = None
-    attributes: dict[str, Any] | None = None
-
-
-def _attribute_problems(error: AttributeError_) -> InvalidInput:
-    return InvalidInput(
-        "attributes are not valid for this ticket type",
-        [(f"attributes.{field}", message) for field, message in error.problems],
-    )
-
-
 class TicketService:
     def __init__(
-        self, repository: TableRepository, workspace: Workspace, trackers: TrackerAnnouncer | None = None
+        self,
+        tickets: TicketRecords,
+        conversations: ConversationReader,
+        attachments: AttachmentRecords,
+        workspace: Workspace,
+        trackers: TrackerAnnouncer | None = None,
+        *,
+        files: AttachmentChecker | None = None,
     ) -> None:
-        self._repository = repository
+        """``files`` checks the attachments a reply names (required to attach any)."""
+        self._files = files
+        self._store = tickets
+        self._conversations = conversations
+        self._attachments = attachments
         self._workspace = workspace
         self._trackers = trackers
+
+    def _authorize(self, agent: AgentPrincipal, action: Action, resource: Resource, **extra: Any) -> None:
+        authorize(agent, action, resource, self._workspace.agent_visibility, **extra)
 
     def _ticket_type(self, type_id: str) -> TicketType:
         ticket_type = self._workspace.ticket_type(type_id)
@@ -138,7 +133,7 @@ class TicketService:
         try:
             attributes = ticket_type.validate_attributes(values, creating=True)
         except AttributeError_ as error:
-            raise _attribute_problems(error) from error
+            raise attribute_problems(error) from error
         title = (request.title or "").strip() or ticket_type.name
         if len(title) > MAX_TITLE_LENGTH:
             raise InvalidInput("title is too long", [("title", f"must be at most {MAX_TITLE_LENGTH} characters")])
@@ -157,7 +152,7 @@ class TicketService:
             customer_id=customer_id,
             conversation_id=conversation_id,
             context=context,
-            **self._started_clocks(ticket_type, state.category, now),
+            **started_clocks(ticket_type, state.category, now, self._workspace.business_calendar),
             created_by=author,
             created_at=now,
             updated_at=now,
@@ -167,48 +162,15 @@ class TicketService:
 
     # --- SLA clocks ------------------------------------------------------------------------------
 
-    def _started_clocks(self, ticket_type: TicketType, category: StateCategory, now: datetime) -> dict[str, Any]:
-        if ticket_type.sla is None:
-            return {}
-        clocks = SlaState.start(ticket_type.sla, self._workspace.business_calendar, now, category=category)
-        waiting = {"waiting_since": now} if category is StateCategory.WAITING_ON_CUSTOMER else {}
-        return clock_fields(clocks) | waiting
-
     def clocks(self, ticket: Ticket) -> SlaState | None:
-        return SlaState.load(ticket.sla, self._workspace.business_calendar) if ticket.sla else None
+        return clocks_of(ticket, self._workspace.business_calendar)
 
     def category_change(self, ticket: Ticket, new: StateCategory, now: datetime) -> dict[str, Any]:
         """Clocks pause while waiting on the customer, resume after, and stop at resolution."""
-        if new is ticket.state_category:
-            return {}
-        fields: dict[str, Any] = {
-            "waiting_since": now if new is StateCategory.WAITING_ON_CUSTOMER else None,
-            "reminded_at": None,
-        }
-        clocks = self.clocks(ticket)
-        if clocks is not None:
-            fields |= clock_fields(clocks.on_category_change(ticket.state_category, new, now))
-        return fields
+        return category_change(ticket, new, now, self._workspace.business_calendar)
 
     def _reply_clocks(self, ticket: Ticket, part: TicketPart) -> dict[str, Any]:
-        clocks = self.clocks(ticket)
-        if clocks is None or part.type is not PartType.REPLY:
-            return {}
-        if part.author.type is AuthorType.CUSTOMER:
-            return clock_fields(clocks.on_customer_message(part.created_at))
-        return clock_fields(clocks.on_agent_reply(part.created_at))
-
-    def _created_part(self, ticket: Ticket, author: Author) -> TicketPart:
-        return TicketPart(
-            id=new_id(),
-            ticket_id=ticket.id,
-            type=PartType.CREATED,
-            author=author,
-            body=f"Ticket #{ticket.number} opened: {ticket.title}",
-            changes={"state_id": ticket.state_id, "team_id": ticket.team_id},
-            visible_to_customer=True,
-            created_at=ticket.created_at,
-        )
+        return reply_clocks(ticket, part, self._workspace.business_calendar)
 
     # --- creating --------------------------------------------------------------------------------
 
@@ -221,34 +183,59 @@ class TicketService:
                 [("customer_id", "only customer tickets are shared with a customer")],
             )
         if request.category is TicketCategory.BACK_OFFICE:
-            links |= self._back_office_links(request)
+            pass  # linked below, once the caller may work on what it serves
         elif request.linked_ticket_id or request.linked_conversation_id:
             raise InvalidInput(
                 "only back-office tickets link to a ticket or conversation",
                 [("linked_ticket_id", "set category to back_office")],
             )
+        if request.category is TicketCategory.BACK_OFFICE:
+            links |= self._back_office_links(agent, request)
         ticket, _ = self._build(agent.author, request, customer_id=customer_id, conversation_id=None, context=None)
-        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number(), **links})
-        self._repository.create_ticket(ticket, [self._created_part(ticket, agent.author)])
+        self._authorize(agent, Action.CREATE, Resource.team(ticket.team_id))
+        ticket = ticket.model_copy(update={"number": self._store.next_ticket_number(), **links})
+        self._store.create_ticket(ticket, [created_part(ticket, agent.author)])
         return ticket
 
-    def _back_office_links(self, request: NewTicket) -> dict[str, Any]:
+    def _back_office_links(self, agent: AgentPrincipal, request: NewTicket) -> dict[str, Any]:
+        """What a back-office ticket serves: a ticket or conversation the agent may work on."""
         if not (request.linked_ticket_id or request.linked_conversation_id):
             raise InvalidInput(
                 "a back-office ticket serves a customer ticket or conversation",
                 [("linked_ticket_id", "give linked_ticket_id or linked_conversation_id")],
             )
-        if request.linked_ticket_id and self._repository.get_ticket(request.linked_ticket_id) is None:
-            raise InvalidInput("linked ticket not found", [("linked_ticket_id", "no such ticket")])
-        if request.linked_conversation_id and self._repository.get_conversation(request.linked_conversation_id) is None:
-            raise InvalidInput("linked conversation not found", [("linked_conversation_id", "no such conversation")])
+        if request.linked_ticket_id:
+            served = self._store.get_ticket(request.linked_ticket_id)
+            if served is None:
+                raise InvalidInput("linked ticket not found", [("linked_ticket_id", "no such ticket")])
+            self._authorize(agent, Action.WORK, Resource.ticket(served))
+        if request.linked_conversation_id:
+            conversation = self._conversations.get_conversation(request.linked_conversation_id)
+            if conversation is None:
+                raise InvalidInput(
+                    "linked conversation not found", [("linked_conversation_id", "no such conversation")]
+                )
+            self._authorize(agent, Action.WORK, Resource.conversation(conversation))
         return {"linked_ticket_id": request.linked_ticket_id, "conversation_id": request.linked_conversation_id}
 
     def convert_conversation(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
-        """Open a ticket on the customer's behalf from their conversation, and tell them its number."""
-        conversation = self._repository.get_conversation(conversation_id)
+        """Open a ticket on the customer's behalf from their conversation, and tell them its number.
+
+        One read (the conversation and the last ticket number) and one write (which claims the next
+        number); when another ticket took that number meanwhile, both again.
+        """
+        return retry_on_conflict(
+            lambda: self._convert(agent, conversation_id, request),
+            attempts=NUMBER_ATTEMPTS,
+            conflicts=(TicketNumberTaken,),
+            gave_up=lambda: Conflict("tickets are being opened very fast right now: try again"),
+        )
+
+    def _convert(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
+        conversation, last_number = self._store.read_for_conversion(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
+        self._authorize(agent, Action.CONVERT, Resource.conversation(conversation))
         if conversation.ticket_id is not None:
             raise Conflict(f"conversation {conversation_id} already has ticket {conversation.ticket_id}")
         ticket, ticket_type = self._build(
@@ -258,8 +245,9 @@ class TicketService:
             conversation_id=conversation.id,
             context=conversation.context,
         )
-        ticket = ticket.model_copy(update={"verified_attributes": conversation.verified_attributes})
-        ticket = ticket.model_copy(update={"number": self._repository.next_ticket_number()})
+        ticket = ticket.model_copy(
+            update={"verified_attributes": conversation.verified_attributes, "number": last_number + 1}
+        )
         notice = Message(
             id=new_id(),
             conversation_id=conversation.id,
@@ -272,12 +260,15 @@ class TicketService:
             created_at=ticket.created_at,
         )
         try:
-            self._repository.create_ticket(
+            self._store.create_ticket(
                 ticket,
-                [self._created_part(ticket, agent.author)],
+                [created_part(ticket, agent.author)],
                 from_conversation=conversation,
                 conversation_message=notice,
+                claims_number=True,
             )
+        except TicketNumberTaken:
+            raise
         except ConditionFailed as failure:
             raise Conflict(f"conversation {conversation_id} was converted into a ticket meanwhile") from failure
         return ticket
@@ -298,7 +289,7 @@ class TicketService:
             conversation_id=conversation.id,
             context=conversation.context,
         )
-        number = self._repository.next_ticket_number()
+        number = self._store.next_ticket_number()
         ticket = ticket.model_copy(update={"number": number, "verified_attributes": conversation.verified_attributes})
         file_ids = [
             file_id
@@ -308,10 +299,10 @@ class TicketService:
         ]
         files = [
             AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size)
-            for a in self._repository.get_attachments(file_ids)
+            for a in self._attachments.get_attachments(file_ids)
             if a.customer_id == conversation.customer_id
         ]
-        parts = [self._created_part(ticket, bot)]
+        parts = [created_part(ticket, bot)]
         if files:
             parts.append(
                 TicketPart(
@@ -338,7 +329,7 @@ class TicketService:
             created_at=ticket.created_at,
         )
         try:
-            self._repository.create_ticket(
+            self._store.create_ticket(
                 ticket,
                 parts,
                 from_conversation=conversation,
@@ -354,20 +345,22 @@ class TicketService:
     def page_for_customer(
         self, customer: CustomerPrincipal, ticket_id: str, *, before: str | None, limit: int
     ) -> TicketPage:
-        ticket, parts, has_more = self._repository.ticket_page(ticket_id, before=before, limit=limit)
+        read = limit + CUSTOMER_READ_AHEAD  # past internal parts: the cursor is always a part the customer sees
+        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=read)
         if ticket is None or ticket.customer_id != customer.user_id:
             raise NotFound(f"ticket {ticket_id} not found")
-        visible = [p for p in parts if p.visible_to_customer]
-        return TicketPage(ticket=ticket, timeline=visible, next_cursor=parts[0].id if has_more and parts else None)
+        visible, cursor = older_page(parts, more_stored=has_more, limit=limit, shown=lambda p: p.visible_to_customer)
+        return TicketPage(ticket=ticket, timeline=visible, next_cursor=cursor)
 
-    def page_for_agent(self, ticket_id: str, *, before: str | None, limit: int) -> TicketPage:
-        ticket, parts, has_more = self._repository.ticket_page(ticket_id, before=before, limit=limit)
+    def page_for_agent(self, agent: AgentPrincipal, ticket_id: str, *, before: str | None, limit: int) -> TicketPage:
+        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=limit)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
+        self._authorize(agent, Action.READ, Resource.ticket(ticket))
         return TicketPage(ticket=ticket, timeline=parts, next_cursor=parts[0].id if has_more and parts else None)
 
     def list_for_customer(self, customer: CustomerPrincipal, *, cursor: str | None, limit: int) -> Page[Ticket]:
-        return self._repository.list_customer_tickets(customer.user_id, cursor=cursor, limit=limit)
+        return self._store.list_customer_tickets(customer.user_id, cursor=cursor, limit=limit)
 
     def inbox(
         self,
@@ -412,16 +405,30 @@ class TicketService:
             view = TicketView(kind="type", value=ticket_type_id)
         else:
             view = TicketView(kind="team_category", value=(category or StateCategory.SUBMITTED).value, team_id=team)
-        return self._repository.list_tickets_in_view(view, cursor=cursor, limit=limit, oldest_first=oldest_first)
+        if view.team_id:
+            self._authorize(agent, Action.READ, Resource.team(view.team_id))
+        page = self._store.list_tickets_in_view(view, cursor=cursor, limit=limit, oldest_first=oldest_first)
+        if view.team_id:
+            return page
+        # Views across teams (an assignee's, a type's): leave out what this agent may not read.
+        visibility = self._workspace.agent_visibility
+        readable = [t for t in page.items if decide(agent, Action.READ, Resource.ticket(t), visibility).allowed]
+        return Page[Ticket](items=readable, next_cursor=page.next_cursor)
 
     # --- changing --------------------------------------------------------------------------------
 
     def update(self, agent: AgentPrincipal, ticket_id: str, changes: TicketChanges, *, version: int) -> Ticket:
-        ticket = self._repository.get_ticket(ticket_id)
+        """One read and one write. A change that may hand the ticket to someone else reads the ticket with
+        its recent timeline (one Query), for the receiver's context capsule."""
+        may_hand_off = changes.team_id is not None or changes.assignee_id is not None
+        timeline: list[TicketPart] = []
+        if may_hand_off:
+            ticket, timeline, _ = self._store.ticket_page(ticket_id, before=None, limit=CAPSULE_PARTS)
+        else:
+            ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can change ticket {ticket_id}")
+        self._authorize_changes(agent, ticket, changes)
         if ticket.version != version:
             raise VersionConflict(
                 f"ticket {ticket_id} is at version {ticket.version}, not {version}: "
@@ -429,91 +436,15 @@ class TicketService:
                 current_version=ticket.version,
             )
         ticket_type = self._ticket_type(ticket.ticket_type_id)
+        if changes.team_id is not None:
+            self._team(changes.team_id)
         now = utc_now()
-        updates: dict[str, Any] = {}
-        parts: list[TicketPart] = []
-
-        def part(part_type: PartType, body: str, changed: dict[str, Any], visible: bool) -> None:
-            parts.append(
-                TicketPart(
-                    id=new_id(),
-                    ticket_id=ticket_id,
-                    type=part_type,
-                    author=agent.author,
-                    body=body,
-                    changes=changed,
-                    visible_to_customer=visible,
-                    created_at=now,
-                )
-            )
-
-        if changes.state_id is not None and changes.state_id != ticket.state_id:
-            state = ticket_type.state(changes.state_id)
-            if state is None:
-                known = ", ".join(s.id for s in ticket_type.states)
-                raise InvalidInput(
-                    f"'{changes.state_id}' is not a state of ticket type '{ticket_type.id}'",
-                    [("state_id", f"must be one of: {known}")],
-                )
-            previous = ticket_type.state(ticket.state_id)
-            updates |= {"state_id": state.id, "state_category": state.category}
-            updates |= self.category_change(ticket, state.category, now)
-            part(
-                PartType.STATE_CHANGE,
-                f"State changed to {state.customer_label}",
-                {"from": ticket.state_id, "to": state.id, "category": state.category.value},
-                visible=previous is None or previous.customer_label != state.customer_label,
-            )
-        if changes.team_id is not None and changes.team_id != ticket.team_id:
-            updates["team_id"] = self._team(changes.team_id)
-            part(
-                PartType.ASSIGNMENT,
-                f"Assigned to team {changes.team_id}",
-                {"team_id": changes.team_id},
-                False,
-            )
-        new_assignee = None if changes.unassign else changes.assignee_id
-        if (changes.unassign or changes.assignee_id is not None) and new_assignee != ticket.assignee_id:
-            updates["assignee_id"] = new_assignee
-            body = f"Assigned to {new_assignee}" if new_assignee else "Unassigned"
-            part(PartType.ASSIGNMENT, body, {"assignee_id": new_assignee}, False)
-        if changes.priority is not None and changes.priority != ticket.priority:
-            updates["priority"] = changes.priority
-            part(
-                PartType.PRIORITY_CHANGE,
-                f"Priority set to {changes.priority.value}",
-                {"from": ticket.priority.value, "to": changes.priority.value},
-                False,
-            )
-        if changes.attributes:
-            try:
-                cleaned = ticket_type.validate_attributes(changes.attributes, creating=False)
-            except AttributeError_ as error:
-                raise _attribute_problems(error) from error
-            merged = dict(ticket.attributes)
-            for key, value in cleaned.items():
-                if value is None:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = value
-            changed = {k: v for k, v in cleaned.items() if ticket.attributes.get(k) != v}
-            if changed:
-                updates["attributes"] = merged
-                visible = any((a := ticket_type.attribute(k)) is not None and a.visible_to_customer for k in changed)
-                part(
-                    PartType.ATTRIBUTE_CHANGE,
-                    "Details updated",
-                    {"attributes": ticket_type.customer_visible(changed) if visible else changed},
-                    visible,
-                )
-        if not parts:
+        edit = apply_changes(ticket, ticket_type, changes, agent.author, now, self._workspace.business_calendar)
+        if not edit.parts:
             return ticket
-        handed_to_someone_else = "team_id" in updates or (
-            "assignee_id" in updates and updates["assignee_id"] not in (None, agent.id)
-        )
-        if handed_to_someone_else:
+        updates, parts = edit.updates, edit.parts
+        if handed_to_someone_else(edit, agent.id):
             # Whoever receives it sees the context capsule first, and the timeline records it.
-            _, timeline, _ = self._repository.ticket_page(ticket_id, before=None, limit=50)
             capsule = ticket_capsule(
                 ticket,
                 timeline,
@@ -522,12 +453,42 @@ class TicketService:
                 to_agent=updates.get("assignee_id", ticket.assignee_id),
             )
             updates["capsule"] = capsule
-            part(PartType.HANDOFF, "Hand-off summary", capsule.model_dump(mode="json"), False)
+            edit.record(
+                ticket,
+                PartType.HANDOFF,
+                agent.author,
+                now,
+                "Hand-off summary",
+                changes=capsule.model_dump(mode="json"),
+                visible=False,
+            )
         updated = ticket.model_copy(update={**updates, "updated_at": now})
-        saved = self._repository.update_ticket(updated, based_on_version=version, parts=parts)
+        saved = self._store.update_ticket(updated, based_on_version=version, parts=parts)
         if self._trackers is not None and "state_id" in updates:
             self._trackers.announce(saved, agent, state_changed=True, reply=None)
         return saved
+
+    def _authorize_changes(self, agent: AgentPrincipal, ticket: Ticket, changes: TicketChanges) -> None:
+        """Working the ticket needs its team; moving it to another team is a hand-off; naming an agent,
+        an assignment to someone of the team it ends up in."""
+        resource = Resource.ticket(ticket)
+        self._authorize(agent, Action.WORK, resource)
+        team = changes.team_id or ticket.team_id
+        if team != ticket.team_id:
+            self._authorize(agent, Action.HAND_OFF, resource)
+        if changes.assignee_id is not None and not changes.unassign and changes.assignee_id != ticket.assignee_id:
+            self._authorize(agent, Action.ASSIGN, resource, assignee_teams=frozenset({team}))
+
+    def _read_for_reply(self, ticket_id: str, attachment_ids: Sequence[str]) -> tuple[Ticket | None, list[Attachment]]:
+        if attachment_ids:
+            return self._store.read_for_reply(ticket_id, attachment_ids)
+        return self._store.get_ticket(ticket_id), []
+
+    def _refs(self, owner: str, attachment_ids: Sequence[str], files: list[Attachment]) -> list[AttachmentRef]:
+        if not attachment_ids:
+            return []
+        assert self._files is not None, "attaching files needs the attachment checker"
+        return self._files.refs_for_message(owner, list(attachment_ids), known=files)
 
     def reply_as_customer(
         self,
@@ -535,19 +496,28 @@ class TicketService:
         ticket_id: str,
         body: str,
         attachments: list[AttachmentRef] | None = None,
+        *,
+        attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
-        """The customer answers on their ticket; if it was waiting on them, work resumes."""
-        refs = attachments or []
+        """The customer answers on their ticket; if it was waiting on them, work resumes.
+
+        The first attempt reads the ticket and the files the reply names together (one request).
+        """
         text = body.strip()
-        if not text and not refs:
+        if not text and not attachments and not attachment_ids:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        for attempt in range(REPLY_ATTEMPTS):
-            if attempt:
-                _pause_before_retry(attempt)
-            ticket = self._repository.get_ticket(ticket_id)
+        checked: list[list[AttachmentRef]] = []  # the files, checked on the first attempt
+
+        def attempt() -> TicketPart:
+            if checked:
+                ticket = self._store.get_ticket(ticket_id)
+            else:
+                ticket, files = self._read_for_reply(ticket_id, attachment_ids)
             if ticket is None or ticket.customer_id != customer.user_id:
                 raise NotFound(f"ticket {ticket_id} not found")
-            now = utc_now()
+            if not checked:
+                checked.append(attachments or self._refs(customer.user_id, attachment_ids, files))
+            refs = checked[0]
             reply = TicketPart(
                 id=new_id(),
                 ticket_id=ticket_id,
@@ -556,43 +526,27 @@ class TicketService:
                 body=text or None,
                 attachments=refs,
                 visible_to_customer=True,
-                created_at=now,
+                created_at=utc_now(),
             )
-            parts = [reply]
-            updates: dict[str, Any] = {"updated_at": now}
-            if ticket.state_category is StateCategory.WAITING_ON_CUSTOMER:
-                ticket_type = self._ticket_type(ticket.ticket_type_id)
-                resumed = ticket_type.first_state_in(StateCategory.IN_PROGRESS) or ticket_type.first_state
-                updates |= {"state_id": resumed.id, "state_category": resumed.category}
-                updates |= self.category_change(ticket, resumed.category, now)
-                parts.append(
-                    TicketPart(
-                        id=new_id(),
-                        ticket_id=ticket_id,
-                        type=PartType.STATE_CHANGE,
-                        author=customer.author,
-                        body=f"State changed to {resumed.customer_label}",
-                        changes={"from": ticket.state_id, "to": resumed.id, "category": resumed.category.value},
-                        visible_to_customer=True,
-                        created_at=now,
-                    )
-                )
-            moved = ticket.model_copy(update=updates)
-            updates |= self._reply_clocks(moved, reply)
+            ticket_type = self._ticket_type(ticket.ticket_type_id)
+            edit = customer_reply(ticket, ticket_type, reply, self._workspace.business_calendar)
             try:
-                self._repository.update_ticket(
-                    ticket.model_copy(update=updates), based_on_version=ticket.version, parts=parts
+                self._store.update_ticket(
+                    ticket.model_copy(update=edit.updates), based_on_version=ticket.version, parts=edit.parts
                 )
-            except VersionConflict:
-                continue
             except ConditionFailed as failure:
                 raise Conflict("an attachment was already sent: upload it again") from failure
             return reply
-        raise Conflict(f"ticket {ticket_id} is changing too fast: try again")
+
+        return retry_on_conflict(
+            attempt,
+            attempts=REPLY_ATTEMPTS,
+            gave_up=lambda: Conflict(f"ticket {ticket_id} is changing too fast: try again"),
+        )
 
     def rate(self, customer: CustomerPrincipal, ticket_id: str, score: int, comment: str | None) -> Rating:
         """CSAT: once per ticket, after it is resolved."""
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket = self._store.get_ticket(ticket_id)
         if ticket is None or ticket.customer_id != customer.user_id:
             raise NotFound(f"ticket {ticket_id} not found")
         if ticket.rating is not None:
@@ -611,7 +565,7 @@ class TicketService:
             created_at=rating.rated_at,
         )
         try:
-            self._repository.rate_ticket(ticket_id, customer.user_id, rating, part)
+            self._store.rate_ticket(ticket_id, customer.user_id, rating, part)
         except ConditionFailed as failure:
             raise Conflict(f"ticket #{ticket.number} was already rated or was reopened") from failure
         return rating
@@ -623,21 +577,21 @@ class TicketService:
         body: str,
         *,
         internal: bool,
-        attachments: Callable[[Ticket], list[AttachmentRef]] | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
         """A reply the customer sees, or an internal note they never do; files attached to either.
 
-        ``attachments`` resolves the attachment references once the ticket is known.
+        ``attachment_ids``: files uploaded for this ticket (shared, or internal for a note), read with
+        the ticket in one request.
         """
         text = body.strip()
-        if not text and attachments is None:
+        if not text and not attachment_ids:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket, files = self._read_for_reply(ticket_id, attachment_ids)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can reply on ticket {ticket_id}")
-        refs = attachments(ticket) if attachments is not None else []
+        self._authorize(agent, Action.WORK, Resource.ticket(ticket))
+        refs = self._refs(ticket_attachment_owner(ticket, internal=internal), attachment_ids, files)
         if not text and not refs:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
         new_part = TicketPart(
@@ -652,20 +606,25 @@ class TicketService:
         )
         # A reply doesn't depend on the ticket's other fields: if someone changed them meanwhile,
         # re-read and append again rather than refusing the reply.
-        for attempt in range(REPLY_ATTEMPTS - 1):
+        current: list[Ticket | None] = [ticket]
+
+        def attempt() -> TicketPart:
+            latest = current[-1]
+            if latest is None:
+                raise NotFound(f"ticket {ticket_id} not found")
             try:
-                self._append_part(ticket, new_part)
-                self._announce_reply(agent, ticket, new_part)
-                return new_part
+                self._append_part(latest, new_part)
             except VersionConflict:
-                _pause_before_retry(attempt)
-                refreshed = self._repository.get_ticket(ticket_id)
-                if refreshed is None:
-                    raise NotFound(f"ticket {ticket_id} not found") from None
-                ticket = refreshed
-        self._append_part(ticket, new_part)
-        self._announce_reply(agent, ticket, new_part)
-        return new_part
+                current.append(self._store.get_ticket(ticket_id))
+                raise
+            self._announce_reply(agent, latest, new_part)
+            return new_part
+
+        return retry_on_conflict(
+            attempt,
+            attempts=REPLY_ATTEMPTS,
+            gave_up=lambda: Conflict(f"ticket {ticket_id} is changing too fast: send the reply again"),
+        )
 
     def _announce_reply(self, agent: AgentPrincipal, ticket: Ticket, part: TicketPart) -> None:
         if self._trackers is not None and part.visible_to_customer:
@@ -674,8 +633,13 @@ class TicketService:
     def _append_part(self, ticket: Ticket, part: TicketPart) -> None:
         owner = ticket_attachment_owner(ticket, internal=not part.visible_to_customer) if part.attachments else None
         try:
-            self._repository.update_ticket(
-                ticket.model_copy(update={"updated_at": part.created_at, **self._reply_clocks(ticket, part)}),
+            self._store.update_ticket(
+                ticket.model_copy(
+                    update={
+                        "updated_at": part.created_at,
+                        **reply_clocks(ticket, part, self._workspace.business_calendar),
+                    }
+                ),
                 based_on_version=ticket.version,
                 parts=[part],
                 attachment_owner=owner,

@@ -9,9 +9,7 @@ whose id is derived from the job and the ticket, written only if absent: a page 
 
 from __future__ import annotations
 
-from helpdesk.adapters.fanout_queue import FanOutQueue
-from helpdesk.adapters.repository import ConditionFailed, TableRepository
-from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.errors import ConditionFailed, Conflict, Forbidden, InvalidInput, NotFound
 from helpdesk.domain.models import (
     FanOutJob,
     PartType,
@@ -21,8 +19,12 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
+from helpdesk.domain.policy import Action, Resource, authorize, decide, scope
 from helpdesk.domain.principals import AgentPrincipal
+from helpdesk.domain.ticket_rules import category_change
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.ports import FanOutQueue, TicketRecords, TrackerRecords
+from helpdesk.services.retries import retry_on_conflict
 
 MAX_LINKS_PER_REQUEST = 50
 FANOUT_PAGE_SIZE = 25
@@ -30,13 +32,14 @@ UPDATE_ATTEMPTS = 5
 
 
 class TrackerService:
-    def __init__(self, repository: TableRepository, workspace: Workspace, queue: FanOutQueue) -> None:
-        self._repository = repository
+    def __init__(self, tickets: TicketRecords, links: TrackerRecords, workspace: Workspace, queue: FanOutQueue) -> None:
+        self._store = tickets
+        self._links = links
         self._workspace = workspace
         self._queue = queue
 
     def _tracker(self, agent: AgentPrincipal, tracker_id: str) -> Ticket:
-        tracker = self._repository.get_ticket(tracker_id)
+        tracker = self._store.get_ticket(tracker_id)
         if tracker is None:
             raise NotFound(f"ticket {tracker_id} not found")
         if tracker.category is not TicketCategory.TRACKER:
@@ -46,9 +49,10 @@ class TrackerService:
         return tracker
 
     def link(self, agent: AgentPrincipal, tracker_id: str, ticket_ids: list[str]) -> int:
+        """Link customer tickets to the tracker: the agent must be allowed to on the tracker and on every ticket."""
         tracker = self._tracker(agent, tracker_id)
-        if not agent.may_work_on_team(tracker.team_id):
-            raise Forbidden(f"only agents of team '{tracker.team_id}' (or admins) can link to this tracker")
+        visibility = self._workspace.agent_visibility
+        authorize(agent, Action.LINK, Resource.ticket(tracker), visibility)
         unique = list(dict.fromkeys(ticket_ids))
         if not unique or len(unique) > MAX_LINKS_PER_REQUEST:
             raise InvalidInput(
@@ -56,8 +60,15 @@ class TrackerService:
                 [("ticket_ids", f"must list 1 to {MAX_LINKS_PER_REQUEST} distinct ticket ids")],
             )
         try:
-            self._repository.link_to_tracker(tracker_id, unique, utc_now())
+            # Each linked ticket's team is checked inside the write: one request, and no race.
+            self._links.link_to_tracker(tracker_id, unique, utc_now(), within=scope(agent, Action.LINK))
         except ConditionFailed as failure:
+            for ticket in self._store.get_tickets(unique):
+                if not decide(agent, Action.LINK, Resource.ticket(ticket), visibility).allowed:
+                    raise Forbidden(
+                        f"ticket #{ticket.number} belongs to team '{ticket.team_id}': only its agents "
+                        "(or admins) can link it to a tracker"
+                    ) from failure
             raise Conflict(
                 "some tickets can't be linked: each must be an existing customer ticket not already on a tracker"
             ) from failure
@@ -88,9 +99,7 @@ class TrackerService:
 
     def run(self, job: FanOutJob) -> int:
         """Apply one page of the job, queue the next page; returns how many tickets this page covered."""
-        ticket_ids, next_cursor = self._repository.tracker_links(
-            job.tracker_id, cursor=job.cursor, limit=FANOUT_PAGE_SIZE
-        )
+        ticket_ids, next_cursor = self._links.tracker_links(job.tracker_id, cursor=job.cursor, limit=FANOUT_PAGE_SIZE)
         for ticket_id in ticket_ids:
             self._apply(job, ticket_id)
         if next_cursor:
@@ -99,9 +108,10 @@ class TrackerService:
 
     def _apply(self, job: FanOutJob, ticket_id: str) -> None:
         part_id = f"{job.id}-{ticket_id}"
-        for _ in range(UPDATE_ATTEMPTS):
-            ticket = self._repository.get_ticket(ticket_id)
-            if ticket is None or self._repository.has_part(ticket_id, part_id):
+
+        def attempt() -> None:
+            ticket = self._store.get_ticket(ticket_id)
+            if ticket is None or self._store.has_part(ticket_id, part_id):
                 return  # gone, or this page was already applied to it
             now = utc_now()
             updates: dict[str, object] = {"updated_at": now}
@@ -111,6 +121,7 @@ class TrackerService:
                 target = ticket_type.first_state_in(job.category) if ticket_type else None
                 if target is not None:
                     updates |= {"state_id": target.id, "state_category": target.category}
+                    updates |= category_change(ticket, target.category, now, self._workspace.business_calendar)
                     changes |= {"from": ticket.state_id, "to": target.id, "category": target.category.value}
             part = TicketPart(
                 id=part_id,
@@ -123,14 +134,18 @@ class TrackerService:
                 created_at=now,
             )
             try:
-                self._repository.update_ticket(
+                self._store.update_ticket(
                     ticket.model_copy(update=updates), based_on_version=ticket.version, parts=[part]
                 )
-                return
-            except VersionConflict:
-                continue
             except ConditionFailed:
-                if self._repository.has_part(ticket_id, part_id):
+                if self._store.has_part(ticket_id, part_id):
                     return  # applied by an earlier delivery of this page
                 raise
-        raise Conflict(f"ticket {ticket_id} kept changing while the tracker update was applied; will retry")
+
+        retry_on_conflict(
+            attempt,
+            attempts=UPDATE_ATTEMPTS,
+            gave_up=lambda: Conflict(
+                f"ticket {ticket_id} kept changing while the tracker update was applied; will retry"
+            ),
+        )

@@ -7,7 +7,12 @@ task reaches it through the workflow-tasks queue with a task token and answers t
   event via the stream), remind a silent customer and later auto-resolve, and say what comes next
   (resolved, an approval needed, or the next deadline to wait for);
 - ``park``: keep the token on the ticket so a change that matters wakes the workflow early;
-- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state.
+- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state;
+- on a schedule, ``keep_parked_alive``: a heartbeat for every token a long wait keeps on a ticket.
+  The state machine expects one within ``HeartbeatSeconds``; a token that was lost (its park task
+  never stored it, or it was dropped) gets none, so its wait fails over to a new check and a new
+  park instead of sleeping to a deadline a change may have moved. A token its workflow no longer
+  waits on is forgotten.
 
 Transitions are owned once: agents move tickets in the inbox; the workflow only applies breach
 escalation, reminders, auto-resolution and the approval's follow-up, each guarded by the ticket's
@@ -19,10 +24,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
-from helpdesk.adapters.repository import TableRepository
-from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     Approval,
     ApprovalStatus,
@@ -35,8 +39,11 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
+from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory, TicketType, Workspace
+from helpdesk.services.ports import ParkedWorkflowStore, TicketRecords, WorkflowEngine
+from helpdesk.services.retries import retry_on_conflict
 from helpdesk.services.tickets import TicketService, clock_fields
 
 WORKFLOW_AUTHOR = Author(type=AuthorType.BOT, id="workflow", name="Workflow")
@@ -44,18 +51,11 @@ IDLE_WAIT = timedelta(days=30)
 """With no deadline ahead, the workflow still looks again this often (a change wakes it sooner)."""
 MAX_WAIT = timedelta(days=300)
 CHECK_ATTEMPTS = 3
+HEARTBEATS_PER_TASK = 500
+"""Heartbeats one worker invocation sends before it queues the rest as another task (well within its timeout)."""
+HEARTBEAT_PAGE = 100
 ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 CLOCK_WORDS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
-
-
-class WorkflowEngine(Protocol):
-    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool:
-        """Start an execution; False when one of that name already exists (a duplicate start)."""
-        ...
-
-    def complete(self, token: str, output: dict[str, Any]) -> bool:
-        """Complete a waiting task; False when the token is no longer waiting (already completed, timed out)."""
-        ...
 
 
 def step_functions_time(moment: datetime) -> str:
@@ -65,15 +65,21 @@ def step_functions_time(moment: datetime) -> str:
 
 class TicketWorkflowService:
     def __init__(
-        self, repository: TableRepository, workspace: Workspace, tickets: TicketService, engine: WorkflowEngine
+        self,
+        store: TicketRecords,
+        workspace: Workspace,
+        tickets: TicketService,
+        engine: WorkflowEngine,
+        parked: ParkedWorkflowStore,
     ) -> None:
-        self._repository = repository
+        self._store = store
         self._workspace = workspace
         self._tickets = tickets
         self._engine = engine
+        self._parked = parked
 
     def _ticket(self, ticket_id: str) -> tuple[Ticket, TicketType]:
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         ticket_type = self._workspace.ticket_type(ticket.ticket_type_id)
@@ -85,7 +91,7 @@ class TicketWorkflowService:
 
     def start_for(self, ticket_id: str) -> bool:
         """Start the ticket's workflow, named after it: a second start for the same ticket is a no-op."""
-        ticket = self._repository.get_ticket(ticket_id)
+        ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             return False
         ticket_type = self._workspace.ticket_type(ticket.ticket_type_id)
@@ -97,21 +103,24 @@ class TicketWorkflowService:
 
     def check(self, ticket_id: str, now: datetime | None = None) -> dict[str, Any]:
         moment = now or utc_now()
-        for _ in range(CHECK_ATTEMPTS):
+
+        def attempt() -> dict[str, Any]:
             try:
                 ticket, ticket_type = self._ticket(ticket_id)
             except NotFound:
                 return {"resolved": True, "reason": "gone"}
             if ticket.state_category is StateCategory.RESOLVED:
                 return {"resolved": True, "version": ticket.version}
-            try:
-                ticket = self._bring_up_to_date(ticket, ticket_type, moment)
-            except VersionConflict:
-                continue  # changed meanwhile: look again
+            ticket = self._bring_up_to_date(ticket, ticket_type, moment)  # a change meanwhile: look again
             if ticket.state_category is StateCategory.RESOLVED:
                 return {"resolved": True, "version": ticket.version}
             return self._next(ticket, ticket_type, moment)
-        raise Conflict(f"ticket {ticket_id} kept changing during the workflow's check")
+
+        return retry_on_conflict(
+            attempt,
+            attempts=CHECK_ATTEMPTS,
+            gave_up=lambda: Conflict(f"ticket {ticket_id} kept changing during the workflow's check"),
+        )
 
     def _bring_up_to_date(self, ticket: Ticket, ticket_type: TicketType, now: datetime) -> Ticket:
         updates: dict[str, Any] = {}
@@ -183,7 +192,7 @@ class TicketWorkflowService:
         if not parts:
             return ticket
         updated = ticket.model_copy(update={**updates, "updated_at": now})
-        return self._repository.update_ticket(updated, based_on_version=ticket.version, parts=parts)
+        return self._store.update_ticket(updated, based_on_version=ticket.version, parts=parts)
 
     def _next(self, ticket: Ticket, ticket_type: TicketType, now: datetime) -> dict[str, Any]:
         policy = ticket_type.workflow
@@ -218,10 +227,30 @@ class TicketWorkflowService:
 
     # --- waiting for a deadline or a change ------------------------------------------------------
 
-    def park(self, ticket_id: str, token: str, version: int) -> None:
-        """Keep the token on the ticket; if it changed since the check, wake the workflow right away."""
-        if not self._repository.park_workflow(ticket_id, token, version):
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool = False) -> None:
+        """Keep the token on the ticket; if it changed since the check, wake the workflow right away.
+
+        ``watched``: the wait expects heartbeats (a long one), which ``keep_parked_alive`` sends.
+        """
+        if not self._parked.park(ticket_id, token, version, watched=watched):
             self._engine.complete(token, {"woken_by": "a change during the check"})
+
+    def keep_parked_alive(self, after: str | None = None, budget: int = HEARTBEATS_PER_TASK) -> tuple[int, str | None]:
+        """A heartbeat for each watched token, from ``after`` on, at most ``budget``.
+
+        Returns how many tokens were forgotten (their workflow no longer waits on them) and where to
+        go on (None: every watched token had its heartbeat).
+        """
+        forgotten, sent = 0, 0
+        while sent < budget:
+            page, after = self._parked.watched(after, min(HEARTBEAT_PAGE, budget - sent))
+            for ticket_id, token in page:
+                if not self._engine.heartbeat(token):
+                    forgotten += self._parked.forget(ticket_id, token)
+            sent += len(page)
+            if after is None:
+                break
+        return forgotten, after
 
     # --- approvals -------------------------------------------------------------------------------
 
@@ -245,7 +274,7 @@ class TicketWorkflowService:
             visible_to_customer=False,
             created_at=now,
         )
-        self._repository.update_ticket(
+        self._store.update_ticket(
             ticket.model_copy(update={"approval": approval, "updated_at": now}),
             based_on_version=ticket.version,
             parts=[part],
@@ -254,8 +283,7 @@ class TicketWorkflowService:
     def decide(self, agent: AgentPrincipal, ticket_id: str, *, approve: bool, note: str | None) -> Ticket:
         """A specialist's decision in the inbox: recorded on the ticket, then the workflow goes on."""
         ticket, _ = self._ticket(ticket_id)
-        if not agent.may_work_on_team(ticket.team_id):
-            raise Forbidden(f"only agents of team '{ticket.team_id}' (or admins) can decide on ticket {ticket_id}")
+        authorize(agent, Action.DECIDE, Resource.ticket(ticket), self._workspace.agent_visibility)
         approval = ticket.approval
         if approval is None or approval.status is not ApprovalStatus.PENDING:
             raise Conflict(f"ticket #{ticket.number} has no approval waiting for a decision")
@@ -274,7 +302,7 @@ class TicketWorkflowService:
             visible_to_customer=False,
             created_at=now,
         )
-        saved = self._repository.update_ticket(
+        saved = self._store.update_ticket(
             ticket.model_copy(update={"approval": decided, "updated_at": now}),
             based_on_version=ticket.version,
             parts=[part],
@@ -311,4 +339,4 @@ class TicketWorkflowService:
             visible_to_customer=True,
             created_at=now,
         )
-        self._repository.update_ticket(ticket.model_copy(update=updates), based_on_version=ticket.version, parts=[part])
+        self._store.update_ticket(ticket.model_copy(update=updates), based_on_version=ticket.version, parts=[part])

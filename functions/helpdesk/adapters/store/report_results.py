@@ -18,7 +18,7 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from helpdesk.adapters.table import TTL_ATTRIBUTE, TableItem
-from helpdesk.services.reports import ReportStatus, StoredReport
+from helpdesk.domain.metrics import ReportStatus, StoredReport
 
 SK = "RESULT"
 
@@ -39,7 +39,7 @@ def _pk(key: str) -> str:
     return f"REPORT#{key}"
 
 
-class TableReportResults:
+class ReportResultTable:
     """Implements the report service's ``ReportResults`` port: one GetItem or PutItem a call."""
 
     def get(self, key: str) -> StoredReport | None:

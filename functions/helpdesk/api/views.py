@@ -1,4 +1,4 @@
-"""Request and response bodies of the two APIs, and the views that shape domain objects for each audience.
+"""Response bodies, and the views that shape domain objects for each audience.
 
 The messenger views show the customer only what is theirs to see: customer-facing state labels,
 attributes visible to customers, timeline parts meant for them, never internal notes. The inbox
@@ -8,19 +8,17 @@ views show agents everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from helpdesk.adapters.attachment_files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
 from helpdesk.domain.models import (
-    MAX_MESSAGE_LENGTH,
     Agent,
     ApprovalStatus,
     Attachment,
     AttachmentRef,
     Author,
-    Availability,
     BotOutcome,
     BotState,
     Capsule,
@@ -41,137 +39,10 @@ from helpdesk.domain.models import (
     TicketPart,
 )
 from helpdesk.domain.workspace import AttributeDefinition, StateCategory, Workspace
-from helpdesk.services.reports import SectionAnswer
-
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 25
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- requests -------------------------------------------------------------------------------------
-
-
-AttachmentIds = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=64)]],
-    Field(max_length=10, description="Attachments uploaded with POST /messenger/attachments."),
-]
-
-
-class StartConversationRequest(_Request):
-    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="The customer's first message.")
-    context: ContextPackage | None = Field(default=None, description="Where the customer was, and on what.")
-    attachment_ids: AttachmentIds = []
-
-
-class CustomerReplyRequest(_Request):
-    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
-    attachment_ids: AttachmentIds = []
-
-
-class SendMessageRequest(CustomerReplyRequest):
-    option_id: str | None = Field(
-        default=None,
-        max_length=64,
-        description="Pick one of the quick replies the bot's last message offered (``options[].id``); "
-        "the body may then be empty.",
-    )
-
-
-class CreateAttachmentRequest(_Request):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=100, examples=["image/jpeg"])
-    size: int = Field(ge=1, le=5 * 1024 * 1024 * 1024, description="Bytes; the upload must not exceed it.")
-
-
-class RatingRequest(_Request):
-    score: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
-    comment: str | None = Field(default=None, max_length=1000)
-
-
-class IdentifyRequest(_Request):
-    visitor_token: str = Field(min_length=10, max_length=4096, description="The token the visitor chatted with.")
-
-
-class AgentReplyRequest(_Request):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
-    internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
-
-
-class TicketReplyRequest(_Request):
-    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
-    internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
-    attachment_ids: AttachmentIds = []
-
-
-class AgentAttachmentRequest(_Request):
-    ticket_id: str = Field(min_length=1, max_length=64)
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=100, examples=["application/pdf"])
-    size: int = Field(ge=1, le=5 * 1024 * 1024 * 1024)
-    internal: bool = Field(default=False, description="For an internal note: never downloadable by the customer.")
-
-
-class TicketRequestBase(_Request):
-    ticket_type_id: str = Field(min_length=1, max_length=64)
-    attributes: dict[str, Any] = Field(default_factory=dict, max_length=100)
-    team_id: str | None = Field(default=None, max_length=64, description="Defaults to the type's default team.")
-    title: str | None = Field(default=None, max_length=200)
-    priority: Priority = Priority.NORMAL
-
-
-class ConvertConversationRequest(TicketRequestBase):
-    pass
-
-
-class CreateTicketRequest(TicketRequestBase):
-    customer_id: str | None = Field(
-        default=None, max_length=256, description="The customer a customer ticket is shared with."
-    )
-    category: TicketCategory = TicketCategory.CUSTOMER
-    linked_ticket_id: str | None = Field(default=None, max_length=64, description="Back-office: the ticket it serves.")
-    linked_conversation_id: str | None = Field(
-        default=None, max_length=64, description="Back-office: the conversation it serves."
-    )
-
-
-class LinkTicketsRequest(_Request):
-    ticket_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=50)
 
 
 class LinkedView(BaseModel):
     linked: int
-
-
-class UpdateTicketRequest(_Request):
-    version: int | None = Field(
-        default=None, ge=1, description="The version this change is based on (or send it as If-Match)."
-    )
-    state_id: str | None = Field(default=None, max_length=64)
-    team_id: str | None = Field(default=None, max_length=64)
-    assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
-    priority: Priority | None = None
-    attributes: dict[str, Any] | None = Field(default=None, max_length=100)
-
-
-class AvailabilityRequest(_Request):
-    availability: Availability
-
-
-class AssignConversationRequest(_Request):
-    team_id: str | None = Field(default=None, max_length=64)
-    assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
-    auto_assign: bool = Field(default=False, description="Pick an online agent of the team (live routing).")
-
-
-class ConversationStatusRequest(_Request):
-    status: ConversationStatus
-    snoozed_until: AwareDatetime | None = Field(default=None, description="Required to snooze.")
-
-
-# --- responses ------------------------------------------------------------------------------------
 
 
 class MessageView(BaseModel):
@@ -298,11 +169,6 @@ class ApprovalView(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     note: str | None
-
-
-class DecisionRequest(_Request):
-    decision: Literal["approve", "reject"]
-    note: str | None = Field(default=None, max_length=1000)
 
 
 class AgentList(BaseModel):
@@ -610,28 +476,3 @@ def attachment_download_view(attachment: Attachment, url: str) -> AttachmentDown
         url=url,
         expires_in=DOWNLOAD_EXPIRY_SECONDS,
     )
-
-
-class ReportSectionView(BaseModel):
-    """One section of the report, or the items behind a segment of it."""
-
-    section: str
-    status: Literal["running", "ready", "failed"]
-    columns: list[str] = []
-    rows: list[list[Any]] = []
-    truncated: bool = False
-    """The list was cut at its first 1,000 rows."""
-    generated_at: datetime | None = None
-    reason: str | None = None
-
-    @classmethod
-    def of(cls, answer: SectionAnswer) -> ReportSectionView:
-        return cls(
-            section=answer.section,
-            status=answer.status.value,
-            columns=answer.columns,
-            rows=answer.rows,
-            truncated=answer.truncated,
-            generated_at=answer.generated_at,
-            reason=answer.reason,
-        )

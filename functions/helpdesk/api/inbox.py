@@ -1,0 +1,316 @@
+"""The inbox API: what agents and specialist teams call, behind the Cognito authorizer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+
+from helpdesk import wiring
+from helpdesk.api import bodies, views
+from helpdesk.api.app import build_resolver, resolve
+from helpdesk.api.identity import agent_from_event
+from helpdesk.api.params import Cursor, Id, Limit, created
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.domain.models import Agent, ConversationStatus, Priority
+from helpdesk.domain.principals import AgentPrincipal
+from helpdesk.domain.workspace import StateCategory
+from helpdesk.services.tickets import NewTicket, TicketChanges
+from helpdesk.surfaces import INBOX
+
+app = build_resolver(
+    INBOX,
+    title="Inbox API",
+    description="What agents call. Authenticate with the agent's Cognito ID token; groups are teams.",
+)
+
+Order = Annotated[Literal["newest", "oldest"], Query(description="Newest or oldest first.")]
+TicketOrder = Annotated[
+    Literal["newest", "oldest", "sla_due"],
+    Query(description="Newest or oldest first, or (a team's unresolved tickets) soonest SLA deadline first."),
+]
+TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
+
+
+def _agent() -> AgentPrincipal:
+    return agent_from_event(app.current_event.raw_event)
+
+
+def _based_on_version(body_version: int | None, if_match: str | None) -> int:
+    header = (if_match or "").strip().strip('"').removeprefix("W/").strip('"')
+    if header and not header.isdigit():
+        raise InvalidInput("If-Match must be the ticket's version number", [("If-Match", "must be an integer")])
+    if header and body_version is not None and int(header) != body_version:
+        raise InvalidInput("If-Match and version disagree", [("version", "must match If-Match")])
+    version = body_version if body_version is not None else (int(header) if header else None)
+    if version is None or version < 1:
+        raise InvalidInput(
+            "say which version your change is based on",
+            [("version", "is required (in the body, or as the If-Match header)")],
+        )
+    return version
+
+
+@app.get("/inbox/me", summary="Who I am, my teams and my availability")
+def get_me() -> Agent:
+    """The signed-in agent's profile, teams (their Cognito groups) and availability."""
+    return wiring.agents().me(_agent())
+
+
+@app.put("/inbox/me/availability", summary="Set my availability (online agents get live conversations)")
+def set_availability(request: bodies.AvailabilityRequest) -> Agent:
+    """Online agents receive live conversations from routing; away agents don't."""
+    return wiring.agents().set_availability(_agent(), request.availability)
+
+
+@app.get("/inbox/teams", summary="The workspace's teams")
+def list_teams() -> views.TeamList:
+    """Every team of the workspace."""
+    _agent()
+    return views.TeamList(
+        items=[views.TeamView(id=t.id, name=t.name, description=t.description) for t in wiring.workspace().teams]
+    )
+
+
+@app.get("/inbox/teams/<team_id>/agents", summary="A team's agents and whether they're online")
+def list_team_agents(team_id: Id) -> views.AgentList:
+    """The team's roster with each agent's availability (for picking an assignee)."""
+    _agent()
+    return views.AgentList(items=wiring.agents().roster(team_id))
+
+
+@app.get("/inbox/conversations", summary="A conversation view: by assignee, or by team and status")
+def list_conversations(
+    team_id: TeamId = None,
+    status: Annotated[ConversationStatus, Query()] = ConversationStatus.OPEN,
+    assignee_id: Annotated[str | None, Query(max_length=256, description="An agent id, 'me' or 'unassigned'.")] = None,
+    order: Order = "newest",
+    cursor: Cursor = None,
+    limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+) -> views.AgentConversationList:
+    """One inbox view per request: a team's conversations by status (`team_id`, `status`), or an assignee's
+    (`assignee_id=me|unassigned|<agent id>`). Only what the caller may read is listed."""
+    agent = _agent()
+    oldest_first = order == "oldest"
+    if assignee_id is not None:
+        page = wiring.conversations().inbox_for_assignee(
+            agent, assignee_id, oldest_first=oldest_first, cursor=cursor, limit=limit
+        )
+    else:
+        team = team_id or next(iter(sorted(agent.teams)), wiring.workspace().default_team)
+        page = wiring.conversations().inbox(agent, team, status, cursor=cursor, limit=limit, oldest_first=oldest_first)
+    return views.AgentConversationList(
+        items=[views.agent_conversation_summary(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+@app.get("/inbox/conversations/<conversation_id>", summary="A conversation with its context and messages")
+def get_conversation(
+    conversation_id: Id,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+) -> views.AgentConversationView:
+    """Everything about the conversation for an agent of its team: messages, internal notes, the context package,
+    the bot's state and the hand-off capsule."""
+    _agent()
+    return views.agent_conversation_page(
+        wiring.conversations().page_for_agent(_agent(), conversation_id, after=after, limit=limit)
+    )
+
+
+@app.post("/inbox/conversations/<conversation_id>/replies", summary="Reply to the customer, or add an internal note")
+def reply_to_conversation(conversation_id: Id, request: bodies.AgentReplyRequest) -> Response[views.AgentMessageView]:
+    """A reply the customer sees, or (`internal: true`) a note only agents see; @mentions in notes are recorded.
+    Replying takes the conversation over from the bot."""
+    message = wiring.conversations().reply_as_agent(_agent(), conversation_id, request.body, internal=request.internal)
+    return created(views.agent_message_view(message))
+
+
+@app.post(
+    "/inbox/conversations/<conversation_id>/assignment",
+    summary="Hand the conversation to a team or agent (with a context capsule)",
+)
+def assign_conversation(
+    conversation_id: Id, request: bodies.AssignConversationRequest
+) -> views.AgentConversationSummary:
+    """Move it to another team (a hand-off: the receiver gets a context capsule), to an agent (`assignee_id`; an
+    agent of another team only by a lead or admin), or let routing pick an online agent (`auto_assign`)."""
+    conversation = wiring.conversations().assign(
+        _agent(),
+        conversation_id,
+        team_id=request.team_id,
+        assignee_id=request.assignee_id,
+        unassign="assignee_id" in request.model_fields_set and request.assignee_id is None,
+        someone_present=wiring.agents().someone_present if request.auto_assign else None,
+    )
+    return views.agent_conversation_summary(conversation)
+
+
+@app.post("/inbox/conversations/<conversation_id>/status", summary="Close, snooze or reopen the conversation")
+def set_conversation_status(
+    conversation_id: Id, request: bodies.ConversationStatusRequest
+) -> views.AgentConversationSummary:
+    """Close it, snooze it until a time (it wakes by itself, or when the customer writes), or reopen it."""
+    conversation = wiring.conversations().set_status(
+        _agent(), conversation_id, request.status, snoozed_until=request.snoozed_until
+    )
+    return views.agent_conversation_summary(conversation)
+
+
+@app.post(
+    "/inbox/conversations/<conversation_id>/verification-request",
+    summary="Ask the customer's app to confirm who they are",
+)
+def request_verification(conversation_id: Id) -> Response[views.AgentMessageView]:
+    """Asks the customer's app to vouch for them again with a fresh token (signed-in customers only)."""
+    return created(views.agent_message_view(wiring.conversations().request_verification(_agent(), conversation_id)))
+
+
+@app.get("/inbox/attachments/<attachment_id>", summary="A short-lived link to download a shared attachment")
+def download_attachment(attachment_id: Id) -> views.AttachmentDownloadView:
+    """A link valid for 5 minutes to a file on a conversation or ticket the caller may read."""
+    _agent()
+    attachment, url = wiring.attachments().download_for_agent(_agent(), attachment_id)
+    return views.attachment_download_view(attachment, url)
+
+
+@app.post("/inbox/conversations/<conversation_id>/ticket", summary="Convert the conversation into a ticket")
+def convert_conversation(
+    conversation_id: Id, request: bodies.ConvertConversationRequest
+) -> Response[views.AgentTicketView]:
+    """Opens a ticket for the customer from their conversation, pre-filled from its context, for any team; the
+    customer is told its number in the conversation."""
+    ticket = wiring.tickets().convert_conversation(_agent(), conversation_id, NewTicket(**request.model_dump()))
+    return created(views.agent_ticket_view(ticket, wiring.workspace()))
+
+
+@app.post("/inbox/tickets", summary="Open a ticket")
+def create_ticket(request: bodies.CreateTicketRequest) -> Response[views.AgentTicketView]:
+    """A customer ticket, a back-office ticket serving a ticket or conversation the caller works on, or a tracker
+    for an incident affecting many customers."""
+    ticket = wiring.tickets().create(_agent(), NewTicket(**request.model_dump()))
+    return created(views.agent_ticket_view(ticket, wiring.workspace()))
+
+
+@app.get(
+    "/inbox/tickets",
+    summary="A ticket view: by assignee, by a state, by priority, by type, or by team and state category",
+)
+def list_tickets(
+    team_id: TeamId = None,
+    category: Annotated[StateCategory | None, Query(description="Defaults to submitted.")] = None,
+    state_id: Annotated[str | None, Query(max_length=64, description="With ticket_type_id.")] = None,
+    priority: Annotated[Priority | None, Query()] = None,
+    assignee_id: Annotated[str | None, Query(max_length=256, description="An agent id, 'me' or 'unassigned'.")] = None,
+    ticket_type_id: Annotated[str | None, Query(max_length=64)] = None,
+    order: TicketOrder = "newest",
+    cursor: Cursor = None,
+    limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+) -> views.AgentTicketList:
+    """One inbox view per request: by team and state category (the default), by a state of a type, by priority,
+    by type, by assignee, or a team's tickets soonest SLA deadline first. Only what the caller may read is
+    listed."""
+    page = wiring.tickets().inbox(
+        _agent(),
+        team_id=team_id,
+        category=category,
+        state_id=state_id,
+        priority=priority,
+        assignee_id=assignee_id,
+        ticket_type_id=ticket_type_id,
+        oldest_first=order == "oldest",
+        sla_due=order == "sla_due",
+        cursor=cursor,
+        limit=limit,
+    )
+    return views.AgentTicketList(
+        items=[views.agent_ticket_view(t, wiring.workspace()) for t in page.items], next_cursor=page.next_cursor
+    )
+
+
+@app.get("/inbox/tickets/<ticket_id>", summary="A ticket with its whole timeline")
+def get_ticket(
+    ticket_id: Id,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+) -> views.AgentTicketDetail:
+    """The ticket with its whole timeline, internal notes included; `before` pages back."""
+    _agent()
+    return views.agent_ticket_detail(
+        wiring.tickets().page_for_agent(_agent(), ticket_id, before=before, limit=limit), wiring.workspace()
+    )
+
+
+@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
+def update_ticket(
+    ticket_id: Id,
+    request: bodies.UpdateTicketRequest,
+    if_match: Annotated[str | None, Header(alias="If-Match", description="The version, instead of the body's.")] = None,
+) -> views.AgentTicketView:
+    """Change any of state, team, assignee, priority and attributes, based on the version you read (`version` in
+    the body or `If-Match`); a stale version is a 409 with `current_version`."""
+    version = _based_on_version(request.version, if_match)
+    given = request.model_fields_set
+    changes = TicketChanges(
+        state_id=request.state_id,
+        team_id=request.team_id,
+        assignee_id=request.assignee_id,
+        unassign="assignee_id" in given and request.assignee_id is None,
+        priority=request.priority,
+        attributes=request.attributes,
+    )
+    ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
+    return views.agent_ticket_view(ticket, wiring.workspace())
+
+
+@app.post("/inbox/tickets/<ticket_id>/replies", summary="Reply to the customer, or add an internal note")
+def reply_to_ticket(ticket_id: Id, request: bodies.TicketReplyRequest) -> Response[views.ReplyView]:
+    """A reply the customer sees, or an internal note, with files uploaded through `POST /inbox/attachments`. On
+    a tracker, a reply reaches every linked ticket's customer."""
+    part = wiring.tickets().reply(
+        _agent(), ticket_id, request.body, internal=request.internal, attachment_ids=request.attachment_ids
+    )
+    return created(views.reply_view(part))
+
+
+@app.post("/inbox/attachments", summary="Start uploading a file to attach to a ticket reply or note")
+def create_attachment(request: bodies.AgentAttachmentRequest) -> Response[views.AttachmentUploadView]:
+    """A presigned S3 form for a file to attach to a reply (shared with the customer) or a note (internal) on a
+    ticket the caller works on."""
+    agent = _agent()
+    ticket = wiring.tickets().page_for_agent(agent, request.ticket_id, before=None, limit=1).ticket
+    attachment, upload = wiring.attachments().start_agent_upload(
+        agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
+    )
+    return created(views.attachment_upload_view(attachment, upload))
+
+
+@app.post(
+    "/inbox/tickets/<ticket_id>/approval",
+    summary="Approve or reject what the ticket's workflow is waiting for (e.g. a refund above the limit)",
+)
+def decide_approval(ticket_id: Id, request: bodies.DecisionRequest) -> views.AgentTicketView:
+    """Leads of the ticket's team and admins approve or reject what its workflow waits for; the workflow then
+    applies the follow-up."""
+    ticket = wiring.workflows().decide(_agent(), ticket_id, approve=request.decision == "approve", note=request.note)
+    return views.agent_ticket_view(ticket, wiring.workspace())
+
+
+@app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")
+def link_tickets(ticket_id: Id, request: bodies.LinkTicketsRequest) -> views.LinkedView:
+    """Up to 50 customer tickets follow the tracker's state changes and replies; the caller must be allowed to
+    work on the tracker and on every ticket linked."""
+    return views.LinkedView(linked=wiring.trackers().link(_agent(), ticket_id, request.ticket_ids))
+
+
+@app.get("/inbox/ticket-types", summary="The workspace's ticket types, their attributes and states")
+def list_ticket_types() -> views.TicketTypeList:
+    """The workspace's ticket types with their attributes, states and customer-facing labels."""
+    _agent()
+    return views.ticket_type_list(wiring.workspace())
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's handler: ``helpdesk.handlers.inbox_api`` loads this module on the first request."""
+    return resolve(app, event, context)

@@ -1,0 +1,340 @@
+"""The composition root: builds the adapters and services the functions use, lazily, once per container.
+
+Handlers import this module and ask for what their route needs (``wiring.tickets()``); nothing is
+built, no environment variable read and no AWS client made until a function first asks. Adapters
+(DynamoDB stores, S3, SQS, Step Functions, SES/SNS, EventBridge) are built once and kept; services
+are cheap and built per call, over the kept adapters. Each import sits inside the function that
+needs it, so a handler only loads the code of what it uses.
+
+Tests and the local runtime call ``reset()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from helpdesk.settings import reset as reset_settings
+from helpdesk.settings import settings
+
+if TYPE_CHECKING:
+    from helpdesk.adapters.athena_lake import AthenaLake
+    from helpdesk.adapters.attachment_files import S3AttachmentFiles
+    from helpdesk.adapters.cloudformation import CustomResourceReply
+    from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
+    from helpdesk.adapters.custom_actions import CustomActionRunner
+    from helpdesk.adapters.event_bus import EventBusPublisher
+    from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
+    from helpdesk.adapters.status_topic import StatusTopicPublisher
+    from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+    from helpdesk.domain.knowledge import KnowledgeBase
+    from helpdesk.domain.workspace import Workspace
+    from helpdesk.services.agents import AgentService
+    from helpdesk.services.attachments import AttachmentService
+    from helpdesk.services.bot import BotEngine
+    from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customers import CustomerService
+    from helpdesk.services.inbound import InboundEventService
+    from helpdesk.services.notifications import NotificationService, OutcomeObserver
+    from helpdesk.services.ports import LakeQueries
+    from helpdesk.services.reports import ReportService
+    from helpdesk.services.tickets import TicketService
+    from helpdesk.services.trackers import TrackerService
+    from helpdesk.services.workflows import TicketWorkflowService
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+@cache
+def workspace() -> Workspace:
+    """The workspace configuration (``WORKSPACE_DIR``), loaded and validated once per container."""
+    from helpdesk.adapters.workspace_files import WorkspaceConfigError, load_workspace
+
+    directory = settings().workspace_dir
+    if directory is None:
+        raise WorkspaceConfigError("WORKSPACE_DIR is not set: point it at the workspace configuration directory")
+    return load_workspace(directory)
+
+
+@cache
+def knowledge_base() -> KnowledgeBase:
+    """The workspace's knowledge base (indexed on its first search)."""
+    from helpdesk.adapters.knowledge_files import load_articles
+    from helpdesk.domain.knowledge import KnowledgeBase
+
+    directory = settings().workspace_dir
+    assert directory is not None, "workspace() is loaded first and names the missing setting"
+    return KnowledgeBase(load_articles(directory / "knowledge"))
+
+
+def messenger_secret() -> str:
+    """The workspace's messenger secret (Secrets Manager, cached a few minutes by powertools)."""
+    from helpdesk.adapters.secrets import read_messenger_secret
+
+    return read_messenger_secret(settings().require("messenger_secret_arn"))
+
+
+# --- adapters ------------------------------------------------------------------------------------
+
+
+@cache
+def stores() -> TableStores:
+    from helpdesk.adapters.store import TableStores
+
+    return TableStores()
+
+
+@cache
+def attachment_files() -> S3AttachmentFiles:
+    from helpdesk.adapters.attachment_files import S3AttachmentFiles
+
+    config = settings()
+    return S3AttachmentFiles(config.attachments_bucket, path_style=config.endpoint_url is not None)
+
+
+@cache
+def fanout_queue() -> SqsFanOutQueue:
+    from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+
+    return SqsFanOutQueue(settings().fanout_queue_url)
+
+
+@cache
+def workflow_engine() -> StepFunctionsEngine:
+    from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+
+    return StepFunctionsEngine(settings().workflow_arn)
+
+
+@cache
+def workflow_task_queue() -> SqsWorkflowTaskQueue:
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+
+    return SqsWorkflowTaskQueue(settings().require("workflow_tasks_queue_url"))
+
+
+@cache
+def action_runner() -> CustomActionRunner | None:
+    """The custom actions' client, or None when the workspace declares no actions."""
+    from helpdesk.adapters.custom_actions import CustomActionRunner
+
+    actions = workspace().actions
+    return CustomActionRunner(actions, environ=settings().action_variables) if actions else None
+
+
+@cache
+def event_bus() -> EventBusPublisher:
+    from helpdesk.adapters.event_bus import EventBusPublisher
+
+    return EventBusPublisher(settings().require("event_bus_name"))
+
+
+@cache
+def status_topic() -> StatusTopicPublisher:
+    from helpdesk.adapters.status_topic import StatusTopicPublisher
+
+    return StatusTopicPublisher(settings().require("status_topic_arn"))
+
+
+@cache
+def channels() -> SesSnsChannels:
+    from helpdesk.adapters.channels import SesSnsChannels
+
+    config = settings()
+    return SesSnsChannels(
+        from_email=config.notify_from_email,
+        configuration_set=config.notify_configuration_set,
+        template_name=config.status_template_name,
+    )
+
+
+@cache
+def delivery_ledger() -> DynamoDeliveryLedger:
+    from helpdesk.adapters.channels import DynamoDeliveryLedger
+
+    return DynamoDeliveryLedger()
+
+
+@cache
+def lake_queries() -> LakeQueries:
+    """What runs the reports' queries: Athena in AWS; DuckDB (``LAKE_ENGINE=duckdb``, the local runtime
+    and tests) over a mirror of the lake bucket. DuckDB is imported only when chosen: the Lambda
+    package never needs it."""
+    config = settings()
+    if config.lake_engine == "duckdb":
+        import tempfile
+        from pathlib import Path
+
+        from helpdesk.adapters.duckdb_lake import DuckDbLake
+
+        mirror = config.lake_mirror_dir or Path(tempfile.mkdtemp(prefix="helpdesk-lake-"))
+        return DuckDbLake(mirror, bucket=config.lake_bucket)
+    from helpdesk.adapters.athena_lake import AthenaLake
+
+    return AthenaLake(config.require("lake_database"), config.require("lake_workgroup"))
+
+
+@cache
+def athena_lake() -> AthenaLake:
+    """The lake on Athena, whatever ``LAKE_ENGINE`` says: the views are created there at deployment."""
+    from helpdesk.adapters.athena_lake import AthenaLake
+
+    config = settings()
+    return AthenaLake(config.require("lake_database"), config.require("lake_workgroup"))
+
+
+def custom_resource_reply() -> CustomResourceReply:
+    """How a custom resource answers CloudFormation (a PUT to the request's pre-signed URL)."""
+    from helpdesk.adapters.cloudformation import respond
+
+    return respond
+
+
+@cache
+def report_rollup_queue() -> SqsReportRollupQueue:
+    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
+
+    return SqsReportRollupQueue(settings().require("report_rollup_queue_url"))
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def bot() -> BotEngine | None:
+    """The workspace's bot, or None when it has no ``bot.yaml``."""
+    config = workspace().bot
+    if config is None:
+        return None
+    from helpdesk.services.bot import BotEngine
+
+    ws = workspace()
+    return BotEngine(
+        config,
+        default_team=ws.default_team,
+        team_names={t.id: t.name for t in ws.teams},
+        knowledge=knowledge_base(),
+        actions=action_runner(),
+        someone_present=agents().someone_present,
+    )
+
+
+def conversations() -> ConversationService:
+    from helpdesk.services.conversations import ConversationService
+
+    engine = bot()
+    return ConversationService(
+        stores().conversations, workspace(), engine, tickets() if engine else None, files=attachments()
+    )
+
+
+def trackers() -> TrackerService:
+    from helpdesk.services.trackers import TrackerService
+
+    table = stores()
+    return TrackerService(table.tickets, table.trackers, workspace(), fanout_queue())
+
+
+def tickets() -> TicketService:
+    from helpdesk.services.tickets import TicketService
+
+    table = stores()
+    return TicketService(
+        table.tickets, table.conversations, table.attachments, workspace(), trackers(), files=attachments()
+    )
+
+
+def attachments() -> AttachmentService:
+    from helpdesk.services.attachments import AttachmentService
+
+    table = stores()
+    return AttachmentService(
+        table.attachments,
+        attachment_files(),
+        conversations=table.conversations,
+        tickets=table.tickets,
+        visibility=workspace().agent_visibility,
+    )
+
+
+def customers() -> CustomerService:
+    from helpdesk.services.customers import CustomerService
+
+    return CustomerService(stores().customers)
+
+
+def agents() -> AgentService:
+    from helpdesk.services.agents import AgentService
+
+    return AgentService(stores().agents, workspace())
+
+
+def workflows() -> TicketWorkflowService:
+    from helpdesk.services.workflows import TicketWorkflowService
+
+    table = stores()
+    return TicketWorkflowService(table.tickets, workspace(), tickets(), workflow_engine(), table.parked_workflows)
+
+
+def inbound_events() -> InboundEventService:
+    from helpdesk.services.inbound import InboundEventService
+
+    return InboundEventService(stores().tickets)
+
+
+def notifications(on_outcome: OutcomeObserver | None = None) -> NotificationService:
+    from datetime import timedelta
+
+    from helpdesk.services.notifications import DEFAULT_LEASE, NotificationService
+
+    config = settings()
+    lease = config.delivery_lease_seconds
+    table = stores()
+    return NotificationService(
+        table.customers,
+        table.conversations,
+        channels(),
+        workspace(),
+        messenger_url=config.require("messenger_url"),
+        ledger=delivery_ledger(),
+        lease=timedelta(seconds=lease) if lease else DEFAULT_LEASE,
+        on_outcome=on_outcome,
+    )
+
+
+def reports() -> ReportService:
+    from datetime import timedelta
+
+    from helpdesk.services.reports import ReportService
+
+    fresh_for = timedelta(seconds=settings().reports_fresh_seconds)
+    return ReportService(lake_queries(), stores().report_results, fresh_for=fresh_for)
+
+
+# --- tests and the local runtime -----------------------------------------------------------------
+
+_CACHED = (
+    workspace,
+    knowledge_base,
+    stores,
+    attachment_files,
+    fanout_queue,
+    workflow_engine,
+    workflow_task_queue,
+    action_runner,
+    event_bus,
+    status_topic,
+    channels,
+    delivery_ledger,
+    lake_queries,
+    report_rollup_queue,
+)
+
+
+def reset() -> None:
+    """Forget everything built so far and the settings read (after the environment changed)."""
+    reset_settings()
+    for factory in _CACHED:
+        factory.cache_clear()
