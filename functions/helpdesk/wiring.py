@@ -20,8 +20,8 @@ from helpdesk.settings import settings
 if TYPE_CHECKING:
     from helpdesk.adapters.athena_lake import AthenaLake
     from helpdesk.adapters.attachment_files import S3AttachmentFiles
-    from helpdesk.adapters.cloudformation import CustomResourceReply
     from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
+    from helpdesk.adapters.cloudformation import CustomResourceReply
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue

@@ -416,7 +416,7 @@ def test_knowledge_answers_and_the_end_of_the_bot_are_events_for_the_reports(
     [answer] = events_of(translate())
     _set(pk, "bot", json.dumps({"kb_answers": [shown | {"helpful": False}]}))
     [verdict] = events_of(translate())
-    ended = {"outcome": "handed_off", "path_id": "something-else", "step_id": "to-frontline",
+    ended: dict[str, Any] = {"outcome": "handed_off", "path_id": "something-else", "step_id": "to-frontline",
              "handoff_reason": "kb_not_helpful", "resolved_by": "agent"}  # fmt: skip
     ended["kb_answers"] = [shown | {"helpful": False}]
     _set(pk, "bot", json.dumps(ended))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
+from helpdesk.domain.metrics import BoundQuery, QueryResult, QueryState, StoredReport
 from helpdesk.domain.models import (
     Agent,
     Attachment,
@@ -29,7 +30,6 @@ from helpdesk.domain.models import (
     TicketPart,
     TicketView,
 )
-from helpdesk.domain.metrics import BoundQuery, QueryResult, QueryState, StoredReport
 from helpdesk.domain.notifications import Claim
 from helpdesk.domain.policy import Scope
 

@@ -20,17 +20,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
-
-from pydantic import BaseModel
+from typing import Any
 
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.metrics import (
     DRILLABLE,
     SECTIONS,
     BoundQuery,
-    QueryResult,
     QueryState,
     ReportStatus,
     StoredReport,
