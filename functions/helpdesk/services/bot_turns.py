@@ -21,6 +21,7 @@ from helpdesk.domain.models import (
     HandoffReason,
     Message,
     MessageKind,
+    ResolvedBy,
     new_id,
     utc_now,
 )
@@ -130,6 +131,28 @@ class BotTurns:
             update={"ticket_id": ticket.id, "status": ConversationStatus.CLOSED, "preview": notice.body}
         )
         return opened, [notice]
+
+    def taken_over(self, conversation: Conversation, agent_id: str) -> None:
+        """An agent answered while the bot was talking: the conversation is theirs (or its assignee's) now."""
+        state = (conversation.bot or BotState()).model_copy(
+            update={
+                "outcome": BotOutcome.HANDED_OFF,
+                "resolved_by": ResolvedBy.AGENT,
+                "handoff_reason": HandoffReason.AGENT_TOOK_OVER,
+                "awaiting": None,
+            }
+        )
+        taken = conversation.model_copy(
+            update={
+                "status": ConversationStatus.OPEN,
+                "bot": state,
+                "assignee_id": conversation.assignee_id or agent_id,
+            }
+        )
+        try:
+            self._store.save_bot_turn(conversation, taken, [])
+        except ConditionFailed as failure:
+            raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
 
     def rescue(self, conversation: Conversation, team_id: str, why: str) -> tuple[Conversation, list[Message]]:
         """The bot couldn't finish: the team takes over, with a note saying why."""

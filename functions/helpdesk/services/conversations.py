@@ -12,19 +12,16 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     AuthorType,
-    BotOutcome,
     BotState,
     ContextPackage,
     Conversation,
     ConversationPage,
     ConversationStatus,
     Customer,
-    HandoffReason,
     Message,
     MessageKind,
     Page,
     PartType,
-    ResolvedBy,
     TicketPart,
     new_id,
     utc_now,
@@ -274,26 +271,7 @@ class ConversationService:
         conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
         mentions = sorted(set(MENTION.findall(text))) if internal else []
         if conversation.status is ConversationStatus.BOT and not internal:
-            # An agent answering takes the conversation over from the bot.
-            state = (conversation.bot or BotState()).model_copy(
-                update={
-                    "outcome": BotOutcome.HANDED_OFF,
-                    "resolved_by": ResolvedBy.AGENT,
-                    "handoff_reason": HandoffReason.AGENT_TOOK_OVER,
-                    "awaiting": None,
-                }
-            )
-            taken = conversation.model_copy(
-                update={
-                    "status": ConversationStatus.OPEN,
-                    "bot": state,
-                    "assignee_id": conversation.assignee_id or agent.id,
-                }
-            )
-            try:
-                self._store.save_bot_turn(conversation, taken, [])
-            except ConditionFailed as failure:
-                raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
+            self._turns.taken_over(conversation, agent.id)  # an agent answering takes it from the bot
         return self._append(
             conversation_id,
             conversation.customer_id,
@@ -447,8 +425,6 @@ class ConversationService:
             as_owner=False,
             kind=MessageKind.VERIFICATION_REQUEST,
         )
-
-    # --- shared ----------------------------------------------------------------------------------
 
     def _append(
         self,

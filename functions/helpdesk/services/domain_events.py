@@ -30,7 +30,6 @@ mappers the repository uses.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -47,14 +46,17 @@ from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, Ti
 from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import AuthorType, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
-from helpdesk.domain.sla import SlaClock
 from helpdesk.domain.workspace import StateCategory, Workspace
+from helpdesk.services.progress_events import bot_progress, sla_clocks
+from helpdesk.services.stream_values import iso as _iso
+from helpdesk.services.stream_values import json_list as _json_list
+from helpdesk.services.stream_values import json_map as _json_map
+from helpdesk.services.stream_values import when as _when
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 """Fixed namespace of the uuid5 ids: changing it would change every id a consumer has seen."""
 
 _NOT_A_VALID = re.compile(r"is not a valid (\w+)$")
-SLA_CLOCKS = ("first_response", "next_response", "resolution")
 REMINDER_PART = "reminder"
 EXTERNAL_UPDATE_PART = "external_update"
 
@@ -152,29 +154,6 @@ def _plain(image: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _item(image: Mapping[str, Any]) -> TableItem:
     return TableItem.from_raw_data(dict(image))
-
-
-def _json_map(value: Any) -> dict[str, Any]:
-    """A map attribute, stored either as a DynamoDB map or (``JSONAttribute``) as a JSON string."""
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, dict) else {}
-
-
-def _when(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- the mapping ----------------------------------------------------------------------------------
@@ -281,7 +260,7 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
     if change.event_name == "INSERT":
         builder.event(DetailType.CONVERSATION_STARTED, conversation.created_at, _conversation_started(conversation))
     bot, was = _json_map(new.get("bot")), _json_map(old.get("bot"))
-    _bot_progress(builder, conversation, bot, was, conversation.updated_at)
+    bot_progress(builder, conversation, bot, was, conversation.updated_at)
     if bot.get("outcome") == "resolved" and was.get("outcome") != "resolved":
         builder.event(
             DetailType.BOT_RESOLVED,
@@ -292,49 +271,6 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
                 "team_id": conversation.team_id,
                 "resolved_by": bot.get("resolved_by"),
                 "path_id": str(bot["path_id"]) if bot.get("path_id") else None,
-            },
-        )
-
-
-def _bot_progress(
-    builder: _Builder, conversation: Conversation, bot: dict[str, Any], was: dict[str, Any], fallback: datetime
-) -> None:
-    """Knowledge-base answers shown and judged, and the end of the bot's part (whatever its outcome)."""
-    shown, before = _json_list(bot.get("kb_answers")), _json_list(was.get("kb_answers"))
-    for index, answer in enumerate(shown):
-        earlier = before[index] if index < len(before) else None
-        common = {
-            "conversation_id": conversation.id,
-            "customer_id": conversation.customer_id,
-            "team_id": conversation.team_id,
-            "channel": conversation.channel.value,
-            "article_id": str(answer["article_id"]),
-            "path_id": answer.get("path_id"),
-            "step_id": answer.get("step_id"),
-        }
-        if earlier is None:
-            builder.event(DetailType.KNOWLEDGE_ANSWER_SHOWN, fallback, common, qualifier=str(index))
-        if answer.get("helpful") is not None and (earlier is None or earlier.get("helpful") is None):
-            builder.event(
-                DetailType.KNOWLEDGE_ANSWER_RATED,
-                fallback,
-                common | {"helpful": bool(answer["helpful"])},
-                qualifier=str(index),
-            )
-    if bot.get("outcome") and not was.get("outcome"):
-        builder.event(
-            DetailType.BOT_CONVERSATION_ENDED,
-            _when(bot.get("resolved_at"), fallback),
-            {
-                "conversation_id": conversation.id,
-                "customer_id": conversation.customer_id,
-                "team_id": conversation.team_id,
-                "channel": conversation.channel.value,
-                "outcome": str(bot["outcome"]),
-                "resolved_by": str(bot["resolved_by"]) if bot.get("resolved_by") else None,
-                "path_id": str(bot["path_id"]) if bot.get("path_id") else None,
-                "step_id": str(bot["step_id"]) if bot.get("step_id") else None,
-                "handoff_reason": str(bot["handoff_reason"]) if bot.get("handoff_reason") else None,
             },
         )
 
@@ -445,7 +381,7 @@ def _ticket(
                 "to_team_id": ticket.team_id,
             },
         )
-    _sla(builder, ref, _json_map(old.get("sla")), _json_map(new.get("sla")), change.approximate_at)
+    sla_clocks(builder, ref, _json_map(old.get("sla")), _json_map(new.get("sla")), change.approximate_at)
     if before.rating is None and ticket.rating is not None:
         builder.event(
             DetailType.CSAT_RATED,
@@ -487,44 +423,6 @@ def _state_changed(
         builder.update(StatusUpdateKind.STATE_CHANGED, ticket, at, state_label=label)
 
 
-def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[str, Any], fallback: datetime) -> None:
-    old_clocks, new_clocks = _json_map(old.get("clocks")), _json_map(new.get("clocks"))
-    for clock in SLA_CLOCKS:
-        now, was = _json_map(new_clocks.get(clock)), _json_map(old_clocks.get(clock))
-        # A clock run is told apart by when it started: next_response starts anew after each reply.
-        run = {"clock": clock, "started_at": _iso(_when(now.get("started_at"), fallback))} if now else {}
-        for mark, detail_type in (("warned_at", DetailType.SLA_WARNING), ("breached_at", DetailType.SLA_BREACHED)):
-            if now.get(mark) and not was.get(mark):
-                at = _when(now[mark], fallback)
-                due = now.get("due_at")
-                builder.event(
-                    detail_type,
-                    at,
-                    ref | run | {"due_at": _iso(_when(due, at)) if due else None, mark: _iso(at)},
-                    qualifier=clock,
-                )
-        if now.get("stopped_at") and now.get("stopped_at") != was.get("stopped_at"):
-            stopped = SlaClock.model_validate(now)
-            builder.event(
-                DetailType.SLA_CLOCK_STOPPED,
-                stopped.stopped_at or fallback,
-                ref | run | _clock_outcome(stopped),
-                qualifier=f"{clock}/stopped",
-            )
-
-
-def _clock_outcome(clock: SlaClock) -> dict[str, Any]:
-    """How a stopped clock did: business time used against its target, and when its breach was reported."""
-    elapsed, target = int(clock.elapsed.total_seconds()), int(clock.target.total_seconds())
-    return {
-        "stopped_at": _iso(clock.stopped_at or clock.started_at),
-        "fulfilled": clock.met_at is not None,
-        "elapsed_seconds": elapsed,
-        "target_seconds": target,
-        "breached_at": _iso(clock.breached_at) if clock.breached_at else None,
-    }
-
-
 def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets: TicketLookup) -> None:
     # Read from the plain image, not the PartType enum: part types added later (reminders) must map too.
     part_type = str(part.get("part_type", ""))
@@ -560,12 +458,6 @@ def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets
         EXTERNAL_UPDATE_PART: StatusUpdateKind.EXTERNAL_UPDATE,
     }.get(part_type, StatusUpdateKind.AGENT_REPLY)
     builder.update(kind, ticket, at, body=body)
-
-
-def _json_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, list) else []
 
 
 WORKFLOW_FIELDS = ("state_category", "sla", "approval", "waiting_since")
