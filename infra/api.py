@@ -140,7 +140,7 @@ class Api(Construct):
             protected = apigw.MethodOptions(
                 authorizer=authorizers[surface.auth], authorization_type=authorization_type, request_validator=validator
             )
-            root = self.rest_api.root.add_resource(surface.prefix.strip("/"))
+            root = self.rest_api.root.resource_for_path(surface.prefix)  # /inbox/reports nests under /inbox
             root.add_method(
                 "ANY",
                 integration,

@@ -5,6 +5,8 @@
   them on identify (the messenger secret), and signs presigned uploads and downloads of attachments;
 - the **inbox** function runs the agents' API; it signs attachment downloads, deletes roster
   entries (an agent leaving a team) and queues tracker fan-out pages;
+- the **reports** function runs the Reports page's API: it keeps its answers in the table, and is the
+  only API function whose role may query the lake (``infra.lake.Lake.allow_queries``);
 - the **messenger authorizer** verifies customers' tokens with the messenger secret.
 
 Each may read and write the table's items; nothing else is granted beyond what is listed here.
@@ -19,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from helpdesk.surfaces import API_SURFACES, INBOX, MESSENGER, MESSENGER_AUTHORIZER_HANDLER, TRACKER_FANOUT
+from helpdesk.surfaces import API_SURFACES, INBOX, MESSENGER, MESSENGER_AUTHORIZER_HANDLER, REPORTS, TRACKER_FANOUT
 
 from infra.config import DeploymentConfig
 from infra.custom_actions import wire_custom_actions
@@ -71,9 +73,11 @@ class ApiFunctions(Construct):
             )
             self.by_surface[surface.name] = function
         self.messenger, self.inbox = self.by_surface[MESSENGER.name], self.by_surface[INBOX.name]
+        self.reports = self.by_surface[REPORTS.name]
         wire_custom_actions(config, self.messenger)  # the bot runs in the messenger function
         grant_table_items(self.messenger, data.table)
         grant_table_items(self.inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
+        grant_table_items(self.reports, data.table)  # its answers are kept in the table
         data.messenger_secret.grant_read(self.messenger)  # issues visitor tokens, verifies them on identify
         self._grant_attachments(config.stage)
         queues[TRACKER_FANOUT.name].grant_send_messages(self.inbox)

@@ -26,6 +26,7 @@ from helpdesk.surfaces import (
     INBOUND_EMAIL,
     INBOUND_EMAIL_PREFIX,
     NOTIFIER,
+    REPORT_ROLLUP,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
 )
@@ -37,6 +38,7 @@ from infra.bundling import function_code
 from infra.config import DeploymentConfig
 from infra.email import EmailChannel
 from infra.functions import FunctionFactory, dependency_layer
+from infra.lake import Lake
 from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
@@ -97,6 +99,18 @@ class ServiceStack(Stack):
         workflows.grant_task_responses(workers.worker(WORKFLOW_TASKS))
         notifications = Notifications(self, "Notifications", stage=config.stage, from_email=config.notify_from_email)
         notifications.grant_send(workers.worker(NOTIFIER))
+        # --- the event lake: every domain event to S3 through Firehose, Glue, Athena and the views ----
+        lake = Lake(
+            self,
+            "Lake",
+            stage=config.stage,
+            bus=messaging.bus,
+            buckets=data.lake,
+            factory=factory,
+            target_dlq=messaging.target_dlq,
+            removal=removal,
+        )
+        lake.allow_queries(workers.worker(REPORT_ROLLUP))  # the daily rollup computes the common ranges
 
         # --- the API and the pages that call it -----------------------------------------------------
         functions = ApiFunctions(
@@ -108,6 +122,7 @@ class ServiceStack(Stack):
             queue_environment=workers.environment,
             queues=workers.queues,
         )
+        lake.allow_queries(functions.reports)  # the only API function that may query the lake
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(functions.inbox)  # an agent's approval decision completes the workflow's task
 
@@ -189,6 +204,8 @@ class ServiceStack(Stack):
             "EmailReceiptRuleSet": email.rule_set.receipt_rule_set_name,
             "EmailConfigurationSet": email.configuration_set.configuration_set_name,
             "SupportAddress": config.support_email,
+            "LakeDatabase": lake.database,
+            "ReportsWorkgroup": lake.workgroup,
             **{f"{camel(name)}TopicArn": topic.topic_arn for name, topic in messaging.topics.items()},
             **{f"{camel(name)}WorkflowArn": m.state_machine_arn for name, m in workflows.state_machines.items()},
         }

@@ -21,6 +21,7 @@ from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
 
 from infra.config import DeploymentConfig
+from infra.lake import LakeBuckets
 from infra.nag import nag
 
 INBOUND_EMAIL_DAYS = 90
@@ -162,6 +163,14 @@ class StatefulStack(Stack):
             "rotation would break them all at once, so rotation is an operator action that keeps the previous "
             'key valid ({"current", "previous"}), documented in infra/README.md.',
         )
+        self.lake = LakeBuckets(
+            self,
+            "EventLake",
+            stage=config.stage,
+            access_logs=self.access_logs,
+            removal=removal,
+            production=config.is_production,
+        )
 
         self.messenger_secret = secretsmanager.Secret(
             self,
@@ -246,5 +255,7 @@ class StatefulStack(Stack):
             "AttachmentsBucket": self.attachments.bucket_name,
             "InboundEmailBucket": self.inbound_email.bucket_name,
             "EmailSecretArn": self.email_secret.secret_arn,
+            "LakeBucket": self.lake.lake.bucket_name,
+            "QueryResultsBucket": self.lake.results.bucket_name,
         }.items():
             CfnOutput(self, name, value=value)

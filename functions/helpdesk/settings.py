@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -63,6 +63,26 @@ class Settings(BaseModel):
     )
     workflow_arns: dict[str, str] = Field(
         default_factory=dict, description=f"State machine ARN per workflow name, from ``{WORKFLOW_ARN_PREFIX}<NAME>``."
+    )
+    lake_engine: Literal["athena", "duckdb"] = Field(
+        "athena",
+        alias="LAKE_ENGINE",
+        description="What runs the reports' SQL: Athena in AWS; DuckDB over a mirror of the lake bucket locally.",
+    )
+    lake_bucket: str | None = Field(None, alias="LAKE_BUCKET", description="The event lake's bucket (DuckDB syncs it).")
+    lake_mirror_dir: Path | None = Field(
+        None, alias="LAKE_MIRROR_DIR", description="Where DuckDB keeps its copy of the lake (default: a temp dir)."
+    )
+    lake_database: str | None = Field(None, alias="LAKE_DATABASE", description="The lake's Glue database (Athena).")
+    lake_workgroup: str | None = Field(None, alias="LAKE_WORKGROUP", description="The reports' Athena workgroup.")
+    reports_fresh_seconds: float = Field(
+        300,
+        alias="REPORTS_FRESH_SECONDS",
+        gt=0,
+        description="How long an answer for a range that includes today is kept (about Firehose's buffer).",
+    )
+    report_rollup_queue_url: str | None = Field(
+        None, alias="REPORT_ROLLUP_QUEUE_URL", description="Where the daily rollup queues its follow-up ticks."
     )
     trace_disabled: bool = Field(False, alias="POWERTOOLS_TRACE_DISABLED")
     lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")

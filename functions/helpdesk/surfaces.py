@@ -48,7 +48,17 @@ INBOX = ApiSurface(
     public_paths=("/inbox/openapi.json", "/inbox/docs"),
 )
 
-API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX)
+REPORTS = ApiSurface(
+    name="reports",
+    prefix="/inbox/reports",
+    handler="helpdesk.handlers.reports_api.lambda_handler",
+    auth="agent",
+    public_paths=("/inbox/reports/openapi.json", "/inbox/reports/docs"),
+)
+"""The Reports page's API: its own function, the only one that may query the lake (Athena)."""
+
+API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX, REPORTS)
+"""A request goes to the surface with the longest prefix that matches its path."""
 
 
 RateKey = Literal["customer", "source"]
@@ -156,6 +166,9 @@ WAF_EVALUATION_WINDOWS = (60, 120, 300, 600)
 
 MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
 
+LAKE_VIEWS_HANDLER = "helpdesk.handlers.lake_views.lambda_handler"
+"""The custom resource that creates the lake's views on Athena at deployment (``infra.lake``)."""
+
 ADMIN_GROUP = "admins"
 """Cognito group of the admins: they may do everything in every team (``helpdesk.domain.policy``)."""
 LEAD_GROUP = "leads"
@@ -172,12 +185,14 @@ class QueueConsumer:
     """The environment variable through which producers and the worker learn the queue's URL."""
     batch_size: int = 10
     schedule: str | None = None
-    """An EventBridge ``rate(...)`` expression: the queue also gets a tick on this schedule."""
+    """An EventBridge schedule expression (``rate(...)`` or ``cron(...)``): the queue also gets a tick on it."""
+    local_tick_seconds: float | None = None
+    """How often the local runtime ticks it (None: its ``rate`` scaled by ``LOCAL_TICK_SECONDS`` per minute)."""
 
     @property
     def schedule_seconds(self) -> int | None:
-        """The schedule's period: ``rate(10 minutes)`` -> 600."""
-        if self.schedule is None:
+        """A ``rate`` schedule's period: ``rate(10 minutes)`` -> 600 (None without one, or for a ``cron``)."""
+        if self.schedule is None or not self.schedule.startswith("rate("):
             return None
         amount, unit = self.schedule.removeprefix("rate(").removesuffix(")").split()
         return int(amount) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
@@ -243,6 +258,17 @@ EMAIL_FEEDBACK = QueueConsumer(
 )
 """SES's bounces and complaints about the email we sent (configuration set -> topic -> here): suppressions."""
 
+REPORT_ROLLUP = QueueConsumer(
+    name="report-rollup",
+    handler="helpdesk.handlers.report_rollup.lambda_handler",
+    queue_url_env="REPORT_ROLLUP_QUEUE_URL",
+    batch_size=1,
+    schedule="cron(20 0 * * ? *)",
+    local_tick_seconds=300,
+)
+"""Every morning (00:20 UTC, once yesterday's events have landed) computes the reports' common ranges, so
+the Reports page opens on figures already in the table; it queues itself again while Athena works."""
+
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     TRACKER_FANOUT,
     SNOOZE_WAKER,
@@ -252,6 +278,7 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     INBOUND_EVENTS,
     EMAIL_INGEST,
     EMAIL_FEEDBACK,
+    REPORT_ROLLUP,
 )
 
 

@@ -18,8 +18,10 @@ from helpdesk.settings import reset as reset_settings
 from helpdesk.settings import settings
 
 if TYPE_CHECKING:
+    from helpdesk.adapters.athena_lake import AthenaLake
     from helpdesk.adapters.attachment_files import S3AttachmentFiles
     from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
+    from helpdesk.adapters.cloudformation import CustomResourceReply
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.email_config_files import EmailSetup
     from helpdesk.adapters.email_link_uses import DynamoLinkUses
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
+    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
     from helpdesk.services.email_links import EmailLinks
     from helpdesk.services.inbound import InboundEventService
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
+    from helpdesk.services.ports import LakeQueries
+    from helpdesk.services.reports import ReportService
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -160,6 +165,48 @@ def delivery_ledger() -> DynamoDeliveryLedger:
     from helpdesk.adapters.channels import DynamoDeliveryLedger
 
     return DynamoDeliveryLedger()
+
+
+@cache
+def lake_queries() -> LakeQueries:
+    """What runs the reports' queries: Athena in AWS; DuckDB (``LAKE_ENGINE=duckdb``, the local runtime
+    and tests) over a mirror of the lake bucket. DuckDB is imported only when chosen: the Lambda
+    package never needs it."""
+    config = settings()
+    if config.lake_engine == "duckdb":
+        import tempfile
+        from pathlib import Path
+
+        from helpdesk.adapters.duckdb_lake import DuckDbLake
+
+        mirror = config.lake_mirror_dir or Path(tempfile.mkdtemp(prefix="helpdesk-lake-"))
+        return DuckDbLake(mirror, bucket=config.lake_bucket)
+    from helpdesk.adapters.athena_lake import AthenaLake
+
+    return AthenaLake(config.require("lake_database"), config.require("lake_workgroup"))
+
+
+@cache
+def athena_lake() -> AthenaLake:
+    """The lake on Athena, whatever ``LAKE_ENGINE`` says: the views are created there at deployment."""
+    from helpdesk.adapters.athena_lake import AthenaLake
+
+    config = settings()
+    return AthenaLake(config.require("lake_database"), config.require("lake_workgroup"))
+
+
+def custom_resource_reply() -> CustomResourceReply:
+    """How a custom resource answers CloudFormation (a PUT to the request's pre-signed URL)."""
+    from helpdesk.adapters.cloudformation import respond
+
+    return respond
+
+
+@cache
+def report_rollup_queue() -> SqsReportRollupQueue:
+    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
+
+    return SqsReportRollupQueue(settings().require("report_rollup_queue_url"))
 
 
 # --- services ------------------------------------------------------------------------------------
@@ -385,6 +432,15 @@ def email_feedback() -> EmailFeedback:
     return EmailFeedback(email_records(), stores().conversations, visibility=workspace().agent_visibility)
 
 
+def reports() -> ReportService:
+    from datetime import timedelta
+
+    from helpdesk.services.reports import ReportService
+
+    fresh_for = timedelta(seconds=settings().reports_fresh_seconds)
+    return ReportService(lake_queries(), stores().report_results, fresh_for=fresh_for)
+
+
 # --- tests and the local runtime -----------------------------------------------------------------
 
 _CACHED = (
@@ -405,6 +461,8 @@ _CACHED = (
     link_uses,
     mail_files,
     mail_sender,
+    lake_queries,
+    report_rollup_queue,
 )
 
 

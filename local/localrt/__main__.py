@@ -40,6 +40,7 @@ def main() -> int:
     from localrt.faults import install_from_environment
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
+    from localrt.lake_writer import LakeWriter
     from localrt.outbox import Outbox
     from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder, import_handlers
     from localrt.ses_receiving import ReceivingRule
@@ -78,9 +79,11 @@ def main() -> int:
     tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
     # A minute of schedule is LOCAL_TICK_SECONDS here: schedules keep their proportions, only faster.
     workers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds * c.schedule_seconds / 60)
+        ScheduleTicker(
+            c.name, aws.queue_urls[c.name], c.local_tick_seconds or tick_seconds * (c.schedule_seconds or 60) / 60
+        )
         for c in QUEUE_CONSUMERS
-        if c.schedule_seconds
+        if c.schedule
     ]
     workers.append(
         StreamPoller(
@@ -89,6 +92,8 @@ def main() -> int:
     )
     workers += [TopicForwarder(relay, topic) for relay, topic in aws.topic_relays.items()]
     workers.append(MailboxSimulator(settings.region, os.environ["EMAIL_EVENTS_TOPIC_ARN"]))
+    flush = float(os.environ.get("LOCAL_LAKE_FLUSH_SECONDS", "2"))
+    workers.append(LakeWriter(aws.lake_queue_url, settings.lake_bucket, flush))
     supervisor = Supervisor(workers, stopping)
     supervisor.start()
 

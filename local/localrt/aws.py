@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,11 @@ def point_sdk_at(settings: Settings) -> None:
             "TABLE_NAME": settings.table_name,
             "WORKSPACE_DIR": str(settings.workspace_dir),
             "ATTACHMENTS_BUCKET": settings.attachments_bucket,
+            "LAKE_BUCKET": settings.lake_bucket,
+            # moto has no Athena that runs SQL: the reports run on DuckDB over a mirror of the lake bucket.
+            "LAKE_ENGINE": "duckdb",
+            "REPORTS_FRESH_SECONDS": os.environ.get("REPORTS_FRESH_SECONDS", "3"),
+            "LAKE_MIRROR_DIR": os.environ.get("LAKE_MIRROR_DIR") or tempfile.mkdtemp(prefix="helpdesk-local-lake-"),
             "POWERTOOLS_SERVICE_NAME": "helpdesk-local",
             "POWERTOOLS_METRICS_NAMESPACE": "HelpdeskLocal",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -173,6 +179,14 @@ class EmbeddedAws:
                 ]["QueueArn"]
             events.put_rule(Name=route.name, EventBusName=bus_name, EventPattern=json.dumps(route.pattern))
             events.put_targets(Rule=route.name, EventBusName=bus_name, Targets=[{"Id": "target", "Arn": target}])
+        # The lake: moto's EventBridge can't target Firehose, so the same rule feeds the local lake writer.
+        boto3.client("s3").create_bucket(Bucket=self.settings.lake_bucket)
+        self.lake_queue_url = boto3.client("sqs").create_queue(QueueName="local-lake-delivery")["QueueUrl"]
+        lake_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=self.lake_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(Name="to-lake", EventBusName=bus_name, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+        events.put_targets(Rule="to-lake", EventBusName=bus_name, Targets=[{"Id": "lake", "Arn": lake_arn}])
         events.put_rule(
             Name="local-event-log", EventBusName=bus_name, EventPattern=json.dumps({"source": [{"prefix": ""}]})
         )

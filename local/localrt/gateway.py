@@ -186,7 +186,8 @@ class LocalGateway:
             with suspended(self.faults):
                 page = self.outbox.page()
             return 200, {"Content-Type": "text/html; charset=utf-8", **api_headers("text/html", page)}, page.encode()
-        surface = next((s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")), None)
+        matching = [s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")]
+        surface = max(matching, key=lambda s: len(s.prefix), default=None)
         if surface is None:
             return _json(404, {"error": "not_found", "message": f"nothing is served at {path}"})
         static = self.static_file(surface.name, surface.prefix, path)

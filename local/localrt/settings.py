@@ -29,6 +29,7 @@ class Settings:
     smtp_port: int = 2525
     support_address: str = DEFAULT_SUPPORT_ADDRESS
     email_secret: str = DEFAULT_EMAIL_SECRET
+    lake_bucket: str = "helpdesk-local-lake"
     web_dir: Path = REPO / "web"
 
     @property

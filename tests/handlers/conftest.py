@@ -9,11 +9,25 @@ import pytest
 
 from tests.support.events import Reply, invoke
 
+LAKE_BUCKET = "helpdesk-test-lake"
+
 
 def _fresh_clients() -> None:
     from helpdesk import wiring
 
     wiring.reset()
+
+
+@pytest.fixture
+def lake(aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The lake bucket in moto, queried with DuckDB over a mirror of it (as the local runtime does)."""
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket=LAKE_BUCKET)
+    monkeypatch.setenv("LAKE_ENGINE", "duckdb")
+    monkeypatch.setenv("LAKE_BUCKET", LAKE_BUCKET)
+    monkeypatch.setenv("LAKE_MIRROR_DIR", str(tmp_path_factory.mktemp("lake-mirror")))
+    return LAKE_BUCKET
 
 
 @pytest.fixture
@@ -25,7 +39,7 @@ def messenger(table: str, messenger_secret: str, attachments_bucket: str) -> Cal
 
 
 @pytest.fixture
-def inbox(table: str, attachments_bucket: str) -> Callable[[dict[str, Any]], Reply]:
+def inbox(table: str, attachments_bucket: str, lake: str) -> Callable[[dict[str, Any]], Reply]:
     from helpdesk.handlers import inbox_api
 
     _fresh_clients()

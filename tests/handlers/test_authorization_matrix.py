@@ -70,6 +70,7 @@ _ANY_AGENT_CREATE = (401, 401, 401, 201, 201, 201, 201, 201, 401, 401)
 _TEAM_READ = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_WRITE = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_CREATE = (401, 401, 401, 201, 403, 201, 403, 201, 401, 401)
+_LEADS_READ = (401, 401, 401, 403, 403, 200, 200, 200, 401, 401)
 
 EXPECTED: dict[str, tuple[int, ...]] = {
     # --- the messenger: customers and visitors -----------------------------------------------------
@@ -125,25 +126,38 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 403, 403, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
+    # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
+    "GET /inbox/reports/openapi.json": _PUBLIC,
+    "GET /inbox/reports/docs": _PUBLIC,
+    "GET /inbox/reports/<section>": _LEADS_READ,
+    "GET /inbox/reports/<section>/items": _LEADS_READ,
 }
 
 
 def expected(route: str, caller: str, visibility: str) -> int:
     status = EXPECTED[route][CALLERS.index(caller)]
-    reads_everything = visibility == "all" and route.startswith("GET /inbox/") and caller in AGENT_CALLERS
+    reads_everything = (
+        visibility == "all"
+        and route.startswith("GET /inbox/")
+        and not route.startswith("GET /inbox/reports/")  # a report is no agent's read, whatever the setting
+        and caller in AGENT_CALLERS
+    )
     return 200 if reads_everything and status == 403 else status
 
 
 def all_routes() -> list[str]:
-    """``METHOD /path`` for every route of both APIs."""
+    """``METHOD /path`` for every route of the APIs (the messenger's, the inbox's, the reports')."""
     from helpdesk.api import inbox as inbox_api
     from helpdesk.api import messenger as messenger_api
+    from helpdesk.api import reports as reports_api
 
     routes = [
         *messenger_api.app._static_routes,
         *messenger_api.app._dynamic_routes,
         *inbox_api.app._static_routes,
         *inbox_api.app._dynamic_routes,
+        *reports_api.app._static_routes,
+        *reports_api.app._dynamic_routes,
     ]
     return sorted({f"{route.method} {route.path}" for route in routes})
 
@@ -349,6 +363,7 @@ def _path(route: str, world: World) -> str:
         .replace("<ticket_id>", ticket)
         .replace("<attachment_id>", world.attachment_id)
         .replace("<team_id>", OWNING_TEAM)
+        .replace("<section>", "volumes")
     )
     return filled + QUERIES.get(route, "")
 

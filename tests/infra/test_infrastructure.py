@@ -60,7 +60,7 @@ def test_the_app_synthesizes_with_no_unacknowledged_nag_findings(assembly: Assem
 def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assembly) -> None:
     functions = our_functions(assembly)
     expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
-    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name}
+    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name, "lake-views"}
     assert len(functions) == len(expected)
     for name, function in functions.items():
         properties = function["Properties"]
@@ -345,10 +345,15 @@ def test_alarms_reach_an_encrypted_topic_that_cloudwatch_may_publish_to(assembly
 def test_public_routes_are_wired_with_the_methods_the_handlers_serve() -> None:
     from helpdesk.api import inbox as inbox_api
     from helpdesk.api import messenger as messenger_api
+    from helpdesk.api import reports as reports_api
 
     from infra.api import PUBLIC_METHODS
 
-    documents = {"messenger": messenger_api.app.get_openapi_schema(), "inbox": inbox_api.app.get_openapi_schema()}
+    documents = {
+        "messenger": messenger_api.app.get_openapi_schema(),
+        "inbox": inbox_api.app.get_openapi_schema(),
+        "reports": reports_api.app.get_openapi_schema(),
+    }
     for surface in API_SURFACES:
         paths = documents[surface.name].paths or {}
         for path in surface.public_paths:

@@ -200,7 +200,12 @@ def test_state_assignment_replies_and_resolution_become_events_and_customer_upda
     tickets.reply(RETURNS_AGENT, converted.id, "Courier is slow this week", internal=True)
     mapped = translate()
     events = events_of(mapped)
-    assert types(events) == ["TicketReplied"]  # the internal note isn't a reply
+    # The internal note isn't a reply; the first reply stops the first-response clock, met.
+    assert types(events) == ["TicketReplied", "SlaClockStopped"]
+    stopped = by_type(events, DetailType.SLA_CLOCK_STOPPED)
+    assert (stopped["clock"], stopped["fulfilled"], stopped["breached_at"]) == ("first_response", True, None)
+    assert 0 <= stopped["elapsed_seconds"] <= stopped["target_seconds"]
+    assert stopped["assignee_id"] == RETURNS_AGENT.id
     replied = events[0].detail
     assert (replied["author_type"], replied["visible_to_customer"]) == ("agent", True)
     assert replied["body_length"] == len("A replacement is on its way.")
@@ -217,8 +222,11 @@ def test_state_assignment_replies_and_resolution_become_events_and_customer_upda
     tickets.update(RETURNS_AGENT, converted.id, TicketChanges(state_id="replaced"), version=version)
     mapped = translate()
     events = events_of(mapped)
-    assert sorted(types(events)) == ["TicketResolved", "TicketStateChanged"]
+    # Resolving stops the resolution clock (met) and the next-response clock the customer's message started.
+    assert sorted(types(events)) == ["SlaClockStopped", "SlaClockStopped", "TicketResolved", "TicketStateChanged"]
     assert by_type(events, DetailType.TICKET_RESOLVED)["state_id"] == "replaced"
+    stops = {e.detail["clock"]: e.detail["fulfilled"] for e in events if e.detail_type is DetailType.SLA_CLOCK_STOPPED}
+    assert stops == {"resolution": True, "next_response": False}
     assert {e.detail["sequence"] for e in events} == {events[0].detail["sequence"]}  # one change
     updates = updates_of(mapped)
     assert [u.kind for u in updates] == [StatusUpdateKind.RESOLVED, StatusUpdateKind.CSAT_REQUEST]
@@ -386,13 +394,44 @@ def test_the_bot_resolving_a_conversation_is_an_event_once(conversations: Conver
     _set(pk, "bot", json.dumps({"outcome": None, "path_id": "where-is-my-order"}))
     assert events_of(translate()) == []
     _set(pk, "bot", json.dumps({"outcome": "resolved", "resolved_by": "kb", "path_id": "where-is-my-order"}))
-    [event] = events_of(translate())
+    ended, event = events_of(translate())
+    assert (ended.detail_type, ended.detail["outcome"]) == (DetailType.BOT_CONVERSATION_ENDED, "resolved")
     assert event.detail_type is DetailType.BOT_RESOLVED
     assert (event.detail["resolved_by"], event.detail["path_id"]) == ("kb", "where-is-my-order")
     assert event.detail["conversation_id"] == started.conversation.id
 
     _set(pk, "bot", json.dumps({"outcome": "resolved", "resolved_by": "kb", "path_id": "where-is-my-order", "turn": 2}))
     assert events_of(translate()) == []
+
+
+def test_knowledge_answers_and_the_end_of_the_bot_are_events_for_the_reports(
+    conversations: ConversationService, translate
+) -> None:
+    started = conversations.start(ALICE, "Do you ship to Norway?", ORDER_CONTEXT)
+    translate()
+    pk = f"CONV#{started.conversation.id}"
+    shown = {"article_id": "international-delivery", "path_id": None, "step_id": None, "helpful": None}
+
+    _set(pk, "bot", json.dumps({"kb_answers": [shown]}))
+    [answer] = events_of(translate())
+    _set(pk, "bot", json.dumps({"kb_answers": [shown | {"helpful": False}]}))
+    [verdict] = events_of(translate())
+    ended: dict[str, Any] = {"outcome": "handed_off", "path_id": "something-else", "step_id": "to-frontline",
+             "handoff_reason": "kb_not_helpful", "resolved_by": "agent"}  # fmt: skip
+    ended["kb_answers"] = [shown | {"helpful": False}]
+    _set(pk, "bot", json.dumps(ended))
+    [end] = events_of(translate())
+    _set(pk, "bot", json.dumps(ended | {"turn": 3}))
+
+    assert (answer.detail_type, answer.detail["article_id"]) == (
+        DetailType.KNOWLEDGE_ANSWER_SHOWN,
+        "international-delivery",
+    )
+    assert (verdict.detail_type, verdict.detail["helpful"]) == (DetailType.KNOWLEDGE_ANSWER_RATED, False)
+    assert end.detail_type is DetailType.BOT_CONVERSATION_ENDED
+    assert (end.detail["outcome"], end.detail["handoff_reason"]) == ("handed_off", "kb_not_helpful")
+    assert end.detail["channel"] == "messenger"
+    assert events_of(translate()) == []  # nothing new: nothing again
 
 
 def test_a_reminder_part_reaches_the_customer(converted: Ticket, translate) -> None:

@@ -32,9 +32,11 @@ from helpdesk.surfaces import (
     EVENT_PUBLISHER,
     EVENT_SOURCE,
     INBOUND_EVENTS,
+    LAKE_VIEWS_HANDLER,
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
     QUEUE_CONSUMERS,
+    REPORT_ROLLUP,
     SNOOZE_WAKER,
     TRACKER_FANOUT,
     WORKFLOW_STARTER,
@@ -57,6 +59,7 @@ HANDLERS = {
     *(c.handler for c in QUEUE_CONSUMERS),
     EVENT_PUBLISHER.handler,
     MESSENGER_AUTHORIZER_HANDLER,
+    LAKE_VIEWS_HANDLER,
 }
 SAMPLES = sorted(p for p in EVENTS.glob("*/*.json") if p.parent != SCHEMAS)
 
@@ -98,6 +101,12 @@ def tick(body: str) -> None:
     assert json.loads(body) == {"tick": True}
 
 
+def rollup_tick(body: str) -> None:
+    """The schedule's tick, or the rollup's own follow-up while Athena computes."""
+    tick = json.loads(body)
+    assert tick == {"tick": True} or set(tick) == {"follow_up"}, tick
+
+
 QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     TRACKER_FANOUT.name: FanOutJob.model_validate_json,
     SNOOZE_WAKER.name: tick,
@@ -107,6 +116,7 @@ QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     INBOUND_EVENTS.name: eventbridge_event,
     EMAIL_INGEST.name: parse_notification,
     EMAIL_FEEDBACK.name: parse_feedback,
+    REPORT_ROLLUP.name: rollup_tick,
 }
 """What each worker's queue carries, checked the way the worker reads it."""
 
@@ -128,6 +138,10 @@ def check_sample(module: str, event: dict[str, Any]) -> None:
             for image in ("NewImage", "OldImage"):
                 if image in record["dynamodb"]:
                     TableItem.from_raw_data(record["dynamodb"][image])
+    elif module == module_of(LAKE_VIEWS_HANDLER):  # a CloudFormation custom-resource request
+        assert event["RequestType"] in {"Create", "Update", "Delete"}
+        assert event["ResponseURL"].startswith("https://")
+        assert all(isinstance(s, str) for s in event["ResourceProperties"]["Statements"])
     elif consumer is not None:
         for message in SqsModel.model_validate(event).Records:
             QUEUE_MESSAGES[consumer.name](str(message.body))

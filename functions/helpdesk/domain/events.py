@@ -20,8 +20,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from helpdesk.domain.models import (
     AuthorType,
+    BotOutcome,
     Channel,
     ConversationStatus,
+    HandoffReason,
     MessageKind,
     Priority,
     ResolvedBy,
@@ -42,6 +44,10 @@ class DetailType(StrEnum):
     SLA_BREACHED = "SlaBreached"
     BOT_RESOLVED = "BotResolved"
     CSAT_RATED = "CsatRated"
+    SLA_CLOCK_STOPPED = "SlaClockStopped"
+    BOT_CONVERSATION_ENDED = "BotConversationEnded"
+    KNOWLEDGE_ANSWER_SHOWN = "KnowledgeAnswerShown"
+    KNOWLEDGE_ANSWER_RATED = "KnowledgeAnswerRated"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -65,7 +71,14 @@ _TICKET_EXAMPLE: dict[str, Any] = {
     "category": "customer",
     "team_id": "returns",
     "customer_id": "demo-customer-1",
+    "assignee_id": "agent-returns",
     "version": 3,
+}
+_CONVERSATION_EXAMPLE: dict[str, Any] = {
+    "conversation_id": "01KSAMPLECONVERSATION000000",
+    "customer_id": "demo-customer-1",
+    "team_id": "frontline",
+    "channel": "messenger",
 }
 
 
@@ -93,6 +106,12 @@ class EventDetail(BaseModel):
     )
 
 
+_RUN_STARTED = (
+    "When this run of the clock started: with ticket_id and clock it names one run (next_response runs again "
+    "after each reply)."
+)
+
+
 class TicketEventDetail(EventDetail):
     """Events about a ticket carry which ticket it is, whose, and its version after the change."""
 
@@ -105,6 +124,7 @@ class TicketEventDetail(EventDetail):
     )
     team_id: Id = Field(description="The team the ticket belongs to (after this change).")
     customer_id: Id | None = Field(description="Null for back-office and tracker tickets without a customer.")
+    assignee_id: Id | None = Field(description="The ticket's assignee when this happened (null: unassigned).")
     version: int = Field(ge=0, description="The ticket's version after this change: orders changes of one ticket.")
 
 
@@ -115,17 +135,20 @@ class ConversationStarted(EventDetail):
         _ENVELOPE_EXAMPLE,
         conversation_id="01KSAMPLECONVERSATION000000",
         customer_id="demo-customer-1",
+        channel="messenger",
         customer_is_visitor=False,
         identity_verified=False,
         team_id="frontline",
         assignee_id=None,
         status="bot",
         viewed_object_type="order",
-        channel="messenger",
     )
 
     conversation_id: Id = Field(description="The conversation's id.")
     customer_id: Id = Field(description="The customer's id in the business's systems (or a visitor's id).")
+    channel: Channel = Field(
+        description="How the conversation started (email: it came in by email, and agents' replies go out by email)."
+    )
     customer_is_visitor: bool = Field(description="True for an anonymous visitor, not yet a signed-in customer.")
     identity_verified: bool = Field(description="Whether the customer verified their identity in the app.")
     team_id: Id = Field(description="The team the conversation went to.")
@@ -135,9 +158,6 @@ class ConversationStarted(EventDetail):
     )
     viewed_object_type: Id | None = Field(
         description="Type of what the customer was looking at (e.g. order), if the messenger said."
-    )
-    channel: Channel = Field(
-        description="How the conversation started (email: it came in by email, and agents' replies go out by email)."
     )
 
 
@@ -286,11 +306,13 @@ class SlaWarning(TicketEventDetail):
         _ENVELOPE_EXAMPLE,
         _TICKET_EXAMPLE,
         clock="first_response",
+        started_at="2026-11-23T10:00:00Z",
         due_at="2026-11-23T12:00:00Z",
         warned_at="2026-11-23T11:30:00Z",
     )
 
     clock: SlaClock = Field(description="Which SLA clock (the ticket type's sla policy).")
+    started_at: UtcTime = Field(description=_RUN_STARTED)
     due_at: UtcTime | None = Field(description="The clock's deadline, in business time made real (UTC).")
     warned_at: UtcTime = Field(description="When the warning was given (UTC).")
 
@@ -302,11 +324,13 @@ class SlaBreached(TicketEventDetail):
         _ENVELOPE_EXAMPLE,
         _TICKET_EXAMPLE,
         clock="first_response",
+        started_at="2026-11-23T10:00:00Z",
         due_at="2026-11-23T12:00:00Z",
         breached_at="2026-11-23T12:00:05Z",
     )
 
     clock: SlaClock = Field(description="Which SLA clock (the ticket type's sla policy).")
+    started_at: UtcTime = Field(description=_RUN_STARTED)
     due_at: UtcTime | None = Field(description="The clock's deadline (UTC).")
     breached_at: UtcTime = Field(description="When the breach was recorded (UTC).")
 
@@ -342,6 +366,103 @@ class CsatRated(TicketEventDetail):
     has_comment: bool = Field(description="Whether the customer left a comment with the score.")
 
 
+class SlaClockStopped(TicketEventDetail):
+    detail_type = DetailType.SLA_CLOCK_STOPPED
+    summary = (
+        "One of a ticket's SLA clocks stopped: met by a reply or the resolution, or stopped because the ticket was "
+        "resolved."
+    )
+    model_config = _example(
+        _ENVELOPE_EXAMPLE,
+        _TICKET_EXAMPLE,
+        clock="first_response",
+        started_at="2026-11-23T10:00:00Z",
+        stopped_at="2026-11-23T10:40:00Z",
+        fulfilled=True,
+        elapsed_seconds=2400,
+        target_seconds=7200,
+        breached_at=None,
+    )
+
+    clock: SlaClock = Field(description="Which SLA clock (the ticket type's sla policy).")
+    started_at: UtcTime = Field(description=_RUN_STARTED)
+    stopped_at: UtcTime = Field(description="When the clock stopped (UTC).")
+    fulfilled: bool = Field(
+        description="True when the promise was delivered (the reply, or the resolution); false when the ticket was "
+        "resolved while the clock's reply was still owed."
+    )
+    elapsed_seconds: Count = Field(
+        description="Business time the clock ran (paused time left out), in seconds: first response and resolution "
+        "times are these."
+    )
+    target_seconds: int = Field(ge=1, description="The SLA policy's target for this clock, in business seconds.")
+    breached_at: UtcTime | None = Field(
+        description="When the clock's breach was reported (its SlaBreached event); null if it never was. A clock "
+        "stopped late without a reported breach has elapsed_seconds above target_seconds."
+    )
+
+
+class ConversationEventDetail(EventDetail):
+    """Events about the bot's part in a conversation carry whose conversation it is and where it came from."""
+
+    conversation_id: Id = Field(description="The conversation's id.")
+    customer_id: Id = Field(description="Whose conversation it is.")
+    team_id: Id = Field(description="The team the conversation belongs to.")
+    channel: Channel = Field(description="Where the customer wrote from.")
+
+
+class BotConversationEnded(ConversationEventDetail):
+    detail_type = DetailType.BOT_CONVERSATION_ENDED
+    summary = (
+        "The bot's part in a conversation ended: resolved by it, handed to a person, or turned into a ticket. "
+        "Once per conversation."
+    )
+    model_config = _example(
+        _ENVELOPE_EXAMPLE,
+        _CONVERSATION_EXAMPLE,
+        outcome="handed_off",
+        resolved_by="agent",
+        path_id="damaged-item",
+        step_id="handoff",
+        handoff_reason="requested",
+    )
+
+    outcome: BotOutcome = Field(description="How the bot's part ended.")
+    resolved_by: ResolvedBy | None = Field(description="kb, custom_action, bot, agent or ticket.")
+    path_id: Id | None = Field(description="The bot path it ended on (null: before any path).")
+    step_id: Id | None = Field(description="The step of the path it ended on.")
+    handoff_reason: HandoffReason | None = Field(
+        description="With outcome handed_off: why the bot gave the conversation to a person."
+    )
+
+
+class KnowledgeAnswerShown(ConversationEventDetail):
+    detail_type = DetailType.KNOWLEDGE_ANSWER_SHOWN
+    summary = "The bot answered with a knowledge-base article and asked whether it helped."
+    model_config = _example(
+        _ENVELOPE_EXAMPLE, _CONVERSATION_EXAMPLE, article_id="where-is-my-order", path_id=None, step_id=None
+    )
+
+    article_id: Id = Field(description="The knowledge-base article shown.")
+    path_id: Id | None = Field(description="The bot path that showed it, if one did.")
+    step_id: Id | None = Field(description="The step of that path.")
+
+
+class KnowledgeAnswerRated(KnowledgeAnswerShown):
+    detail_type = DetailType.KNOWLEDGE_ANSWER_RATED
+    summary = "The customer said whether a knowledge-base answer helped."
+    model_config = _example(
+        _ENVELOPE_EXAMPLE,
+        _CONVERSATION_EXAMPLE,
+        article_id="where-is-my-order",
+        path_id=None,
+        step_id=None,
+        helpful=False,
+    )
+
+    helpful: bool = Field(description="What the customer answered to 'did this help?'")
+
+
 DETAIL_MODELS: dict[DetailType, type[EventDetail]] = {
     model.detail_type: model
     for model in (
@@ -356,6 +477,10 @@ DETAIL_MODELS: dict[DetailType, type[EventDetail]] = {
         SlaBreached,
         BotResolved,
         CsatRated,
+        SlaClockStopped,
+        BotConversationEnded,
+        KnowledgeAnswerShown,
+        KnowledgeAnswerRated,
     )
 }
 """Every detail type's model; a detail type without one is a test failure."""

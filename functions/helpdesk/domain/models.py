@@ -191,6 +191,38 @@ class ResolvedBy(StrEnum):
     TICKET = "ticket"
 
 
+class HandoffReason(StrEnum):
+    """Why the bot handed a conversation to a person: the hand-off reasons of the reports."""
+
+    REQUESTED = "requested"
+    """A path's ``handoff`` step: the path is meant to end with a person."""
+    PATH_ENDED = "path_ended"
+    """The path ran out of steps without resolving or handing off on purpose."""
+    NOT_UNDERSTOOD = "not_understood"
+    """Too many answers the bot couldn't match or validate."""
+    KB_NOT_HELPFUL = "kb_not_helpful"
+    """The customer said the knowledge-base answer didn't help and nothing else was left to try."""
+    ACTION_FAILED = "action_failed"
+    """A custom action failed, its system was unavailable, or the record wasn't on the customer's account."""
+    NOT_SIGNED_IN = "not_signed_in"
+    """A visitor reached an action on a customer's records and was passed to a person instead of signing in."""
+    NO_MENU = "no_menu"
+    """The bot had no path to offer."""
+    BOT_FAILED = "bot_failed"
+    """The bot couldn't go on (its configuration or a system it needs failed): the team was rescued in."""
+    AGENT_TOOK_OVER = "agent_took_over"
+    """An agent answered while the bot was still talking."""
+
+
+class KbAnswer(BaseModel):
+    """One knowledge-base answer the bot showed, and whether the customer said it helped."""
+
+    article_id: str
+    path_id: str | None = None
+    step_id: str | None = None
+    helpful: bool | None = None
+
+
 class BotState(BaseModel):
     """Where the bot is with a conversation: kept on the conversation, so any invocation can go on."""
 
@@ -207,6 +239,10 @@ class BotState(BaseModel):
     outcome: BotOutcome | None = None
     resolved_by: ResolvedBy | None = None
     kb_article_id: str | None = None
+    handoff_reason: HandoffReason | None = None
+    """Why the bot gave the conversation to a person (set with outcome ``handed_off``)."""
+    kb_answers: list[KbAnswer] = []
+    """Every knowledge-base answer shown, in order, with the customer's verdict once given."""
 
 
 class Capsule(BaseModel):

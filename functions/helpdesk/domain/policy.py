@@ -10,9 +10,13 @@ team ids):
 
 - ``agent``: reads and works what belongs to their teams (or is assigned to them); hands their
   team's work to another team (the hand-off); assigns within their teams.
-- ``lead``: as an agent, plus reassigning their teams' work to any agent of any team, and deciding
-  approvals the workflows wait for (e.g. a refund above the limit).
+- ``lead``: as an agent, plus reassigning their teams' work to any agent of any team, deciding
+  approvals the workflows wait for (e.g. a refund above the limit), and reading the reports.
 - ``admin``: everything, in every team.
+
+The reports (figures over every team, from the event lake) are for leads and admins: a lead compares
+their teams with the others, so a lead sees every team's figures; an agent sees none, whatever
+``agent_visibility`` says (it opens conversations and tickets, not the reports).
 
 Reads follow ``agent_visibility``: ``team`` (the default) shows an agent only their teams' work (and
 what is assigned to them); ``all`` lets every agent read everything, while writes stay team-scoped.
@@ -62,6 +66,8 @@ class Action(StrEnum):
     """Approve or reject what a ticket's workflow waits for."""
     CREATE = "create"
     """Open a ticket in a team."""
+    VIEW_REPORTS = "view_reports"
+    """Read the reports: figures, charts, the conversations and tickets behind a chart, CSV exports."""
 
 
 class ResourceKind(StrEnum):
@@ -72,6 +78,8 @@ class ResourceKind(StrEnum):
     ATTACHMENT = "attachment"
     TEAM = "team"
     """A team's views and queues (lists of its conversations and tickets)."""
+    REPORTS = "reports"
+    """The workspace's reports, for every team or filtered to one (``team_id``; empty: every team)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,13 @@ class Resource:
     def team(cls, team_id: str) -> Resource:
         return cls(ResourceKind.TEAM, team_id)
 
+    @classmethod
+    def reports(cls, team_id: str | None = None) -> Resource:
+        return cls(ResourceKind.REPORTS, team_id or "")
+
     def describe(self) -> str:
+        if self.kind is ResourceKind.REPORTS:
+            return "the reports"
         name = self.kind.value.replace("_", " ")
         return f"{name} {self.id}" if self.id else f"team {self.team_id}'s {name}s"
 
@@ -133,6 +147,8 @@ def decide(
     """
     if actor.role is Role.ADMIN:
         return Decision(True, "admins may do everything")
+    if action is Action.VIEW_REPORTS or resource.kind is ResourceKind.REPORTS:
+        return _reports(actor, action)
     member, assigned = _member(actor, resource), _assigned(actor, resource)
     where = resource.describe()
     match action:
@@ -166,7 +182,18 @@ def decide(
             if actor.role is Role.LEAD and member:
                 return Decision(True, "leads decide their teams' approvals")
             return Decision(False, f"only a lead of team '{resource.team_id}' (or an admin) can decide on {where}")
+        case Action.VIEW_REPORTS:  # pragma: no cover - decided by _reports above
+            pass
     raise AssertionError(f"no rule for {action}")  # pragma: no cover - every Action has a case
+
+
+def _reports(actor: Actor, action: Action) -> Decision:
+    """The reports are read by leads (every team's figures) and admins; nothing else is done to them."""
+    if action is not Action.VIEW_REPORTS:
+        return Decision(False, "the reports can only be read")
+    if actor.role is Role.LEAD:
+        return Decision(True, "leads read the reports of every team")
+    return Decision(False, "only leads and admins may see the reports")
 
 
 @dataclass(frozen=True)

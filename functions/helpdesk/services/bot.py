@@ -37,6 +37,8 @@ from helpdesk.domain.models import (
     BotState,
     ContextPackage,
     Conversation,
+    HandoffReason,
+    KbAnswer,
     MessageKind,
     MessageOption,
     ResolvedBy,
@@ -173,7 +175,7 @@ class _Turn:
     def show_menu(self, text: str | None = None) -> None:
         options = self.menu_options()
         if not options:
-            self.hand_off(self.engine._fallback_team)
+            self.hand_off(self.engine._fallback_team, HandoffReason.NO_MENU)
             return
         self.state.menu_shown = True
         self.wait("menu", text or self.config.messages.menu, options)
@@ -186,7 +188,7 @@ class _Turn:
             return
         if self.state.attempts + 1 >= MENU_ATTEMPTS:
             self.say(self.config.messages.too_many_attempts)
-            self.hand_off(self.engine._fallback_team)
+            self.hand_off(self.engine._fallback_team, HandoffReason.NOT_UNDERSTOOD)
             return
         self.state.attempts += 1
         self.wait("menu", self.config.messages.not_understood, self.state.offered)
@@ -201,6 +203,7 @@ class _Turn:
             return False
         article = hit.article
         self.state.kb_article_id = article.id
+        self.state.kb_answers.append(KbAnswer(article_id=article.id, path_id=self.state.path_id, step_id=path_step))
         self.say(f"{article.title}\n\n{article.body}", kind=MessageKind.KB_ANSWER)
         messages = self.config.messages
         self.state.step_id = path_step
@@ -216,6 +219,8 @@ class _Turn:
         if answer is None:
             self.wait("kb_feedback", self.config.messages.not_understood, self.state.offered)
             return
+        if self.state.kb_answers:
+            self.state.kb_answers[-1].helpful = answer
         if answer:
             self.finish(BotOutcome.RESOLVED, ResolvedBy.KB, self.config.messages.kb_resolved)
             return
@@ -226,7 +231,7 @@ class _Turn:
         elif not self.state.menu_shown:
             self.show_menu("Sorry about that. " + self.config.messages.menu)
         else:
-            self.hand_off(self.engine._fallback_team)
+            self.hand_off(self.engine._fallback_team, HandoffReason.KB_NOT_HELPFUL)
 
     # --- paths -----------------------------------------------------------------------------------
 
@@ -245,16 +250,16 @@ class _Turn:
         self.state.attempts = 0
         while True:
             if step_id is None or step_id == END:
-                self.hand_off(path.team or self.engine._fallback_team)
+                self.hand_off(path.team or self.engine._fallback_team, HandoffReason.PATH_ENDED)
                 return
             step = path.step(step_id)
             if step is None:  # pragma: no cover - config validation rejects unknown targets
-                self.hand_off(path.team or self.engine._fallback_team)
+                self.hand_off(path.team or self.engine._fallback_team, HandoffReason.PATH_ENDED)
                 return
             self.steps_run += 1
             if self.steps_run > MAX_STEPS_PER_TURN:
                 self.say(self.config.messages.too_many_attempts)
-                self.hand_off(path.team or self.engine._fallback_team)
+                self.hand_off(path.team or self.engine._fallback_team, HandoffReason.PATH_ENDED)
                 return
             self.state.step_id = step.id
             following = self.execute(path, step)
@@ -305,7 +310,7 @@ class _Turn:
     def answer(self) -> None:
         waited = self.step_waited_on(AskStep)
         if waited is None:  # pragma: no cover - state written by us
-            self.hand_off(self.engine._fallback_team)
+            self.hand_off(self.engine._fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         value, problem = validate_answer(step, self.said.text, [a.id for a in self.said.attachments])
@@ -318,7 +323,7 @@ class _Turn:
     def choice(self) -> None:
         waited = self.step_waited_on(ChooseStep)
         if waited is None:  # pragma: no cover
-            self.hand_off(self.engine._fallback_team)
+            self.hand_off(self.engine._fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         picked = self.picked_option()
@@ -337,7 +342,7 @@ class _Turn:
         limit = step.max_attempts if isinstance(step, AskStep) else MENU_ATTEMPTS + 1
         if self.state.attempts >= limit:
             self.say(self.config.messages.too_many_attempts)
-            self.hand_off(path.team or self.engine._fallback_team)
+            self.hand_off(path.team or self.engine._fallback_team, HandoffReason.NOT_UNDERSTOOD)
             return
         question = step.ask if isinstance(step, AskStep) else ""
         text = f"{problem} {self.render(question)}".strip() if question else problem
@@ -401,12 +406,14 @@ class _Turn:
             return
         self.say(self.render(step.message, team=team_name))
         self.result.handoff = Handoff(team_id=team, agent_id=agent)
+        self.state.handoff_reason = HandoffReason.REQUESTED
         self.finish(BotOutcome.HANDED_OFF, ResolvedBy.AGENT, None)
 
-    def hand_off(self, team: str) -> None:
+    def hand_off(self, team: str, reason: HandoffReason) -> None:
         team_name = self.engine._team_names.get(team, team)
         self.say(self.render(HandoffStep.model_fields["message"].default, team=team_name))
         self.result.handoff = Handoff(team_id=team, agent_id=self.engine._someone_present(team))
+        self.state.handoff_reason = reason
         self.finish(BotOutcome.HANDED_OFF, ResolvedBy.AGENT, None)
 
     def create_ticket(self, path: BotPath, step: CreateTicketStep) -> None:

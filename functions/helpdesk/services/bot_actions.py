@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpdesk.domain.actions import ActionOutcome
 from helpdesk.domain.bot import ActionStep, BotPath
-from helpdesk.domain.models import MessageKind, MessageOption
+from helpdesk.domain.models import HandoffReason, MessageKind, MessageOption
 
 if TYPE_CHECKING:
     from helpdesk.services.bot import _Turn
@@ -80,7 +80,7 @@ class ActionSteps:
             return step.on_sign_in_required
         if turn.config.visitors == "handoff":
             turn.say(messages.sign_in_handoff)
-            turn.hand_off(path.team or turn.engine._fallback_team)
+            turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.NOT_SIGNED_IN)
             return None
         turn.wait("sign_in", messages.sign_in_required, self.sign_in_options())
         return None
@@ -96,12 +96,12 @@ class ActionSteps:
         turn = self.turn
         waited = turn.step_waited_on(ActionStep)
         if waited is None:  # pragma: no cover - state written by us
-            turn.hand_off(turn.engine._fallback_team)
+            turn.hand_off(turn.engine._fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         picked = turn.picked_option()
         if picked is not None and picked.id == PERSON:
-            turn.hand_off(path.team or turn.engine._fallback_team)
+            turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.NOT_SIGNED_IN)
             return
         if not self.caller.signed_in:
             turn.retry(path, step, turn.config.messages.still_not_signed_in, self.sign_in_options())
@@ -113,7 +113,7 @@ class ActionSteps:
         turn = self.turn
         waited = turn.step_waited_on(ActionStep)
         if waited is None:  # pragma: no cover
-            turn.hand_off(turn.engine._fallback_team)
+            turn.hand_off(turn.engine._fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         answer = turn.yes_or_no()
@@ -175,5 +175,5 @@ class ActionSteps:
             return step.on_failure
         not_yours = outcome == ActionOutcome.NOT_ON_ACCOUNT
         turn.say(turn.config.messages.not_on_account if not_yours else turn.config.messages.action_failed)
-        turn.hand_off(path.team or turn.engine._fallback_team)
+        turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.ACTION_FAILED)
         return None

@@ -18,8 +18,10 @@ from helpdesk.domain.models import (
     BotState,
     Conversation,
     ConversationStatus,
+    HandoffReason,
     Message,
     MessageKind,
+    ResolvedBy,
     new_id,
     utc_now,
 )
@@ -130,12 +132,36 @@ class BotTurns:
         )
         return opened, [notice]
 
+    def taken_over(self, conversation: Conversation, agent_id: str) -> None:
+        """An agent answered while the bot was talking: the conversation is theirs (or its assignee's) now."""
+        state = (conversation.bot or BotState()).model_copy(
+            update={
+                "outcome": BotOutcome.HANDED_OFF,
+                "resolved_by": ResolvedBy.AGENT,
+                "handoff_reason": HandoffReason.AGENT_TOOK_OVER,
+                "awaiting": None,
+            }
+        )
+        taken = conversation.model_copy(
+            update={
+                "status": ConversationStatus.OPEN,
+                "bot": state,
+                "assignee_id": conversation.assignee_id or agent_id,
+            }
+        )
+        try:
+            self._store.save_bot_turn(conversation, taken, [])
+        except ConditionFailed as failure:
+            raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
+
     def rescue(self, conversation: Conversation, team_id: str, why: str) -> tuple[Conversation, list[Message]]:
         """The bot couldn't finish: the team takes over, with a note saying why."""
         bot = self.author()
         now = utc_now()
         ids = ordered_ids(2)
-        state = (conversation.bot or BotState()).model_copy(update={"outcome": BotOutcome.HANDED_OFF})
+        state = (conversation.bot or BotState()).model_copy(
+            update={"outcome": BotOutcome.HANDED_OFF, "handoff_reason": HandoffReason.BOT_FAILED}
+        )
         sorry = Message(
             id=ids[0],
             conversation_id=conversation.id,

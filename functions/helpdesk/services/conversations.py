@@ -11,7 +11,6 @@ from helpdesk.domain.models import (
     AttachmentRef,
     Author,
     AuthorType,
-    BotOutcome,
     BotState,
     Channel,
     ContextPackage,
@@ -22,7 +21,6 @@ from helpdesk.domain.models import (
     Message,
     MessageKind,
     Page,
-    ResolvedBy,
     new_id,
     utc_now,
 )
@@ -265,21 +263,7 @@ class ConversationService:
         conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
         mentions = mentioned(text) if internal else []
         if conversation.status is ConversationStatus.BOT and not internal:
-            # An agent answering takes the conversation over from the bot.
-            state = (conversation.bot or BotState()).model_copy(
-                update={"outcome": BotOutcome.HANDED_OFF, "resolved_by": ResolvedBy.AGENT, "awaiting": None}
-            )
-            taken = conversation.model_copy(
-                update={
-                    "status": ConversationStatus.OPEN,
-                    "bot": state,
-                    "assignee_id": conversation.assignee_id or agent.id,
-                }
-            )
-            try:
-                self._store.save_bot_turn(conversation, taken, [])
-            except ConditionFailed as failure:
-                raise Conflict("the customer was answered meanwhile: reload the conversation") from failure
+            self._turns.taken_over(conversation, agent.id)  # an agent answering takes it from the bot
         # In a conversation that started by email, the reply also goes out by email (see domain_events).
         emailed = conversation.channel is Channel.EMAIL and not internal
         return self._append(
@@ -436,8 +420,6 @@ class ConversationService:
             as_owner=False,
             kind=MessageKind.VERIFICATION_REQUEST,
         )
-
-    # --- shared ----------------------------------------------------------------------------------
 
     def _append(
         self,

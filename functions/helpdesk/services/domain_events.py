@@ -57,6 +57,7 @@ from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import AuthorType, Channel, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import StateCategory, Workspace
+from helpdesk.services.progress_events import bot_progress, sla_clocks
 
 __all__ = [
     "DetailType",
@@ -73,7 +74,6 @@ EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 """Fixed namespace of the uuid5 ids: changing it would change every id a consumer has seen."""
 
 _NOT_A_VALID = re.compile(r"is not a valid (\w+)$")
-SLA_CLOCKS = ("first_response", "next_response", "resolution")
 REMINDER_PART = "reminder"
 EXTERNAL_UPDATE_PART = "external_update"
 
@@ -258,6 +258,7 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
     if change.event_name == "INSERT":
         builder.event(DetailType.CONVERSATION_STARTED, conversation.created_at, _conversation_started(conversation))
     bot, was = json_map(new.get("bot")), json_map(old.get("bot"))
+    bot_progress(builder, conversation, bot, was, conversation.updated_at)
     if bot.get("outcome") == "resolved" and was.get("outcome") != "resolved":
         builder.event(
             DetailType.BOT_RESOLVED,
@@ -277,13 +278,13 @@ def _conversation_started(conversation: Conversation) -> dict[str, Any]:
     return {
         "conversation_id": conversation.id,
         "customer_id": conversation.customer_id,
+        "channel": conversation.channel.value,
         "customer_is_visitor": conversation.customer_is_visitor,
         "identity_verified": conversation.identity_verified_at is not None,
         "team_id": conversation.team_id,
         "assignee_id": conversation.assignee_id,
         "status": conversation.status.value,
         "viewed_object_type": context.object.type if context and context.object else None,
-        "channel": conversation.channel.value,
     }
 
 
@@ -317,6 +318,7 @@ def _ticket_ref(ticket: Ticket) -> dict[str, Any]:
         "category": ticket.category.value,
         "team_id": ticket.team_id,
         "customer_id": ticket.customer_id,
+        "assignee_id": ticket.assignee_id,
         "version": ticket.version,
     }
 
@@ -381,7 +383,7 @@ def _ticket(
                 "to_team_id": ticket.team_id,
             },
         )
-    _sla(builder, ref, json_map(old.get("sla")), json_map(new.get("sla")), change.approximate_at)
+    sla_clocks(builder, ref, json_map(old.get("sla")), json_map(new.get("sla")), change.approximate_at)
     if before.rating is None and ticket.rating is not None:
         builder.event(
             DetailType.CSAT_RATED,
@@ -423,22 +425,6 @@ def _state_changed(
             builder.update(StatusUpdateKind.CSAT_REQUEST, ticket, at, state_label=label)
     elif label is not None and label != _customer_label(workspace, before, before.state_id):
         builder.update(StatusUpdateKind.STATE_CHANGED, ticket, at, state_label=label)
-
-
-def _sla(builder: _Builder, ref: dict[str, Any], old: dict[str, Any], new: dict[str, Any], fallback: datetime) -> None:
-    old_clocks, new_clocks = json_map(old.get("clocks")), json_map(new.get("clocks"))
-    for clock in SLA_CLOCKS:
-        now, was = json_map(new_clocks.get(clock)), json_map(old_clocks.get(clock))
-        for mark, detail_type in (("warned_at", DetailType.SLA_WARNING), ("breached_at", DetailType.SLA_BREACHED)):
-            if now.get(mark) and not was.get(mark):
-                at = when(now[mark], fallback)
-                due = now.get("due_at")
-                builder.event(
-                    detail_type,
-                    at,
-                    ref | {"clock": clock, "due_at": iso(when(due, at)) if due else None, mark: iso(at)},
-                    qualifier=clock,
-                )
 
 
 def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets: TicketLookup) -> None:

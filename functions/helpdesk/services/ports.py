@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
+from helpdesk.domain.metrics import BoundQuery, QueryResult, QueryState, StoredReport
 from helpdesk.domain.models import (
     Agent,
     Attachment,
@@ -250,3 +251,22 @@ class AttachmentChecker(Protocol):
     def refs_for_message(
         self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
     ) -> list[AttachmentRef]: ...
+
+
+# --- the reports ---------------------------------------------------------------------------------
+
+
+class LakeQueries(Protocol):
+    def start(self, query: BoundQuery) -> str: ...
+
+    def state(self, execution_id: str) -> QueryState: ...
+
+    def results(self, execution_id: str) -> QueryResult: ...
+
+    def failure(self, execution_id: str) -> str | None: ...
+
+
+class ReportResults(Protocol):
+    def get(self, key: str) -> StoredReport | None: ...
+
+    def put(self, report: StoredReport) -> None: ...

@@ -124,6 +124,9 @@
         Object.keys(state.types).forEach(function (id) { types.appendChild(new Option(state.types[id].name, id)); });
         renderConvertAttributes();
         selectView(document.querySelector(".views button"));
+        // The Reports page links here as #ticket=<id> or #conversation=<id>.
+        var linked = /^#(ticket|conversation)=([A-Za-z0-9_.-]+)$/.exec(location.hash);
+        if (linked) open(linked[1] + "s", decodeURIComponent(linked[2]));
         if (!state.pollTimer) state.pollTimer = setInterval(refresh, POLL_MS);
         document.body.dataset.ready = "true";
       })
