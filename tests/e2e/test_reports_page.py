@@ -309,7 +309,8 @@ def test_the_page_shows_the_figures_charts_open_their_tickets_and_axe_finds_noth
     page.evaluate(f"sessionStorage.setItem('helpdesk.agentToken', '{token}')")
     today = report_range()
     page.goto(f"{day.runtime.base_url}/inbox/reports.html?from={today['from']}&to={today['to']}")
-    page.wait_for_function("document.body.dataset.loaded && document.body.dataset.loaded !== 'error'", timeout=60000)
+    # Locators, not wait_for_function: the page's Content-Security-Policy refuses evaluated strings.
+    page.locator("body[data-loaded]:not([data-loaded='error'])").wait_for(state="attached", timeout=60000)
 
     # The headline figures are the day's
     def shown(figure: str) -> str:
@@ -337,7 +338,7 @@ def test_the_page_shows_the_figures_charts_open_their_tickets_and_axe_finds_noth
         [labels.index("returns")],
     )
     page.mouse.click(point["x"], point["y"])
-    page.wait_for_function("document.body.dataset.drilled === 'sla:returns'", timeout=30000)
+    page.locator("body[data-drilled='sla:returns']").wait_for(state="attached", timeout=30000)
     listed = page.locator("#drill-table tbody tr")
     assert listed.count() == 1
     number = day.agent("GET", f"/inbox/tickets/{day.breached_ticket}", token)["number"]
