@@ -167,6 +167,11 @@ class CloudResources:
         name = properties.get("QueueName") or self._name(stack, logical_id)
         return str(self.client("sqs").create_queue(QueueName=name)["QueueUrl"])
 
+    def _ses_configurationset(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+        name = str(properties.get("Name") or self._name(stack, logical_id))
+        self.client("ses").create_configuration_set(ConfigurationSet={"Name": name})
+        return name  # Ref of a configuration set is its name
+
     def _sns_topic(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
         name = properties.get("TopicName") or self._name(stack, logical_id)
         return str(self.client("sns").create_topic(Name=name)["TopicArn"])

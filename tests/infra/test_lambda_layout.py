@@ -57,6 +57,8 @@ INVOCATIONS: dict[str, Invocation] = {
     "workflow-tasks": Invocation("workflow_tasks/tick", no_failed_records),
     "notifier": Invocation("notifier/status_update", no_failed_records),
     "inbound-events": Invocation("inbound_events/order_updated", no_failed_records),
+    "email-feedback": Invocation("email_feedback/complaint", no_failed_records),
+    "email-ingest": Invocation("email_ingest/received", no_failed_records),
 }
 """One sample per function; a Python function in the templates without one fails the test."""
 
