@@ -20,24 +20,34 @@ from helpdesk.settings import settings
 if TYPE_CHECKING:
     from helpdesk.adapters.attachment_files import S3AttachmentFiles
     from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
+    from helpdesk.adapters.cognito_keys import CognitoKeys
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+    from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+    from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.knowledge import KnowledgeBase
+    from helpdesk.domain.live import TableChange
     from helpdesk.domain.workspace import Workspace
     from helpdesk.services.agents import AgentService
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
     from helpdesk.services.customers import CustomerService
+    from helpdesk.services.home import MessengerHome
     from helpdesk.services.inbound import InboundEventService
+    from helpdesk.services.live import LiveService
+    from helpdesk.services.live_fanout import LiveFanOut
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 # --- configuration -------------------------------------------------------------------------------
 
@@ -145,6 +155,47 @@ def delivery_ledger() -> DynamoDeliveryLedger:
     return DynamoDeliveryLedger()
 
 
+@cache
+def live_connections() -> ApiGatewayConnections:
+    """The WebSocket stage's management API, where frames are posted."""
+    from helpdesk.adapters.live_gateway import ApiGatewayConnections
+
+    return ApiGatewayConnections(settings().require("live_endpoint"))
+
+
+def stream_decoder() -> Callable[[Mapping[str, Any]], TableChange | None]:
+    from helpdesk.adapters.stream_records import decode
+
+    return decode
+
+
+def agent_pool() -> CognitoPool | None:
+    """The user pool agents' tokens come from, or None where there is none (the live channel then
+    takes customers' tokens only; locally the gateway checks agents' tokens itself)."""
+    from helpdesk.auth.agent_tokens import CognitoPool
+
+    config = settings()
+    if not config.cognito_user_pool_id:
+        return None
+    issuer = f"https://cognito-idp.{config.region}.amazonaws.com/{config.cognito_user_pool_id}"
+    clients = frozenset(c.strip() for c in config.cognito_client_ids.split(",") if c.strip())
+    return CognitoPool(issuer=issuer, client_ids=clients)
+
+
+@cache
+def _cognito_keys() -> CognitoKeys:
+    from helpdesk.adapters.cognito_keys import CognitoKeys
+
+    pool = agent_pool()
+    assert pool is not None, "agent_keys() is asked only when there is a user pool"
+    return CognitoKeys(pool.issuer)
+
+
+def agent_keys(kid: str | None = None) -> Mapping[str, RsaKey]:
+    """The user pool's signing keys (fetched again when ``kid`` is new to us)."""
+    return _cognito_keys().keys(kid)
+
+
 # --- services ------------------------------------------------------------------------------------
 
 
@@ -244,6 +295,27 @@ def notifications(on_outcome: OutcomeObserver | None = None) -> NotificationServ
     )
 
 
+def live() -> LiveService:
+    from helpdesk.services.live import LiveService
+
+    table = stores()
+    return LiveService(table.live, table.conversations, table.tickets, workspace(), live_connections())
+
+
+def live_fanout() -> LiveFanOut:
+    from helpdesk.services.live_fanout import LiveFanOut
+
+    table = stores()
+    return LiveFanOut(table.live, table.conversations, table.tickets, table.agents, workspace(), live_connections())
+
+
+def home() -> MessengerHome:
+    from helpdesk.services.home import MessengerHome
+
+    table = stores()
+    return MessengerHome(workspace(), table.live, table.conversations, table.tickets)
+
+
 # --- tests and the local runtime -----------------------------------------------------------------
 
 _CACHED = (
@@ -258,6 +330,8 @@ _CACHED = (
     status_topic,
     channels,
     delivery_ledger,
+    live_connections,
+    _cognito_keys,
 )
 
 

@@ -31,7 +31,7 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import EVENT_PUBLISHER, QUEUE_CONSUMERS
+    from helpdesk.surfaces import LIVE_FANOUT, LIVE_MANAGEMENT_PATH, QUEUE_CONSUMERS, STREAM_CONSUMERS
     from orders import start_order_system
 
     from localrt.faults import install_from_environment
@@ -57,6 +57,9 @@ def main() -> int:
     index["order_system"] = order_system.url
     # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
     faults = install_from_environment(os.environ)
+    # The functions post live frames to the gateway's stand-in for the WebSocket management API.
+    os.environ["LIVE_ENDPOINT"] = f"{settings.api_url}{LIVE_MANAGEMENT_PATH}"
+    index["live"] = f"ws://127.0.0.1:{settings.port}/live"
     gateway = LocalGateway(settings, index)
     gateway.outbox = Outbox(settings.region, aws.event_log_url)
     gateway.faults = faults
@@ -70,11 +73,19 @@ def main() -> int:
     pollers += [
         ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
     ]
-    pollers.append(
+    # Each stream consumer reads the table's stream on its own, as two event-source mappings do; live
+    # frames are read more eagerly (Lambda polls a stream about four times a second).
+    pollers += [
         StreamPoller(
-            EVENT_PUBLISHER.name, settings.table_name, EVENT_PUBLISHER.handler, EVENT_PUBLISHER.batch_size, stopping
+            c.name,
+            settings.table_name,
+            c.handler,
+            c.batch_size,
+            stopping,
+            idle_seconds=0.05 if c is LIVE_FANOUT else 0.2,
         )
-    )
+        for c in STREAM_CONSUMERS
+    ]
     pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
     for poller in pollers:
         poller.start()
@@ -119,6 +130,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Inbox page       {api}/inbox/              (sign in as a demo agent)",
         f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
+        f"  Live channel     ws://127.0.0.1:{settings.port}/live   (WebSocket: ?token=<customer or agent token>)",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
         f"  Customer outbox  {api}/_local/outbox.html   (emails, SMS and bus events sent so far)",
         f"  Order system     {orders}/orders/ORD-1001   (the demo shop's; the bot's custom actions call it)",

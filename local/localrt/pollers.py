@@ -133,12 +133,23 @@ class StreamPoller(threading.Thread):
     after it, as Lambda does for a stream with ``ReportBatchItemFailures``.
     """
 
-    def __init__(self, name: str, table_name: str, handler: str, batch_size: int, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        name: str,
+        table_name: str,
+        handler: str,
+        batch_size: int,
+        stop: threading.Event,
+        *,
+        idle_seconds: float = 0.2,
+    ) -> None:
         super().__init__(name=f"stream-{name}", daemon=True)
         self.table_name = table_name
         self.handler_path = handler
         self.batch_size = batch_size
         self.stopping = stop
+        self.idle_seconds = idle_seconds
+        """How long to wait before reading again when the stream had nothing new (Lambda polls ~4 times a second)."""
 
     def run(self) -> None:
         dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
@@ -160,7 +171,9 @@ class StreamPoller(threading.Thread):
         for shard in shards:
             shard_id = str(shard["ShardId"])
             iterators[shard_id] = persist(self.stopping, functools.partial(first_iterator, shard_id))
-        while not self.stopping.wait(0.2):
+        busy = False
+        while not self.stopping.wait(0 if busy else self.idle_seconds):
+            busy = False
             for shard_id, iterator in list(iterators.items()):
                 try:
                     page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
@@ -170,6 +183,7 @@ class StreamPoller(threading.Thread):
                 records = page.get("Records", [])
                 next_iterator = page.get("NextShardIterator") or iterator
                 if records:
+                    busy = True
                     failed_at = self._deliver(handler, stream_arn, records)
                     if failed_at is not None:
                         try:

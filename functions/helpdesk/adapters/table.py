@@ -22,6 +22,11 @@ ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 attachment                 ``ATTACHMENT#<id>``         ``~META``
 agent profile              ``AGENT#<id>``              ``PROFILE``
 team roster entry          ``TEAM#<team>``             ``AGENT#<agent id>``
+live connection            ``LIVE#<connection id>``    ``~META``
+live subscription          ``LIVE#<connection id>``    ``TOPIC#<topic>``
+unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ticket>#<id>``
+first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
+first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -47,6 +52,11 @@ a team's agents and their availability      Query PK=TEAM#team, SK begins_with A
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)
 next ticket number                          UpdateItem ADD on the counter item (atomic)
+live: the connections listening to a topic  Query ``by_customer`` GSI1PK=TOPIC#<topic> (the index is
+                                            overloaded: subscriptions set GSI1 keys of their own)
+live: a connection and its subscriptions    Query PK=LIVE#<connection id> (on disconnect, to delete them)
+a customer's unread counters                Query PK=CUSTOMER#uid, SK begins_with UNREAD#
+a team's first-reply times, last 7 days     Query PK=STATS#team, SK between FIRST_REPLY#<day> bounds
 ==========================================  =========================================================
 
 The ``~META`` item sorts after its children, so "what is new since the cursor" and "the object
@@ -346,6 +356,79 @@ class RosterItem(TableItem, discriminator="roster"):
     name = UnicodeAttribute(null=True)
     availability = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class LiveConnectionItem(TableItem, discriminator="live_connection"):
+    """An open WebSocket connection of the live channel, and who holds it (from ``$connect``'s authorizer).
+
+    Expires (table TTL) a little after API Gateway must have closed it, for when ``$disconnect`` never comes.
+    """
+
+    connection_id = UnicodeAttribute()
+    principal_type = UnicodeAttribute()
+    principal_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    teams = JSONAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    presence = UnicodeAttribute(null=True)
+    """An agent's wish for while connected: ``away`` keeps them away (default: online while connected)."""
+    connected_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+class LiveSubscriptionItem(TableItem, discriminator="live_subscription"):
+    """One topic a connection listens to (``customer#<id>``, ``team#<id>``, ``conversation#<id>``...).
+
+    In the ``by_customer`` index under ``TOPIC#<topic>``, with who holds the connection, so fan-out
+    finds a topic's listeners and checks them against the policy with one Query.
+    """
+
+    connection_id = UnicodeAttribute()
+    topic = UnicodeAttribute()
+    principal_type = UnicodeAttribute()
+    principal_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    teams = JSONAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+class UnreadItem(TableItem, discriminator="unread"):
+    """How many messages of a conversation (or updates of a ticket) its customer hasn't read.
+
+    Counted by the live fan-out from the stream; ``last_sequence`` (the stream record counted last,
+    zero-padded to 40 digits so it compares as text: sequence numbers outgrow DynamoDB's numbers)
+    makes a redelivered record count once.
+    """
+
+    customer_id = UnicodeAttribute()
+    thread_type = UnicodeAttribute()
+    thread_id = UnicodeAttribute()
+    unread = NumberAttribute(default=0)
+    last_sequence = UnicodeAttribute(default="")
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+class FirstReplyItem(TableItem, discriminator="first_reply"):
+    """Written once per conversation, by its first agent reply: later replies fail its condition."""
+
+    conversation_id = UnicodeAttribute()
+    team_id = UnicodeAttribute()
+    seconds = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+class ReplyTimesItem(TableItem, discriminator="reply_times"):
+    """A team's first replies of one day: how many, and their total time (for the expected reply time)."""
+
+    team_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    replies = NumberAttribute(default=0)
+    total_seconds = NumberAttribute(default=0)
+    expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
 
 
 class CounterItem(TableItem, discriminator="counter"):

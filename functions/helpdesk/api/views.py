@@ -8,11 +8,12 @@ views show agents everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.domain.live import UnreadCount
 from helpdesk.domain.models import (
     Agent,
     ApprovalStatus,
@@ -66,6 +67,7 @@ class ConversationView(BaseModel):
     id: str
     status: ConversationStatus
     ticket_id: str | None
+    preview: str | None = Field(default=None, description="The latest message the customer can see, shortened.")
     identity_verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -279,6 +281,25 @@ class VisitorView(BaseModel):
     expires_in: int
 
 
+class ArticleView(BaseModel):
+    id: str
+    title: str
+    body: str = Field(description="Markdown: paragraphs, lists, **bold**, *italic*, `code` and links.")
+    url: str | None = Field(description="The article on the business's help site, if it has one.")
+
+
+class UnreadView(BaseModel):
+    thread_type: Literal["conversation", "ticket"]
+    thread_id: str
+    unread: int = Field(description="Messages (or ticket updates) not read yet.")
+    updated_at: datetime
+
+
+class UnreadList(BaseModel):
+    items: list[UnreadView]
+    total: int = Field(description="How many conversations and tickets have something unread.")
+
+
 class MergeView(BaseModel):
     merged: int = Field(description="Conversations and tickets moved from the visitor to the customer.")
 
@@ -307,6 +328,7 @@ def conversation_view(conversation: Conversation, messages: list[Message], curso
         id=conversation.id,
         status=conversation.status,
         ticket_id=conversation.ticket_id,
+        preview=conversation.preview,
         identity_verified_at=conversation.identity_verified_at,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
@@ -464,6 +486,12 @@ def attachment_upload_view(attachment: Attachment, upload: PresignedUpload) -> A
         upload=PresignedPost(url=upload.url, fields=upload.fields),
         max_size=attachment.size,
         expires_in=UPLOAD_EXPIRY_SECONDS,
+    )
+
+
+def unread_view(count: UnreadCount) -> UnreadView:
+    return UnreadView(
+        thread_type=count.thread_type, thread_id=count.thread_id, unread=count.unread, updated_at=count.updated_at
     )
 
 

@@ -86,6 +86,8 @@ class AskStep(StepBase):
     from_context: Slug | None = None
     """Skip the question when the messenger's context names an object of this type (e.g. ``order``)."""
     normalize: Literal["upper", "lower"] | None = None
+    required: bool = False
+    """A ``files`` question: without it, the customer is offered to go on without a file (``messages.skip_files``)."""
 
     @model_validator(mode="after")
     def _valid_pattern(self) -> AskStep:
@@ -277,6 +279,10 @@ def _targets(step: StepBase) -> list[str]:
     return targets
 
 
+PERSON_REQUEST_WORDS = 12
+"""A message longer than this isn't read as a request for a person (it is about something else)."""
+
+
 class BotMessages(_Config):
     """The bot's own words for the waterfall's fixed moments."""
 
@@ -289,6 +295,7 @@ class BotMessages(_Config):
     action_failed: str = "I couldn't reach our systems just now, so I'm passing you to a person who can help."
     declined: str = "No problem, I haven't changed anything."
     too_many_attempts: str = "Let me get a person to help you with this."
+    skip_files: str = "Continue without a photo"
     yes: str = "Yes"
     no: str = "No"
 
@@ -319,7 +326,18 @@ class BotConfig(_Config):
         return next((p for p in self.paths if p.id == path_id), None)
 
     def matching_path(self, text: str) -> BotPath | None:
-        return next((p for p in self.paths if p.matches(text)), None)
+        """The path the words pick; asking for a person (``person_path``) wins over any other match."""
+        return self.person_path(text, short=False) or next((p for p in self.paths if p.matches(text)), None)
+
+    def person_path(self, text: str, *, short: bool = True) -> BotPath | None:
+        """The path that hands over to a person (its first step is a hand-off) when the words ask for one.
+
+        Mid-path (``short``), only a short message counts (at most ``PERSON_REQUEST_WORDS`` words), so
+        an answer that merely mentions a "human error" isn't taken for a request.
+        """
+        if short and len(text.split()) > PERSON_REQUEST_WORDS:
+            return None
+        return next((p for p in self.paths if isinstance(p.steps[0], HandoffStep) and p.matches(text)), None)
 
 
 def reference_problems(

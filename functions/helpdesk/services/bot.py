@@ -47,6 +47,7 @@ from helpdesk.domain.models import (
 MAX_STEPS_PER_TURN = 50
 """A path that jumps in circles without waiting on the customer is stopped and handed off."""
 MENU_ATTEMPTS = 2
+SKIP_FILES = "skip"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YES_WORDS = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "please", "correct", "true", "ja", "oui", "si"}
 NO_WORDS = {"no", "n", "nope", "nah", "false", "nein", "non", "not really"}
@@ -188,6 +189,10 @@ class _Turn:
         state = self.state
         if state.outcome is not None:
             return
+        person = self.config.person_path(self.said.text) if state.awaiting and not self.said.option_id else None
+        if person is not None and person.id != state.path_id:
+            self.start_path(person)  # asking for a person wins over answering the bot's question
+            return
         match state.awaiting:
             case None:
                 self.first_message()
@@ -203,7 +208,9 @@ class _Turn:
                 self.confirmation()
 
     def first_message(self) -> None:
-        path = self.config.matching_path(self.said.text)
+        option = self.said.option_id
+        menu_pick = self.config.path(option) if option and option in self.config.menu else None
+        path = menu_pick or self.config.matching_path(self.said.text)
         if path is not None:
             self.start_path(path)
             return
@@ -249,7 +256,9 @@ class _Turn:
             return False
         article = hit.article
         self.state.kb_article_id = article.id
-        self.say(f"{article.title}\n\n{article.body}", kind=MessageKind.KB_ANSWER)
+        # A link to the whole article: the business's page for it, or the messenger's own view ("article:<id>").
+        link = getattr(article, "url", None) or f"article:{article.id}"
+        self.say(f"{article.title}\n\n{article.body}\n\n[Read the full article]({link})", kind=MessageKind.KB_ANSWER)
         messages = self.config.messages
         self.state.step_id = path_step
         self.wait(
@@ -321,7 +330,7 @@ class _Turn:
                 if prefilled is not None:
                     self.state.vars[step.attribute] = prefilled
                 else:
-                    self.wait("answer", self.render(step.ask), [])
+                    self.wait("answer", self.render(step.ask), self.skip_option(step))
             case ChooseStep():
                 self.wait("choice", self.render(step.choose), self.choice_options(step))
             case KbStep():
@@ -361,9 +370,14 @@ class _Turn:
             self.hand_off(self.engine._fallback_team)
             return
         path, step = waited
+        skip = self.skip_option(step)
+        if skip and self.picked_option() == skip[0]:
+            self.state.vars[step.attribute] = []  # going on without the file
+            self.continue_at(path, step.goto or path.after(step))
+            return
         value, problem = validate_answer(step, self.said)
         if problem is not None:
-            self.retry(path, step, step.error or problem, [])
+            self.retry(path, step, step.error or problem, skip)
             return
         self.state.vars[step.attribute] = value
         self.continue_at(path, step.goto or path.after(step))
@@ -417,6 +431,12 @@ class _Turn:
         question = step.ask if isinstance(step, AskStep) else ""
         text = f"{problem} {self.render(question)}".strip() if question else problem
         self.say_and_wait(text, options)
+
+    def skip_option(self, step: AskStep) -> list[MessageOption]:
+        """A question for a file offers to go on without one, unless the step requires it."""
+        if step.type is not AnswerType.FILES or step.required:
+            return []
+        return [MessageOption(id=SKIP_FILES, label=self.config.messages.skip_files)]
 
     def picked_option(self) -> MessageOption | None:
         offered = self.state.offered

@@ -8,6 +8,7 @@ from helpdesk.adapters.store.agents import AgentTable
 from helpdesk.adapters.store.attachments import AttachmentTable
 from helpdesk.adapters.store.conversations import ConversationTable
 from helpdesk.adapters.store.customers import CustomerTable
+from helpdesk.adapters.store.live import LiveTable
 from helpdesk.adapters.store.tickets import TicketTable
 from helpdesk.adapters.store.trackers import TrackerTable
 
@@ -16,6 +17,7 @@ __all__ = [
     "AttachmentTable",
     "ConversationTable",
     "CustomerTable",
+    "LiveTable",
     "TableStores",
     "TicketTable",
     "TrackerTable",
@@ -32,3 +34,4 @@ class TableStores:
     attachments: AttachmentTable = field(default_factory=AttachmentTable)
     tickets: TicketTable = field(default_factory=TicketTable)
     trackers: TrackerTable = field(default_factory=TrackerTable)
+    live: LiveTable = field(default_factory=LiveTable)
