@@ -109,34 +109,7 @@ class LocalLiveGateway:
         self._server.handler(sock, address)
 
     def _authorize(self, headers: dict[str, str], query: dict[str, str], path: str) -> dict[str, Any] | str:
-        """The authorizer's context, or why the connection is refused."""
-        from helpdesk.handlers.live_authorizer import token_from
-
-        event = {
-            "type": "REQUEST",
-            "methodArn": "arn:aws:execute-api:us-east-1:000000000000:local/local/$connect",
-            "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": query or None,
-            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "stage": "local", "apiId": "local"},
-        }
-        token = token_from(event)
-        if token:
-            try:  # an agent's token: the local stand-in for Cognito, as for the inbox API
-                claims = agent_claims(f"Bearer {token}", self._agent_secret)
-            except AgentTokenRejected:
-                pass
-            else:
-                context = {"principal_type": "agent", "sub": claims["sub"], "groups": claims.get("cognito:groups", "")}
-                context |= {k: claims[k] for k in ("name", "email") if claims.get(k)}
-                return {"principalId": claims["sub"], **context}
-        policy = self._handler(self.surface.authorizer)(
-            event, FakeLambdaContext(function_name="helpdesk-live-authorizer")
-        )
-        statement = policy["policyDocument"]["Statement"][0]
-        if statement["Effect"] != "Allow":
-            return str(policy.get("context", {}).get("reason", "Forbidden"))
-        return {"principalId": policy["principalId"], **policy.get("context", {})}
+        return authorize_connect(self._handler, self.surface.authorizer, self._agent_secret, headers, query)
 
     def _handshake(self, connection: ServerConnection, request: Request) -> Response | None:
         url = urlsplit(request.path)
@@ -318,6 +291,45 @@ class LocalLiveGateway:
             self.close(connection_id, 1001, "Going away")
 
 
+def authorize_connect(
+    handler: Callable[[str], Handler],
+    authorizer: str,
+    agent_secret: str,
+    headers: dict[str, str],
+    query: dict[str, str],
+) -> dict[str, Any] | str:
+    """``$connect``'s authorizer: its context (as routes receive it), or why the connection is refused.
+
+    An agent's token is checked by the local stand-in for Cognito (as for the inbox API); anything
+    else goes to the real live authorizer function, which checks customers' tokens.
+    """
+    from helpdesk.handlers.live_authorizer import token_from
+
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:000000000000:local/local/$connect",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query or None,
+        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "stage": "local", "apiId": "local"},
+    }
+    token = token_from(event)
+    if token:
+        try:
+            claims = agent_claims(f"Bearer {token}", agent_secret)
+        except AgentTokenRejected:
+            pass
+        else:
+            context = {"principal_type": "agent", "sub": claims["sub"], "groups": claims.get("cognito:groups", "")}
+            context |= {k: claims[k] for k in ("name", "email") if claims.get(k)}
+            return {"principalId": claims["sub"], **context}
+    policy = handler(authorizer)(event, FakeLambdaContext(function_name="helpdesk-live-authorizer"))
+    statement = policy["policyDocument"]["Statement"][0]
+    if statement["Effect"] != "Allow":
+        return str(policy.get("context", {}).get("reason", "Forbidden"))
+    return {"principalId": policy["principalId"], **policy.get("context", {})}
+
+
 def is_live_request(sock: socket.socket, path: str, timeout: float = 5.0) -> bool:
     """Whether the request waiting on ``sock`` is ``GET <path>`` (peeked: nothing is consumed)."""
     wanted = f"GET {path}".encode()
@@ -335,4 +347,4 @@ def is_live_request(sock: socket.socket, path: str, timeout: float = 5.0) -> boo
     return head.startswith(wanted) and head[len(wanted) : len(wanted) + 1] in (b" ", b"?", b"/")
 
 
-__all__ = ["LiveConnection", "LocalLiveGateway", "is_live_request"]
+__all__ = ["LiveConnection", "LocalLiveGateway", "authorize_connect", "is_live_request"]

@@ -81,6 +81,10 @@ def subscriber_from_event(event: dict[str, Any]) -> Subscriber:
     return Subscriber(connection_id, kind, user_id, authorizer.get("name") or None)
 
 
+def _details(invalid: InvalidInput) -> list[dict[str, str]]:
+    return [{"field": f, "message": m} for f, m in invalid.problems]
+
+
 def _error(error: str, message: str, details: list[tuple[str, str]] | None = None) -> Frame:
     data = {"error": error, "message": message, "details": [{"field": f, "message": m} for f, m in details or []]}
     return Frame.of(str(uuid.uuid4()), FrameType.ERROR, data)
@@ -110,12 +114,15 @@ def _parse[B: BaseModel](model: type[B], raw: Any) -> B:
 
 
 def _connect(event: dict[str, Any]) -> dict[str, Any]:
-    subscriber = subscriber_from_event(event)
     query = event.get("queryStringParameters") or {}
     try:
+        subscriber = subscriber_from_event(event)
         wiring.live().connect(subscriber, presence=query.get("presence") or None)
+    except Unauthenticated as refused:
+        return {"statusCode": 401, "body": json.dumps({"error": "unauthorized", "message": refused.message})}
     except InvalidInput as invalid:
-        return {"statusCode": 400, "body": json.dumps({"error": "validation_error", "message": invalid.message})}
+        body = {"error": "validation_error", "message": invalid.message, "details": _details(invalid)}
+        return {"statusCode": 400, "body": json.dumps(body)}
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
     answer: dict[str, Any] = {"statusCode": 200}

@@ -33,44 +33,32 @@ from typing import Any
 from helpdesk.domain.live import (
     Frame,
     FrameType,
-    LiveConnection,
     LiveSubscription,
     StoredMessage,
     Subscriber,
     TableChange,
     UnreadCount,
-    agent_conversation_data,
-    agent_ticket_data,
-    changed_fields,
-    customer_conversation_data,
-    customer_ticket_data,
     frame_id,
     message_data,
-    moved_away_data,
     part_data,
     topic,
     topic_kind,
 )
 from helpdesk.domain.models import (
-    Agent,
     AuthorType,
-    Availability,
     Conversation,
     MessageKind,
     Ticket,
-    TicketCategory,
     TicketPart,
-    utc_now,
 )
 from helpdesk.domain.policy import Resource
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services import live_presence, live_updates
 from helpdesk.services.live_audience import Audience
 from helpdesk.services.ports import AgentRecords, ConversationReader, LiveConnections, LiveRecords, TicketReader
 
 log = logging.getLogger(__name__)
 POST_WORKERS = 8
-CONVERSATION_FIELDS = ("status", "team_id", "assignee_id", "ticket_id")
-"""What an inbox tells apart in a conversation's change (``changed`` in its frame)."""
 
 
 @dataclass
@@ -204,9 +192,9 @@ class _Batch:
             case "unread":
                 self.unread(change)
             case "agent":
-                self.availability(change)
+                live_presence.availability(self, change)
             case "live_connection":
-                self.connection(change)
+                live_presence.connection(self, change)
             case "live_subscription":
                 subscription: LiveSubscription = change.current
                 if topic_kind(subscription.topic) in ("conversation", "ticket"):
@@ -266,7 +254,7 @@ class _Batch:
         if ticket is None:
             return
         audience = self.audience
-        if _shared_with_customer(ticket) and part.visible_to_customer:
+        if live_updates.shared_with_customer(ticket) and part.visible_to_customer:
             assert ticket.customer_id is not None
             audience.add(
                 Frame.of(
@@ -301,144 +289,12 @@ class _Batch:
             self.audience.customer(change.customer_id),
         )
 
-    def availability(self, change: TableChange) -> None:
-        agent: Agent = change.new
-        was: Agent | None = change.old
-        if was is not None and was.availability == agent.availability:
-            return
-        data = {"agent_id": agent.id, "name": agent.name, "availability": agent.availability.value}
-        for team_id in agent.teams:
-            self.audience.add(
-                Frame.of(frame_id(change.event_id, FrameType.PRESENCE, agent.id, team_id), FrameType.PRESENCE, data),
-                self.audience.agents([topic("team", team_id)], Resource.team(team_id)),
-            )
-
-    def connection(self, change: TableChange) -> None:
-        """An agent is online while connected (unless they chose away), and away once no connection is left."""
-        connection: LiveConnection = change.current
-        subscriber = connection.subscriber
-        if not subscriber.is_agent:
-            return
-        agents = self.f._agents
-        if change.event_name == "INSERT":
-            wanted = Availability.AWAY if connection.presence == "away" else Availability.ONLINE
-        elif change.event_name == "REMOVE":
-            left = [
-                s
-                for s in self.f._records.listeners(topic("agent", subscriber.id))
-                if s.connection_id != subscriber.connection_id
-            ]
-            if left:
-                return
-            wanted = Availability.AWAY
-        else:
-            return
-        stored = agents.get_agent(subscriber.id)
-        if stored is not None and stored.availability is wanted:
-            return
-        teams = sorted(t for t in subscriber.teams if self.f._workspace.team(t) is not None)
-        agents.save_agent(
-            Agent(
-                id=subscriber.id,
-                name=subscriber.name if stored is None else stored.name or subscriber.name,
-                email=stored.email if stored else None,
-                teams=stored.teams if stored else teams,
-                availability=wanted,
-                updated_at=utc_now(),
-            )
-        )
-
-    # --- once per batch --------------------------------------------------------------------------
-
     def coalesced(self) -> None:
         for touched in self.conversations.values():
             if touched.after is not None:
-                self.conversation_updated(touched)
+                live_updates.conversation_updated(self, touched)
         for touched in self.tickets.values():
             if touched.after is not None:
-                self.ticket_updated(touched)
+                live_updates.ticket_updated(self, touched)
         for name, source in self.watched.items():
-            self.viewers(name, source)
-
-    def conversation_updated(self, touched: _Touched) -> None:
-        now: Conversation = touched.after
-        before: Conversation | None = touched.before
-        audience = self.audience
-        resource = Resource.conversation(now)
-        topics = _topics("conversation", now.id, now.team_id, now.assignee_id)
-        if before is not None:
-            topics += _topics(None, None, before.team_id, before.assignee_id)
-        data = agent_conversation_data(now) | ({"last_message": touched.last_message} if touched.last_message else {})
-        data["changed"] = [
-            f for f in CONVERSATION_FIELDS if before is not None and getattr(before, f) != getattr(now, f)
-        ]
-        fid = frame_id(touched.source, FrameType.CONVERSATION_UPDATED, now.id, "agent")
-        audience.add(Frame.of(fid, FrameType.CONVERSATION_UPDATED, data), audience.agents(topics, resource))
-        if before is not None:
-            lost = audience.lost(topics, Resource.conversation(before), resource)
-            moved = frame_id(touched.source, FrameType.CONVERSATION_UPDATED, now.id, "moved")
-            audience.add(Frame.of(moved, FrameType.CONVERSATION_UPDATED, moved_away_data(now)), lost)
-        changed = before is None or (before.status, before.ticket_id) != (now.status, now.ticket_id)
-        if touched.inserted or changed:
-            fid = frame_id(touched.source, FrameType.CONVERSATION_UPDATED, now.id, "customer")
-            frame = Frame.of(fid, FrameType.CONVERSATION_UPDATED, customer_conversation_data(now))
-            audience.add(frame, audience.customer(now.customer_id))
-
-    def ticket_updated(self, touched: _Touched) -> None:
-        now: Ticket = touched.after
-        before: Ticket | None = touched.before
-        audience = self.audience
-        workspace = self.f._workspace
-        resource = Resource.ticket(now)
-        topics = _topics("ticket", now.id, now.team_id, now.assignee_id)
-        if before is not None:
-            topics += _topics(None, None, before.team_id, before.assignee_id)
-        data = agent_ticket_data(now, workspace)
-        data["changed"] = changed_fields(agent_ticket_data(before, workspace) if before else None, data)
-        data["new"] = touched.inserted
-        fid = frame_id(touched.source, FrameType.TICKET_UPDATED, now.id, "agent")
-        audience.add(Frame.of(fid, FrameType.TICKET_UPDATED, data), audience.agents(topics, resource))
-        if before is not None:
-            lost = audience.lost(topics, Resource.ticket(before), resource)
-            moved = {"id": now.id, "team_id": now.team_id, "assignee_id": now.assignee_id, "moved_away": True}
-            fid = frame_id(touched.source, FrameType.TICKET_UPDATED, now.id, "moved")
-            audience.add(Frame.of(fid, FrameType.TICKET_UPDATED, moved), lost)
-        if not _shared_with_customer(now):
-            return
-        assert now.customer_id is not None
-        seen_now = _customer_visible(customer_ticket_data(now, workspace))
-        seen_before = _customer_visible(customer_ticket_data(before, workspace)) if before else None
-        if touched.inserted or seen_now != seen_before:
-            fid = frame_id(touched.source, FrameType.TICKET_UPDATED, now.id, "customer")
-            frame = Frame.of(fid, FrameType.TICKET_UPDATED, customer_ticket_data(now, workspace))
-            audience.add(frame, audience.customer(now.customer_id))
-
-    def viewers(self, name: str, source: str) -> None:
-        """Who has the conversation or ticket open now, to everyone who has it open (agents only)."""
-        kind, ident = name.split("#", 1)
-        item: Conversation | Ticket | None = self.conversation(ident) if kind == "conversation" else self.ticket(ident)
-        if item is None:
-            return
-        resource = Resource.conversation(item) if isinstance(item, Conversation) else Resource.ticket(item)
-        watching = self.audience.agents([name], resource)
-        viewers = {s.id: s.name for s in watching.values()}
-        data = {f"{kind}_id": ident, "viewers": [{"id": i, "name": n} for i, n in sorted(viewers.items())]}
-        self.audience.add(Frame.of(frame_id(source, FrameType.PRESENCE, name), FrameType.PRESENCE, data), watching)
-
-
-def _topics(kind: str | None, ident: str | None, team_id: str, assignee_id: str | None) -> list[str]:
-    found = [topic("team", team_id)]
-    if kind is not None and ident is not None:
-        found.append(f"{kind}#{ident}")
-    if assignee_id:
-        found.append(topic("agent", assignee_id))
-    return found
-
-
-def _shared_with_customer(ticket: Ticket) -> bool:
-    return ticket.category is TicketCategory.CUSTOMER and bool(ticket.customer_id)
-
-
-def _customer_visible(data: dict[str, Any]) -> dict[str, Any]:
-    """What a customer would notice changing (not the version or the time of an internal change)."""
-    return {k: v for k, v in data.items() if k not in ("version", "updated_at")}
+            live_presence.viewers(self, name, source)
