@@ -12,13 +12,14 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help setup browser run test test-slow lint typecheck unit synth deploy clean bench
+.PHONY: help setup browser run test test-slow lint typecheck unit synth deploy clean bench schemas
 
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
 	@echo "make test   run every test, lint and type check"
-	@echo "make test-slow  fuzzing and fault injection on the local runtime (minutes; CI runs it)"
+	@echo "make test-slow  fuzzing, fault injection, ten cold starts of the local runtime (minutes; CI runs it)"
 	@echo "make bench  run the benchmarks (minutes): prints the table, writes bench/results.json"
+	@echo "make schemas  regenerate events/schemas/*.json from the event models (helpdesk.domain.events)"
 	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
 	@echo "make deploy deploy to your AWS account (see README)"
 
@@ -57,14 +58,19 @@ typecheck: $(VENV)/.installed
 test: setup lint typecheck
 	$(VENV)/bin/pytest -n 2 -m "not slow"
 
-# The tests that take minutes (marked slow): schemathesis against both OpenAPI documents, and a
-# full scenario under injected AWS faults, each on its own local runtime. CI runs them too.
+# The tests that take minutes (marked slow): schemathesis against both OpenAPI documents, a full
+# scenario under injected AWS faults, each on its own local runtime, and ten cold starts of the
+# local runtime (fresh bytecode cache) under a burst of requests. CI runs them too.
 test-slow: setup
 	$(VENV)/bin/pytest -m slow -n 2 -s
 
 # Not part of `make test`: takes minutes, and its figures are ratios measured on this machine.
 bench: $(VENV)/.installed
 	$(PY) -m bench --update-readme
+
+# The published event schemas are generated from the pydantic event models; a test fails when they differ.
+schemas: $(VENV)/.installed
+	$(PY) -m helpdesk.domain.event_schemas events/schemas
 
 synth: $(VENV)/.installed $(CDK)
 	$(CDK) synth --quiet

@@ -1,7 +1,9 @@
 """Run the benchmarks, print the table, write the figures to ``bench/results.json``.
 
-``python -m bench`` runs them all (minutes); ``python -m bench cold_start round_trips`` runs some.
-A benchmark that fails is printed as not measured, with its error; it never passes silently.
+``python -m bench`` runs them all (minutes); ``python -m bench cold_start round_trips`` runs some, and
+replaces only their rows in ``bench/results.json`` (each row keeps the command and time it was
+measured with). A benchmark that fails is printed as not measured, with its error; it never passes
+silently.
 """
 
 from __future__ import annotations
@@ -66,16 +68,26 @@ def main(argv: list[str] | None = None) -> int:
     names = args.names or list(BENCHMARKS)
     warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     prepare_environment()
+    command = "make bench" if not args.names else f"python -m bench {' '.join(names)}"
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
     results: list[Result] = []
     for name in names:
         print(f"== {name} …", file=sys.stderr, flush=True)
-        results += run_one(name)
+        for result in run_one(name):
+            result.details.setdefault("measured_with", command)
+            result.details.setdefault("measured_at", measured_at)
+            results.append(result)
     report: dict[str, Any] = {
-        "command": "make bench" if not args.names else f"python -m bench {' '.join(names)}",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "measured_at": measured_at,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": _cpus()},
         "results": [r.as_dict() for r in results],
     }
+    if args.names and args.output.exists():
+        previous = json.loads(args.output.read_text())
+        results = merged(previous.get("results", []), results, names)
+        rerun = {"command": command, "measured_at": measured_at, "benchmarks": [n.replace("_", " ") for n in names]}
+        report = {**previous, "rerun": [*previous.get("rerun", []), rerun], "results": [r.as_dict() for r in results]}
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(table(results))
     unmet = [r for r in results if r.value is None or r.met is False]
@@ -85,12 +97,27 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"Figures written to {args.output}")
     if args.update_readme:
-        update_readme(report["command"], report["measured_at"], report["machine"], table(results))
+        update_readme(report, table(results))
         print("README.md's Benchmarks table updated")
     return 0
 
 
-def update_readme(command: str, measured_at: str, machine: dict[str, object], rendered: str) -> None:
+def merged(previous: list[dict[str, Any]], fresh: list[Result], names: list[str]) -> list[Result]:
+    """The previous run's rows, those of the benchmarks just run replaced where they were."""
+    rerun = {r.benchmark for r in fresh} | {name.replace("_", " ") for name in names}
+    rows: list[Result] = []
+    placed: set[str] = set()
+    for row in previous:
+        benchmark = str(row.get("benchmark"))
+        if benchmark not in rerun:
+            rows.append(Result(**row))
+        elif benchmark not in placed:
+            rows += [r for r in fresh if r.benchmark == benchmark]
+            placed.add(benchmark)
+    return rows + [r for r in fresh if r.benchmark not in placed]
+
+
+def update_readme(report: dict[str, Any], rendered: str) -> None:
     """Replace the table between the README's ``bench-table`` markers with this run's."""
     readme = REPO / "README.md"
     text = readme.read_text()
@@ -99,8 +126,12 @@ def update_readme(command: str, measured_at: str, machine: dict[str, object], re
         raise SystemExit(f"README.md has no {start} ... {end} markers to put the table between")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    note = f"Measured with `{command}` on {measured_at} ({machine['cpus']} CPUs, Python {machine['python']}):"
-    readme.write_text(f"{head}{start}\n{note}\n\n{rendered}\n{end}{tail}")
+    machine = report["machine"]
+    note = f"Measured with `{report['command']}` on {report['measured_at']}"
+    note += f" ({machine['cpus']} CPUs, Python {machine['python']})"
+    for rerun in report.get("rerun", []):
+        note += f"; {', '.join(rerun['benchmarks'])} again with `{rerun['command']}` on {rerun['measured_at']}"
+    readme.write_text(f"{head}{start}\n{note}:\n\n{rendered}\n{end}{tail}")
 
 
 def _cpus() -> int | None:

@@ -78,10 +78,13 @@ class InProcessApi:
 
         self._handlers = {"messenger": messenger_api.lambda_handler, "inbox": inbox_api.lambda_handler}
         self.recorder = recorder
+        self.last_request: tuple[str, str] | None = None
+        """(method, path) of the last request, the query string left out."""
 
     def call(self, event: dict[str, Any]) -> Reply:
         from tests.support.events import FakeLambdaContext
 
+        self.last_request = (event["httpMethod"], event["path"])
         handler = self._handlers[event["path"].split("/")[1]]
         response = handler(event, FakeLambdaContext())
         raw = response.get("body") or "null"

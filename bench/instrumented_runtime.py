@@ -30,7 +30,8 @@ import botocore.client
 
 from bench.harness import item_size, read_units, write_units
 
-PLUMBING_THREADS = ("poller-", "stream-", "relay-", "ticker-")
+PLUMBING_THREADS = ("worker-",)
+"""The threads of the local runtime's workers (``localrt.workers``): pollers, the schedule, the relay."""
 _state = threading.local()
 _lock = threading.Lock()
 invocations: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "ms": [], "records": 0})

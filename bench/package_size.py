@@ -1,4 +1,8 @@
-"""7. Package size: the dependency layer plus the function code, unzipped, as the CDK app builds them."""
+"""7. Package size: the dependency layer plus the function code, unzipped, as the CDK app builds them.
+
+The layer includes ``tzdata`` (the Lambda runtime has no system time-zone database); the goal of
+25 MB is also checked on every synth by ``tests/infra/test_infrastructure.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 from bench.harness import REPO, Result
 
-GOAL_MB = 20.0
+GOAL_MB = 25.0
 MB = 1024 * 1024
 
 
@@ -43,6 +47,7 @@ def run(workspace: Path = REPO / "workspace" / "demo") -> list[Result]:
                 "layer_mb": round(layer_bytes / MB, 2),
                 "code_mb": round(code_bytes / MB, 2),
                 "layer_largest": _largest(layer / "python"),
+                "tzdata_in_layer": (layer / "python" / "tzdata").is_dir(),
             },
         )
     ]

@@ -1,41 +1,96 @@
-"""3. DynamoDB round trips per API operation: every route we can drive, called once, its calls counted.
+"""3. DynamoDB round trips per API operation: every route of both APIs, called once, its calls counted.
 
 The calls are counted where botocore makes them (as ``tests/conftest.py`` does), so nothing the
-handler does on the way (PynamoDB, powertools, our services) is missed. Goal: every route <= 2,
-most (more than half) 1, and no Scan anywhere.
+handler does on the way (PynamoDB, powertools, our services) is missed. Each request is filed under
+the route the resolver itself matches it to, and the list of routes comes from the two resolvers
+(as the authorization matrix's does): a route added to an API and not driven here is reported as
+not driven, and the goal is not met. Goal: every route <= 2, most (more than half) 1, no Scan.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from bench.api import FRONTLINE, RETURNS, InProcessApi, Reply
 from bench.harness import ATTACHMENTS_BUCKET, DynamoRecorder, Result, in_memory_aws
 
 GOAL_MAX = 2
+BILLING = ("agent-billing", "billing")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route as a resolver registered it: ``METHOD /path/<param>`` and the pattern it matches paths with."""
+
+    method: str
+    path: str
+    rule: re.Pattern[str]
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@cache
+def resolver_routes() -> tuple[Route, ...]:
+    """Every route the messenger and inbox resolvers register, static ones first (as they match)."""
+    from helpdesk.api import inbox as inbox_api
+    from helpdesk.api import messenger as messenger_api
+
+    return tuple(
+        Route(route.method, route.path, route.rule)
+        for app in (messenger_api.app, inbox_api.app)
+        for route in [*app._static_routes, *app._dynamic_routes]
+    )
+
+
+def all_routes() -> list[str]:
+    """Every route the two APIs declare, ``METHOD /path/<param>``."""
+    return sorted({route.name for route in resolver_routes()})
+
+
+def route_of(method: str, path: str) -> str | None:
+    """The route the resolvers would serve ``method path`` with (None: no route matches)."""
+    for route in resolver_routes():
+        if route.method == method and route.rule.match(path):
+            return route.name
+    return None
 
 
 @dataclass
 class RouteCall:
-    route: str
+    label: str
+    """What the call did, in words (a route may be driven more than once, e.g. with and without a filter)."""
+    route: str | None
+    """The resolver's route that served it (None: no route matched the request)."""
     status: int
     operations: list[str]
 
 
 @dataclass
 class Drive:
-    """Calls routes one at a time and keeps, per route, the status and the DynamoDB operations."""
+    """Calls routes one at a time and keeps, per call, its route, status and DynamoDB operations."""
 
     api: InProcessApi
     calls: list[RouteCall] = field(default_factory=list)
 
-    def __call__(self, route: str, request: Callable[[], Reply]) -> Reply:
+    def __call__(self, label: str, request: Callable[[], Reply]) -> Reply:
         self.api.recorder.reset()
+        self.api.last_request = None
         reply = request()
-        self.calls.append(RouteCall(route, reply.status, list(self.api.recorder.operations)))
+        served = route_of(*self.api.last_request) if self.api.last_request else None
+        self.calls.append(RouteCall(label, served, reply.status, list(self.api.recorder.operations)))
         return reply
+
+
+def not_driven(calls: list[RouteCall]) -> list[str]:
+    """Routes of the two APIs that no call reached with a 2xx answer."""
+    answered = {c.route for c in calls if 200 <= c.status < 300}
+    return [route for route in all_routes() if route not in answered]
 
 
 def drive_every_route(api: InProcessApi) -> list[RouteCall]:
@@ -47,6 +102,7 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
     conv = "/messenger/conversations"
 
     d("GET /messenger/openapi.json", lambda: api.public("GET", "/messenger/openapi.json"))
+    d("GET /messenger/docs", lambda: api.public("GET", "/messenger/docs"))
     visitor = d("POST /messenger/visitors", lambda: api.public("POST", "/messenger/visitors")).body
     visitor_id = visitor.get("visitor_id", "visitor-unknown") if isinstance(visitor, dict) else "visitor-unknown"
     c("POST", conv, {"body": "Hello, anyone there?"}, user_id=visitor_id, visitor=True)
@@ -79,8 +135,11 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         "POST /messenger/attachments",
         lambda: c("POST", "/messenger/attachments", {"filename": "lid.png", "content_type": "image/png", "size": 8}),
     ).body
-    boto3.client("s3").put_object(
-        Bucket=ATTACHMENTS_BUCKET, Key=upload["upload"]["fields"]["key"], Body=b"\x89PNG\r\n\x1a\n"
+    boto3.client("s3").put_object(  # what the browser's form upload stores: the declared type and size
+        Bucket=ATTACHMENTS_BUCKET,
+        Key=upload["upload"]["fields"]["key"],
+        Body=b"\x89PNG\r\n\x1a\n",
+        ContentType="image/png",
     )
     attachment = upload["attachment_id"]
     d(
@@ -92,6 +151,7 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
     d("PUT /messenger/preferences", lambda: c("PUT", "/messenger/preferences", {**preferences, "sms": False}))
 
     d("GET /inbox/openapi.json", lambda: api.public("GET", "/inbox/openapi.json"))
+    d("GET /inbox/docs", lambda: api.public("GET", "/inbox/docs"))
     d("GET /inbox/me", lambda: a("GET", "/inbox/me"))
     d("PUT /inbox/me/availability", lambda: a("PUT", "/inbox/me/availability", {"availability": "online"}))
     d("GET /inbox/teams", lambda: a("GET", "/inbox/teams"))
@@ -155,10 +215,6 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
             agent=RETURNS,
         ),
     ).body
-    d(
-        "POST /inbox/tickets/<id>/approval (nothing awaits approval: refused)",
-        lambda: a("POST", f"/inbox/tickets/{tid}/approval", {"decision": "approve"}, agent=RETURNS),
-    )
     del agent_upload
     d("GET /messenger/tickets", lambda: c("GET", "/messenger/tickets"))
     d("GET /messenger/tickets/<id>", lambda: c("GET", f"/messenger/tickets/{tid}"))
@@ -208,49 +264,89 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         ),
     )
     d("POST /messenger/conversations/<id>/close", lambda: c("POST", f"{conv}/{second}/close"))
+    refund = a(
+        "POST",
+        "/inbox/tickets",
+        {
+            "ticket_type_id": "refund-request",
+            "team_id": "billing",
+            "customer_id": "demo-customer-1",
+            "title": "Charged twice",
+            "attributes": {"order_id": "ORD-1002", "amount": "250.00", "reason": "charged-twice"},
+        },
+        agent=BILLING,
+    ).body
+    awaiting_approval(str(refund.get("id", "none")))
+    d(
+        "POST /inbox/tickets/<id>/approval",
+        lambda: a(
+            "POST",
+            f"/inbox/tickets/{refund.get('id', 'none')}/approval",
+            {"decision": "approve", "note": "Double charge confirmed"},
+            agent=BILLING,
+        ),
+    )
     return d.calls
 
 
-def all_routes() -> list[str]:
-    """Every route the two APIs declare, ``METHOD /path`` (path parameters as ``<id>``)."""
-    import re
+def awaiting_approval(ticket_id: str) -> None:
+    """The refund's workflow asks for a specialist's approval, as its workflow-tasks worker does on AWS."""
+    import json
 
-    from helpdesk.api import inbox as inbox_api
-    from helpdesk.api import messenger as messenger_api
+    from helpdesk.handlers import workflow_tasks
 
-    routes = []
-    for app in (messenger_api.app, inbox_api.app):
-        for route in [*app._static_routes, *app._dynamic_routes]:
-            routes.append(f"{route.method} {re.sub(r'<[a-z_]+>', '<id>', route.path)}")
-    return sorted(set(routes))
+    from tests.support.events import FakeLambdaContext
+
+    body = json.dumps({"task": "request_approval", "ticket_id": ticket_id, "token": "bench-approval-token"})
+    record = {
+        "messageId": "bench-approval",
+        "receiptHandle": "bench",
+        "body": body,
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:workflow-tasks",
+        "awsRegion": "us-east-1",
+    }
+    answer = workflow_tasks.lambda_handler({"Records": [record]}, FakeLambdaContext())
+    if answer.get("batchItemFailures"):
+        raise RuntimeError(f"the approval request for ticket {ticket_id} failed")
 
 
 def run() -> list[Result]:
     with in_memory_aws(), DynamoRecorder() as recorder:
         calls = drive_every_route(InProcessApi(recorder))
-    per_route = {c.route: {"status": c.status, "calls": len(c.operations), "operations": c.operations} for c in calls}
+    per_call = {
+        c.label: {"route": c.route, "status": c.status, "calls": len(c.operations), "operations": c.operations}
+        for c in calls
+    }
     driven = [c for c in calls if 200 <= c.status < 300]
     failed = [c for c in calls if not 200 <= c.status < 300]
     touching = [c for c in driven if c.operations]
-    scans = [c.route for c in calls if "Scan" in c.operations]
-    worst = max((len(c.operations) for c in driven), default=0)
+    scans = [c.label for c in calls if "Scan" in c.operations]
+    worst_call = max(driven, key=lambda c: len(c.operations), default=None)
+    worst = len(worst_call.operations) if worst_call else 0
     ones = sum(1 for c in touching if len(c.operations) == 1)
-    covered = {c.route.split(" (")[0].split("?")[0] for c in calls}
-    not_driven = [r for r in all_routes() if r not in covered and not r.endswith("/docs")]
-    met = worst <= GOAL_MAX and ones * 2 > len(touching) and not scans
+    missing = not_driven(calls)
+    routes = all_routes()
+    met = worst <= GOAL_MAX and ones * 2 > len(touching) and not scans and not missing
     return [
         Result(
             benchmark="round trips",
-            figure=f"most DynamoDB calls on any route ({len(driven)} routes driven)",
+            figure=f"most DynamoDB calls on any route ({len(routes) - len(missing)} of {len(routes)} routes driven"
+            + (f"; worst: {worst_call.route}" if worst_call and worst > GOAL_MAX else "")
+            + ")",
             value=worst,
             unit="calls",
-            goal=f"every route <= {GOAL_MAX}",
-            met=worst <= GOAL_MAX,
+            goal=f"every route <= {GOAL_MAX}, every route driven",
+            met=worst <= GOAL_MAX and not missing,
             details={
-                "routes": per_route,
-                "over_goal": [c.route for c in driven if len(c.operations) > GOAL_MAX],
-                "not_2xx": [f"{c.route}: {c.status}" for c in failed],
-                "not_driven": not_driven,
+                "calls": per_call,
+                "over_goal": [c.label for c in driven if len(c.operations) > GOAL_MAX],
+                "not_2xx": [f"{c.label}: {c.status}" for c in failed],
+                "not_driven": missing,
+                "unmatched": [c.label for c in calls if c.route is None],
             },
         ),
         Result(
@@ -275,4 +371,4 @@ def run() -> list[Result]:
 
 
 def summary(calls: list[RouteCall]) -> dict[str, Any]:
-    return {c.route: len(c.operations) for c in calls}
+    return {c.label: len(c.operations) for c in calls}

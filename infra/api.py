@@ -5,23 +5,23 @@
 - ``/inbox/...``: the Cognito user pool authorizer; groups are team ids.
 - The OpenAPI documents, Swagger UI and the visitor-token endpoint are the only public routes.
 
-Access logs (JSON), stage throttling, X-Ray, execution logging and a WAF web ACL come with it.
+Access logs (JSON), stage throttling, X-Ray, execution logging and a WAF web ACL (``infra.firewall``:
+the rate limits of ``helpdesk.surfaces.RATE_LIMITS``) come with it.
 """
 
 from __future__ import annotations
-
-import json
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
-from helpdesk.surfaces import API_SURFACES, CUSTOMER_RATE_LIMIT
+from helpdesk.surfaces import API_SURFACES
 
+from infra.firewall import web_acl
 from infra.nag import nag
+from infra.security_headers import gateway_response_headers
 
 AUTHORIZER_CACHE = Duration.minutes(1)
 """Short on purpose. The decision is cached per Authorization header and covers every route of the
@@ -31,7 +31,6 @@ minute. (0 would re-verify every call, adding the authorizer's latency to each r
 PUBLIC_METHODS = {"/messenger/visitors": "POST"}
 """How each public path is called; GET unless listed. The tests check this against the handlers'
 own routes, so a public route can't be wired with the wrong method."""
-RATE_LIMIT_PER_5_MIN = 2000
 JSON_HEADERS = {"Content-Type": "'application/json'"}
 
 
@@ -96,18 +95,20 @@ class Api(Construct):
         # Gateway-made errors (401 from an authorizer, throttling) can't vary the header per origin:
         # they name the first allowed origin, or every origin when any is allowed.
         cors = {"Access-Control-Allow-Origin": f"'{allowed_origins[-1] if '*' not in allowed_origins else '*'}'"}
+        # and the security headers every API answer carries (helpdesk.security_headers)
+        answer_headers = {**JSON_HEADERS, **cors, **gateway_response_headers()}
         self.rest_api.add_gateway_response(
             "Denied",
             type=apigw.ResponseType.ACCESS_DENIED,
             status_code="401",
-            response_headers={**JSON_HEADERS, **cors},
+            response_headers=answer_headers,
             templates={"application/json": '{"error": "unauthorized", "message": "$context.authorizer.reason"}'},
         )
         self.rest_api.add_gateway_response(
             "Unauthorized",
             type=apigw.ResponseType.UNAUTHORIZED,
             status_code="401",
-            response_headers={**JSON_HEADERS, **cors},
+            response_headers=answer_headers,
             templates={"application/json": '{"error": "unauthorized", "message": "a valid token is required"}'},
         )
         for name, response_type in (
@@ -117,7 +118,7 @@ class Api(Construct):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
-                response_headers={**JSON_HEADERS, **cors},
+                response_headers=answer_headers,
                 templates={"application/json": '{"error": "gateway", "message": $context.error.messageString}'},
             )
 
@@ -171,109 +172,7 @@ class Api(Construct):
                             "by the messenger Lambda authorizer.",
                         )
 
-        self.web_acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="helpdesk-api", sampled_requests_enabled=True
-            ),
-            custom_response_bodies={
-                "rate-limited": wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=json.dumps(
-                        {
-                            "error": "rate_limited",
-                            "message": f"too many requests: at most {CUSTOMER_RATE_LIMIT.requests} every "
-                            f"{CUSTOMER_RATE_LIMIT.window_seconds} s per customer",
-                            "details": [{"field": "Authorization", "message": "slow down and retry"}],
-                        }
-                    ),
-                )
-            },
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="AWSCommonRules",
-                    priority=0,
-                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
-                        )
-                    ),
-                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                        cloud_watch_metrics_enabled=True, metric_name="common-rules", sampled_requests_enabled=True
-                    ),
-                ),
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RatePerIp",
-                    priority=1,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            limit=RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
-                        )
-                    ),
-                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                        cloud_watch_metrics_enabled=True, metric_name="rate-per-ip", sampled_requests_enabled=True
-                    ),
-                ),
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RatePerCustomer",
-                    priority=2,
-                    action=wafv2.CfnWebACL.RuleActionProperty(
-                        block=wafv2.CfnWebACL.BlockActionProperty(
-                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                                response_code=429,
-                                custom_response_body_key="rate-limited",
-                                response_headers=[
-                                    wafv2.CfnWebACL.CustomHTTPHeaderProperty(
-                                        name="Retry-After", value=str(CUSTOMER_RATE_LIMIT.window_seconds)
-                                    )
-                                ],
-                            )
-                        )
-                    ),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            limit=CUSTOMER_RATE_LIMIT.requests,
-                            evaluation_window_sec=CUSTOMER_RATE_LIMIT.window_seconds,
-                            aggregate_key_type="CUSTOM_KEYS",
-                            custom_keys=[
-                                wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
-                                    header=wafv2.CfnWebACL.RateLimitHeaderProperty(
-                                        name="authorization",
-                                        text_transformations=[
-                                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                                        ],
-                                    )
-                                )
-                            ],
-                            scope_down_statement=wafv2.CfnWebACL.StatementProperty(
-                                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                                    positional_constraint="CONTAINS",
-                                    search_string=f"/{CUSTOMER_RATE_LIMIT.surface}/",
-                                    text_transformations=[
-                                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
-                                    ],
-                                )
-                            ),
-                        )
-                    ),
-                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                        cloud_watch_metrics_enabled=True, metric_name="rate-per-customer", sampled_requests_enabled=True
-                    ),
-                ),
-            ],
-        )
-        wafv2.CfnWebACLAssociation(
-            self,
-            "WebAclAssociation",
-            resource_arn=self.rest_api.deployment_stage.stage_arn,
-            web_acl_arn=self.web_acl.attr_arn,
-        )
+        self.web_acl = web_acl(self, stage_arn=self.rest_api.deployment_stage.stage_arn)
 
     def url_for(self, path: str) -> str:
         return self.rest_api.url_for_path(path)

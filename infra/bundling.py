@@ -6,6 +6,11 @@
   ...) and install the rest, pinned, with ``--no-deps``, so nothing pulls boto3 back in. The result
   is cached under ``layers/build/<hash>`` (the hash covers the dependency list and the platform),
   so repeated synths reuse it; parallel builders (pytest-xdist) never see a half-built directory.
+  ``tzdata`` is one of the dependencies: the Lambda runtime has no system time-zone database, and
+  business hours are kept in named zones.
+- The layer's twin for this machine (``build_layer(HOST)``): the same requirements, resolved and
+  installed the same way for x86_64, so a test can import and run every function as Lambda lays it
+  out (``tests/infra/test_lambda_layout.py``). It is never deployed.
 - The code: ``functions/helpdesk`` (no caches) plus the workspace configuration as ``workspace/``.
 
 Both are CDK assets with *local* bundling: ``try_bundle`` always succeeds, so the dummy Docker
@@ -35,15 +40,25 @@ LAYER_FORMAT = "3"
 """Bump when the way the layer is built changes, so cached builds are not reused."""
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 """Shipped by the Lambda Python 3.13 runtime; bundling our own copy would only add weight."""
-TARGET_PLATFORM = (
-    "--platform",
-    "manylinux2014_aarch64",
-    "--only-binary=:all:",
-    "--python-version",
-    "3.13",
-    "--implementation",
-    "cp",
-)
+LAMBDA_ARCH = "aarch64"
+"""The functions run on arm64 (Graviton); the deployed layer is built for it."""
+HOST_ARCH = "x86_64"
+"""This machine's architecture: the twin layer the layout test runs is built for it."""
+
+
+def target_platform(arch: str = LAMBDA_ARCH) -> tuple[str, ...]:
+    """pip's options for wheels of Lambda's Python 3.13 on ``arch``: binary wheels only, never a local build."""
+    return (
+        "--platform",
+        f"manylinux2014_{arch}",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.13",
+        "--implementation",
+        "cp",
+    )
+
+
 UNUSED_IN_LAYER = ("holidays/locale",)
 """Never loaded by our code: the holidays package's translated holiday names (about 4.7 MB)."""
 IGNORED_IN_CODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
@@ -61,26 +76,35 @@ def runtime_dependencies() -> list[str]:
     return [r for r in project["dependencies"] if canonical_name(r) not in RUNTIME_PROVIDED]
 
 
-def layer_digest() -> str:
-    recipe = {"requirements": sorted(runtime_dependencies()), "platform": TARGET_PLATFORM, "format": LAYER_FORMAT}
+def layer_digest(arch: str = LAMBDA_ARCH) -> str:
+    recipe = {"requirements": sorted(runtime_dependencies()), "platform": target_platform(arch), "format": LAYER_FORMAT}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
-def layer_dir() -> Path:
+def layer_dir(arch: str = LAMBDA_ARCH) -> Path:
     """Where the layer for the current dependency set is (or will be) built; ``python/`` inside."""
-    return LAYER_BUILD / layer_digest()[:16]
+    return LAYER_BUILD / layer_digest(arch)[:16]
 
 
-def _pip(*arguments: str) -> None:
-    command = [sys.executable, "-m", "pip", *arguments, "--quiet", "--disable-pip-version-check", *TARGET_PLATFORM]
+def _pip(arch: str, *arguments: str) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        *arguments,
+        "--quiet",
+        "--disable-pip-version-check",
+        *target_platform(arch),
+    ]
     subprocess.run(command, check=True)  # noqa: S603 - our own fixed pip command
 
 
-def resolve_for_lambda(requirements: list[str]) -> list[str]:
+def resolve_for_lambda(requirements: list[str], arch: str = LAMBDA_ARCH) -> list[str]:
     """Every distribution the requirements need on Lambda, pinned, minus what the runtime ships."""
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
-        _pip("install", "--dry-run", "--ignore-installed", "--report", str(report), "--target", scratch, *requirements)
+        dry_run = ("install", "--dry-run", "--ignore-installed", "--report", str(report), "--target", scratch)
+        _pip(arch, *dry_run, *requirements)
         resolved = json.loads(report.read_text())["install"]
     pins = {canonical_name(item["metadata"]["name"]): item["metadata"]["version"] for item in resolved}
     return sorted(f"{name}=={version}" for name, version in pins.items() if name not in RUNTIME_PROVIDED)
@@ -90,9 +114,9 @@ def installed_distributions(site: Path) -> set[str]:
     return {canonical_name(p.name.split("-", 1)[0]) for p in site.glob("*.dist-info")}
 
 
-def build_layer() -> Path:
-    """The layer's content directory (with ``python/`` inside), built once per dependency set."""
-    out = layer_dir()
+def build_layer(arch: str = LAMBDA_ARCH) -> Path:
+    """The layer's content directory (with ``python/`` inside), built once per dependency set and platform."""
+    out = layer_dir(arch)
     if (out / ".complete").exists():
         return out
     LAYER_BUILD.mkdir(parents=True, exist_ok=True)
@@ -100,14 +124,15 @@ def build_layer() -> Path:
     staging.chmod(0o755)  # mkdtemp makes it private; the layer's files must stay world-readable
     try:
         site = staging / "python"
-        _pip("install", "--no-deps", "--no-compile", "--target", str(site), *resolve_for_lambda(runtime_dependencies()))
+        pins = resolve_for_lambda(runtime_dependencies(), arch)
+        _pip(arch, "install", "--no-deps", "--no-compile", "--target", str(site), *pins)
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts, with this machine's shebang
         for unused in UNUSED_IN_LAYER:
             shutil.rmtree(site / unused, ignore_errors=True)
         leaked = installed_distributions(site) & RUNTIME_PROVIDED
         if leaked:
             raise RuntimeError(f"the layer must not ship what the Lambda runtime provides: {sorted(leaked)}")
-        (staging / ".complete").write_text(layer_digest())
+        (staging / ".complete").write_text(layer_digest(arch))
         if out.exists() and not (out / ".complete").exists():
             shutil.rmtree(out, ignore_errors=True)  # an interrupted build left from before
         try:

@@ -15,11 +15,24 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.bundling import layer_code
 from infra.monitoring import Monitoring
 from infra.nag import nag
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+
+
+def dependency_layer(scope: Construct) -> lambda_.LayerVersion:
+    """The one layer of third-party dependencies every function uses (arm64, built without Docker)."""
+    return lambda_.LayerVersion(
+        scope,
+        "Dependencies",
+        code=layer_code(),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[lambda_.Architecture.ARM_64],
+        description="Third-party dependencies of the helpdesk functions (built without Docker)",
+    )
 
 
 @dataclass
@@ -59,17 +72,18 @@ class FunctionFactory:
             for key, value in environment.items():
                 function.add_environment(key, value)
 
-    def build(self, spec: FunctionSpec) -> lambda_.Function:
-        scope = Construct(self._scope, spec.name)
-        log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION, removal_policy=self._removal)
+    def build(self, spec: FunctionSpec, scope: Construct | None = None) -> lambda_.Function:
+        """The function, its role and log group, under ``scope`` (the construct it belongs to)."""
+        home = Construct(scope or self._scope, spec.name)
+        log_group = logs.LogGroup(home, "Logs", retention=LOG_RETENTION, removal_policy=self._removal)
         role = iam.Role(
-            scope,
+            home,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{spec.name}: only what this function uses",
         )
         function = lambda_.Function(
-            scope,
+            home,
             "Function",
             description=spec.description,
             runtime=RUNTIME,

@@ -219,7 +219,8 @@ class Messaging(Construct):
                 handler=EVENT_PUBLISHER.handler,
                 description="Publishes domain events and status updates from the table's stream",
                 timeout=Duration.seconds(60),
-            )
+            ),
+            scope=self,
         )
         failures = dead_letter_queue(self, "StreamFailuresDlq", self._monitoring, STREAM_FAILURES_DLQ)
         function.add_event_source(

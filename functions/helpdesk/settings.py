@@ -41,6 +41,9 @@ class Settings(BaseModel):
     messenger_secret_arn: str | None = Field(None, alias="MESSENGER_SECRET_ARN")
     allowed_origins: str = Field("*", alias="ALLOWED_ORIGINS", description="Comma-separated browser origins.")
     fanout_queue_url: str | None = Field(None, alias="FANOUT_QUEUE_URL")
+    workflow_tasks_queue_url: str | None = Field(
+        None, alias="WORKFLOW_TASKS_QUEUE_URL", description="Where the workflow-tasks worker queues its next task."
+    )
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
     status_topic_arn: str | None = Field(None, alias="STATUS_TOPIC_ARN")
     messenger_url: str | None = Field(None, alias="MESSENGER_URL", description="The page emails and SMS link to.")

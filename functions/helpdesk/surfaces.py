@@ -44,20 +44,80 @@ INBOX = ApiSurface(
 API_SURFACES: tuple[ApiSurface, ...] = (MESSENGER, INBOX)
 
 
+RateKey = Literal["customer", "source"]
+
+
 @dataclass(frozen=True)
 class RateLimit:
-    """At most ``requests`` per ``window_seconds`` for each caller on a surface, told apart by the
-    ``Authorization`` header (each customer's token): over it, 429 until the window moves on.
+    """At most ``requests`` per ``window_seconds`` for each caller: over it, 429 until the window moves on.
 
-    In AWS a WAF rate-based rule keyed on the header enforces it; locally the gateway does."""
+    Who "each caller" is (``key``):
 
-    surface: str
+    - ``customer``: each customer. In AWS a WAF rate-based rule keyed on the ``Authorization`` header,
+      lower-cased and with its white space compressed, so re-spelling ``Bearer`` or the spacing counts
+      as the same caller (and the authorizer accepts a token in one spelling only). WAF can't read a
+      JWT: a customer holding several valid tokens gets a budget per token. Locally the gateway keys
+      on the identity the authorizer verified, so there every token of a customer shares one budget.
+    - ``source``: each client address (WAF: the source IP; locally: the client's address).
+
+    ``surface``: only requests to this API surface count (None: both); ``path``: only ``POST`` to
+    this exact path. ``local``: whether the local gateway plays it too.
+
+    The WAF rules (``infra/api.py``) and the local gateway (``localrt.rate_limits``) are both built
+    from ``RATE_LIMITS``; the 429's body is ``refusal_body`` in both.
+    """
+
+    name: str
     requests: int
     window_seconds: int
+    key: RateKey
+    surface: str | None = None
+    path: str | None = None
+    local: bool = True
+
+    @property
+    def counted_by(self) -> str:
+        """The part of the request that tells callers apart, as the 429's ``details`` name it."""
+        return "Authorization" if self.key == "customer" else "source address"
+
+    @property
+    def local_override(self) -> str:
+        """The environment variable that sets another ``<requests>/<seconds>`` for the local runtime."""
+        return f"LOCAL_{self.name.upper().replace('-', '_')}_RATE_LIMIT"
+
+    def refusal_body(self) -> dict[str, Any]:
+        who = "per customer" if self.key == "customer" else "from one address"
+        what = f"requests to {self.path}" if self.path else "requests"
+        return {
+            "error": "rate_limited",
+            "message": f"too many {what}: at most {self.requests} every {self.window_seconds} s {who}",
+            "details": [{"field": self.counted_by, "message": "slow down and retry"}],
+        }
 
 
-CUSTOMER_RATE_LIMIT = RateLimit(surface=MESSENGER.name, requests=300, window_seconds=60)
+CUSTOMER_RATE_LIMIT = RateLimit(
+    name="customer", requests=300, window_seconds=60, key="customer", surface=MESSENGER.name
+)
 """Generous for a person chatting (a poll every few seconds plus messages), tight for a script."""
+
+VISITOR_CREATION_LIMIT = RateLimit(
+    name="visitor-creation",
+    requests=30,
+    window_seconds=300,
+    key="source",
+    surface=MESSENGER.name,
+    path=f"{MESSENGER.prefix}/visitors",
+)
+"""Anyone may ask for a visitor token, and each token has a customer's budget: so tokens are limited
+per address. A visitor keeps theirs for a day, so 30 new ones in 5 minutes is a busy office, not a person."""
+
+SOURCE_RATE_LIMIT = RateLimit(name="source", requests=2000, window_seconds=300, key="source", local=False)
+"""A backstop against floods from one address, on both APIs. Not played locally: there every client
+is 127.0.0.1, so it would be one budget for everyone (and the tests send thousands of requests)."""
+
+RATE_LIMITS: tuple[RateLimit, ...] = (SOURCE_RATE_LIMIT, CUSTOMER_RATE_LIMIT, VISITOR_CREATION_LIMIT)
+WAF_EVALUATION_WINDOWS = (60, 120, 300, 600)
+"""The windows a WAF rate-based rule can count over (seconds)."""
 
 MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
 
@@ -90,6 +150,8 @@ LIVE = LiveSurface(
     routes=("$connect", "$disconnect", "$default", "watch", "unwatch", "typing", "ping"),
     responding_routes=("ping",),
 )
+LIVE_AUTHORIZER_HANDLER = LIVE.authorizer
+"""The live channel's ``$connect`` authorizer, a Lambda function of its own."""
 LIVE_MANAGEMENT_PATH = "/_live"
 """Locally, the gateway serves the management API (``@connections``) under this path."""
 
@@ -109,7 +171,15 @@ class QueueConsumer:
     """The environment variable through which producers and the worker learn the queue's URL."""
     batch_size: int = 10
     schedule: str | None = None
-    """An EventBridge schedule expression: the queue also gets a tick on this schedule."""
+    """An EventBridge ``rate(...)`` expression: the queue also gets a tick on this schedule."""
+
+    @property
+    def schedule_seconds(self) -> int | None:
+        """The schedule's period: ``rate(10 minutes)`` -> 600."""
+        if self.schedule is None:
+            return None
+        amount, unit = self.schedule.removeprefix("rate(").removesuffix(")").split()
+        return int(amount) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
 
 
 TRACKER_FANOUT = QueueConsumer(
@@ -138,8 +208,10 @@ WORKFLOW_TASKS = QueueConsumer(
     name="workflow-tasks",
     handler="helpdesk.handlers.workflow_tasks.lambda_handler",
     queue_url_env="WORKFLOW_TASKS_QUEUE_URL",
+    schedule="rate(10 minutes)",
 )
-"""Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token."""
+"""Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token;
+on its schedule, sends the heartbeats parked workflows expect (several per ``HeartbeatSeconds``)."""
 
 NOTIFIER = QueueConsumer(
     name="notifier",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.knowledge import KnowledgeBase
     from helpdesk.domain.live import TableChange
@@ -111,6 +112,13 @@ def workflow_engine() -> StepFunctionsEngine:
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
 
     return StepFunctionsEngine(settings().workflow_arn)
+
+
+@cache
+def workflow_task_queue() -> SqsWorkflowTaskQueue:
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+
+    return SqsWorkflowTaskQueue(settings().require("workflow_tasks_queue_url"))
 
 
 @cache
@@ -221,7 +229,9 @@ def conversations() -> ConversationService:
     from helpdesk.services.conversations import ConversationService
 
     engine = bot()
-    return ConversationService(stores().conversations, workspace(), engine, tickets() if engine else None)
+    return ConversationService(
+        stores().conversations, workspace(), engine, tickets() if engine else None, files=attachments()
+    )
 
 
 def trackers() -> TrackerService:
@@ -235,7 +245,9 @@ def tickets() -> TicketService:
     from helpdesk.services.tickets import TicketService
 
     table = stores()
-    return TicketService(table.tickets, table.conversations, table.attachments, workspace(), trackers())
+    return TicketService(
+        table.tickets, table.conversations, table.attachments, workspace(), trackers(), files=attachments()
+    )
 
 
 def attachments() -> AttachmentService:
@@ -266,7 +278,8 @@ def agents() -> AgentService:
 def workflows() -> TicketWorkflowService:
     from helpdesk.services.workflows import TicketWorkflowService
 
-    return TicketWorkflowService(stores().tickets, workspace(), tickets(), workflow_engine())
+    table = stores()
+    return TicketWorkflowService(table.tickets, workspace(), tickets(), workflow_engine(), table.parked_workflows)
 
 
 def inbound_events() -> InboundEventService:
@@ -325,6 +338,7 @@ _CACHED = (
     attachment_files,
     fanout_queue,
     workflow_engine,
+    workflow_task_queue,
     action_runner,
     event_bus,
     status_topic,

@@ -1,6 +1,9 @@
 """`make run`: start the embedded AWS, the local API Gateway, the web pages and the queue pollers.
 
-Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
+Start-up order matters: every handler (the gateway's and the workers') is imported first, in this
+thread, one after the other; then the workers start under a supervisor that restarts any that dies;
+only then does the gateway accept requests, and ``/healthz`` answers 503 until every worker is
+ready. Prints where everything is, the local dev secrets and ready-to-use tokens; Ctrl-C stops it all.
 """
 
 from __future__ import annotations
@@ -31,14 +34,23 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import LIVE_FANOUT, LIVE_MANAGEMENT_PATH, QUEUE_CONSUMERS, STREAM_CONSUMERS
+    from helpdesk.surfaces import (
+        API_SURFACES,
+        LIVE,
+        LIVE_FANOUT,
+        LIVE_MANAGEMENT_PATH,
+        MESSENGER_AUTHORIZER_HANDLER,
+        QUEUE_CONSUMERS,
+        STREAM_CONSUMERS,
+    )
     from orders import start_order_system
 
     from localrt.faults import install_from_environment
     from localrt.gateway import LocalGateway
     from localrt.identities import demo_tokens
     from localrt.outbox import Outbox
-    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder
+    from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder, import_handlers
+    from localrt.workers import Supervisor, Worker
 
     workspace = load_workspace(settings.workspace_dir)  # fail fast, with the file and field, if broken
     index = {
@@ -60,35 +72,47 @@ def main() -> int:
     # The functions post live frames to the gateway's stand-in for the WebSocket management API.
     os.environ["LIVE_ENDPOINT"] = f"{settings.api_url}{LIVE_MANAGEMENT_PATH}"
     index["live"] = f"ws://127.0.0.1:{settings.port}/live"
-    gateway = LocalGateway(settings, index)
-    gateway.outbox = Outbox(settings.region, aws.event_log_url)
-    gateway.faults = faults
-    gateway.serve()
+    # Every handler, imported here one after the other before anything runs them: imports racing in
+    # several threads on a cold bytecode cache used to kill workers at start-up.
+    gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER, LIVE.handler, LIVE.authorizer]
+    handlers = import_handlers(
+        [*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), *(c.handler for c in STREAM_CONSUMERS)]
+    )
 
     stopping = threading.Event()
-    pollers: list[threading.Thread] = [
-        QueuePoller(c.name, aws.queue_urls[c.name], c.handler, c.batch_size, stopping) for c in QUEUE_CONSUMERS
+    workers: list[Worker] = [
+        QueuePoller(c.name, aws.queue_urls[c.name], handlers[c.handler], c.batch_size) for c in QUEUE_CONSUMERS
     ]
     tick_seconds = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
-    pollers += [
-        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds, stopping) for c in QUEUE_CONSUMERS if c.schedule
+    # A minute of schedule is LOCAL_TICK_SECONDS here: schedules keep their proportions, only faster.
+    workers += [
+        ScheduleTicker(c.name, aws.queue_urls[c.name], tick_seconds * c.schedule_seconds / 60)
+        for c in QUEUE_CONSUMERS
+        if c.schedule_seconds
     ]
     # Each stream consumer reads the table's stream on its own, as two event-source mappings do; live
     # frames are read more eagerly (Lambda polls a stream about four times a second).
-    pollers += [
+    workers += [
         StreamPoller(
             c.name,
             settings.table_name,
-            c.handler,
+            handlers[c.handler],
             c.batch_size,
-            stopping,
             idle_seconds=0.05 if c is LIVE_FANOUT else 0.2,
         )
         for c in STREAM_CONSUMERS
     ]
-    pollers += [TopicForwarder(relay, topic, stopping) for relay, topic in aws.topic_relays.items()]
-    for poller in pollers:
-        poller.start()
+    workers += [TopicForwarder(relay, topic) for relay, topic in aws.topic_relays.items()]
+    supervisor = Supervisor(workers, stopping)
+    supervisor.start()
+
+    gateway = LocalGateway(settings, index)
+    gateway.outbox = Outbox(settings.region, aws.event_log_url)
+    gateway.faults = faults
+    gateway.workers = supervisor
+    for dotted in gateway_handlers:
+        gateway.preload(dotted, handlers[dotted])
+    gateway.serve()
 
     requested: list[int] = []
 
@@ -99,16 +123,20 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    ready_by = time.monotonic() + 60  # the workers' set-up calls (queue ARNs, the stream's shards)
+    while not requested and not supervisor.health()[0] and time.monotonic() < ready_by:
+        time.sleep(0.05)
     tokens = demo_tokens(settings.messenger_secret, settings.agent_secret)
     _print_banner(settings, workspace.name, tokens, time.monotonic() - started, order_system.url)
+    if not supervisor.health()[0]:
+        print(f"  Some workers are not ready yet: see {settings.api_url}/healthz", flush=True)
     if faults is not None:
         print(f"  Fault injection ON ({faults.plan.rates}); counts at {settings.api_url}/_local/faults", flush=True)
     while not requested:
         time.sleep(0.2)
     stopping.set()
     print("\nStopping…", flush=True)
-    for poller in pollers:
-        poller.join(timeout=5)
+    supervisor.join(timeout=5)
     gateway.stop()
     order_system.stop()
     aws.stop()

@@ -3,7 +3,13 @@
 For each request it picks the API surface by path prefix (``helpdesk.surfaces``), plays the
 authorizer's part (the real messenger Lambda authorizer; for agents, local tokens standing in for
 Cognito), builds the proxy event (v1 payload) with the authorizer's context, calls the handler and
-writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do.
+writes its response back. It also serves the web pages (``web/<surface>/``) as S3 + CloudFront do,
+with the security headers CloudFront's response-headers policies add (``helpdesk.security_headers``);
+every answer it gives (pages, the handlers' answers, its own refusals) carries them.
+
+``/healthz`` reports each worker (``localrt.workers``) and answers 503 while any is down or not
+ready yet. Local-only tools live under ``/_local/``: the outbox, the injected faults' counts, and
+``POST /_local/workers/<name>/crash``, which makes a worker die so its restart can be seen.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from functools import cached_property
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from helpdesk.security_headers import PageName, api_headers, gateway_answer_headers, page_headers, page_policy
 from helpdesk.surfaces import LIVE_MANAGEMENT_PATH
 
 from localrt.context import FakeLambdaContext
@@ -30,9 +38,10 @@ from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
 from localrt.live import LocalLiveGateway, is_live_request
 from localrt.outbox import Outbox
-from localrt.pollers import load_handler
-from localrt.rate_limits import RateLimiter, limit_from_environment
+from localrt.pollers import Handler, load_handler
+from localrt.rate_limits import RateLimits, limits_from_environment
 from localrt.settings import Settings
+from localrt.workers import Supervisor
 
 log = logging.getLogger("localrt.gateway")
 
@@ -54,6 +63,7 @@ def proxy_event(
     body: bytes | None = None,
     authorizer: dict[str, Any] | None = None,
     stage: str = "local",
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """The event API Gateway (REST API, Lambda proxy integration) sends for this request."""
     surface = path.split("/")[1] if path.count("/") >= 1 else ""
@@ -91,7 +101,7 @@ def proxy_event(
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now * 1000),
             "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": header_map.get("User-Agent")},
+            "identity": {"sourceIp": source_ip, "userAgent": header_map.get("User-Agent")},
             "domainName": "localhost",
             "apiId": "local",
             "authorizer": authorizer,
@@ -127,12 +137,11 @@ class LocalGateway:
         self.authorizer_path = MESSENGER_AUTHORIZER_HANDLER
         self.index = index
         self.outbox: Outbox | None = None
-        from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
+        from helpdesk.surfaces import RATE_LIMITS
 
-        self.rate_limiter: RateLimiter | None = RateLimiter(
-            limit_from_environment(CUSTOMER_RATE_LIMIT, os.environ.get("LOCAL_CUSTOMER_RATE_LIMIT"))
-        )
+        self.rate_limits: RateLimits | None = RateLimits(limits_from_environment(RATE_LIMITS, os.environ))
         self.faults: FaultInjector | None = None
+        self.workers: Supervisor | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -147,27 +156,26 @@ class LocalGateway:
         """
         with self._lock:
             if dotted not in self._handlers:
-                function = load_handler(dotted)
-                one_at_a_time = threading.Lock()
-
-                def invoke(event: dict[str, Any], context: Any, _function: Any = function) -> Any:
-                    with one_at_a_time:
-                        return _function(event, context)
-
-                self._handlers[dotted] = invoke
+                self._handlers[dotted] = _one_at_a_time(load_handler(dotted))
             return self._handlers[dotted]
+
+    def preload(self, dotted: str, function: Handler) -> None:
+        """Serve ``dotted`` with ``function``, already imported (``localrt.pollers.import_handlers``)."""
+        with self._lock:
+            self._handlers[dotted] = _one_at_a_time(function)
 
     # --- request handling ------------------------------------------------------------------------
 
     def respond(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client: str = "127.0.0.1"
     ) -> tuple[int, dict[str, str], bytes]:
+        """The answer to one request; ``client`` is the address it came from (the rate limits' source)."""
         url = urlsplit(raw_path)
         path = url.path
         if method == "OPTIONS":
             return 204, dict(CORS_HEADERS), b""
         if path == "/healthz":
-            return _json(200, {"ok": True})
+            return self.health()
         if path == "/":
             return _json(200, self.index)
         if path.startswith(f"{LIVE_MANAGEMENT_PATH}/@connections/") and self.live is not None:
@@ -176,6 +184,8 @@ class LocalGateway:
         if path == "/_local/live/outage" and method == "POST" and self.live is not None:
             seconds = float(parse_qs(url.query).get("seconds", ["30"])[-1])
             return _json(200, {"dropped": self.live.outage(seconds), "seconds": seconds})
+        if path.startswith("/_local/workers/"):
+            return self.crash_worker(method, path)
         if path == "/_local/faults":
             return _json(200, self.faults.snapshot() if self.faults else {"rates": {}, "requests": {}, "injected": {}})
         if path == "/_local/outbox" and self.outbox is not None:
@@ -183,27 +193,14 @@ class LocalGateway:
                 return _json(200, self.outbox.snapshot())
         if path == "/_local/outbox.html" and self.outbox is not None:
             with suspended(self.faults):
-                return 200, {"Content-Type": "text/html; charset=utf-8"}, self.outbox.page().encode()
+                page = self.outbox.page()
+            return 200, {"Content-Type": "text/html; charset=utf-8", **api_headers("text/html", page)}, page.encode()
         surface = next((s for s in self.surfaces if path == s.prefix or path.startswith(s.prefix + "/")), None)
         if surface is None:
             return _json(404, {"error": "not_found", "message": f"nothing is served at {path}"})
         static = self.static_file(surface.name, surface.prefix, path)
         if static is not None:
             return static
-        if self.rate_limiter is not None and surface.name == self.rate_limiter.limit.surface:
-            authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-            if not self.rate_limiter.allow(authorization):
-                limit = self.rate_limiter.limit
-                status, response_headers, payload = _json(
-                    429,
-                    {
-                        "error": "rate_limited",
-                        "message": f"too many requests: at most {limit.requests} every {limit.window_seconds} s "
-                        "per customer",
-                        "details": [{"field": "Authorization", "message": "slow down and retry"}],
-                    },
-                )
-                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
         if len(body) > MAX_BODY_BYTES:
             return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
         authorizer: dict[str, Any] | None = None
@@ -212,7 +209,18 @@ class LocalGateway:
             if isinstance(outcome, tuple):
                 return outcome
             authorizer = outcome
-        event = proxy_event(method, path, headers=headers, query=url.query, body=body, authorizer=authorizer)
+        if self.rate_limits is not None:
+            # After the authorizer, unlike WAF: the customer limit counts the verified identity.
+            customer = str(authorizer.get("user_id") or "") if authorizer and surface.auth == "customer" else None
+            limit = self.rate_limits.exceeded(
+                surface=surface.name, method=method, path=path, customer=customer, client=client
+            )
+            if limit is not None:
+                status, response_headers, payload = _json(429, limit.refusal_body())
+                return status, {**response_headers, "Retry-After": str(limit.window_seconds)}, payload
+        event = proxy_event(
+            method, path, headers=headers, query=url.query, body=body, authorizer=authorizer, source_ip=client
+        )
         try:
             result = self.handler(surface.handler)(event, FakeLambdaContext(function_name=f"helpdesk-{surface.name}"))
         except Exception:
@@ -229,17 +237,61 @@ class LocalGateway:
                 return {"claims": agent_claims(authorization, self.settings.agent_secret)}
             except AgentTokenRejected as rejected:
                 return _json(401, {"message": rejected.reason})
-        policy = self.handler(self.authorizer_path)(
-            authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
-        )
+        try:
+            policy = self.handler(self.authorizer_path)(
+                authorizer_event(method, path, headers, query), FakeLambdaContext(function_name="helpdesk-authorizer")
+            )
+        except Exception:
+            # API Gateway answers a failed authorizer with a 500 of its own: the client still gets an answer.
+            log.exception("the messenger authorizer crashed on %s %s", method, path)
+            return _json(500, {"message": "Internal server error"})
         statement = policy["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":
             # The deployed API's ACCESS_DENIED gateway response: 401 with the authorizer's reason.
             return _json(401, {"message": policy.get("context", {}).get("reason", "Unauthorized")})
         return {"principalId": policy["principalId"], **policy.get("context", {})}
 
+    def health(self) -> tuple[int, dict[str, str], bytes]:
+        if self.workers is None:
+            return _json(200, {"ok": True, "workers": []})
+        ok, workers = self.workers.health()
+        return _json(200 if ok else 503, {"ok": ok, "workers": workers})
+
+    def crash_worker(self, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        """``POST /_local/workers/<name>/crash``: the worker dies at its next check (local only)."""
+        name, _, action = path.removeprefix("/_local/workers/").partition("/")
+        names = self.workers.names if self.workers is not None else []
+        if action != "crash" or name not in names:
+            return _json(
+                404,
+                {
+                    "error": "not_found",
+                    "message": f"no worker at {path}; POST /_local/workers/<name>/crash",
+                    "details": [{"field": "name", "message": f"one of {', '.join(names) or 'none'}"}],
+                },
+            )
+        if method != "POST":
+            return _json(405, {"error": "method_not_allowed", "message": "crash a worker with POST"})
+        if self.workers is None or not self.workers.crash(name):
+            return _json(409, {"error": "not_running", "message": f"worker {name} isn't running right now"})
+        return _json(202, {"crashing": name})
+
+    @cached_property
+    def messenger_origins(self) -> tuple[str, ...]:
+        """The workspace's allow-list of sites that may embed the messenger."""
+        from helpdesk.adapters.workspace_files import load_workspace
+
+        return load_workspace(self.settings.workspace_dir).messenger_origins
+
+    def page_security_headers(self, surface: str) -> dict[str, str]:
+        """What CloudFront's response-headers policy adds to the pages: the API is this origin, uploads go to moto."""
+        page: PageName = "inbox" if surface == "inbox" else "messenger"
+        policy = page_policy(page, messenger_origins=self.messenger_origins, files=[self.settings.moto_url])
+        return page_headers(page, policy)
+
     def page_config(self, surface: str) -> dict[str, Any]:
-        """What the deployed pages get from their config.json; locally agents sign in as demo agents."""
+        """What the deployed pages get from their config.json; locally agents sign in as demo agents, and
+        the demo shop page signs its shoppers in as demo customers."""
         from helpdesk.surfaces import LIVE
 
         # The live channel is on this origin: the page builds ws(s)://<its host><live_url>.
@@ -248,6 +300,21 @@ class LocalGateway:
             "title": self.index.get("workspace", "Support"),
             "live_url": LIVE.path,
         }
+        if surface == "messenger":
+            from helpdesk.auth.customer_tokens import sign_customer_token
+
+            from localrt.identities import DEMO_CUSTOMERS
+
+            config["messenger_origins"] = list(self.messenger_origins)
+            # The demo shop page's stand-in for a shop's backend: fresh tokens of the demo customers.
+            config["dev_customers"] = [
+                {
+                    "id": user_id,
+                    "name": claims["name"],
+                    "token": sign_customer_token(self.settings.messenger_secret, user_id, ttl_seconds=3600, **claims),
+                }
+                for user_id, claims in DEMO_CUSTOMERS
+            ]
         if surface == "inbox":
             from localrt.identities import DEMO_AGENTS, sign_agent_token
 
@@ -267,7 +334,8 @@ class LocalGateway:
         root = self.settings.web_dir / surface
         relative = path[len(prefix) :].lstrip("/")
         if relative == "config.json":
-            return _json(200, self.page_config(surface))
+            status, headers, body = _json(200, self.page_config(surface))
+            return status, {**headers, **self.page_security_headers(surface)}, body
         if relative == "":
             relative = "index.html"
         elif not (relative.startswith("static/") or relative.endswith(".html")):
@@ -276,7 +344,7 @@ class LocalGateway:
         if not candidate.is_file() or root.resolve() not in candidate.parents:
             return None if relative != "index.html" else _json(404, {"message": "page not found"})
         content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-        headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
+        headers = {"Content-Type": content_type, "Cache-Control": "no-cache", **self.page_security_headers(surface)}
         return 200, headers, Path(candidate).read_bytes()
 
     # --- server ----------------------------------------------------------------------------------
@@ -287,20 +355,31 @@ class LocalGateway:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    status, headers, payload = _json(
-                        413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"}
-                    )
+            def _answer(self) -> tuple[int, dict[str, str], bytes]:
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not (declared.isascii() and declared.isdigit()):
+                    self.close_connection = True  # the body's end is unknown: this connection can't go on
+                    return _json(400, {"error": "bad_request", "message": "Content-Length must be a number"})
+                if len(declared) > 9 or int(declared) > MAX_BODY_BYTES:
                     self.close_connection = True
-                else:
-                    body = self.rfile.read(length) if length else b""
-                    status, headers, payload = gateway.respond(
-                        self.command, self.path, dict(self.headers.items()), body
-                    )
+                    return _json(413, {"error": "payload_too_large", "message": "request body exceeds 10 MB"})
+                length = int(declared)
+                body = self.rfile.read(length) if length else b""
+                if len(self.headers.get_all("Authorization") or []) > 1:
+                    # One header, one caller: the authorizer and the rate limits must read the same one.
+                    return _json(401, {"message": "send one Authorization header"})
+                headers = dict(self.headers.items())
+                return gateway.respond(self.command, self.path, headers, body, self.client_address[0])
+
+            def _handle(self) -> None:
+                status, headers, payload = self._answer()
                 self.send_response(status)
-                for name, value in {**CORS_HEADERS, **headers}.items():
+                # Pages and the functions' answers come with their set; what the gateway answers itself
+                # (a refused token, a throttled caller) gets the one API Gateway adds to its own answers.
+                present = {name.lower() for name in headers}
+                security = {} if "content-security-policy" in present else gateway_answer_headers()
+                security = {k: v for k, v in security.items() if k.lower() not in present}
+                for name, value in {**CORS_HEADERS, **security, **headers}.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -334,6 +413,16 @@ class LocalGateway:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def _one_at_a_time(function: Handler) -> Handler:
+    one_at_a_time = threading.Lock()
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        with one_at_a_time:
+            return function(event, context)
+
+    return invoke
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:

@@ -2,7 +2,9 @@
 
 In AWS, agents sign in with Cognito and API Gateway's Cognito authorizer passes their claims to
 the inbox function. Locally, an agent token is an HS256 JWT signed with the local agent secret,
-and ``agent_claims`` turns it into the same claims the authorizer would pass.
+and ``agent_claims`` turns it into the same claims the authorizer would pass. Like the messenger's
+authorizer, it reads the token's shape first (``helpdesk.auth.compact_jwt``): whatever a token
+holds, the answer is a claim set or ``AgentTokenRejected`` (401), never an error.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from typing import Any
 
 import jwt
+from helpdesk.auth.compact_jwt import MalformedToken, read_unverified
 from helpdesk.auth.customer_tokens import sign_customer_token
 
 DEMO_TOKEN_TTL = 12 * 3600
@@ -40,18 +43,26 @@ def sign_agent_token(
 
 def agent_claims(authorization: str | None, secret: str) -> dict[str, str]:
     """The claims as API Gateway's Cognito authorizer passes them to a REST API: all strings."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    parts = (authorization or "").split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
         raise AgentTokenRejected("missing agent token: send 'Authorization: Bearer <agent token>'")
     try:
-        claims = jwt.decode(token.strip(), secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        read_unverified(parts[1])
+        claims = jwt.decode(parts[1], secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except MalformedToken as malformed:
+        raise AgentTokenRejected(f"agent token refused: {malformed.reason}") from malformed
     except jwt.ExpiredSignatureError as error:
         raise AgentTokenRejected("agent token has expired") from error
-    except jwt.InvalidTokenError as error:
+    except jwt.PyJWTError as error:
         raise AgentTokenRejected("agent token is not valid for this inbox") from error
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > 256 or not subject.isprintable():
+        raise AgentTokenRejected("agent token 'sub' must be a printable string of at most 256 characters")
     groups = claims.get("cognito:groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g.isprintable() for g in groups):
+        raise AgentTokenRejected("agent token 'cognito:groups' must be a list of group names")
     result = {k: str(v) for k, v in claims.items() if k != "cognito:groups"}
-    result["cognito:groups"] = ",".join(groups) if isinstance(groups, list) else str(groups)
+    result["cognito:groups"] = ",".join(groups)
     return result
 
 

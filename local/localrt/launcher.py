@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 REPO = Path(__file__).resolve().parents[2]
 LEAKED_SETTINGS = ("AWS_ENDPOINT_URL", "TABLE_NAME", "MESSENGER_SECRET_ARN", "ATTACHMENTS_BUCKET", "FANOUT_QUEUE_URL")
@@ -45,12 +46,19 @@ class DidNotStart(RuntimeError):
 
 @contextmanager
 def launched(
-    log_path: Path, environment: Mapping[str, str], *, module: str = "localrt", start_timeout: float = 60
+    log_path: Path,
+    environment: Mapping[str, str],
+    *,
+    module: str = "localrt",
+    start_timeout: float = 60,
+    until: Literal["healthy", "listening"] = "healthy",
 ) -> Iterator[Launched]:
     """The runtime until the block ends; ``environment`` adds to this process's (secrets, workspace, ...).
 
     It runs this checkout's code (``PYTHONPATH``), whatever a virtualenv's editable install points at.
-    Raises ``DidNotStart`` with the end of its log if it doesn't answer ``/healthz`` in time.
+    The block starts once ``/healthz`` answers 200 (every worker ready), or with ``until="listening"``
+    the moment the gateway's port accepts connections. Raises ``DidNotStart`` with the end of its log
+    if that doesn't happen in time.
     """
     port, moto_port = free_port(), free_port()
     env = {
@@ -68,7 +76,7 @@ def launched(
         )
         runtime = Launched(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", log_path, process)
         try:
-            _wait_until_up(runtime, start_timeout)
+            _wait_until_up(runtime, start_timeout, until)
             yield runtime
         finally:
             process.send_signal(signal.SIGINT)
@@ -79,16 +87,24 @@ def launched(
                 process.wait()
 
 
-def _wait_until_up(runtime: Launched, timeout: float) -> None:
+def _wait_until_up(runtime: Launched, timeout: float, until: Literal["healthy", "listening"]) -> None:
     deadline = time.monotonic() + timeout
+    port = int(runtime.base_url.rsplit(":", 1)[1])
     while True:
-        try:
-            with urllib.request.urlopen(f"{runtime.base_url}/healthz", timeout=1) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if until == "listening":
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                pass
+        else:
+            try:
+                with urllib.request.urlopen(f"{runtime.base_url}/healthz", timeout=1) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # not listening yet, or 503: a worker isn't ready
         if runtime.process.poll() is not None or time.monotonic() > deadline:
             runtime.process.kill()
             raise DidNotStart(f"the local runtime did not come up:\n{runtime.log.read_text()[-3000:]}")
-        time.sleep(0.2)
+        time.sleep(0.02 if until == "listening" else 0.2)

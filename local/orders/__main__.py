@@ -1,7 +1,8 @@
 """``python -m orders``: run the demo order system until Ctrl-C, printing its URL and API key.
 
 ``ORDERS_PORT`` (default 8710) and ``ORDERS_API_KEY`` (default: a local-only demo key) configure it.
-Point the custom actions at it with ``ORDERS_API_URL=<the printed URL>``.
+Point the custom actions at it with ``ORDERS_API_URL=<the printed URL>``. Requests made on behalf of
+a customer carry ``X-Customer-Id`` and reach only that customer's orders.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> int:
     print(f"Demo order system: {system.url}  (ORDERS_API_URL={system.url})", flush=True)
     print(f"  API key (local only): {api_key}  [{note}]", flush=True)
     print(f"  Try: curl -H 'Authorization: Bearer {api_key}' {system.url}/orders/ORD-1001", flush=True)
+    print("  On behalf of a customer, add -H 'X-Customer-Id: demo-customer-1' (another customer's order is 404)")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

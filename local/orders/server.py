@@ -4,7 +4,7 @@ Endpoints (all but ``/health`` need ``Authorization: Bearer <api key>``)::
 
     GET  /health                        {"ok": true}
     GET  /orders/{id}                   the order
-    GET  /orders/{id}/delivery-slots    {"order_id", "slots": [...]}  the free slots
+    GET  /orders/{id}/delivery-slots    {"order_id", "customer_id", "slots": [...]}  the free slots
     PUT  /orders/{id}/delivery-slot     {"slot_id"} -> the order; 409 delivered/on the van, 422 unknown slot
     POST /_faults                       {"mode", "seconds", "count"}  fault injection (see ``Fault``)
     GET  /_stats                        request and applied-write counters
@@ -12,6 +12,12 @@ Endpoints (all but ``/health`` need ``Authorization: Bearer <api key>``)::
 ``PUT`` honours ``Idempotency-Key``: the first request with a key is applied and its answer stored;
 a later request with the same key gets the stored answer and changes nothing (a different body
 with the same key is refused with 422).
+
+Ownership: a request made on behalf of a customer says so with ``X-Customer-Id`` (the help desk
+sends the customer's verified id); it reaches only that customer's orders, and any other order is
+404, exactly as for an order that doesn't exist, before anything is read, replayed or changed. A
+request without the header is the business's own back office (the API key is the business's), as
+the tests' and the demo's own checks are.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from orders.catalogue import Order, demo_orders
 
 logger = logging.getLogger(__name__)
 
+CUSTOMER_HEADER = "X-Customer-Id"
 _ORDER_PATH = re.compile(r"^/orders/(?P<id>[A-Za-z0-9-]{1,40})(?P<rest>/delivery-slots|/delivery-slot)?$")
 MAX_BODY_BYTES = 64 * 1024
 
@@ -249,14 +256,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle_order(self, method: str, order_id: str, rest: str) -> tuple[int, dict[str, Any]]:
         system = self.system
+        on_behalf_of = self.headers.get(CUSTOMER_HEADER)
         with system.lock:
             order = system.orders.get(order_id)
-            if order is None:
+            # Someone else's order is answered exactly like one that doesn't exist.
+            if order is None or (on_behalf_of is not None and on_behalf_of.strip() != order.customer_id):
                 raise _Refused(HTTPStatus.NOT_FOUND, f"no order {order_id}")
             if method == "GET" and rest == "":
                 return HTTPStatus.OK, order.to_json()
             if method == "GET" and rest == "/delivery-slots":
-                return HTTPStatus.OK, {"order_id": order.id, "slots": [s.to_json() for s in order.free_slots]}
+                slots = [s.to_json() for s in order.free_slots]
+                return HTTPStatus.OK, {"order_id": order.id, "customer_id": order.customer_id, "slots": slots}
             if method == "PUT" and rest == "/delivery-slot":
                 return self._change_slot(order)
         raise _Refused(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} is not allowed on /orders/{order_id}{rest}")
@@ -266,7 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
         system = self.system
         body = self._body()
         key = self.headers.get("Idempotency-Key")
-        fingerprint = hashlib.sha256(f"{order.id}|{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+        caller = self.headers.get(CUSTOMER_HEADER) or ""
+        fingerprint = hashlib.sha256(f"{order.id}|{caller}|{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
         if key:
             stored = system.idempotency.get(key)
             if stored is not None:

@@ -3,6 +3,11 @@
 Issue 6's acceptance: a delivery slot changed by the bot with no ticket and no human; a damaged
 item ending in a ticket with every attribute, the photo and the context; a stopped or hanging
 order system handing the customer to a person in time; a retried write applied once.
+
+Issue 13's: the bot acts only on the caller's own orders. An anonymous visitor (a token from
+``POST /messenger/visitors``) and a signed-in customer who doesn't own ORD-1001 can neither read its
+status nor change its delivery (asked to sign in; told it isn't found on their account), while its
+owner still can, end to end.
 """
 
 from __future__ import annotations
@@ -20,11 +25,19 @@ ORDERS_KEY = {"Authorization": "Bearer local-orders-api-key"}  # the local runti
 
 
 class Customer:
-    def __init__(self, runtime: LocalRuntime, user_id: str) -> None:
+    def __init__(self, runtime: LocalRuntime, user_id: str, *, token: str | None = None) -> None:
         self.base = runtime.base_url
-        token = runtime.customer_token(user_id, name="Ada", email=f"{user_id}@example.com")
+        token = token or runtime.customer_token(user_id, name="Ada", email=f"{user_id}@example.com")
         self.headers = {"Authorization": f"Bearer {token}"}
         self.conversation_id = ""
+
+    @classmethod
+    def anonymous(cls, runtime: LocalRuntime) -> tuple[Customer, str]:
+        """A visitor with the token anyone gets from ``POST /messenger/visitors``, and that token."""
+        response = requests.post(f"{runtime.base_url}/messenger/visitors", timeout=15)
+        assert response.status_code == 201, response.text
+        token = str(response.json()["visitor_token"])
+        return cls(runtime, str(response.json()["visitor_id"]), token=token), token
 
     def start(self, body: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
         response = requests.post(
@@ -200,3 +213,107 @@ def test_a_write_retried_after_a_timeout_is_applied_once(bot_runtime: LocalRunti
     change = next(m["body"] for m in conversation["messages"] if "change-delivery-slot" in m["body"])
     assert "success" in change
     assert "2 attempts" in change
+
+
+# --- only the caller's own orders (issue 13) --------------------------------------------------------
+
+ALICES_ORDER = {"object": {"type": "order", "id": "ORD-1001"}}
+"""ORD-1001 is demo-customer-1's (orders/catalogue.py); demo-customer-2 owns ORD-1004 and ORD-1005."""
+
+
+def stats(runtime: LocalRuntime) -> dict[str, int]:
+    counters: dict[str, int] = requests.get(f"{order_system(runtime)}/_stats", headers=ORDERS_KEY, timeout=10).json()
+    return counters
+
+
+def secrets_of(placed: dict[str, Any]) -> list[str]:
+    """What only the order's owner may learn: carrier, tracking number, delivery slot and the other free slots."""
+    return [placed["carrier"], placed["tracking_number"], placed["delivery_slot"]["label"]]
+
+
+@pytest.mark.parametrize("asks", ["Where is my order?", "Can I change my delivery slot?"])
+def test_an_anonymous_visitor_is_asked_to_sign_in_and_learns_nothing_of_the_order(
+    bot_runtime: LocalRuntime, asks: str
+) -> None:
+    placed, before = order(bot_runtime, "ORD-1001"), stats(bot_runtime)
+    visitor, _ = Customer.anonymous(bot_runtime)
+
+    visitor.start(asks, ALICES_ORDER)
+
+    assert visitor.bot_said()[-1].startswith("I can only do that once you're signed in")
+    assert [o["id"] for o in visitor.options()] == ["signed-in", "person"]
+    seen = str(visitor.conversation())
+    assert not [secret for secret in secrets_of(placed) if secret in seen]
+    assert stats(bot_runtime)["requests"] == before["requests"], "nothing was sent to the order system"
+
+
+def test_an_anonymous_visitor_cant_move_the_delivery_however_they_answer(bot_runtime: LocalRuntime) -> None:
+    placed, before = order(bot_runtime, "ORD-1001"), stats(bot_runtime)
+    visitor, _ = Customer.anonymous(bot_runtime)
+    visitor.start("Change my delivery slot", ALICES_ORDER)
+
+    visitor.say(option_id="signed-in")
+    visitor.say("yes")
+    visitor.say("It's my order: I'm demo-customer-1")
+
+    assert order(bot_runtime, "ORD-1001")["delivery_slot"] == placed["delivery_slot"]
+    assert stats(bot_runtime)["slot_changes_applied"] == before["slot_changes_applied"]
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{visitor.conversation_id}")
+    assert (conversation["status"], conversation["team_id"]) == ("open", "logistics")
+
+
+def test_a_customer_who_doesnt_own_the_order_is_told_it_isnt_on_their_account(bot_runtime: LocalRuntime) -> None:
+    placed = order(bot_runtime, "ORD-1001")
+    bob = Customer(bot_runtime, "demo-customer-2")
+
+    bob.start("Where is my order?", ALICES_ORDER)
+
+    assert "I couldn't find order ORD-1001 on your account." in bob.bot_said()
+    assert not [secret for secret in secrets_of(placed) if secret in str(bob.conversation())]
+    # Agents see that the lookup was refused, and nothing of the order either.
+    conversation = agent_view(bot_runtime, f"/inbox/conversations/{bob.conversation_id}")
+    actions = [m["body"] for m in conversation["messages"] if m["kind"] == "action"]
+    assert actions[0].startswith("Custom action get-order: not_on_account")
+    assert not [secret for secret in secrets_of(placed) if secret in str(conversation)]
+
+    bob.say("ORD-1005")  # his own order: the same path answers him
+
+    assert any(f"Order ORD-1005 is {order(bot_runtime, 'ORD-1005')['status_label']}" in m for m in bob.bot_said())
+
+
+def test_a_customer_who_doesnt_own_the_order_cant_change_its_delivery(bot_runtime: LocalRuntime) -> None:
+    placed, before = order(bot_runtime, "ORD-1001"), stats(bot_runtime)
+    bob = Customer(bot_runtime, "demo-customer-2")
+
+    bob.start("Can I change my delivery slot?", ALICES_ORDER)
+    assert "I couldn't find order ORD-1001 on your account." in bob.bot_said()
+    assert bob.options() == []  # no slots of Alice's order are offered
+    bob.say("ORD-1001")  # asked again, he insists
+
+    assert bob.bot_said().count("I couldn't find order ORD-1001 on your account.") == 2
+    assert order(bot_runtime, "ORD-1001")["delivery_slot"] == placed["delivery_slot"]
+    assert stats(bot_runtime)["slot_changes_applied"] == before["slot_changes_applied"]
+
+
+def test_a_visitor_who_signs_in_as_the_owner_gets_the_answer_in_the_same_conversation(
+    bot_runtime: LocalRuntime,
+) -> None:
+    visitor, visitor_token = Customer.anonymous(bot_runtime)
+    visitor.start("Where is my order?", ALICES_ORDER)
+    assert visitor.bot_said()[-1].startswith("I can only do that once you're signed in")
+
+    alice = Customer(bot_runtime, "demo-customer-1")
+    merged = requests.post(
+        f"{bot_runtime.base_url}/messenger/identify",
+        headers=alice.headers,
+        json={"visitor_token": visitor_token},
+        timeout=15,
+    )
+    assert merged.status_code == 200, merged.text
+    alice.conversation_id = visitor.conversation_id
+    alice.say(option_id="signed-in")
+
+    placed = order(bot_runtime, "ORD-1001")
+    answer = f"{placed['carrier']} is delivering it (tracking number {placed['tracking_number']})"
+    assert any(answer in said for said in alice.bot_said())
+    assert alice.conversation()["status"] == "closed"

@@ -37,6 +37,7 @@ def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRunt
         LOCAL_WORKSPACE_DIR=str(agents_only_workspace()),
         PYTHONPATH=code,
         LOCAL_CUSTOMER_RATE_LIMIT="1000000/60",  # thousands of requests on one token: not a customer's pace
+        LOCAL_VISITOR_CREATION_RATE_LIMIT="1000000/60",  # nor hundreds of visitors from one address
     ) as runtime:
         yield runtime
 

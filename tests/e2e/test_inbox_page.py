@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.test_messenger_page import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_messenger_page import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, csp_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,7 @@ def test_an_agent_works_a_conversation_into_a_ticket_from_the_inbox_page(local_r
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    blocked = csp_violations(page)
     page.goto(f"{base}/inbox/")
     page.get_by_role("button", name="Sign in as Frank Frontline (frontline)").click()
     page.wait_for_selector("body[data-ready=true]")
@@ -98,3 +99,4 @@ def test_an_agent_works_a_conversation_into_a_ticket_from_the_inbox_page(local_r
     mine = requests.get(f"{base}/messenger/tickets/{seen['ticket_id']}", headers=customer, timeout=10).json()
     assert mine["state"]["label"] == "We're looking into it"
     context.close()
+    assert blocked == [], "the inbox did something its Content-Security-Policy forbids"

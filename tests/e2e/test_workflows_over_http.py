@@ -4,7 +4,6 @@ status updates and the events, end to end over HTTP on moto (Step Functions real
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,13 +15,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from jsonschema import Draft202012Validator
 
-from tests.e2e.conftest import REPO, LocalRuntime, running_local_runtime
+from tests.e2e.conftest import REPO, LocalRuntime, running_local_runtime, schema_problems
 from tests.support.workspaces import fast_sla_workspace
 
 pytestmark = pytest.mark.e2e
-SCHEMAS = REPO / "events" / "schemas"
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +156,7 @@ def test_a_damaged_item_ticket_runs_its_workflow_with_clocks_breaches_and_update
         e["detail-type"] for e in captured
     }
     for event in captured:
-        schema = json.loads((SCHEMAS / f"{event['detail-type']}.json").read_text())
-        problems = [
-            p.message
-            for p in Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(
-                event["detail"]
-            )
-        ]
-        assert problems == [], f"{event['detail-type']}: {problems}"
+        assert schema_problems(event) == [], event["detail-type"]
 
     # Delivering every event twice changes nothing the customer receives.
     time.sleep(3)

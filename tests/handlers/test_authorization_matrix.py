@@ -38,6 +38,7 @@ from tests.support.events import FakeLambdaContext, Reply
 from tests.support.workspaces import workspace_with
 
 AGENT_SECRET = "matrix-agent-secret-for-tests-only"
+JPEG_PHOTO = b"\xff\xd8\xff\xe0" + b"box-photo" * 10
 OWNING_TEAM, OTHER_TEAM = "frontline", "returns"
 CALLERS = (
     "owner",
@@ -225,10 +226,13 @@ def build_world(tmp_path: Path) -> World:
     owner, agent, other = tokens["owner"], tokens["owning_team_agent"], tokens["other_team_agent"]
 
     upload = world.ok(
-        "POST", "/messenger/attachments", owner, {"filename": "box.jpg", "content_type": "image/jpeg", "size": 4}
+        "POST",
+        "/messenger/attachments",
+        owner,
+        {"filename": "box.jpg", "content_type": "image/jpeg", "size": len(JPEG_PHOTO)},
     )
     form = upload["upload"]
-    assert requests.post(form["url"], data=form["fields"], files={"file": ("box.jpg", b"jpeg")}, timeout=10).ok
+    assert requests.post(form["url"], data=form["fields"], files={"file": ("box.jpg", JPEG_PHOTO)}, timeout=10).ok
     conversation = world.ok("POST", "/messenger/conversations", owner, {"body": "My parcel arrived damaged"})
     world.ok(
         "POST",

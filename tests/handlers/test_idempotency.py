@@ -101,3 +101,31 @@ def test_a_write_whose_answer_could_not_be_stored_is_still_answered_and_not_repe
 
     assert first.status == 201
     assert len(conversations_of(messenger, "idem-frank")) == 1
+
+
+def test_two_anonymous_callers_with_the_same_key_never_get_each_others_visitor_token(
+    messenger: Callable[[dict[str, Any]], Reply],
+) -> None:
+    # Given two strangers whose messengers happen to send the same Idempotency-Key
+    first = messenger(with_key(customised("messenger_api/create_visitor", authorizer=None), "same-key"))
+    second = messenger(with_key(customised("messenger_api/create_visitor", authorizer=None), "same-key"))
+
+    # Then each gets a visitor of their own: a public route has no caller to scope a key to
+    assert first.status == second.status == 201
+    assert first.body["visitor_id"] != second.body["visitor_id"]
+    assert first.body["visitor_token"] != second.body["visitor_token"]
+
+
+def test_keys_are_scoped_to_the_identity_the_authorizer_verified() -> None:
+    from helpdesk.api.idempotency import _caller
+
+    from tests.support.events import agent_authorizer
+
+    customer = customised("messenger_api/start_conversation", authorizer=customer_authorizer("x"))
+    agent = customised("inbox_api/reply_to_conversation", authorizer=agent_authorizer("x", "frontline"))
+    public = customised("messenger_api/create_visitor", authorizer=None)
+    forged = customised("messenger_api/create_visitor", authorizer={"principalId": "anonymous"})
+
+    assert (_caller(customer), _caller(agent)) == ("customer:x", "agent:x")
+    assert _caller(public) is None
+    assert _caller(forged) is None, "a principal id alone is no verified identity"

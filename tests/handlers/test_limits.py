@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from helpdesk.api.app import MAX_REQUEST_BYTES
 from helpdesk.api.bodies import MAX_PAGE_SIZE
+from helpdesk.api.request_guards import MAX_REQUEST_BYTES
 from helpdesk.domain.models import MAX_MESSAGE_LENGTH
 from helpdesk.domain.workspace import MAX_STRING_LENGTH, MAX_TEXT_LENGTH
 from helpdesk.services.attachments import MAX_ATTACHMENTS_PER_MESSAGE, MAX_IMAGE_BYTES

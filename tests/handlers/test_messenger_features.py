@@ -149,6 +149,22 @@ def test_signed_attributes_are_verified_and_page_attributes_unverified_for_the_a
     assert ticket["context"]["attributes"] == {"plan": "platinum"}
 
 
+def test_agents_never_see_a_token_that_was_in_the_customers_page_address(messenger: Call, inbox: Call) -> None:
+    # Given a shop page whose address carries a sign-in token in its fragment and an API key in its query
+    context = {
+        "page_url": "https://shop.example.com/orders/ORD-1001?api_key=k-123&tab=items#token=eyJhbGciOi.secret",
+        "referrer": "https://id.example.com/callback?code=one-time-code&lang=en",
+    }
+
+    # When the customer starts a conversation from it
+    conversation_id = start(messenger, ALICE, {"body": "Hi", "context": context}).body["id"]
+
+    # Then the agent sees where they were, and none of the secrets
+    detail = inbox(customised("inbox_api/get_conversation", path=f"/inbox/conversations/{conversation_id}")).body
+    assert detail["context"]["page_url"] == "https://shop.example.com/orders/ORD-1001?tab=items"
+    assert detail["context"]["referrer"] == "https://id.example.com/callback?lang=en"
+
+
 def test_in_app_verification_is_requested_by_the_agent_and_recorded_for_them(messenger: Call, inbox: Call) -> None:
     conversation_id = start(messenger, ALICE).body["id"]
     asked = inbox(

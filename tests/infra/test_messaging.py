@@ -29,7 +29,7 @@ from helpdesk.surfaces import (
 )
 
 from tests.infra.conftest import REPO, Assembly
-from tests.infra.test_infrastructure import as_list, our_functions, role_statements
+from tests.infra.test_infrastructure import as_list, declared_name, our_functions, role_statements
 
 SERVICE = "Helpdesk-dev-Service"
 
@@ -50,7 +50,18 @@ def camel(name: str) -> str:
 
 
 def function_id(resources: dict[str, dict[str, Any]], name: str) -> str:
-    return logical_id(resources, f"{name.replace('-', '')}Function", "AWS::Lambda::Function")
+    """The logical id of the function declared as ``name`` (its powertools service name)."""
+    [found] = [
+        k
+        for k, v in resources.items()
+        if v["Type"] == "AWS::Lambda::Function"
+        and v["Properties"].get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME") == name
+    ]
+    return found
+
+
+def worker_queue_id(resources: dict[str, dict[str, Any]], consumer: str) -> str:
+    return logical_id(resources, f"QueueWorkers{camel(consumer)}Queue", "AWS::SQS::Queue")
 
 
 def statements_of(assembly: Assembly, function_name: str) -> list[dict[str, Any]]:
@@ -110,7 +121,7 @@ def test_each_workflow_is_a_standard_state_machine_that_logs_everything_and_is_t
 
 def test_each_state_machine_runs_its_asl_file_with_every_placeholder_substituted(assembly: Assembly) -> None:
     stack = resources(assembly)
-    queue_id = logical_id(stack, f"{camel(WORKFLOW_TASKS.name)}Queue", "AWS::SQS::Queue")
+    queue_id = worker_queue_id(stack, WORKFLOW_TASKS.name)
     alarm_topic_id = logical_id(stack, "MonitoringAlarms", "AWS::SNS::Topic")
     for workflow in WORKFLOWS:
         properties = stack[
@@ -137,7 +148,7 @@ def test_every_task_of_a_workflow_retries_and_catches(workflow: Any) -> None:
 
 def test_state_machines_may_only_queue_workflow_tasks_and_alert_operators(assembly: Assembly) -> None:
     stack = resources(assembly)
-    queue_id = logical_id(stack, f"{camel(WORKFLOW_TASKS.name)}Queue", "AWS::SQS::Queue")
+    queue_id = worker_queue_id(stack, WORKFLOW_TASKS.name)
     alarm_topic_id = logical_id(stack, "MonitoringAlarms", "AWS::SNS::Topic")
     for workflow in WORKFLOWS:
         role_id = logical_id(stack, f"Workflows{workflow.name}StateMachineRole", "AWS::IAM::Role")
@@ -197,7 +208,7 @@ def test_every_event_route_is_a_rule_on_the_bus_with_retries_and_a_dead_letter_q
         assert rule["EventPattern"] == route.pattern, route.name
         [target] = rule["Targets"]
         if route.queue:
-            queue_id = logical_id(stack, f"{camel(route.queue)}Queue", "AWS::SQS::Queue")
+            queue_id = worker_queue_id(stack, route.queue)
             assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}, route.name
         else:
             assert route.topic
@@ -227,7 +238,7 @@ def test_only_the_event_publisher_puts_events_and_only_on_the_bus(assembly: Asse
     for name, function in our_functions(assembly).items():
         role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
         put = granted(role_statements(assembly, role_id), "events:PutEvents")
-        if name.split("/")[1].startswith(EVENT_PUBLISHER.name.replace("-", "")):
+        if declared_name(function) == EVENT_PUBLISHER.name:
             assert put == [bus_arn]
         else:
             assert put == [], name
@@ -261,7 +272,7 @@ def test_subscribed_queues_get_raw_messages_and_undeliverable_ones_are_kept(asse
     subscriptions = [v["Properties"] for v in stack.values() if v["Type"] == "AWS::SNS::Subscription"]
     for topic_name, consumer in TOPIC_SUBSCRIPTIONS:
         topic_id = logical_id(stack, f"Messaging{camel(topic_name)}Topic", "AWS::SNS::Topic")
-        queue_id = logical_id(stack, f"{camel(consumer)}Queue", "AWS::SQS::Queue")
+        queue_id = worker_queue_id(stack, consumer)
         [subscription] = [s for s in subscriptions if s["TopicArn"] == {"Ref": topic_id}]
         assert subscription["Protocol"] == "sqs"
         assert subscription["Endpoint"] == {"Fn::GetAtt": [queue_id, "Arn"]}
@@ -337,7 +348,7 @@ def test_the_notifier_sends_the_stage_template_from_the_configured_sender(assemb
     notifier = stack[function_id(stack, NOTIFIER.name)]["Properties"]["Environment"]["Variables"]
     assert notifier["STATUS_TEMPLATE_NAME"] == parts["TemplateName"]
     assert notifier["NOTIFY_FROM_EMAIL"] == "support@example.com"
-    distribution = logical_id(stack, "Pages", "AWS::CloudFront::Distribution")
+    distribution = logical_id(stack, "WebHostingPages", "AWS::CloudFront::Distribution")
     assert notifier["MESSENGER_URL"] == {
         "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}, "/messenger/"]]
     }
@@ -355,7 +366,7 @@ def test_every_queue_consumer_has_its_worker_and_queue(assembly: Assembly) -> No
     for consumer in QUEUE_CONSUMERS:
         function = stack[function_id(stack, consumer.name)]["Properties"]
         assert function["Handler"] == consumer.handler
-        queue_id = logical_id(stack, f"{camel(consumer.name)}Queue", "AWS::SQS::Queue")
+        queue_id = worker_queue_id(stack, consumer.name)
         assert function["Environment"]["Variables"][consumer.queue_url_env] == {"Ref": queue_id}
 
 
@@ -412,17 +423,62 @@ def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_th
     assert not any("orders-api" in json.dumps(r) for r in inbox_secrets)
 
 
-def test_each_customer_is_rate_limited_by_the_waf_as_declared(assembly: Assembly) -> None:
+def _rate_rules(assembly: Assembly) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    [acl] = [r for r in resources(assembly).values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]}
+    return acl, rules
+
+
+def test_every_declared_rate_limit_is_a_waf_rule_answering_429_with_the_local_body(assembly: Assembly) -> None:
+    from helpdesk.surfaces import RATE_LIMITS, WAF_EVALUATION_WINDOWS
+
+    from infra.firewall import response_body_key, rule_name
+
+    acl, rules = _rate_rules(assembly)
+    assert set(rules) == {rule_name(limit) for limit in RATE_LIMITS}
+    for limit in RATE_LIMITS:
+        rule = rules[rule_name(limit)]
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert (statement["Limit"], statement["EvaluationWindowSec"]) == (limit.requests, limit.window_seconds)
+        assert limit.window_seconds in WAF_EVALUATION_WINDOWS, "a window WAF can count over"
+        assert limit.requests >= 10, "WAF's smallest limit"
+        refusal = rule["Action"]["Block"]["CustomResponse"]
+        assert refusal["ResponseCode"] == 429
+        assert refusal["ResponseHeaders"] == [{"Name": "Retry-After", "Value": str(limit.window_seconds)}]
+        body = json.loads(acl["Properties"]["CustomResponseBodies"][response_body_key(limit)]["Content"])
+        assert body == limit.refusal_body(), "the same 429 as the local gateway's"
+
+
+def test_the_customer_limit_keys_on_the_header_whatever_its_case_and_spacing(assembly: Assembly) -> None:
     from helpdesk.surfaces import CUSTOMER_RATE_LIMIT
 
-    [acl] = [r for r in resources(assembly).values() if r["Type"] == "AWS::WAFv2::WebACL"]
-    [rule] = [r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerCustomer"]
-    statement = rule["Statement"]["RateBasedStatement"]
-    assert statement["Limit"] == CUSTOMER_RATE_LIMIT.requests
-    assert statement["EvaluationWindowSec"] == CUSTOMER_RATE_LIMIT.window_seconds
-    assert statement["CustomKeys"] == [
-        {"Header": {"Name": "authorization", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}
+    from infra.firewall import rule_name
+
+    statement = _rate_rules(assembly)[1][rule_name(CUSTOMER_RATE_LIMIT)]["Statement"]["RateBasedStatement"]
+    [key] = statement["CustomKeys"]
+    assert key["Header"]["Name"] == "authorization"
+    transformations = sorted(key["Header"]["TextTransformations"], key=lambda t: t["Priority"])
+    assert [t["Type"] for t in transformations] == ["LOWERCASE", "COMPRESS_WHITE_SPACE"]
+    scope = statement["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (scope["SearchString"], scope["FieldToMatch"]) == ("/messenger/", {"UriPath": {}})
+
+
+def test_visitor_creation_is_limited_per_source_ip_on_its_own_path(assembly: Assembly) -> None:
+    from helpdesk.surfaces import VISITOR_CREATION_LIMIT
+
+    from infra.firewall import rule_name
+
+    statement = _rate_rules(assembly)[1][rule_name(VISITOR_CREATION_LIMIT)]["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP"
+    path, method = (s["ByteMatchStatement"] for s in statement["ScopeDownStatement"]["AndStatement"]["Statements"])
+    assert (path["PositionalConstraint"], path["SearchString"]) == ("ENDS_WITH", "/messenger/visitors")
+    assert [t["Type"] for t in sorted(path["TextTransformations"], key=lambda t: t["Priority"])] == [
+        "URL_DECODE",
+        "NORMALIZE_PATH",
+        "LOWERCASE",
     ]
-    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
-    body = json.loads(acl["Properties"]["CustomResponseBodies"]["rate-limited"]["Content"])
-    assert body["details"][0]["field"] == "Authorization"
+    assert (method["FieldToMatch"], method["SearchString"], method["PositionalConstraint"]) == (
+        {"Method": {}},
+        "POST",
+        "EXACTLY",
+    )

@@ -6,7 +6,7 @@ capsule, the recorded action calls) and what is stored (tickets, attributes, fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -32,57 +32,13 @@ from helpdesk.services.bot import BotEngine
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import TicketService
 
+from tests.support.orders import FakeOrderSystem, Result
 from tests.support.principals import ADMIN
 
 ALICE = CustomerPrincipal(user_id="alice", name="Alice", email="alice@example.com")
 ORDER_CONTEXT = ContextPackage(
     page_url="https://shop.example/orders/ORD-1001", object=ViewedObject(type="order", id="ORD-1001")
 )
-SLOTS = [{"id": "slot-fri-am", "label": "Friday 8-12"}, {"id": "slot-sat-pm", "label": "Saturday 12-18"}]
-
-
-@dataclass
-class Result:
-    action_id: str
-    outcome: str
-    status: int | None = 200
-    outputs: dict[str, Any] = field(default_factory=dict)
-    attempts: int = 1
-    duration_ms: float = 12.0
-    error: str | None = None
-
-
-@dataclass
-class FakeOrderSystem:
-    """Answers like the demo order system would; ``failing`` makes every call time out."""
-
-    failing: bool = False
-    calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
-
-    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
-        self.calls.append((action_id, inputs, idempotency_key))
-        if self.failing:
-            return Result(action_id, "timeout", status=None, attempts=3, duration_ms=6000, error="no answer in 2 s")
-        if inputs.get("order_id") == "ORD-9999":
-            return Result(action_id, "failed", status=404, error="HTTP 404")
-        match action_id:
-            case "get-order":
-                return Result(
-                    action_id,
-                    "success",
-                    outputs={
-                        "status": "shipped",
-                        "status_label": "on its way",
-                        "carrier": "DHL",
-                        "tracking_number": "JD0001",
-                        "delivery_slot_label": "Thursday 8-12",
-                    },
-                )
-            case "list-delivery-slots":
-                return Result(action_id, "success", outputs={"slots": SLOTS})
-            case "change-delivery-slot":
-                return Result(action_id, "success", outputs={"slot_id": inputs["slot_id"]})
-        raise AssertionError(f"unexpected action {action_id}")
 
 
 @dataclass(frozen=True)
@@ -257,7 +213,7 @@ def test_an_order_lookup_answers_without_a_ticket_and_a_wrong_number_is_asked_ag
     page = bot_conversations.start(ALICE, "where is my order", None)
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "ord-9999")
     assert bot_said(bot_conversations, page.conversation.id)[-2:] == [
-        "I couldn't find order ORD-9999.",
+        "I couldn't find order ORD-9999 on your account.",
         "Could you check the order number? It's in your confirmation email.",
     ]
     bot_conversations.send_as_customer(ALICE, page.conversation.id, "ORD-1001")
@@ -369,7 +325,10 @@ def test_any_failing_call_is_said_and_handed_off_never_left_hanging(
     stores: TableStores, workspace: Any, outcome: str
 ) -> None:
     class Broken:
-        def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> Result:
+        def requires_signed_in_customer(self, action_id: str) -> bool:
+            return True
+
+        def run(self, action_id: str, inputs: dict[str, Any], *, caller: Any, idempotency_key: str | None) -> Result:
             return Result(action_id, outcome, status=503 if outcome == "failed" else None, error=f"{outcome} here")
 
     engine = BotEngine(

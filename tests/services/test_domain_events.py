@@ -490,6 +490,31 @@ def test_the_schemas_refuse_what_consumers_must_not_get(converted: Ticket, trans
         validator.validate({k: v for k, v in created.detail.items() if k != "event_id"})
 
 
+def test_a_change_whose_event_its_schema_would_refuse_is_not_published(workspace: Workspace) -> None:
+    # Given a reply part written by an author type the published TicketReplied schema doesn't know
+    part = {
+        "PK": {"S": "TICKET#t1"},
+        "SK": {"S": "PART#p1"},
+        "kind": {"S": "ticket_part"},
+        "id": {"S": "p1"},
+        "ticket_id": {"S": "t1"},
+        "part_type": {"S": "reply"},
+        "author_type": {"S": "carrier"},
+        "visible_to_customer": {"BOOL": False},
+        "created_at": {"S": "2026-11-23T10:00:00.000000+0000"},
+    }
+    change = StreamChange.from_record(
+        {
+            "eventID": "e-carrier",
+            "eventName": "INSERT",
+            "dynamodb": {"NewImage": part, "SequenceNumber": "7", "ApproximateCreationDateTime": 1.8e9},
+        }
+    )
+    # When it is mapped, Then no event is built: the record fails (and the stream retries it) naming the field
+    with pytest.raises(StreamRecordError, match=r"TicketReplied doesn't validate: author_type"):
+        map_change(change, workspace, lambda _: None)
+
+
 def test_the_end_of_the_bot_part_is_counted_once_for_the_resolution_rate() -> None:
     from helpdesk.services.domain_events import bot_finished
 

@@ -29,6 +29,9 @@ BILL = AgentPrincipal(id="agent-bill", name="Bill", teams=frozenset({"billing"})
 class FakeEngine:
     started: list[tuple[str, str]] = field(default_factory=list)
     completed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    heartbeats: list[str] = field(default_factory=list)
+    waiting: set[str] | None = None
+    """Tokens still waiting (None: every token is)."""
 
     def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool:
         if any(name == execution_name for _, name in self.started):
@@ -40,6 +43,10 @@ class FakeEngine:
         self.completed.append((token, output))
         return True
 
+    def heartbeat(self, token: str) -> bool:
+        self.heartbeats.append(token)
+        return self.waiting is None or token in self.waiting
+
 
 @pytest.fixture
 def engine() -> FakeEngine:
@@ -48,7 +55,7 @@ def engine() -> FakeEngine:
 
 @pytest.fixture
 def flows(stores: TableStores, workspace: Workspace, tickets: TicketService, engine: FakeEngine) -> Any:
-    return TicketWorkflowService(stores.tickets, workspace, tickets, engine)
+    return TicketWorkflowService(stores.tickets, workspace, tickets, engine, stores.parked_workflows)
 
 
 def damaged(tickets: TicketService) -> Ticket:
@@ -198,3 +205,57 @@ def test_parking_keeps_the_token_unless_the_ticket_moved_since_the_check(
     tickets.update(RITA, ticket.id, TicketChanges(priority=Priority.HIGH), version=parked.version)
     flows.park(ticket.id, "token-2", checked["version"])
     assert engine.completed == [("token-2", {"woken_by": "a change during the check"})]
+
+
+def test_a_long_wait_gets_heartbeats_until_its_workflow_no_longer_waits_on_the_token(
+    flows: TicketWorkflowService, tickets: TicketService, stores: TableStores, engine: FakeEngine
+) -> None:
+    # Given two tickets parked on long waits (heartbeats expected) and one on a short wait
+    long_waits = [damaged(tickets) for _ in range(2)]
+    short_wait = damaged(tickets)
+    for number, ticket in enumerate(long_waits):
+        flows.park(ticket.id, f"long-{number}", ticket.version, watched=True)
+    flows.park(short_wait.id, "short", short_wait.version, watched=False)
+
+    # When the scheduled round runs, Then each long wait's token gets its heartbeat, the short one none
+    assert flows.keep_parked_alive() == (0, None)
+    assert sorted(engine.heartbeats) == ["long-0", "long-1"]
+
+    # When one workflow no longer waits on its token (it was woken, or it ended)
+    engine.waiting, engine.heartbeats = {"long-1"}, []
+    assert flows.keep_parked_alive() == (1, None)
+    # Then that token is forgotten, and the next round leaves it alone
+    gone = stores.tickets.get_ticket(long_waits[0].id)
+    assert gone is not None
+    assert gone.workflow_token is None
+    assert gone.version == long_waits[0].version, "forgetting a token is not a change to the ticket"
+    engine.heartbeats = []
+    flows.keep_parked_alive()
+    assert engine.heartbeats == ["long-1"]
+
+
+def test_a_parked_ticket_moved_to_a_short_wait_leaves_the_heartbeat_round(
+    flows: TicketWorkflowService, tickets: TicketService, engine: FakeEngine
+) -> None:
+    ticket = damaged(tickets)
+    flows.park(ticket.id, "long", ticket.version, watched=True)
+    flows.park(ticket.id, "short", ticket.version, watched=False)
+    flows.keep_parked_alive()
+    assert engine.heartbeats == []
+
+
+def test_a_round_bigger_than_one_task_says_where_to_go_on(
+    flows: TicketWorkflowService, tickets: TicketService, engine: FakeEngine
+) -> None:
+    parked = [damaged(tickets) for _ in range(5)]
+    for number, ticket in enumerate(parked):
+        flows.park(ticket.id, f"token-{number}", ticket.version, watched=True)
+
+    rounds, cursor = 0, None
+    while True:
+        _, cursor = flows.keep_parked_alive(cursor, budget=2)
+        rounds += 1
+        if cursor is None:
+            break
+    assert sorted(engine.heartbeats) == [f"token-{n}" for n in range(5)], "each token once"
+    assert rounds >= 3

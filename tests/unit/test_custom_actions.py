@@ -6,56 +6,21 @@ import logging
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from helpdesk.adapters.action_files import load_actions
 from helpdesk.adapters.custom_actions import CustomActionClient
 from helpdesk.adapters.workspace_files import WorkspaceConfigError
+from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.actions import ActionConfigurationError, ActionOutcome, CustomAction
-from orders import OrderSystem, start_order_system
+from orders import OrderSystem
 
-from tests.conftest import DEMO_WORKSPACE
+from tests.unit.conftest import ACTIONS_DIR, ALICE, API_KEY, BOB
 
-API_KEY = "orders-key-that-must-never-be-logged-7f3a"
-ACTIONS_DIR = DEMO_WORKSPACE / "actions"
 MARGIN_SECONDS = 1.5
-
-
-@pytest.fixture
-def order_system() -> Iterator[OrderSystem]:
-    system = start_order_system(api_key=API_KEY)
-    yield system
-    system.stop()
-
-
-@pytest.fixture
-def orders_secret(aws: None) -> str:
-    """The orders API key where the demo actions read it: Secrets Manager, ``helpdesk/orders-api``."""
-    from aws_lambda_powertools.utilities import parameters
-
-    boto3.client("secretsmanager").create_secret(Name="helpdesk/orders-api", SecretString=API_KEY)
-    parameters.clear_caches()
-    return API_KEY
-
-
-@pytest.fixture
-def client(order_system: OrderSystem, orders_secret: str) -> CustomActionClient:
-    # Short waits between retries keep the tests quick; the bounds below still hold with jitter.
-    return CustomActionClient(environ={"ORDERS_API_URL": order_system.url}, backoff_factor=0.05)
-
-
-@pytest.fixture
-def demo_action() -> Callable[..., CustomAction]:
-    actions = {action.id: action for action in load_actions(ACTIONS_DIR)}
-
-    def action(action_id: str, **overrides: Any) -> CustomAction:
-        return actions[action_id].model_copy(update=overrides)
-
-    return action
 
 
 def free_slot(order_system: OrderSystem, order_id: str) -> str:
@@ -73,7 +38,7 @@ def test_the_demo_has_the_three_order_actions() -> None:
 def test_an_order_lookup_maps_the_answer_to_the_outputs(
     client: CustomActionClient, demo_action: Callable[..., CustomAction]
 ) -> None:
-    result = client.call(demo_action("get-order"), {"order_id": "ORD-1004"}, idempotency_key=None)
+    result = client.call(demo_action("get-order"), {"order_id": "ORD-1004"}, caller=BOB, idempotency_key=None)
 
     assert result.outcome is ActionOutcome.SUCCESS
     assert result.status == 200
@@ -91,7 +56,10 @@ def test_a_slot_change_is_sent_as_json_and_applied(
     slot_id = free_slot(order_system, "ORD-1001")
 
     result = client.call(
-        demo_action("change-delivery-slot"), {"order_id": "ORD-1001", "slot_id": slot_id}, idempotency_key="conv-1:m-7"
+        demo_action("change-delivery-slot"),
+        {"order_id": "ORD-1001", "slot_id": slot_id},
+        caller=ALICE,
+        idempotency_key="conv-1:m-7",
     )
 
     assert result.outcome is ActionOutcome.SUCCESS
@@ -105,6 +73,7 @@ def test_a_refused_write_is_failed_with_the_systems_reason(
     result = client.call(
         demo_action("change-delivery-slot"),
         {"order_id": "ORD-1002", "slot_id": free_slot(order_system, "ORD-1001")},
+        caller=ALICE,
         idempotency_key="conv-1:m-8",
     )
 
@@ -120,7 +89,7 @@ def test_a_5xx_then_success_is_retried_into_a_success(
 ) -> None:
     order_system.set_fault("error", count=1)
 
-    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
     assert result.outcome is ActionOutcome.SUCCESS
     assert result.attempts == 2
@@ -132,7 +101,9 @@ def test_a_persistent_5xx_is_failed_after_every_retry(
 ) -> None:
     order_system.set_fault("error")
 
-    result = client.call(demo_action("get-order", retries=2), {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(
+        demo_action("get-order", retries=2), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None
+    )
 
     assert result.outcome is ActionOutcome.FAILED
     assert result.status == 503
@@ -150,6 +121,7 @@ def test_a_write_without_an_idempotency_key_is_not_retried_once_sent(
     result = client.call(
         demo_action("change-delivery-slot"),
         {"order_id": "ORD-1001", "slot_id": free_slot(order_system, "ORD-1001")},
+        caller=ALICE,
         idempotency_key=None,
     )
 
@@ -166,7 +138,7 @@ def test_a_hanging_system_times_out_within_the_configured_bound(
     bound = CustomActionClient.worst_case_seconds(action)
 
     started = time.monotonic()
-    result = client.call(action, {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(action, {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
     elapsed = time.monotonic() - started
 
     assert result.outcome is ActionOutcome.TIMEOUT
@@ -182,7 +154,7 @@ def test_a_refused_connection_is_unreachable(demo_action: Callable[..., CustomAc
         port = probe.getsockname()[1]
     client = CustomActionClient(environ={"ORDERS_API_URL": f"http://127.0.0.1:{port}"}, backoff_factor=0.01)
 
-    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
     assert result.outcome is ActionOutcome.UNREACHABLE
     assert result.status is None
@@ -195,7 +167,7 @@ def test_malformed_json_is_an_invalid_response(
 ) -> None:
     order_system.set_fault("malformed")
 
-    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
     assert result.outcome is ActionOutcome.INVALID_RESPONSE
     assert result.status == 200
@@ -214,6 +186,7 @@ def test_a_write_whose_answer_was_lost_is_retried_and_applied_once(
     result = client.call(
         demo_action("change-delivery-slot", timeout_seconds=0.5),
         {"order_id": "ORD-1005", "slot_id": slot_id},
+        caller=BOB,
         idempotency_key="conv-9:msg-3",
     )
 
@@ -234,6 +207,7 @@ def test_a_write_without_a_key_is_not_repeated_after_a_timeout(
     result = client.call(
         demo_action("change-delivery-slot", timeout_seconds=0.5),
         {"order_id": "ORD-1005", "slot_id": free_slot(order_system, "ORD-1005")},
+        caller=BOB,
         idempotency_key=None,
     )
 
@@ -254,9 +228,9 @@ def test_the_api_key_comes_from_secrets_manager_and_never_shows_in_logs_or_resul
     caplog.set_level(logging.DEBUG, logger="helpdesk")
     caplog.set_level(logging.DEBUG, logger="urllib3")
 
-    found = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    found = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
     order_system.set_fault("error")
-    failed = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    failed = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
     assert found.outcome is ActionOutcome.SUCCESS  # the server accepted the bearer key from Secrets Manager
     assert failed.outcome is ActionOutcome.FAILED
@@ -275,7 +249,7 @@ def test_a_wrong_secret_is_a_failed_401(
     parameters.clear_caches()
     client = CustomActionClient(environ={"ORDERS_API_URL": order_system.url})
 
-    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+    result = client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
     assert result.outcome is ActionOutcome.FAILED
     assert result.status == 401
@@ -294,19 +268,19 @@ def test_a_missing_secret_names_the_secret(order_system: OrderSystem, demo_actio
         from moto import mock_aws
 
         with mock_aws(), pytest.raises(ActionConfigurationError, match="secretsmanager secret 'shop/api-key'"):
-            client.call(action, {"order_id": "ORD-1001"}, idempotency_key=None)
+            client.call(action, {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
 
 def test_a_missing_input_names_it(client: CustomActionClient, demo_action: Callable[..., CustomAction]) -> None:
     with pytest.raises(ValueError, match="change-delivery-slot': missing input\\(s\\): slot_id"):
-        client.call(demo_action("change-delivery-slot"), {"order_id": "ORD-1001"}, idempotency_key="k-1")
+        client.call(demo_action("change-delivery-slot"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key="k-1")
 
 
 def test_an_unset_base_url_names_the_variable(demo_action: Callable[..., CustomAction]) -> None:
     client = CustomActionClient(environ={})
 
     with pytest.raises(ActionConfigurationError, match="ORDERS_API_URL is not set"):
-        client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, idempotency_key=None)
+        client.call(demo_action("get-order"), {"order_id": "ORD-1001"}, caller=ALICE, idempotency_key=None)
 
 
 def test_inputs_are_url_encoded_and_body_placeholders_keep_their_type() -> None:
@@ -314,15 +288,25 @@ def test_inputs_are_url_encoded_and_body_placeholders_keep_their_type() -> None:
         {
             "id": "rate-order",
             "description": "Rate an order",
+            "requires": "verified_customer",
             "method": "POST",
-            "url": "${SHOP_URL:-https://shop.example}/orders/{order_id}/ratings",
-            "request": {"stars": "{stars}", "comment": "From {name}", "tags": ["{tag}"]},
+            "url": "${SHOP_URL:-https://shop.example}/customers/{customer.id}/orders/{order_id}/ratings",
+            "request": {"stars": "{stars}", "comment": "From {name}", "tags": ["{tag}"], "by": "{customer.id}"},
+            "ownership": {"records": ["order_id"]},
         }
     )
     inputs = {"order_id": "A 1/../admin?x=1", "stars": 4, "name": "Alice", "tag": "quick"}
+    caller = ActionCaller(customer_id="cust/42", signed_in=True)
 
-    assert action.render_url(inputs, {}) == "https://shop.example/orders/A%201%2F..%2Fadmin%3Fx%3D1/ratings"
-    assert action.render_body(inputs) == {"stars": 4, "comment": "From Alice", "tags": ["quick"]}
+    assert action.render_url(inputs, {}, caller) == (
+        "https://shop.example/customers/cust%2F42/orders/A%201%2F..%2Fadmin%3Fx%3D1/ratings"
+    )
+    assert action.render_body(inputs, caller) == {
+        "stars": 4,
+        "comment": "From Alice",
+        "tags": ["quick"],
+        "by": "cust/42",
+    }
 
 
 @pytest.fixture

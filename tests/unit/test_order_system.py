@@ -158,3 +158,53 @@ def test_stopping_answers_held_requests_at_once_and_then_refuses_connections(ord
 def test_an_api_key_is_required_to_start() -> None:
     with pytest.raises(ValueError, match="api_key is required"):
         start_order_system(api_key="")
+
+
+def on_behalf_of(customer_id: str) -> dict[str, str]:
+    return {**AUTH, "X-Customer-Id": customer_id}
+
+
+@pytest.mark.parametrize("path", ["/orders/ORD-1001", "/orders/ORD-1001/delivery-slots"])
+def test_on_behalf_of_a_customer_only_their_own_orders_are_found(orders: OrderSystem, path: str) -> None:
+    owner = get(orders, path, headers=on_behalf_of("demo-customer-1"))
+    someone_else = get(orders, path, headers=on_behalf_of("demo-customer-2"))
+    nobody = get(orders, path, headers=on_behalf_of(""))
+    missing = get(orders, path.replace("ORD-1001", "ORD-9999"), headers=on_behalf_of("demo-customer-2"))
+
+    assert owner.status_code == 200
+    assert owner.json()["customer_id"] == "demo-customer-1"
+    # Another customer's order looks exactly like one that doesn't exist.
+    assert someone_else.status_code == nobody.status_code == missing.status_code == 404
+    assert someone_else.json() == {"error": "no order ORD-1001"}
+    assert "JD0146" not in someone_else.text
+
+
+def test_another_customers_slot_change_is_refused_before_anything_changes(orders: OrderSystem) -> None:
+    before = orders.orders["ORD-1001"].delivery_slot
+    slot_id = orders.orders["ORD-1001"].free_slots[0].id
+    headers = {**on_behalf_of("demo-customer-2"), "Idempotency-Key": "k-stranger"}
+
+    refused = requests.put(
+        f"{orders.url}/orders/ORD-1001/delivery-slot", json={"slot_id": slot_id}, headers=headers, timeout=5
+    )
+
+    assert refused.status_code == 404
+    assert orders.orders["ORD-1001"].delivery_slot == before
+    assert stats(orders)["slot_changes_applied"] == 0
+
+
+def test_an_idempotency_key_replays_nothing_to_another_customer(orders: OrderSystem) -> None:
+    slot_id = orders.orders["ORD-1001"].free_slots[0].id
+
+    def change(customer_id: str) -> requests.Response:
+        headers = {**on_behalf_of(customer_id), "Idempotency-Key": "shared-key"}
+        return requests.put(
+            f"{orders.url}/orders/ORD-1001/delivery-slot", json={"slot_id": slot_id}, headers=headers, timeout=5
+        )
+
+    assert change("demo-customer-1").status_code == 200
+    replayed_to_stranger = change("demo-customer-2")
+
+    assert replayed_to_stranger.status_code == 404
+    assert "tracking_number" not in replayed_to_stranger.text
+    assert stats(orders)["idempotent_replays"] == 0

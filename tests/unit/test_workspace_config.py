@@ -116,3 +116,40 @@ def test_valid_values_are_normalised() -> None:
     assert cleaned["expected_delivery"] == "2026-05-01T09:30:00+00:00"
     with pytest.raises(AttributeError_, match="time zone"):
         delivery.validate_attributes({"expected_delivery": "2026-05-01T09:30:00"}, creating=False)
+
+
+def test_the_demo_lets_only_its_own_shop_page_embed_the_messenger() -> None:
+    assert load_workspace(DEMO_WORKSPACE).messenger_origins == ("self",)
+
+
+def test_messenger_origins_are_normalised(copy_of_demo: Path) -> None:
+    manifest = copy_of_demo / "workspace.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "messenger_origins: [self]",
+            "messenger_origins: ['HTTPS://Shop.Example.com/', https://shop.example.com, 'http://localhost:3000']",
+        )
+    )
+
+    assert load_workspace(copy_of_demo).messenger_origins == ("https://shop.example.com", "http://localhost:3000")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "*",
+        "https://*.example.com",
+        "https://shop.example.com/embed",
+        "http://shop.example.com",
+        "shop.example.com",
+        "null",
+        "javascript:alert(1)",
+        "https://shop.example.com 'unsafe-inline'",
+    ],
+)
+def test_a_messenger_origin_that_is_not_a_plain_https_origin_is_refused(copy_of_demo: Path, origin: str) -> None:
+    manifest = copy_of_demo / "workspace.yaml"
+    manifest.write_text(manifest.read_text().replace("messenger_origins: [self]", f"messenger_origins: [{origin!r}]"))
+
+    with pytest.raises(WorkspaceConfigError, match=r"workspace.yaml: messenger_origins: .*is not an origin"):
+        load_workspace(copy_of_demo)

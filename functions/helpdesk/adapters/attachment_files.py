@@ -1,4 +1,4 @@
-"""The attachments bucket: presigned uploads and downloads, and checking that an upload happened.
+"""The attachments bucket: presigned uploads and downloads, and reading back what an upload stored.
 
 The bucket is private; files only move through short-lived presigned URLs this module issues.
 The S3 client is created on first use, never at import.
@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from helpdesk.domain.file_signatures import HEAD_BYTES, StoredFile
 from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
 from helpdesk.settings import SettingMissing
 
@@ -63,12 +64,24 @@ class S3AttachmentFiles:
         )
         return url
 
-    def uploaded_size(self, key: str) -> int | None:
-        """The stored object's size, or None if nothing was uploaded under the key."""
+    def stored_file(self, key: str) -> StoredFile | None:
+        """The stored object's size, content type and first bytes, or None if nothing was uploaded.
+
+        One ranged GET (no HEAD): S3 answers the first ``HEAD_BYTES`` bytes with the whole object's
+        size in ``Content-Range`` and its ``Content-Type``.
+        """
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            stored = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}")
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            code = error.response.get("Error", {}).get("Code")
+            if code in {"404", "NoSuchKey", "NotFound"}:
                 return None
+            if code == "InvalidRange":  # an empty object has no first byte to return
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+                return StoredFile(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""), head=b"")
             raise
-        return int(head["ContentLength"])
+        with stored["Body"] as body:
+            head = body.read(HEAD_BYTES)
+        content_range = str(stored.get("ContentRange") or "")
+        size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else int(stored["ContentLength"])
+        return StoredFile(size=size, content_type=str(stored.get("ContentType") or ""), head=head)

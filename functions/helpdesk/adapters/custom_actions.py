@@ -14,6 +14,12 @@ defaults (5 s, 2 retries, 2 s cap) that is 19 s: set the calling function's time
 
 Secrets come from Secrets Manager or SSM through powertools parameters, cached per container; they
 are sent in a header and never logged or returned (an error text that echoes one is redacted).
+
+Ownership (``helpdesk.domain.action_ownership``): an action that requires a signed-in customer is
+not called for a visitor (``sign_in_required``); ``{customer.…}`` placeholders are filled from the
+verified caller the bot passes; an answer in ``ownership.refused_statuses``, or whose owner isn't
+the caller (or is missing), is ``not_on_account`` with nothing of it kept; a write with
+``ownership.verify_with`` is sent only after that read found the caller as the owner.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
+from helpdesk.domain.action_ownership import NOT_ON_ACCOUNT, ActionCaller, owned_by
 from helpdesk.domain.actions import (
     ERROR_TEXT_LIMIT,
     ActionConfigurationError,
@@ -141,14 +148,29 @@ class CustomActionClient:
         """About the longest one ``call`` can take: every attempt timing out, every wait at its cap."""
         return action.timeout_seconds * (action.retries + 1) + _JitteredRetry.BACKOFF_CAP * action.retries
 
-    def call(self, action: CustomAction, inputs: Mapping[str, Any], *, idempotency_key: str | None) -> ActionResult:
-        """Calls the action. Remote failures come back as the result's ``outcome``, never as exceptions.
+    def call(
+        self,
+        action: CustomAction,
+        inputs: Mapping[str, Any],
+        *,
+        caller: ActionCaller | None,
+        idempotency_key: str | None,
+    ) -> ActionResult:
+        """Calls the action for ``caller`` (the verified customer, or None when there is nobody to act for).
 
-        Raises ``ValueError`` for inputs the action can't be called with (naming the missing input), and
-        ``ActionConfigurationError`` (a ``ValueError``) for an unset environment variable or unreadable secret.
+        Remote failures come back as the result's ``outcome``, never as exceptions. Raises ``ValueError``
+        for inputs the action can't be called with (naming the missing input) or an identity the caller's
+        token doesn't carry, and ``ActionConfigurationError`` (a ``ValueError``) for an unset environment
+        variable or unreadable secret.
         """
-        url = action.render_url(inputs, self._environ)
-        body = action.render_body(inputs)
+        if action.requires_signed_in_customer and (caller is None or not caller.signed_in):
+            return _not_called(action, ActionOutcome.SIGN_IN_REQUIRED, "needs a signed-in customer")
+        owner_is = None
+        if action.ownership is not None and action.ownership.owner is not None:
+            assert caller is not None  # an ownership rule comes with requires: verified_customer
+            owner_is = caller.identity(action.ownership.owner_placeholder)
+        url = action.render_url(inputs, self._environ, caller)
+        body = action.render_body(inputs, caller)
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise ValueError("idempotency_key must be 1-255 printable ASCII characters without spaces")
         try:
@@ -157,6 +179,7 @@ class CustomActionClient:
             raise ValueError(f"action '{action.id}': inputs must be JSON values: {error}") from error
 
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers |= action.render_headers(self._environ, caller)
         if payload is not None:
             headers["Content-Type"] = "application/json"
         secret = None
@@ -195,7 +218,7 @@ class CustomActionClient:
                 timeout=urllib3.Timeout(total=action.timeout_seconds),
             )
             attempts = len(response.retries.history) + 1 if response.retries is not None else 1
-            result = _interpret(action, response.status, response.data, attempts, started, secret)
+            result = _interpret(action, response.status, response.data, attempts, started, secret, owner_is)
         except HTTPError as error:
             result = _failure(action, error, _failed_attempts.get(), started)
         finally:
@@ -232,8 +255,16 @@ def _snippet(raw: bytes | str, secret: str | None) -> str:
 
 
 def _interpret(
-    action: CustomAction, status: int, raw: bytes, attempts: int, started: float, secret: str | None
+    action: CustomAction,
+    status: int,
+    raw: bytes,
+    attempts: int,
+    started: float,
+    secret: str | None,
+    owner_is: str | None,
 ) -> ActionResult:
+    """The answer as a result; ``owner_is``: the verified identity the answer's owner must equal."""
+
     def result(outcome: ActionOutcome, error: str | None = None, outputs: dict[str, Any] | None = None) -> ActionResult:
         return ActionResult(
             action_id=action.id,
@@ -245,9 +276,16 @@ def _interpret(
             error=error,
         )
 
+    def not_on_account() -> ActionResult:
+        # Whether the system refused the record or answered with someone else's, it looks the same.
+        return result(ActionOutcome.NOT_ON_ACCOUNT, NOT_ON_ACCOUNT).model_copy(update={"status": None})
+
+    ownership = action.ownership
+    if ownership is not None and status in ownership.refused_statuses:
+        return not_on_account()
     if status not in action.success.statuses:
         return result(ActionOutcome.FAILED, _snippet(f"HTTP {status}: {_snippet(raw, secret) or '(no body)'}", None))
-    needs_document = bool(action.response) or action.success.expression is not None
+    needs_document = bool(action.response) or action.success.expression is not None or owner_is is not None
     if not raw.strip():
         if needs_document:
             return result(ActionOutcome.INVALID_RESPONSE, f"HTTP {status} with an empty body; expected JSON")
@@ -255,7 +293,11 @@ def _interpret(
     try:
         document = json.loads(raw)
     except ValueError:
-        return result(ActionOutcome.INVALID_RESPONSE, _snippet(f"answer is not JSON: {_snippet(raw, secret)}", None))
+        # An answer about a record not yet known to be the caller's is never echoed.
+        echoed = "" if owner_is is not None else f": {_snippet(raw, secret)}"
+        return result(ActionOutcome.INVALID_RESPONSE, _snippet(f"answer is not JSON{echoed}", None))
+    if owner_is is not None and not _owned(action, document, owner_is):
+        return not_on_account()
     try:
         if action.success.expression is not None and not jmespath.search(action.success.expression, document):
             return result(ActionOutcome.FAILED, f"HTTP {status}, but '{action.success.expression}' is not true")
@@ -263,6 +305,21 @@ def _interpret(
     except JMESPathError as error:
         return result(ActionOutcome.INVALID_RESPONSE, _snippet(f"the response mapping failed: {error}", secret))
     return result(ActionOutcome.SUCCESS, outputs=outputs)
+
+
+def _owned(action: CustomAction, document: Any, owner_is: str) -> bool:
+    ownership = action.ownership
+    assert ownership is not None
+    assert ownership.owner is not None
+    try:
+        owner = jmespath.search(ownership.owner, document)
+    except JMESPathError:
+        return False  # an answer whose owner can't be read has no owner
+    return owned_by(owner, owner_is, by_email=ownership.compares_email)
+
+
+def _not_called(action: CustomAction, outcome: ActionOutcome, why: str) -> ActionResult:
+    return ActionResult(action_id=action.id, outcome=outcome, attempts=0, duration_ms=0, error=why)
 
 
 def _failure(action: CustomAction, error: HTTPError, attempts: int, started: float) -> ActionResult:
@@ -301,8 +358,32 @@ class CustomActionRunner:
         self._actions = {action.id: action for action in actions}
         self._client = client or CustomActionClient(environ=environ)
 
-    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> ActionResult:
+    def _action(self, action_id: str) -> CustomAction:
         action = self._actions.get(action_id)
         if action is None:
             raise ActionConfigurationError(f"custom action '{action_id}' is not declared")
-        return self._client.call(action, inputs, idempotency_key=idempotency_key if action.writes else None)
+        return action
+
+    def requires_signed_in_customer(self, action_id: str) -> bool:
+        return self._action(action_id).requires_signed_in_customer
+
+    def run(
+        self, action_id: str, inputs: dict[str, Any], *, caller: ActionCaller | None, idempotency_key: str | None
+    ) -> ActionResult:
+        """Runs the action for ``caller``; a write with ``ownership.verify_with`` runs that read first."""
+        action = self._action(action_id)
+        check_id = action.ownership.verify_with if action.ownership else None
+        checked = None
+        if check_id is not None and caller is not None and caller.signed_in:
+            check = self._action(check_id)
+            record = {name: inputs.get(name) for name in check.inputs}
+            checked = self._client.call(check, record, caller=caller, idempotency_key=None)
+            if not checked.succeeded:
+                refused = checked.outcome is ActionOutcome.NOT_ON_ACCOUNT
+                error = checked.error if refused else f"{check_id}: {checked.error}"
+                return checked.model_copy(update={"action_id": action.id, "error": error})
+        key = idempotency_key if action.writes else None
+        result = self._client.call(action, inputs, caller=caller, idempotency_key=key)
+        if checked is not None:
+            result = result.model_copy(update={"duration_ms": result.duration_ms + checked.duration_ms})
+        return result

@@ -76,12 +76,14 @@ def customer_pk(user_id: str) -> str:
     return f"CUSTOMER#{user_id}"
 
 
-def customer_conversations_key(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}#CONV"
+CUSTOMER_CONVERSATIONS = "CONV#"
+CUSTOMER_TICKETS = "TICKET#"
+"""Sort-key prefixes of a customer's conversations and tickets in the ``by_customer`` index."""
 
 
-def customer_tickets_key(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}#TICKET"
+def customer_key(customer_id: str) -> str:
+    """A customer's partition of the ``by_customer`` index: their conversations and their tickets."""
+    return f"CUSTOMER#{customer_id}"
 
 
 def team_conversations_key(team_id: str, status: str) -> str:
@@ -207,8 +209,8 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         bot=conversation.bot.model_dump(mode="json") if conversation.bot else None,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
-        gsi1pk=customer_conversations_key(conversation.customer_id),
-        gsi1sk=conversation.id,
+        gsi1pk=customer_key(conversation.customer_id),
+        gsi1sk=CUSTOMER_CONVERSATIONS + conversation.id,
         gsi2pk=team_conversations_key(conversation.team_id, conversation.status.value),
         gsi2sk=conversation.id,
         gsi3pk=assignee_conversations_key(conversation.assignee_id),
@@ -334,8 +336,8 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         gsi6sk=ticket.id,
     )
     if ticket.customer_id:
-        item.gsi1pk = customer_tickets_key(ticket.customer_id)
-        item.gsi1sk = ticket.id
+        item.gsi1pk = customer_key(ticket.customer_id)
+        item.gsi1sk = CUSTOMER_TICKETS + ticket.id
     due = sla_due_sort_key(ticket)
     if due is not None:
         item.gsi7pk = sla_due_tickets_key(ticket.team_id)

@@ -37,8 +37,9 @@ pattern                                     served by
 conversation with its latest messages       Query PK=CONV#id, descending (``~META`` sorts after ``MSG#``)
 messages newer than a cursor                Query PK=CONV#id, SK > MSG#<cursor>, ascending
 ticket with its latest timeline             Query PK=TICKET#id, descending
-a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid#CONV, desc
-a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid#TICKET, desc
+a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with CONV#, desc
+a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with TICKET#, desc
+everything a visitor owns (to merge it)     Query ``by_customer`` GSI1PK=CUSTOMER#uid
 inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
 inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
 inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc
@@ -48,6 +49,7 @@ inbox: tickets of a team in one state       Query ``by_state`` GSI5PK=TEAM#team#
 inbox: tickets of a team by priority        Query ``by_priority`` GSI6PK=TEAM#team#PRIORITY#p, desc
 inbox: a team's open tickets by SLA due     Query ``by_sla_due`` GSI7PK=TEAM#team#OPEN, ascending
 snoozed conversations due to wake, by day   Query ``by_wake`` GSI8PK=SNOOZED#<day>, GSI8SK <= now
+parked workflows to heartbeat, by shard      Query ``by_wake`` GSI8PK=PARKED#<shard>, by ticket id
 a team's agents and their availability      Query PK=TEAM#team, SK begins_with AGENT#
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)

@@ -1,4 +1,5 @@
-"""Step Functions as the services see it: start a ticket's execution, complete a waiting task."""
+"""Step Functions as the services see it: start a ticket's execution, complete a waiting task, and
+tell a waiting task it is still looked after (a heartbeat)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ class StepFunctionsEngine:
     def complete(self, token: str, output: dict[str, Any]) -> bool:
         try:
             self._client.send_task_success(taskToken=token, output=json.dumps(output))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in GONE_TOKEN_ERRORS:
+                return False
+            raise
+        return True
+
+    def heartbeat(self, token: str) -> bool:
+        """Reset the waiting task's heartbeat clock; False when the token is no longer waiting."""
+        try:
+            self._client.send_task_heartbeat(taskToken=token)
         except ClientError as error:
             if error.response["Error"]["Code"] in GONE_TOKEN_ERRORS:
                 return False

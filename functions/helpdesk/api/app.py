@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from http import HTTPStatus
 from typing import Any, get_origin, get_type_hints
@@ -12,13 +11,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from helpdesk.api.errors import error_response, register_error_handlers
+from helpdesk.api import request_guards
+from helpdesk.api.errors import register_error_handlers
 from helpdesk.api.idempotency import with_idempotency
+from helpdesk.security_headers import with_api_headers
 from helpdesk.settings import settings
 from helpdesk.surfaces import ApiSurface
 
 SECURITY_SCHEME = "bearer"
-MAX_REQUEST_BYTES = 64 * 1024
 
 # The shape of every error body (see helpdesk.api.errors), for the OpenAPI document. API Gateway's own
 # refusals (the authorizer's 401, its 413 and 429) carry only ``message``, so only that is required.
@@ -148,43 +148,21 @@ def build_resolver(surface: ApiSurface, *, title: str, description: str) -> APIG
     return app
 
 
-def _unreadable_body(event: dict[str, Any]) -> Response[dict[str, Any]] | None:
-    """Refuse oversized bodies, bodies that aren't JSON, and binary ones before anything parses them."""
-    body = event.get("body") or ""
-    if len(body) > MAX_REQUEST_BYTES:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "payload_too_large",
-            f"request body is {len(body)} bytes; the limit is {MAX_REQUEST_BYTES}",
-        )
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if body and media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        return error_response(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            f"send the body as application/json, not {media_type}",
-            [{"field": "Content-Type", "message": "must be application/json"}],
-        )
-    if event.get("isBase64Encoded") and body:
-        try:
-            base64.b64decode(body, validate=True).decode("utf-8")
-        except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
-            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "request body is not UTF-8 JSON")
-    return None
-
-
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route the event, unless its body is too large (no message needs more) or not text at all."""
-    refused = _unreadable_body(event)
+    """Route the event, unless its body can't be accepted (see ``request_guards``).
+
+    Every answer carries the security headers (``helpdesk.security_headers``)."""
+    refused = request_guards.refusal(event)
     if refused is not None:
-        return {
-            "statusCode": refused.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(refused.body),
-            "isBase64Encoded": False,
-        }
-    return with_idempotency(event, context, app.resolve)
+        return with_api_headers(
+            {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refused.body),
+                "isBase64Encoded": False,
+            }
+        )
+    return with_api_headers(with_idempotency(event, context, app.resolve))
 
 
 def cors_config() -> CORSConfig:

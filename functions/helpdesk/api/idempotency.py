@@ -3,8 +3,13 @@
 A POST, PUT or PATCH carrying the header is answered once: a retry with the same key (from the
 same caller, to the same route, with the same body) gets the stored response and changes nothing;
 the same key with a different body is refused (422); a retry that arrives while the first is still
-running is told to wait (409). The key is scoped by the caller's identity, so nobody can replay
-someone else's response by guessing their key. Server errors aren't stored: a retry runs again.
+running is told to wait (409). Server errors aren't stored: a retry runs again.
+
+A key is scoped to the caller's verified identity (the agent's ``sub``, the customer's ``user_id``, as
+the authorizers vouch for them) and the route, so nobody can replay someone else's response by
+sending their key. A public route has no verified caller: there a key is ignored and every request
+runs (the only public write, ``POST /messenger/visitors``, stores nothing, and one visitor's retry
+must never hand out another visitor's token).
 
 Records live in the single table under ``PK=IDEMPOTENCY``, ``SK=<hash>``, and expire (TTL) after a day.
 """
@@ -15,20 +20,16 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
+if TYPE_CHECKING:  # loaded with the first request that carries a key: it brings boto3, which most routes don't need
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from helpdesk.api.identity import agent_from_event, customer_from_event
+from helpdesk.domain.errors import Unauthenticated
 
 HEADER = "idempotency-key"
 WRITES = frozenset({"POST", "PUT", "PATCH"})
@@ -47,6 +48,8 @@ class _ServerError(Exception):
 
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     from helpdesk.adapters.table import TTL_ATTRIBUTE
     from helpdesk.settings import settings
 
@@ -64,10 +67,13 @@ def _header(event: dict[str, Any]) -> str | None:
     return next((str(v) for k, v in headers.items() if k.lower() == HEADER), None)
 
 
-def _caller(event: dict[str, Any]) -> str:
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
-    return str(claims.get("sub") or authorizer.get("user_id") or authorizer.get("principalId") or "anonymous")
+def _caller(event: dict[str, Any]) -> str | None:
+    """Who the authorizer verified: ``agent:<sub>`` or ``customer:<user_id>``; None on a public route."""
+    with suppress(Unauthenticated):
+        return f"agent:{agent_from_event(event).id}"
+    with suppress(Unauthenticated):
+        return f"customer:{customer_from_event(event).user_id}"
+    return None
 
 
 def _problem(status: HTTPStatus, code: str, message: str, field: str) -> dict[str, Any]:
@@ -85,7 +91,8 @@ def with_idempotency(
 ) -> dict[str, Any]:
     """Run ``handle`` (the API's resolver) at most once per caller, route and ``Idempotency-Key``."""
     key = _header(event)
-    if key is None or str(event.get("httpMethod", "")).upper() not in WRITES:
+    caller = _caller(event)
+    if key is None or caller is None or str(event.get("httpMethod", "")).upper() not in WRITES:
         return handle(event, context)
     if not KEY_PATTERN.fullmatch(key):
         return _problem(
@@ -94,8 +101,15 @@ def with_idempotency(
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
             "Idempotency-Key",
         )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     request = {
-        "caller": _caller(event),
+        "caller": caller,
         "route": f"{event.get('httpMethod')} {event.get('path')}",
         "key": key,
         "body": hashlib.sha256((event.get("body") or "").encode()).hexdigest(),

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from helpdesk.domain.errors import Unauthenticated
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal, reserved_prefix
 from helpdesk.domain.roles import Role
 from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
 
@@ -27,6 +27,8 @@ def customer_from_event(event: dict[str, Any]) -> CustomerPrincipal:
     user_id = context.get("user_id")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("a verified customer token is required")
+    if reserved_prefix(user_id) is not None:  # the authorizer refuses these; never trust one that slipped by
+        raise Unauthenticated("this customer id is reserved for the system")
     try:
         attributes = json.loads(context.get("attributes") or "{}")
     except ValueError:

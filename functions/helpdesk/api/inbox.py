@@ -268,15 +268,8 @@ def update_ticket(
 def reply_to_ticket(ticket_id: Id, request: bodies.TicketReplyRequest) -> Response[views.ReplyView]:
     """A reply the customer sees, or an internal note, with files uploaded through `POST /inbox/attachments`. On
     a tracker, a reply reaches every linked ticket's customer."""
-    files = wiring.attachments()
     part = wiring.tickets().reply(
-        _agent(),
-        ticket_id,
-        request.body,
-        internal=request.internal,
-        attachments=(lambda ticket: files.refs_for_ticket(ticket, request.attachment_ids, internal=request.internal))
-        if request.attachment_ids
-        else None,
+        _agent(), ticket_id, request.body, internal=request.internal, attachment_ids=request.attachment_ids
     )
     return created(views.reply_view(part))
 

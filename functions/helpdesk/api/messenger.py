@@ -98,10 +98,12 @@ def get_conversation(
 def send_message(conversation_id: Id, request: bodies.SendMessageRequest) -> Response[views.MessageView]:
     """Text and/or attachments (uploaded first with `POST /messenger/attachments`), or `option_id` to pick one of
     the bot's quick replies. A snoozed conversation wakes up."""
-    customer = _customer()
-    refs = wiring.attachments().refs_for_message(customer.user_id, request.attachment_ids)
     message = wiring.conversations().send_as_customer(
-        customer, conversation_id, request.body, refs, option_id=request.option_id
+        _customer(),
+        conversation_id,
+        request.body,
+        option_id=request.option_id,
+        attachment_ids=request.attachment_ids,
     )
     return created(views.message_view(message))
 
@@ -165,9 +167,10 @@ def get_ticket(
 @app.post("/messenger/tickets/<ticket_id>/replies", summary="Reply on my ticket")
 def reply_to_ticket(ticket_id: Id, request: bodies.CustomerReplyRequest) -> Response[views.ReplyView]:
     """A reply on one of the caller's tickets; if it was waiting on them, work resumes."""
-    customer = _customer()
-    refs = wiring.attachments().refs_for_message(customer.user_id, request.attachment_ids)
-    return created(views.reply_view(wiring.tickets().reply_as_customer(customer, ticket_id, request.body, refs)))
+    reply = wiring.tickets().reply_as_customer(
+        _customer(), ticket_id, request.body, attachment_ids=request.attachment_ids
+    )
+    return created(views.reply_view(reply))
 
 
 @app.post("/messenger/tickets/<ticket_id>/rating", summary="Rate the help (once the ticket is resolved)")

@@ -7,21 +7,27 @@ too long-lived) is refused with a reason the messenger can show to the developer
 as verified, unlike attributes the messenger sends unsigned in the context package.
 
 Anonymous visitors get a visitor token from the messenger API itself, signed with the same secret,
-with ``user_id`` ``visitor:<id>`` and ``"visitor": true``. A business token can't claim a visitor id.
+with ``user_id`` ``visitor:<id>`` and ``"visitor": true``. A business token can't claim a visitor id,
+nor any id the system keeps for what isn't a customer (``internal:``, see ``helpdesk.domain.principals``).
+
+Every refusal is a ``TokenRejected``, whatever the token holds: its shape is checked first
+(``helpdesk.auth.compact_jwt``), so no input makes the check itself fail.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
-ALGORITHM = "HS256"
+from helpdesk.auth.compact_jwt import ALGORITHM, MalformedToken, read_unverified
+from helpdesk.domain.principals import VISITOR_PREFIX, reserved_prefix
+
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 CLOCK_SKEW_SECONDS = 30
-VISITOR_PREFIX = "visitor:"
+MAX_USER_ID_LENGTH = 256
 MAX_SIGNED_ATTRIBUTES = 30
 MAX_ATTRIBUTE_LENGTH = 200
 
@@ -46,24 +52,22 @@ class CustomerIdentity:
 
 
 def bearer_token(authorization_header: str | None) -> str:
-    """The token from an ``Authorization: Bearer <token>`` header."""
+    """The token from an ``Authorization: Bearer <token>`` header (the scheme in any case, any spacing)."""
     if not authorization_header:
         raise TokenRejected("missing Authorization header: send 'Authorization: Bearer <customer JWT>'")
-    scheme, _, token = authorization_header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    parts = authorization_header.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
         raise TokenRejected("Authorization header must be 'Bearer <customer JWT>'")
-    return token.strip()
+    return parts[1]
 
 
 def verify_customer_token(token: str, secret: str, now: float | None = None) -> CustomerIdentity:
-    """Check signature, algorithm, expiry and lifetime; return who the customer is."""
+    """Check shape, signature, algorithm, expiry and lifetime; return who the customer is."""
     current = time.time() if now is None else now
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError as error:
-        raise TokenRejected("token is not a well-formed JWT") from error
-    if header.get("alg") != ALGORITHM:
-        raise TokenRejected(f"token must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+        read_unverified(token)
+    except MalformedToken as malformed:
+        raise TokenRejected(malformed.reason) from malformed
     try:
         claims = jwt.decode(
             token,
@@ -78,17 +82,22 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
         raise TokenRejected("token signature does not match the messenger secret") from error
     except jwt.MissingRequiredClaimError as error:
         raise TokenRejected(f"token is missing the '{error.claim}' claim") from error
-    except jwt.InvalidTokenError as error:
+    except jwt.PyJWTError as error:
         raise TokenRejected("token is not a valid JWT") from error
     exp = claims["exp"]
-    if not isinstance(exp, int | float) or exp - current > MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+    if not _is_number(exp) or exp - current > MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
         raise TokenRejected("token lives too long: 'exp' must be at most 24 hours ahead")
     user_id = claims["user_id"]
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 256:
-        raise TokenRejected("'user_id' claim must be a non-empty string of at most 256 characters")
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > MAX_USER_ID_LENGTH:
+        raise TokenRejected(f"'user_id' claim must be a non-empty string of at most {MAX_USER_ID_LENGTH} characters")
+    if not user_id.isprintable():
+        raise TokenRejected("'user_id' claim must be printable text (no control characters)")
     is_visitor = claims.get("visitor") is True
     if user_id.startswith(VISITOR_PREFIX) != is_visitor:
         raise TokenRejected(f"'user_id' may start with '{VISITOR_PREFIX}' only in a visitor token")
+    reserved = reserved_prefix(user_id)
+    if reserved is not None:
+        raise TokenRejected(f"'user_id' may not start with '{reserved}': the system keeps those ids for itself")
     iat = claims.get("iat")
     return CustomerIdentity(
         user_id=user_id,
@@ -97,8 +106,13 @@ def verify_customer_token(token: str, secret: str, now: float | None = None) -> 
         phone=_optional_string(claims, "phone"),
         attributes=_signed_attributes(claims.get("attributes")),
         is_visitor=is_visitor,
-        issued_at=int(iat) if isinstance(iat, int | float) else None,
+        issued_at=int(iat) if _is_number(iat) else None,
     )
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    # The shape check keeps numbers finite and within 64 bits or 1e100; a bool is not a time.
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _optional_string(claims: dict[str, Any], name: str) -> str | None:

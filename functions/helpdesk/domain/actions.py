@@ -12,6 +12,12 @@ One action per file, ``actions/<id>.yaml`` in the workspace. Templates:
 ``response`` maps output names to JMESPath expressions over the JSON the system answers with, and
 ``success`` says which answers count as success (HTTP statuses, optionally a JMESPath expression
 that must be truthy).
+
+Every action says who may run it (``requires``). One that reads or changes a customer's records
+(every write does) requires a signed-in customer and declares its ``ownership`` rule
+(``helpdesk.domain.action_ownership``): ``{customer.id}``-style placeholders, filled only from the
+caller's verified token, send the identity in the url, a ``headers`` value or the request, and/or
+``ownership.owner`` compares the answer's owner with it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,16 @@ from urllib.parse import quote
 import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from helpdesk.domain.action_ownership import (
+    CALLER_PLACEHOLDERS_HELP,
+    ActionCaller,
+    Ownership,
+    Requirement,
+    is_caller_placeholder,
+    ownership_problem,
+)
 from helpdesk.domain.bot import Slug
 
 MAX_TIMEOUT_SECONDS = 30
@@ -37,6 +52,7 @@ _ENV_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _INPUT_PLACEHOLDER = re.compile(r"(?<!\$)\{([^{}]*)\}")
 _INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+HeaderName = Annotated[str, Field(pattern=_HEADER_NAME, max_length=100)]
 
 Json = Any
 
@@ -58,13 +74,22 @@ class HttpMethod(StrEnum):
 
 
 def _input_names(template: str) -> list[str]:
+    """The ``{name}`` inputs a template needs (``{customer.…}`` is the verified caller, not an input)."""
     names = []
     for match in _INPUT_PLACEHOLDER.finditer(template):
         name = match.group(1)
+        if is_caller_placeholder(name):
+            continue
+        if name.startswith("customer."):
+            raise ValueError(f"'{{{name}}}' is not a verified identity: use {CALLER_PLACEHOLDERS_HELP}")
         if not _INPUT_NAME.match(name):
             raise ValueError(f"'{{{name}}}' is not a valid input placeholder: use letters, digits and '_'")
         names.append(name)
     return names
+
+
+def _caller_names(template: str) -> list[str]:
+    return [m.group(1) for m in _INPUT_PLACEHOLDER.finditer(template) if is_caller_placeholder(m.group(1))]
 
 
 def _template_strings(value: Json) -> list[str]:
@@ -153,7 +178,14 @@ class CustomAction(_Config):
     description: str = Field(min_length=1, max_length=500, description="what the action does, for the bot and people")
     method: HttpMethod
     url: str = Field(min_length=1, max_length=2048)
+    requires: Requirement | None = None
+    """Who may run it: ``verified_customer`` or ``anyone`` (stated in every file, so none is left open by mistake)."""
+    ownership: Ownership | None = None
+    """How the records it touches are bound to the caller; required with ``requires: verified_customer``."""
     auth: ActionAuth | None = None
+    headers: dict[HeaderName, Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, description="extra request headers: text, ${VAR} and {customer.…} placeholders"
+    )
     timeout_seconds: float = Field(default=5, gt=0, le=MAX_TIMEOUT_SECONDS, description="per attempt")
     retries: int = Field(default=2, ge=0, le=MAX_RETRIES)
     idempotency_header: Annotated[str, Field(pattern=_HEADER_NAME, max_length=100)] = "Idempotency-Key"
@@ -186,11 +218,56 @@ class CustomAction(_Config):
                 raise ValueError(f"{name}: {error}") from error
         return response
 
+    @field_validator("headers")
+    @classmethod
+    def _header_templates(cls, headers: dict[str, str]) -> dict[str, str]:
+        reserved = {"accept", "content-type", "user-agent", "host", "content-length"}
+        for name, template in headers.items():
+            if name.lower() in reserved:
+                raise ValueError(f"{name}: is set by the action client itself")
+            if _input_names(template):
+                raise ValueError(f"{name}: headers may hold text, ${{VARIABLE}} and {CALLER_PLACEHOLDERS_HELP} only")
+        return headers
+
     @model_validator(mode="after")
     def _no_body_on_get(self) -> CustomAction:
         if self.method is HttpMethod.GET and self.request is not None:
             raise ValueError("a GET action can't have a 'request' body; put its inputs in the url")
         return self
+
+    @model_validator(mode="after")
+    def _headers_dont_collide(self) -> CustomAction:
+        sent = {name.lower() for name in self.headers}
+        if self.auth is not None and self.auth.header_name.lower() in sent:
+            raise ValueError(f"headers: {self.auth.header_name} already carries the auth secret")
+        if self.writes and self.idempotency_header.lower() in sent:
+            raise ValueError(f"headers: {self.idempotency_header} already carries the idempotency key")
+        return self
+
+    @model_validator(mode="after")
+    def _ownership_rules(self) -> CustomAction:
+        """The rules that keep a customer's records the customer's own; the message says what to add."""
+        problem = ownership_problem(
+            requires=self.requires,
+            ownership=self.ownership,
+            inputs=self.inputs,
+            writes=self.writes,
+            passes_identity=self.passes_identity,
+        )
+        if problem is not None:
+            # Its own error type: the message already names the field, without pydantic's "Value error, ".
+            raise PydanticCustomError("ownership_rule", problem)
+        return self
+
+    @property
+    def passes_identity(self) -> bool:
+        """Whether the verified caller is sent: a ``{customer.…}`` placeholder in the url, headers or request."""
+        templates = [self.url, *self.headers.values(), *_template_strings(self.request)]
+        return any(_caller_names(template) for template in templates)
+
+    @property
+    def requires_signed_in_customer(self) -> bool:
+        return self.requires is Requirement.VERIFIED_CUSTOMER
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -212,12 +289,16 @@ class CustomAction(_Config):
         if missing:
             raise ValueError(f"action '{self.id}': missing input(s): {', '.join(missing)}")
 
-    def render_url(self, inputs: Mapping[str, Json], environ: Mapping[str, str]) -> str:
-        """The URL to call: environment variables resolved, inputs URL-encoded into their placeholders."""
+    def render_url(
+        self, inputs: Mapping[str, Json], environ: Mapping[str, str], caller: ActionCaller | None = None
+    ) -> str:
+        """The URL to call: environment variables resolved, inputs and the caller URL-encoded in their places."""
         self._check_inputs(inputs)
 
         def encoded(match: re.Match[str]) -> str:
             name = match.group(1)
+            if is_caller_placeholder(name):
+                return quote(_identity(caller, name), safe="")
             value = inputs[name]
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError(
@@ -228,18 +309,21 @@ class CustomAction(_Config):
         with_inputs = _INPUT_PLACEHOLDER.sub(encoded, self.url)
         return resolve_environment(with_inputs, environ)
 
-    def render_body(self, inputs: Mapping[str, Json]) -> dict[str, Json] | None:
+    def render_body(self, inputs: Mapping[str, Json], caller: ActionCaller | None = None) -> dict[str, Json] | None:
         """The JSON body to send: ``"{name}"`` alone keeps the input's type, inside text it is written as text."""
         if self.request is None:
             return None
         self._check_inputs(inputs)
 
+        def value(name: str) -> Json:
+            return _identity(caller, name) if is_caller_placeholder(name) else inputs[name]
+
         def fill(template: Json) -> Json:
             if isinstance(template, str):
                 whole = _INPUT_PLACEHOLDER.fullmatch(template)
                 if whole is not None:
-                    return inputs[whole.group(1)]
-                return _INPUT_PLACEHOLDER.sub(lambda match: str(inputs[match.group(1)]), template)
+                    return value(whole.group(1))
+                return _INPUT_PLACEHOLDER.sub(lambda match: str(value(match.group(1))), template)
             if isinstance(template, Mapping):
                 return {key: fill(item) for key, item in template.items()}
             if isinstance(template, list | tuple):
@@ -249,6 +333,39 @@ class CustomAction(_Config):
         body = fill(self.request)
         assert isinstance(body, dict)
         return body
+
+    def render_headers(self, environ: Mapping[str, str], caller: ActionCaller | None = None) -> dict[str, str]:
+        """The extra headers: environment variables resolved, the verified caller filled in."""
+
+        def filled(template: str) -> str:
+            with_caller = _INPUT_PLACEHOLDER.sub(lambda match: _identity(caller, match.group(1)), template)
+            return resolve_environment(with_caller, environ)
+
+        return {name: filled(template) for name, template in self.headers.items()}
+
+
+def _identity(caller: ActionCaller | None, placeholder: str) -> str:
+    if caller is None:
+        raise ValueError(f"{{{placeholder}}} needs the verified caller, and none was given")
+    return caller.identity(placeholder)
+
+
+def ownership_references(actions: Mapping[str, CustomAction]) -> dict[str, str]:
+    """Problems with ``ownership.verify_with`` across actions, by the id of the action whose file has them."""
+    problems: dict[str, str] = {}
+    for action in actions.values():
+        ownership = action.ownership
+        if ownership is None or ownership.verify_with is None:
+            continue
+        check = actions.get(ownership.verify_with)
+        where = f"ownership.verify_with: '{ownership.verify_with}'"
+        if check is None:
+            problems[action.id] = f"{where} is not a declared action"
+        elif check.writes or check.ownership is None or check.ownership.owner is None:
+            problems[action.id] = f"{where} must be a read (GET) action with ownership.owner, which names the owner"
+        elif missing := [name for name in check.inputs if name not in ownership.records]:
+            problems[action.id] = f"{where} needs input(s) {', '.join(missing)}: list them in ownership.records"
+    return problems
 
 
 class ActionOutcome(StrEnum):
@@ -260,6 +377,10 @@ class ActionOutcome(StrEnum):
     """No answer: the connection was refused, or closed without an answer."""
     INVALID_RESPONSE = "invalid_response"
     """A success status, but the answer is not JSON or the ``response`` mapping can't be applied to it."""
+    SIGN_IN_REQUIRED = "sign_in_required"
+    """Not called: the action needs a signed-in customer and the caller is an anonymous visitor."""
+    NOT_ON_ACCOUNT = "not_on_account"
+    """The record isn't the caller's (refused, another owner, or no owner): nothing of the answer is kept."""
 
 
 class ActionResult(BaseModel):

@@ -7,14 +7,18 @@ is a list of steps run in order (``goto`` jumps by step id); each step has exact
     ask:            ask a question; the answer is validated (type, pattern) and stored as ``attribute``
     choose:         offer quick-reply options; the chosen option may jump (``goto``) and is stored
     answer_from_kb: answer from the knowledge base and ask whether it helped
-    custom_action:  call the business's system (``actions/<id>.yaml``); writes ask to ``confirm`` first
+    custom_action:  call the business's system (``actions/<id>.yaml``); writes ask to ``confirm`` first.
+                    It acts for the caller the messenger token proved: an anonymous visitor reaching an
+                    action on a customer's records is asked to sign in (``visitors``), and a record that
+                    isn't the caller's is the outcome ``not_on_account`` (``{step.outcome}``)
     branch:         jump on collected values or action results
     handoff:        pass the conversation to a team (live agent, else a ticket or the team's queue)
     create_ticket:  open a ticket of a type with the collected attributes
     resolve:        the bot is done: the conversation is resolved without a human
 
 Text may use ``{placeholders}``: collected answers (``{order_id}``), action results by step id
-(``{lookup.status}``), ``{customer.name}`` and ``{context.object.id}``.
+(``{lookup.status}``; every result also has ``ok``, ``outcome`` and ``http_status``),
+``{customer.name}`` and ``{context.object.id}``.
 """
 
 from __future__ import annotations
@@ -128,7 +132,11 @@ class ActionStep(StepBase):
     """Ask the customer to confirm before the call (required for actions that change their data)."""
     on_decline: str | None = None
     on_failure: str | None = None
-    """Where to continue when the call fails or times out (default: hand off to the path's team)."""
+    """Where to continue when the call fails, times out or finds the record isn't the caller's
+    (``outcome: not_on_account``); default: say so and hand off to the path's team."""
+    on_sign_in_required: str | None = None
+    """Where an anonymous visitor continues when the action needs a signed-in customer (default: the
+    bot's ``visitors`` rule: ask them to sign in, or hand off)."""
     success_message: str | None = Field(default=None, max_length=2000)
 
 
@@ -273,7 +281,7 @@ def _targets(step: StepBase) -> list[str]:
         case KbStep():
             targets += [step.if_not_helpful] if step.if_not_helpful else []
         case ActionStep():
-            targets += [t for t in (step.on_decline, step.on_failure) if t]
+            targets += [t for t in (step.on_decline, step.on_failure, step.on_sign_in_required) if t]
         case BranchStep():
             targets += [c.goto for c in step.branch] + ([step.otherwise] if step.otherwise else [])
     return targets
@@ -293,6 +301,15 @@ class BotMessages(_Config):
     menu: str = "I can help you with these right away, or pass you to a person:"
     not_understood: str = "Sorry, I didn't catch that. Please pick one of the options."
     action_failed: str = "I couldn't reach our systems just now, so I'm passing you to a person who can help."
+    not_on_account: str = "I couldn't find that on your account, so I'm passing you to a person who can help."
+    sign_in_required: str = (
+        "I can only do that once you're signed in, so I know it's your account. "
+        'Please sign in, then tap "I\'ve signed in". Or I can pass you to a person.'
+    )
+    still_not_signed_in: str = "You're not signed in yet. Please sign in first, then tap \"I've signed in\"."
+    sign_in_handoff: str = "I can only do that for signed-in customers, so I'm passing you to a person who can help."
+    signed_in: str = "I've signed in"
+    person: str = "Talk to a person"
     declined: str = "No problem, I haven't changed anything."
     too_many_attempts: str = "Let me get a person to help you with this."
     skip_files: str = "Continue without a photo"
@@ -309,6 +326,10 @@ class BotConfig(_Config):
     """Try a knowledge-base answer when the first message picks no path."""
     fallback_team: Slug | None = None
     """Who takes over when nothing else helps (default: the workspace's default team)."""
+    visitors: Literal["ask_to_sign_in", "handoff"] = "ask_to_sign_in"
+    """An anonymous visitor who reaches a custom action on a customer's records (``requires:
+    verified_customer``): is asked to sign in, and the step runs once they have; or is passed to a
+    person of the path's team. A step's ``on_sign_in_required`` overrides it."""
     messages: BotMessages = BotMessages()
     paths: tuple[BotPath, ...] = ()
 

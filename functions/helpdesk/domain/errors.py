@@ -49,3 +49,7 @@ class ConditionFailed(Exception):
     Not a ``DomainError``: the service that attempted the write knows what it means (a conflict, a
     missing object, a retry) and says so; one that escapes is a bug.
     """
+
+
+class TicketNumberTaken(ConditionFailed):
+    """A new ticket's number was given to another ticket first: read the counter again and retry."""

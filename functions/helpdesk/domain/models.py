@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ulid import ULID
 
+from helpdesk.domain.page_urls import scrub_page_url
 from helpdesk.domain.workspace import StateCategory
 
 MAX_MESSAGE_LENGTH = 5_000
@@ -81,7 +82,9 @@ class ContextPackage(BaseModel):
     """Where the customer was and on what, sent by the messenger with the first message.
 
     Everything here comes from the customer's device and is shown to agents as unverified;
-    facts the business vouches for travel signed in the customer's token instead.
+    facts the business vouches for travel signed in the customer's token instead. The page's
+    address and referrer are kept without fragment, userinfo or secret-looking query parameters
+    (``helpdesk.domain.page_urls``): agents see where the customer was, never a token in its URL.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -98,6 +101,11 @@ class ContextPackage(BaseModel):
     attributes: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
         default=None, max_length=30, description="Unsigned key/value facts from the page: shown as unverified."
     )
+
+    @field_validator("page_url", "referrer")
+    @classmethod
+    def _without_secrets(cls, url: str | None) -> str | None:
+        return None if url is None else scrub_page_url(url)
 
 
 class NotificationPreferences(BaseModel):
@@ -181,7 +189,7 @@ class BotState(BaseModel):
 
     path_id: str | None = None
     step_id: str | None = None
-    awaiting: Literal["menu", "answer", "choice", "confirm", "kb_feedback"] | None = None
+    awaiting: Literal["menu", "answer", "choice", "confirm", "kb_feedback", "sign_in"] | None = None
     attempts: int = 0
     offered: list[MessageOption] = []
     """The options of the question the bot is waiting on."""

@@ -7,6 +7,19 @@ from dataclasses import dataclass, field
 from helpdesk.domain.models import Author, AuthorType
 from helpdesk.domain.roles import Role
 
+VISITOR_PREFIX = "visitor:"
+"""Anonymous visitors' ids: only the messenger's own visitor tokens carry them."""
+INTERNAL_PREFIX = "internal:"
+"""What belongs to the business, not to a customer (e.g. the owner of an internal note's attachments)."""
+RESERVED_PREFIXES: tuple[str, ...] = (INTERNAL_PREFIX,)
+"""Ids the system gives to what isn't a customer: no customer token may claim one."""
+
+
+def reserved_prefix(customer_id: str) -> str | None:
+    """The reserved prefix ``customer_id`` starts with (in any case), if any."""
+    folded = customer_id.strip().casefold()
+    return next((prefix for prefix in RESERVED_PREFIXES if folded.startswith(prefix)), None)
+
 
 @dataclass(frozen=True)
 class CustomerPrincipal:

@@ -7,13 +7,14 @@ is loaded; a broken file fails with a message naming the file, the field and the
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
@@ -21,6 +22,11 @@ from helpdesk.domain.business_hours import BusinessCalendar, BusinessHours
 from helpdesk.domain.roles import Visibility
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_HOST = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+MESSENGER_ORIGIN = re.compile(rf"https://{_HOST}(?::\d{{1,5}})?|http://(?:localhost|127\.0\.0\.1)(?::\d{{1,5}})?")
+"""An origin a business's site is served from: https (plain http only for a developer's own machine)."""
+SELF_ORIGIN = "self"
+"""In ``messenger_origins``: the messenger page's own origin (its demo page, or a same-site embed)."""
 Slug = Annotated[str, Field(pattern=SLUG)]
 
 MAX_STRING_LENGTH = 500
@@ -345,11 +351,26 @@ class MessengerSettings(_Config):
     """Let visitors who haven't signed in chat (with a visitor token the messenger issues)."""
 
 
+def _messenger_origin(value: str) -> str:
+    origin = value.strip().rstrip("/").lower()
+    if origin != SELF_ORIGIN and not MESSENGER_ORIGIN.fullmatch(origin):
+        raise ValueError(
+            f"'{value}' is not an origin: write the scheme and host of a site that embeds the messenger, "
+            f"like https://shop.example.com (no path, no wildcard), or '{SELF_ORIGIN}' for the messenger's own"
+        )
+    return origin
+
+
 class Workspace(_Config):
     name: str = Field(min_length=1, max_length=100)
     default_team: Slug
     """The team new conversations are routed to."""
     messenger: MessengerSettings = MessengerSettings()
+    messenger_origins: tuple[str, ...] = Field(default=(), max_length=20)
+    """The sites allowed to embed the messenger: only they may frame the hosted page (``frame-ancestors``)
+    and boot it with a customer's token (``postMessage``), the one way a visitor's earlier conversations
+    move into a signed-in customer's account without the customer confirming it. Empty: the page is
+    never framed and is used on its own."""
     business_hours: BusinessHours | None = None
     """When SLA clocks count; without it they count around the clock."""
     teams: tuple[Team, ...] = Field(min_length=1)
@@ -360,6 +381,13 @@ class Workspace(_Config):
     """The custom actions the bot may call (``actions/<id>.yaml``)."""
     agent_visibility: Visibility = Visibility.TEAM
     """What agents may read beyond their own teams' work: ``team`` (nothing) or ``all`` (everything)."""
+
+    @field_validator("messenger_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(dict.fromkeys(_messenger_origin(item) for item in value))
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:

@@ -9,9 +9,13 @@ whose context carries the reason; the API's ACCESS_DENIED gateway response turns
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from helpdesk.handlers.entry import Handler, LambdaFunction, logger
+
+# The 401's body is a template, '{"message": "$context.authorizer.reason"}': a reason must not end its string.
+_NOT_IN_TEMPLATE = re.compile(r'["\\\x00-\x1f\x7f]')
 
 
 def _api_wildcard_arn(method_arn: str) -> str:
@@ -33,16 +37,33 @@ def _policy(principal: str, effect: str, resource: str, context: dict[str, str])
     }
 
 
+def _authorization(event: dict[str, Any]) -> str | None:
+    """The one Authorization header. Sent twice, WAF's rate rule and this check might read different ones."""
+    from helpdesk.auth.customer_tokens import TokenRejected
+
+    repeated = [
+        value
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+        if str(name).lower() == "authorization"
+        for value in (values or [])
+    ]
+    if len(repeated) > 1:
+        raise TokenRejected("send one Authorization header")
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    value = headers.get("authorization")
+    return value if isinstance(value, str) else None
+
+
 def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
     from helpdesk.auth.customer_tokens import TokenRejected, bearer_token, verify_customer_token
 
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    resource = _api_wildcard_arn(event.get("methodArn", "*/*"))
+    resource = _api_wildcard_arn(str(event.get("methodArn") or "*/*"))
     try:
-        identity = verify_customer_token(bearer_token(headers.get("authorization")), secret)
+        identity = verify_customer_token(bearer_token(_authorization(event)), secret)
     except TokenRejected as rejected:
-        logger().info("customer token refused", extra={"reason": rejected.reason})
-        return _policy("anonymous", "Deny", resource, {"reason": rejected.reason})
+        reason = _NOT_IN_TEMPLATE.sub("'", rejected.reason)
+        logger().info("customer token refused", extra={"reason": reason})
+        return _policy("anonymous", "Deny", resource, {"reason": reason})
     # Authorizer context values must be strings, numbers or booleans: attributes travel as JSON.
     context = {"user_id": identity.user_id, "principal_type": "visitor" if identity.is_visitor else "customer"}
     optional = {"email": identity.email, "name": identity.name, "phone": identity.phone}

@@ -1,32 +1,28 @@
 """Attachments: photos, videos and PDFs the customer shares in the conversation or on a ticket.
 
-The upload goes straight from the browser to S3 through a presigned POST that S3 itself holds to
-the declared type and size, so nothing disallowed is ever stored. A message or reply then names
-the attachment; it is linked to that conversation or ticket, once, and only for its owner.
+The upload goes straight from the browser to S3 through a presigned POST whose policy pins the
+declared type and caps the size. A message or reply then names the attachment; before it is linked
+to that conversation or ticket (once, and only for its owner) the stored file is read back and must
+be exactly what was declared: its size, its content type and its first bytes
+(``helpdesk.domain.file_signatures``). Otherwise nothing is linked and the caller gets a 422.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from helpdesk.domain.errors import InvalidInput, NotFound
+from helpdesk.domain.file_signatures import SIGNATURES, upload_mismatch
 from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
 from helpdesk.domain.policy import Action, Resource, authorize
-from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
+from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.roles import Visibility
 from helpdesk.services.ports import AttachmentFiles, AttachmentRecords, ConversationReader, TicketReader
 
-ALLOWED_CONTENT_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/heic",
-    "video/mp4",
-    "video/quicktime",
-    "application/pdf",
-}
+ALLOWED_CONTENT_TYPES = frozenset(SIGNATURES)
+"""Images, mp4/QuickTime video and PDF: the types whose files can be checked by their first bytes."""
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ATTACHMENTS_PER_MESSAGE = 10
@@ -45,7 +41,7 @@ def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
     """Whose a file on a ticket is: the customer's when shared with them, the ticket's when internal."""
     if ticket.customer_id and not internal:
         return ticket.customer_id
-    return f"internal:{ticket.id}"
+    return f"{INTERNAL_PREFIX}{ticket.id}"
 
 
 def size_limit(content_type: str) -> int:
@@ -111,8 +107,13 @@ class AttachmentService:
         self._store.create_attachment(attachment)
         return attachment, upload
 
-    def refs_for_message(self, customer_id: str, attachment_ids: list[str]) -> list[AttachmentRef]:
-        """Check the customer may use these attachments and that they were uploaded."""
+    def refs_for_message(
+        self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
+    ) -> list[AttachmentRef]:
+        """Check the customer may use these attachments and that they were uploaded.
+
+        ``known``: the attachments as already read with their conversation or ticket (no read here).
+        """
         if not attachment_ids:
             return []
         if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE or len(set(attachment_ids)) != len(attachment_ids):
@@ -120,7 +121,7 @@ class AttachmentService:
                 "too many or repeated attachments",
                 [("attachment_ids", f"at most {MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids")],
             )
-        found = {a.id: a for a in self._store.get_attachments(attachment_ids)}
+        found = {a.id: a for a in (known if known is not None else self._store.get_attachments(attachment_ids))}
         refs = []
         for attachment_id in attachment_ids:
             attachment = found.get(attachment_id)
@@ -132,9 +133,15 @@ class AttachmentService:
                 raise InvalidInput(
                     "attachment already shared", [("attachment_ids", f"'{attachment_id}' was already sent")]
                 )
-            if self._files.uploaded_size(object_key(attachment, customer_id)) is None:
+            stored = self._files.stored_file(object_key(attachment, customer_id))
+            if stored is None:
                 raise InvalidInput(
                     "attachment not uploaded yet", [("attachment_ids", f"'{attachment_id}' has no uploaded file")]
+                )
+            mismatch = upload_mismatch(attachment.content_type, attachment.size, stored)
+            if mismatch is not None:
+                raise InvalidInput(
+                    "the uploaded file is not the one declared", [("attachment_ids", f"'{attachment_id}': {mismatch}")]
                 )
             refs.append(
                 AttachmentRef(

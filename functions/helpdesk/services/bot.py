@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
+from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.bot import (
     END,
     PLACEHOLDER,
@@ -33,8 +32,8 @@ from helpdesk.domain.bot import (
     SayStep,
     StepBase,
 )
+from helpdesk.domain.bot_answers import NO_WORDS, YES_WORDS, lookup, validate_answer
 from helpdesk.domain.models import (
-    AttachmentRef,
     BotOutcome,
     BotState,
     ContextPackage,
@@ -43,100 +42,35 @@ from helpdesk.domain.models import (
     MessageOption,
     ResolvedBy,
 )
+from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.services.bot_actions import ACTION_DONE, ActionSteps
+from helpdesk.services.bot_ports import (
+    ActionOutcome,
+    ActionRunner,
+    BotTurn,
+    CustomerInput,
+    Handoff,
+    Knowledge,
+    Reply,
+    TicketRequest,
+)
+
+__all__ = [
+    "ActionOutcome",
+    "ActionRunner",
+    "BotEngine",
+    "BotTurn",
+    "CustomerInput",
+    "Handoff",
+    "Knowledge",
+    "Reply",
+    "TicketRequest",
+]
 
 MAX_STEPS_PER_TURN = 50
 """A path that jumps in circles without waiting on the customer is stopped and handed off."""
 MENU_ATTEMPTS = 2
 SKIP_FILES = "skip"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-YES_WORDS = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "please", "correct", "true", "ja", "oui", "si"}
-NO_WORDS = {"no", "n", "nope", "nah", "false", "nein", "non", "not really"}
-
-
-class ActionOutcome(Protocol):
-    """What a custom action call came to (``adapters.custom_actions.ActionResult``)."""
-
-    @property
-    def action_id(self) -> str: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def outputs(self) -> dict[str, Any]: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def duration_ms(self) -> int | float: ...
-    @property
-    def error(self) -> str | None: ...
-
-
-class ActionRunner(Protocol):
-    def run(self, action_id: str, inputs: dict[str, Any], *, idempotency_key: str | None) -> ActionOutcome: ...
-
-
-class KnowledgeArticle(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def body(self) -> str: ...
-
-
-class KnowledgeHit(Protocol):
-    @property
-    def article(self) -> KnowledgeArticle: ...
-
-
-class Knowledge(Protocol):
-    def best_answer(self, query: str, *, locale: str | None = None) -> KnowledgeHit | None: ...
-
-
-@dataclass(frozen=True)
-class Reply:
-    body: str
-    options: list[MessageOption] = field(default_factory=list)
-    kind: MessageKind = MessageKind.TEXT
-    internal: bool = False
-
-
-@dataclass(frozen=True)
-class Handoff:
-    team_id: str
-    agent_id: str | None
-    """An online agent of the team, picked by live routing (None: the team's queue)."""
-
-
-@dataclass(frozen=True)
-class TicketRequest:
-    ticket_type_id: str
-    attributes: dict[str, Any]
-    title: str | None
-    team_id: str | None
-    message: str
-    """What to tell the customer once the ticket exists: ``{ticket.number}`` and ``{team}`` are filled."""
-    fallback_team: str
-
-
-@dataclass
-class BotTurn:
-    state: BotState
-    replies: list[Reply] = field(default_factory=list)
-    handoff: Handoff | None = None
-    ticket: TicketRequest | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.state.outcome is not None
-
-
-@dataclass(frozen=True)
-class CustomerInput:
-    text: str
-    option_id: str | None = None
-    attachments: tuple[AttachmentRef, ...] = ()
 
 
 class BotEngine:
@@ -163,8 +97,14 @@ class BotEngine:
     def name(self) -> str:
         return self._config.name
 
-    def respond(self, conversation: Conversation, state: BotState | None, said: CustomerInput) -> BotTurn:
-        turn = _Turn(self, conversation, (state or BotState()).model_copy(deep=True), said)
+    def respond(
+        self, conversation: Conversation, state: BotState | None, said: CustomerInput, *, customer: CustomerPrincipal
+    ) -> BotTurn:
+        """The bot's answer to ``said``, acting for ``customer``: the caller this request's token proved.
+
+        Custom actions run on that verified identity, never on one found in the conversation.
+        """
+        turn = _Turn(self, conversation, (state or BotState()).model_copy(deep=True), said, customer)
         turn.run()
         return turn.result
 
@@ -172,16 +112,27 @@ class BotEngine:
 class _Turn:
     """One customer message's worth of bot work."""
 
-    def __init__(self, engine: BotEngine, conversation: Conversation, state: BotState, said: CustomerInput) -> None:
+    def __init__(
+        self,
+        engine: BotEngine,
+        conversation: Conversation,
+        state: BotState,
+        said: CustomerInput,
+        customer: CustomerPrincipal,
+    ) -> None:
         self.engine = engine
         self.config = engine._config
         self.conversation = conversation
         self.state = state
         self.said = said
+        self.customer = customer
+        self.caller = ActionCaller.of(customer)
         self.result = BotTurn(state=state)
         self.steps_run = 0
+        self.actions = ActionSteps(self)
         state.turn += 1
         state.vars["text"] = said.text
+        self.actions.forget_results_of_another_caller()
 
     # --- entry -----------------------------------------------------------------------------------
 
@@ -205,7 +156,9 @@ class _Turn:
             case "choice":
                 self.choice()
             case "confirm":
-                self.confirmation()
+                self.actions.confirmation()
+            case "sign_in":
+                self.actions.signed_in_answer()
 
     def first_message(self) -> None:
         option = self.said.option_id
@@ -337,12 +290,7 @@ class _Turn:
                 if not self.try_knowledge(self.render(step.answer_from_kb), path_step=step.id):
                     return step.if_not_helpful or after
             case ActionStep():
-                if step.confirm:
-                    messages = self.config.messages
-                    options = [MessageOption(id="yes", label=messages.yes), MessageOption(id="no", label=messages.no)]
-                    self.wait("confirm", self.render(step.confirm), options)
-                else:
-                    return self.call(path, step)
+                return self.actions.start(path, step)
             case BranchStep():
                 for case in step.branch:
                     if self.holds(case.when):
@@ -353,7 +301,7 @@ class _Turn:
             case CreateTicketStep():
                 self.create_ticket(path, step)
             case ResolveStep():
-                resolved_by = ResolvedBy.CUSTOM_ACTION if self.state.vars.get("_action_done") else ResolvedBy.BOT
+                resolved_by = ResolvedBy.CUSTOM_ACTION if self.state.vars.get(ACTION_DONE) else ResolvedBy.BOT
                 self.finish(BotOutcome.RESOLVED, resolved_by, self.render(step.resolve))
         return after
 
@@ -375,7 +323,7 @@ class _Turn:
             self.state.vars[step.attribute] = []  # going on without the file
             self.continue_at(path, step.goto or path.after(step))
             return
-        value, problem = validate_answer(step, self.said)
+        value, problem = validate_answer(step, self.said.text, [a.id for a in self.said.attachments])
         if problem is not None:
             self.retry(path, step, step.error or problem, skip)
             return
@@ -398,28 +346,6 @@ class _Turn:
         option = next((o for o in step.options if o.id == picked.id), None)
         target = (option.goto if option else None) or step.goto or path.after(step)
         self.continue_at(path, target)
-
-    def confirmation(self) -> None:
-        waited = self.step_waited_on(ActionStep)
-        if waited is None:  # pragma: no cover
-            self.hand_off(self.engine._fallback_team)
-            return
-        path, step = waited
-        answer = self.yes_or_no()
-        if answer is None:
-            self.retry(path, step, self.config.messages.not_understood, self.state.offered)
-            return
-        if not answer:
-            self.say(self.config.messages.declined)
-            if step.on_decline:
-                self.continue_at(path, step.on_decline)
-            else:
-                self.state.path_id = None
-                self.state.step_id = None
-                self.show_menu("Is there anything else I can help with?")
-            return
-        self.state.awaiting = None
-        self.continue_at(path, self.call(path, step))
 
     def retry(self, path: BotPath, step: StepBase, problem: str, options: list[MessageOption]) -> None:
         self.state.attempts += 1
@@ -476,42 +402,6 @@ class _Turn:
         return None
 
     # --- doing things ----------------------------------------------------------------------------
-
-    def call(self, path: BotPath, step: ActionStep) -> str | None:
-        runner = self.engine._actions
-        inputs = {name: self.render(template) for name, template in step.inputs.items()}
-        key = f"{self.conversation.id}.{path.id}.{step.id}.{self.state.turn}"
-        outputs: dict[str, Any] = {}
-        status_code: int | None = None
-        if runner is None:
-            outcome_text, ok = "not configured", False
-        else:
-            try:
-                result = runner.run(step.custom_action, inputs, idempotency_key=key)
-            except ValueError as problem:  # inputs the action needs are missing
-                outcome_text, ok = f"not called: {problem}", False
-            else:
-                ok = result.outcome == "success"
-                outputs = dict(result.outputs)
-                status_code = result.status
-                status = f"HTTP {result.status}, " if result.status else ""
-                detail = f" ({result.error})" if result.error and not ok else ""
-                outcome_text = (
-                    f"{result.outcome}{detail} ({status}{result.attempts} attempt"
-                    f"{'s' if result.attempts != 1 else ''}, {int(result.duration_ms)} ms)"
-                )
-        self.say(f"Custom action {step.custom_action}: {outcome_text}", kind=MessageKind.ACTION, internal=True)
-        self.state.vars[step.id] = {**outputs, "ok": ok, "http_status": status_code}
-        if not ok:
-            if step.on_failure:
-                return step.on_failure
-            self.say(self.config.messages.action_failed)
-            self.hand_off(path.team or self.engine._fallback_team)
-            return None
-        self.state.vars["_action_done"] = True
-        if step.success_message:
-            self.say(self.render(step.success_message))
-        return step.goto or path.after(step)
 
     def handoff_step(self, step: HandoffStep) -> None:
         team = step.handoff
@@ -598,7 +488,11 @@ class _Turn:
         context = self.conversation.context
         return {
             **self.state.vars,
-            "customer": {"name": self.conversation.customer_name or "there", "id": self.conversation.customer_id},
+            # Who the request's token proved: a visitor who signed in mid-conversation is the customer now.
+            "customer": {
+                "name": self.customer.name or self.conversation.customer_name or "there",
+                "id": self.customer.user_id,
+            },
             "context": context.model_dump(mode="json") if context else {},
         }
 
@@ -616,59 +510,3 @@ class _Turn:
             return "" if value is None else str(value)
 
         return PLACEHOLDER.sub(fill, template)
-
-
-def lookup(scope: dict[str, Any], dotted: str) -> Any:
-    value: Any = scope
-    for part in dotted.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
-def validate_answer(step: AskStep, said: CustomerInput) -> tuple[Any, str | None]:
-    """The answer, normalised, or the problem to tell the customer."""
-    text = said.text.strip()
-    match step.type:
-        case AnswerType.FILES:
-            if not said.attachments:
-                return None, "Please attach a photo or file with the paperclip button."
-            return [a.id for a in said.attachments], None
-        case AnswerType.INTEGER:
-            if not re.fullmatch(r"[+-]?\d{1,15}", text):
-                return None, "Please answer with a whole number."
-            return int(text), None
-        case AnswerType.DECIMAL:
-            try:
-                number = Decimal(text.replace(",", "."))
-            except InvalidOperation:
-                return None, "Please answer with a number such as 12.50."
-            if not number.is_finite():
-                return None, "Please answer with a number such as 12.50."
-            return str(number), None
-        case AnswerType.EMAIL:
-            if not EMAIL.fullmatch(text) or len(text) > 254:
-                return None, "That doesn't look like an email address."
-            return text.lower(), None
-        case AnswerType.YES_NO:
-            lowered = text.lower().rstrip("!.")
-            if lowered in YES_WORDS:
-                return True, None
-            if lowered in NO_WORDS:
-                return False, None
-            return None, "Please answer yes or no."
-    if not text:
-        return None, "Please type your answer."
-    if step.type is AnswerType.STRING and ("\n" in text or len(text) > 500):
-        return None, "Please answer in one line (at most 500 characters)."
-    if step.normalize == "upper":
-        text = text.upper()
-    elif step.normalize == "lower":
-        text = text.lower()
-    if step.pattern is not None and not re.fullmatch(step.pattern, text):
-        return None, "That doesn't look right."
-    return text, None

@@ -170,7 +170,7 @@ class BotTurns:
                 attachments=list(said.attachments),
                 created_at=utc_now(),
             )
-            turn = self._bot.respond(conversation, conversation.bot, said)
+            turn = self._bot.respond(conversation, conversation.bot, said, customer=customer)
             history = [message]
             if turn.handoff is not None:  # the receiving agent's capsule covers the whole conversation
                 history = self._store.conversation_page(conversation.id, after=None, limit=50)[1] + history

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, newer_page
 from helpdesk.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from helpdesk.domain.models import (
     AttachmentRef,
@@ -34,11 +35,15 @@ from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
 from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
 from helpdesk.services.messages import clean_body, preview
-from helpdesk.services.ports import ConversationRecords
+from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.-]{0,127})")
 FRESH_TOKEN_SECONDS = 10 * 60
 """In-app verification needs a token issued this recently: the app just vouched for the customer."""
+
+
+def _customer_sees(message: Message) -> bool:
+    return not message.internal
 
 
 def customer_record(customer: CustomerPrincipal) -> Customer:
@@ -52,10 +57,13 @@ class ConversationService:
         workspace: Workspace,
         bot: BotEngine | None = None,
         tickets: BotTicketOpener | None = None,
+        files: AttachmentChecker | None = None,
     ) -> None:
+        """``files`` checks the attachments a customer's message names (required to send any)."""
         self._store = conversations
         self._workspace = workspace
         self._bot = bot
+        self._files = files
         self._turns = BotTurns(conversations, bot, tickets)
 
     # --- the customer's side ---------------------------------------------------------------------
@@ -99,7 +107,9 @@ class ConversationService:
         replies: list[Message] = []
         turn: BotTurn | None = None
         if self._bot is not None:
-            turn = self._bot.respond(conversation, conversation.bot, CustomerInput(text, option_id, tuple(refs)))
+            turn = self._bot.respond(
+                conversation, conversation.bot, CustomerInput(text, option_id, tuple(refs)), customer=customer
+            )
             conversation, replies = self._turns.apply(conversation, turn, [message])
         try:
             self._store.start_conversation(customer_record(customer), conversation, message, replies)
@@ -109,20 +119,21 @@ class ConversationService:
         if turn is not None and turn.ticket is not None:
             conversation, extra = self._turns.open_ticket(conversation, turn.ticket)
             written += extra
-        visible = [m for m in written if not m.internal]
-        return ConversationPage(conversation=conversation, messages=visible, next_cursor=written[-1].id)
+        visible, cursor = newer_page(written, after=None, limit=len(written), shown=_customer_sees)
+        return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def page_for_customer(
         self, customer: CustomerPrincipal, conversation_id: str, *, after: str | None, limit: int
     ) -> ConversationPage:
-        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=limit)
+        # Polling reads past internal notes, so the cursor (a message the customer sees) can move beyond them.
+        read = limit if after is None else limit + CUSTOMER_READ_AHEAD
+        conversation, messages, _ = self._store.conversation_page(conversation_id, after=after, limit=read)
         if conversation is None:
             # More new messages than a page: the conversation item is beyond it.
             conversation = self._store.get_conversation(conversation_id)
         if conversation is None or conversation.customer_id != customer.user_id:
             raise NotFound(f"conversation {conversation_id} not found")
-        visible = [m for m in messages if not m.internal]
-        cursor = messages[-1].id if messages else after
+        visible, cursor = newer_page(messages, after=after, limit=limit, shown=_customer_sees)
         return ConversationPage(conversation=conversation, messages=visible, next_cursor=cursor)
 
     def send_as_customer(
@@ -133,11 +144,22 @@ class ConversationService:
         attachments: list[AttachmentRef] | None = None,
         *,
         option_id: str | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> Message:
-        """The customer writes, or picks one of the quick replies the bot offered (``option_id``)."""
+        """The customer writes, or picks one of the quick replies the bot offered (``option_id``).
+
+        ``attachment_ids``: files the customer uploaded; the conversation and they are read together
+        (one request), so a message with files is that read and one write.
+        """
         refs = attachments or []
         conversation = None
-        if self._bot is not None or refs or option_id:
+        if attachment_ids:
+            assert self._files is not None, "sending files needs the attachment checker"
+            conversation, files = self._store.read_for_message(conversation_id, attachment_ids)
+            if conversation is None or conversation.customer_id != customer.user_id:
+                raise NotFound(f"conversation {conversation_id} not found")
+            refs = self._files.refs_for_message(customer.user_id, list(attachment_ids), known=files)
+        elif self._bot is not None or refs or option_id:
             conversation = self._store.get_conversation(conversation_id)
             if conversation is None or conversation.customer_id != customer.user_id:
                 raise NotFound(f"conversation {conversation_id} not found")

@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -45,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
+from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import AuthorType, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import StateCategory, Workspace
@@ -61,22 +61,8 @@ TicketLookup = Callable[[str], Ticket | None]
 """Reads a ticket by id: a timeline part's image doesn't say whose ticket it is on."""
 
 
-class DetailType(StrEnum):
-    CONVERSATION_STARTED = "ConversationStarted"
-    MESSAGE_RECEIVED = "MessageReceived"
-    TICKET_CREATED = "TicketCreated"
-    TICKET_STATE_CHANGED = "TicketStateChanged"
-    TICKET_ASSIGNED = "TicketAssigned"
-    TICKET_REPLIED = "TicketReplied"
-    TICKET_RESOLVED = "TicketResolved"
-    SLA_WARNING = "SlaWarning"
-    SLA_BREACHED = "SlaBreached"
-    BOT_RESOLVED = "BotResolved"
-    CSAT_RATED = "CsatRated"
-
-
 class DomainEvent(BaseModel):
-    """One event for the bus: ``detail_type`` names its JSON Schema in ``events/schemas``."""
+    """One event for the bus: ``detail`` as its model (``helpdesk.domain.events``) validated and serialized it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -206,7 +192,9 @@ class _Builder:
             "occurred_at": _iso(at),
             "sequence": self.change.sequence,
         }
-        self.result.events.append(DomainEvent(detail_type=detail_type, detail=envelope | data))
+        # Built through the detail type's model: a value its published schema refuses never goes out.
+        detail = event_detail(detail_type, envelope | data)
+        self.result.events.append(DomainEvent(detail_type=detail_type, detail=detail))
 
     def update(self, kind: StatusUpdateKind, ticket: Ticket, at: datetime, **fields: Any) -> None:
         assert ticket.customer_id is not None
@@ -300,7 +288,7 @@ def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], 
                 "conversation_id": conversation.id,
                 "customer_id": conversation.customer_id,
                 "team_id": conversation.team_id,
-                "resolved_by": str(bot.get("resolved_by") or "unknown"),
+                "resolved_by": bot.get("resolved_by"),
                 "path_id": str(bot["path_id"]) if bot.get("path_id") else None,
             },
         )

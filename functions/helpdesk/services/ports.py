@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
 from helpdesk.domain.live import Subscriber, ThreadType, UnreadCount
 from helpdesk.domain.models import (
     Agent,
     Attachment,
+    AttachmentRef,
     Conversation,
     ConversationStatus,
     Customer,
@@ -55,6 +57,10 @@ class ConversationReader(Protocol):
 
 
 class ConversationRecords(ConversationReader, Protocol):
+    def read_for_message(
+        self, conversation_id: str, attachment_ids: Sequence[str]
+    ) -> tuple[Conversation | None, list[Attachment]]: ...
+
     def start_conversation(
         self, customer: Customer, conversation: Conversation, message: Message, replies: Sequence[Message] = ()
     ) -> None: ...
@@ -126,6 +132,12 @@ class TicketReader(Protocol):
 
 
 class TicketRecords(TicketReader, Protocol):
+    def read_for_reply(
+        self, ticket_id: str, attachment_ids: Sequence[str]
+    ) -> tuple[Ticket | None, list[Attachment]]: ...
+
+    def read_for_conversion(self, conversation_id: str) -> tuple[Conversation | None, int]: ...
+
     def next_ticket_number(self) -> int: ...
 
     def create_ticket(
@@ -136,6 +148,7 @@ class TicketRecords(TicketReader, Protocol):
         from_conversation: Conversation | None = None,
         conversation_message: Message | None = None,
         conversation_status: ConversationStatus | None = None,
+        claims_number: bool = False,
     ) -> None: ...
 
     def update_ticket(
@@ -150,8 +163,6 @@ class TicketRecords(TicketReader, Protocol):
     def add_ticket_part(self, part: TicketPart) -> bool: ...
 
     def tickets_about(self, object_type: str, object_id: str, *, limit: int = 100) -> list[str]: ...
-
-    def park_workflow(self, ticket_id: str, token: str, version: int) -> bool: ...
 
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None: ...
 
@@ -179,9 +190,33 @@ class FanOutQueue(Protocol):
 class WorkflowEngine(Protocol):
     """Step Functions as the services see it."""
 
-    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool: ...
+    def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool:
+        """Start an execution; False when one of that name already exists (a duplicate start)."""
+        ...
 
-    def complete(self, token: str, output: dict[str, Any]) -> bool: ...
+    def complete(self, token: str, output: dict[str, Any]) -> bool:
+        """Complete a waiting task; False when the token is no longer waiting (already completed, timed out)."""
+        ...
+
+    def heartbeat(self, token: str) -> bool:
+        """Tell a waiting task it is still looked after; False when the token is no longer waiting."""
+        ...
+
+
+class ParkedWorkflowStore(Protocol):
+    """Where a parked workflow's task token is kept on its ticket, and which tokens expect heartbeats."""
+
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool) -> bool:
+        """Keep the token on the ticket if it is still at ``version``; ``watched``: it expects heartbeats."""
+        ...
+
+    def watched(self, after: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+        """A page of (ticket id, token) expecting heartbeats, and where the next page starts (None: done)."""
+        ...
+
+    def forget(self, ticket_id: str, token: str) -> bool:
+        """Drop the ticket's token unless a newer one replaced it."""
+        ...
 
 
 class AttachmentFiles(Protocol):
@@ -191,7 +226,9 @@ class AttachmentFiles(Protocol):
 
     def presigned_download(self, key: str, filename: str, content_type: str) -> str: ...
 
-    def uploaded_size(self, key: str) -> int | None: ...
+    def stored_file(self, key: str) -> StoredFile | None:
+        """What was really stored under ``key`` (size, type, first bytes), or None if nothing was."""
+        ...
 
 
 class DeliveryLedger(Protocol):
@@ -248,3 +285,11 @@ class LiveConnections(Protocol):
     """API Gateway's WebSocket management API: posts a frame to one connection (False: it is gone)."""
 
     def post(self, connection_id: str, frame: Mapping[str, Any]) -> bool: ...
+
+
+class AttachmentChecker(Protocol):
+    """Turns the attachment ids a message names into references, checking they are the customer's."""
+
+    def refs_for_message(
+        self, customer_id: str, attachment_ids: list[str], *, known: Sequence[Attachment] | None = None
+    ) -> list[AttachmentRef]: ...

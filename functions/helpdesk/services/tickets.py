@@ -5,12 +5,21 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from helpdesk.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound, VersionConflict
+from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, older_page
+from helpdesk.domain.errors import (
+    ConditionFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TicketNumberTaken,
+    VersionConflict,
+)
 from helpdesk.domain.models import (
+    Attachment,
     AttachmentRef,
     Author,
     AuthorType,
@@ -52,11 +61,15 @@ from helpdesk.domain.ticket_rules import (
 from helpdesk.domain.workspace import AttributeError_, AttributeType, StateCategory, TicketType, Workspace
 from helpdesk.services.attachments import ticket_attachment_owner
 from helpdesk.services.capsules import ticket_capsule
-from helpdesk.services.ports import AttachmentRecords, ConversationReader, TicketRecords
+from helpdesk.services.ports import AttachmentChecker, AttachmentRecords, ConversationReader, TicketRecords
 from helpdesk.services.retries import retry_on_conflict
 
 __all__ = ["NewTicket", "TicketChanges", "TicketService", "clock_fields"]
 
+CAPSULE_PARTS = 50
+"""How much of the timeline a hand-off's context capsule is made from."""
+NUMBER_ATTEMPTS = 8
+"""Opening a ticket claims the next number in its own write; a lost race reads the counter again."""
 REPLY_ATTEMPTS = 10
 """A reply re-reads the ticket and tries again when someone else wrote first (a busy ticket)."""
 
@@ -73,7 +86,11 @@ class TicketService:
         attachments: AttachmentRecords,
         workspace: Workspace,
         trackers: TrackerAnnouncer | None = None,
+        *,
+        files: AttachmentChecker | None = None,
     ) -> None:
+        """``files`` checks the attachments a reply names (required to attach any)."""
+        self._files = files
         self._store = tickets
         self._conversations = conversations
         self._attachments = attachments
@@ -202,8 +219,20 @@ class TicketService:
         return {"linked_ticket_id": request.linked_ticket_id, "conversation_id": request.linked_conversation_id}
 
     def convert_conversation(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
-        """Open a ticket on the customer's behalf from their conversation, and tell them its number."""
-        conversation = self._conversations.get_conversation(conversation_id)
+        """Open a ticket on the customer's behalf from their conversation, and tell them its number.
+
+        One read (the conversation and the last ticket number) and one write (which claims the next
+        number); when another ticket took that number meanwhile, both again.
+        """
+        return retry_on_conflict(
+            lambda: self._convert(agent, conversation_id, request),
+            attempts=NUMBER_ATTEMPTS,
+            conflicts=(TicketNumberTaken,),
+            gave_up=lambda: Conflict("tickets are being opened very fast right now: try again"),
+        )
+
+    def _convert(self, agent: AgentPrincipal, conversation_id: str, request: NewTicket) -> Ticket:
+        conversation, last_number = self._store.read_for_conversion(conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
         self._authorize(agent, Action.CONVERT, Resource.conversation(conversation))
@@ -216,8 +245,9 @@ class TicketService:
             conversation_id=conversation.id,
             context=conversation.context,
         )
-        ticket = ticket.model_copy(update={"verified_attributes": conversation.verified_attributes})
-        ticket = ticket.model_copy(update={"number": self._store.next_ticket_number()})
+        ticket = ticket.model_copy(
+            update={"verified_attributes": conversation.verified_attributes, "number": last_number + 1}
+        )
         notice = Message(
             id=new_id(),
             conversation_id=conversation.id,
@@ -235,7 +265,10 @@ class TicketService:
                 [created_part(ticket, agent.author)],
                 from_conversation=conversation,
                 conversation_message=notice,
+                claims_number=True,
             )
+        except TicketNumberTaken:
+            raise
         except ConditionFailed as failure:
             raise Conflict(f"conversation {conversation_id} was converted into a ticket meanwhile") from failure
         return ticket
@@ -312,11 +345,12 @@ class TicketService:
     def page_for_customer(
         self, customer: CustomerPrincipal, ticket_id: str, *, before: str | None, limit: int
     ) -> TicketPage:
-        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=limit)
+        read = limit + CUSTOMER_READ_AHEAD  # past internal parts: the cursor is always a part the customer sees
+        ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=read)
         if ticket is None or ticket.customer_id != customer.user_id:
             raise NotFound(f"ticket {ticket_id} not found")
-        visible = [p for p in parts if p.visible_to_customer]
-        return TicketPage(ticket=ticket, timeline=visible, next_cursor=parts[0].id if has_more and parts else None)
+        visible, cursor = older_page(parts, more_stored=has_more, limit=limit, shown=lambda p: p.visible_to_customer)
+        return TicketPage(ticket=ticket, timeline=visible, next_cursor=cursor)
 
     def page_for_agent(self, agent: AgentPrincipal, ticket_id: str, *, before: str | None, limit: int) -> TicketPage:
         ticket, parts, has_more = self._store.ticket_page(ticket_id, before=before, limit=limit)
@@ -384,7 +418,14 @@ class TicketService:
     # --- changing --------------------------------------------------------------------------------
 
     def update(self, agent: AgentPrincipal, ticket_id: str, changes: TicketChanges, *, version: int) -> Ticket:
-        ticket = self._store.get_ticket(ticket_id)
+        """One read and one write. A change that may hand the ticket to someone else reads the ticket with
+        its recent timeline (one Query), for the receiver's context capsule."""
+        may_hand_off = changes.team_id is not None or changes.assignee_id is not None
+        timeline: list[TicketPart] = []
+        if may_hand_off:
+            ticket, timeline, _ = self._store.ticket_page(ticket_id, before=None, limit=CAPSULE_PARTS)
+        else:
+            ticket = self._store.get_ticket(ticket_id)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         self._authorize_changes(agent, ticket, changes)
@@ -404,7 +445,6 @@ class TicketService:
         updates, parts = edit.updates, edit.parts
         if handed_to_someone_else(edit, agent.id):
             # Whoever receives it sees the context capsule first, and the timeline records it.
-            _, timeline, _ = self._store.ticket_page(ticket_id, before=None, limit=50)
             capsule = ticket_capsule(
                 ticket,
                 timeline,
@@ -439,23 +479,45 @@ class TicketService:
         if changes.assignee_id is not None and not changes.unassign and changes.assignee_id != ticket.assignee_id:
             self._authorize(agent, Action.ASSIGN, resource, assignee_teams=frozenset({team}))
 
+    def _read_for_reply(self, ticket_id: str, attachment_ids: Sequence[str]) -> tuple[Ticket | None, list[Attachment]]:
+        if attachment_ids:
+            return self._store.read_for_reply(ticket_id, attachment_ids)
+        return self._store.get_ticket(ticket_id), []
+
+    def _refs(self, owner: str, attachment_ids: Sequence[str], files: list[Attachment]) -> list[AttachmentRef]:
+        if not attachment_ids:
+            return []
+        assert self._files is not None, "attaching files needs the attachment checker"
+        return self._files.refs_for_message(owner, list(attachment_ids), known=files)
+
     def reply_as_customer(
         self,
         customer: CustomerPrincipal,
         ticket_id: str,
         body: str,
         attachments: list[AttachmentRef] | None = None,
+        *,
+        attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
-        """The customer answers on their ticket; if it was waiting on them, work resumes."""
-        refs = attachments or []
+        """The customer answers on their ticket; if it was waiting on them, work resumes.
+
+        The first attempt reads the ticket and the files the reply names together (one request).
+        """
         text = body.strip()
-        if not text and not refs:
+        if not text and not attachments and not attachment_ids:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
+        checked: list[list[AttachmentRef]] = []  # the files, checked on the first attempt
 
         def attempt() -> TicketPart:
-            ticket = self._store.get_ticket(ticket_id)
+            if checked:
+                ticket = self._store.get_ticket(ticket_id)
+            else:
+                ticket, files = self._read_for_reply(ticket_id, attachment_ids)
             if ticket is None or ticket.customer_id != customer.user_id:
                 raise NotFound(f"ticket {ticket_id} not found")
+            if not checked:
+                checked.append(attachments or self._refs(customer.user_id, attachment_ids, files))
+            refs = checked[0]
             reply = TicketPart(
                 id=new_id(),
                 ticket_id=ticket_id,
@@ -515,20 +577,21 @@ class TicketService:
         body: str,
         *,
         internal: bool,
-        attachments: Callable[[Ticket], list[AttachmentRef]] | None = None,
+        attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
         """A reply the customer sees, or an internal note they never do; files attached to either.
 
-        ``attachments`` resolves the attachment references once the ticket is known.
+        ``attachment_ids``: files uploaded for this ticket (shared, or internal for a note), read with
+        the ticket in one request.
         """
         text = body.strip()
-        if not text and attachments is None:
+        if not text and not attachment_ids:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        ticket = self._store.get_ticket(ticket_id)
+        ticket, files = self._read_for_reply(ticket_id, attachment_ids)
         if ticket is None:
             raise NotFound(f"ticket {ticket_id} not found")
         self._authorize(agent, Action.WORK, Resource.ticket(ticket))
-        refs = attachments(ticket) if attachments is not None else []
+        refs = self._refs(ticket_attachment_owner(ticket, internal=internal), attachment_ids, files)
         if not text and not refs:
             raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
         new_part = TicketPart(

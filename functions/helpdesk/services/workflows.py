@@ -7,7 +7,12 @@ task reaches it through the workflow-tasks queue with a task token and answers t
   event via the stream), remind a silent customer and later auto-resolve, and say what comes next
   (resolved, an approval needed, or the next deadline to wait for);
 - ``park``: keep the token on the ticket so a change that matters wakes the workflow early;
-- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state.
+- ``request_approval`` / ``apply_decision``: a specialist's decision, then its follow-up state;
+- on a schedule, ``keep_parked_alive``: a heartbeat for every token a long wait keeps on a ticket.
+  The state machine expects one within ``HeartbeatSeconds``; a token that was lost (its park task
+  never stored it, or it was dropped) gets none, so its wait fails over to a new check and a new
+  park instead of sleeping to a deadline a change may have moved. A token its workflow no longer
+  waits on is forgotten.
 
 Transitions are owned once: agents move tickets in the inbox; the workflow only applies breach
 escalation, reminders, auto-resolution and the approval's follow-up, each guarded by the ticket's
@@ -37,7 +42,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory, TicketType, Workspace
-from helpdesk.services.ports import TicketRecords, WorkflowEngine
+from helpdesk.services.ports import ParkedWorkflowStore, TicketRecords, WorkflowEngine
 from helpdesk.services.retries import retry_on_conflict
 from helpdesk.services.tickets import TicketService, clock_fields
 
@@ -46,6 +51,9 @@ IDLE_WAIT = timedelta(days=30)
 """With no deadline ahead, the workflow still looks again this often (a change wakes it sooner)."""
 MAX_WAIT = timedelta(days=300)
 CHECK_ATTEMPTS = 3
+HEARTBEATS_PER_TASK = 500
+"""Heartbeats one worker invocation sends before it queues the rest as another task (well within its timeout)."""
+HEARTBEAT_PAGE = 100
 ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 CLOCK_WORDS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
@@ -57,12 +65,18 @@ def step_functions_time(moment: datetime) -> str:
 
 class TicketWorkflowService:
     def __init__(
-        self, store: TicketRecords, workspace: Workspace, tickets: TicketService, engine: WorkflowEngine
+        self,
+        store: TicketRecords,
+        workspace: Workspace,
+        tickets: TicketService,
+        engine: WorkflowEngine,
+        parked: ParkedWorkflowStore,
     ) -> None:
         self._store = store
         self._workspace = workspace
         self._tickets = tickets
         self._engine = engine
+        self._parked = parked
 
     def _ticket(self, ticket_id: str) -> tuple[Ticket, TicketType]:
         ticket = self._store.get_ticket(ticket_id)
@@ -213,10 +227,30 @@ class TicketWorkflowService:
 
     # --- waiting for a deadline or a change ------------------------------------------------------
 
-    def park(self, ticket_id: str, token: str, version: int) -> None:
-        """Keep the token on the ticket; if it changed since the check, wake the workflow right away."""
-        if not self._store.park_workflow(ticket_id, token, version):
+    def park(self, ticket_id: str, token: str, version: int, *, watched: bool = False) -> None:
+        """Keep the token on the ticket; if it changed since the check, wake the workflow right away.
+
+        ``watched``: the wait expects heartbeats (a long one), which ``keep_parked_alive`` sends.
+        """
+        if not self._parked.park(ticket_id, token, version, watched=watched):
             self._engine.complete(token, {"woken_by": "a change during the check"})
+
+    def keep_parked_alive(self, after: str | None = None, budget: int = HEARTBEATS_PER_TASK) -> tuple[int, str | None]:
+        """A heartbeat for each watched token, from ``after`` on, at most ``budget``.
+
+        Returns how many tokens were forgotten (their workflow no longer waits on them) and where to
+        go on (None: every watched token had its heartbeat).
+        """
+        forgotten, sent = 0, 0
+        while sent < budget:
+            page, after = self._parked.watched(after, min(HEARTBEAT_PAGE, budget - sent))
+            for ticket_id, token in page:
+                if not self._engine.heartbeat(token):
+                    forgotten += self._parked.forget(ticket_id, token)
+            sent += len(page)
+            if after is None:
+                break
+        return forgotten, after
 
     # --- approvals -------------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@
  *
  * A launcher button opens the messenger in an iframe; the token and context go to it by postMessage
  * (never in its URL), and the messenger asks getToken() when an agent needs the customer verified.
+ * The messenger only listens to sites on its workspace's allow-list (`messenger_origins` in
+ * workspace.yaml): add this site's origin there, or the messenger runs as an anonymous visitor.
+ * The page's address goes along as context without its fragment (which may carry a token); the
+ * messenger's API also drops query parameters named like secrets (token, code, key, signature...).
  */
 (function () {
   "use strict";
@@ -26,7 +30,7 @@
   function pageContext() {
     var given = settings().context || {};
     var context = {
-      page_url: location.href,
+      page_url: location.origin + location.pathname + location.search,
       page_title: document.title,
       referrer: document.referrer || undefined,
       locale: navigator.language,
@@ -66,14 +70,32 @@
     launcher.setAttribute("aria-expanded", String(!frame.hidden));
   }
 
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var bubble = document.createElementNS(ns, "path");
+    bubble.setAttribute("d", "M4 5.5A2.5 2.5 0 016.5 3h11A2.5 2.5 0 0120 5.5v8a2.5 2.5 0 01-2.5 2.5H10l-4.5 4v-4h0A2.5 2.5 0 014 13.5z");
+    bubble.setAttribute("fill", "none");
+    bubble.setAttribute("stroke", "currentColor");
+    bubble.setAttribute("stroke-width", "2");
+    bubble.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(bubble);
+    return svg;
+  }
+
   function mount() {
     launcher = document.createElement("button");
     launcher.type = "button";
-    launcher.textContent = "💬";
+    launcher.appendChild(chatIcon());
     launcher.setAttribute("aria-label", "Open support messenger");
     launcher.setAttribute("aria-expanded", "false");
     launcher.style.cssText = "position:fixed;bottom:16px;right:16px;width:60px;height:60px;border-radius:50%;border:0;" +
-      "background:#2357d6;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483647";
+      "background:#2357d6;color:#fff;display:inline-flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483647";
     launcher.addEventListener("click", open);
     document.body.appendChild(launcher);
   }

@@ -2,6 +2,13 @@
  *
  * Identity comes from the embedding app (embed.js posts {type: "helpdesk:boot", token, context}),
  * from "#token=<jwt>" in the URL, or else the messenger asks the API for an anonymous visitor token.
+ *
+ * Trust: only the sites on the workspace's allow-list (config.json's messenger_origins; "self" is
+ * this page's own origin) are talked to by postMessage, and only their messages are read. The
+ * anonymous history kept in this browser (the visitor token) moves into a signed-in account only
+ * when such a site boots the messenger with its customer's token, or when the person confirms it
+ * here; never because a token arrived in the address, which anyone can put in a link.
+ *
  * Everything a person wrote is rendered with textContent: a message is text, never markup.
  */
 (function () {
@@ -23,10 +30,23 @@
     pollTimer: null,
     openTicketId: null,
     tokenWaiters: [],
+    trustedOrigins: [],
     embedded: window.parent && window.parent !== window,
   };
 
   function $(id) { return document.getElementById(id); }
+
+  /** This browser's storage for the visitor token; in memory when the browser denies storage to an
+   * embedded page (third-party storage blocked), so the messenger still works, for this visit only. */
+  var kept = (function () {
+    var memory = {};
+    function storage() { try { return window.localStorage; } catch (e) { return null; } }
+    return {
+      get: function (key) { try { var s = storage(); return (s && s.getItem(key)) || memory[key] || null; } catch (e) { return memory[key] || null; } },
+      set: function (key, value) { memory[key] = value; try { var s = storage(); if (s) s.setItem(key, value); } catch (e) { /* memory only */ } },
+      remove: function (key) { delete memory[key]; try { var s = storage(); if (s) s.removeItem(key); } catch (e) { /* memory only */ } },
+    };
+  })();
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -106,41 +126,60 @@
     return decodeURIComponent(match[1]);
   }
 
+  /** The sites allowed to embed the messenger, as origins ("self" is this page's own). */
+  function trustOrigins(origins) {
+    state.trustedOrigins = (origins || []).map(function (origin) { return origin === "self" ? window.location.origin : origin; });
+  }
+
+  function fromTrustedParent(event) {
+    return event.source === window.parent && state.trustedOrigins.indexOf(event.origin) >= 0 && !!event.data;
+  }
+
+  /** postMessage to the embedding site, if it is one of the trusted ones; any other parent hears nothing. */
+  function tellParent(message) {
+    state.trustedOrigins.forEach(function (origin) { window.parent.postMessage(message, origin); });
+  }
+
   function waitForBoot() {
     return new Promise(function (resolve) {
-      if (!state.embedded) { resolve(null); return; }
+      if (!state.embedded || !state.trustedOrigins.length) { resolve(null); return; }
       var done = false;
       function onMessage(event) {
-        if (event.source !== window.parent || !event.data || event.data.type !== "helpdesk:boot") return;
+        if (!fromTrustedParent(event) || event.data.type !== "helpdesk:boot") return;
         done = true;
         window.removeEventListener("message", onMessage);
         resolve(event.data);
       }
       window.addEventListener("message", onMessage);
-      window.parent.postMessage({ type: "helpdesk:ready" }, "*");
+      tellParent({ type: "helpdesk:ready" });
       setTimeout(function () { if (!done) { window.removeEventListener("message", onMessage); resolve(null); } }, BOOT_WAIT_MS);
     });
   }
 
   /** Ask the embedding app for a freshly signed token (in-app verification, or an expired one). */
   function requestFreshToken() {
-    if (!state.embedded) return Promise.reject(new Error("Open the messenger from the app to confirm it's you."));
+    if (!state.embedded || !state.trustedOrigins.length) return Promise.reject(new Error("Open the messenger from the app to confirm it's you."));
     return new Promise(function (resolve, reject) {
       state.tokenWaiters.push({ resolve: resolve, reject: reject });
-      window.parent.postMessage({ type: "helpdesk:token-request" }, "*");
+      tellParent({ type: "helpdesk:token-request" });
       setTimeout(function () { reject(new Error("The app did not answer in time.")); }, 10000);
     });
   }
 
   window.addEventListener("message", function (event) {
-    if (event.source !== window.parent || !event.data || event.data.type !== "helpdesk:token") return;
+    if (!fromTrustedParent(event) || event.data.type !== "helpdesk:token") return;
     var waiters = state.tokenWaiters.splice(0);
     waiters.forEach(function (w) { if (event.data.token) w.resolve(event.data.token); else w.reject(new Error("No token")); });
   });
 
+  /** This page's address as context: never its fragment, which may hold a token. */
+  function pageAddress() {
+    return window.location.origin + window.location.pathname + window.location.search;
+  }
+
   function defaultContext() {
     var context = {
-      page_url: document.referrer || window.location.href,
+      page_url: document.referrer || pageAddress(),
       locale: navigator.language,
       device: /Mobi/.test(navigator.userAgent) ? "mobile" : "desktop",
       os: navigator.platform || undefined,
@@ -149,24 +188,58 @@
     return context;
   }
 
+  /** Who a customer token names, for the person to check before moving their history (display only). */
+  function accountName(token) {
+    try {
+      var payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var claims = JSON.parse(decodeURIComponent(escape(atob(payload))));
+      return claims.name && claims.email ? claims.name + " (" + claims.email + ")" : claims.name || claims.email || "this account";
+    } catch (e) { return "this account"; }
+  }
+
+  function mergeVisitorHistory(visitorToken) {
+    return api("POST", "/messenger/identify", { visitor_token: visitorToken })
+      .catch(function () { /* an expired visitor token just means nothing to merge */ })
+      .then(function () { kept.remove(VISITOR_KEY); });
+  }
+
+  /** A token from the address: offer to move this browser's anonymous conversations, never do it unasked. */
+  function offerMerge(visitorToken) {
+    return api("GET", "/messenger/conversations?limit=1", undefined, visitorToken).then(function (list) {
+      if (!list || !(list.items || []).length) return;
+      $("merge-text").textContent = "You're signed in as " + accountName(state.token) + ". You chatted with us " +
+        "earlier without signing in: move those conversations to this account?";
+      $("merge-box").hidden = false;
+    }, function () { /* an expired visitor token: nothing to offer */ });
+  }
+
+  $("merge-button").addEventListener("click", function () {
+    var visitorToken = kept.get(VISITOR_KEY);
+    $("merge-box").hidden = true;
+    if (!visitorToken) return;
+    mergeVisitorHistory(visitorToken).then(resumeConversation).then(function () { if (state.conversationId) startPolling(); });
+  });
+
+  $("merge-dismiss").addEventListener("click", function () { $("merge-box").hidden = true; });
+
   function identify(boot) {
-    var token = (boot && boot.token) || tokenFromHash();
+    var bootToken = boot && boot.token;
+    var token = bootToken || tokenFromHash();
     state.context = (boot && boot.context) || defaultContext();
     if (token) {
       state.token = token;
-      var visitorToken = localStorage.getItem(VISITOR_KEY);
+      var visitorToken = kept.get(VISITOR_KEY);
       if (!visitorToken) return Promise.resolve();
-      // The visitor signed in: their anonymous history becomes theirs.
-      return api("POST", "/messenger/identify", { visitor_token: visitorToken })
-        .catch(function () { /* an expired visitor token just means nothing to merge */ })
-        .then(function () { localStorage.removeItem(VISITOR_KEY); });
+      // The app the customer signed in to handed us their token: their anonymous history becomes theirs.
+      if (bootToken) return mergeVisitorHistory(visitorToken);
+      return offerMerge(visitorToken);
     }
     state.isVisitor = true;
-    var stored = localStorage.getItem(VISITOR_KEY);
+    var stored = kept.get(VISITOR_KEY);
     if (stored) { state.token = stored; return Promise.resolve(); }
     return api("POST", "/messenger/visitors").then(function (visitor) {
       state.token = visitor.visitor_token;
-      localStorage.setItem(VISITOR_KEY, visitor.visitor_token);
+      kept.set(VISITOR_KEY, visitor.visitor_token);
     });
   }
 
@@ -296,7 +369,7 @@
   }
 
   function refreshToken() {
-    if (state.isVisitor) { localStorage.removeItem(VISITOR_KEY); return identify(null); }
+    if (state.isVisitor) { kept.remove(VISITOR_KEY); return identify(null); }
     return requestFreshToken().then(function (token) { state.token = token; }, function (error) { showStatus(error.message); });
   }
 
@@ -547,6 +620,7 @@
     .then(function (config) {
       state.apiBase = (config.api_base || "").replace(/\/$/, "");
       state.liveUrl = config.live_url || null;
+      trustOrigins(config.messenger_origins);
       if (config.title) { $("title").textContent = config.title; document.title = config.title; }
       return waitForBoot();
     })

@@ -9,6 +9,7 @@ from helpdesk.adapters.store.attachments import AttachmentTable
 from helpdesk.adapters.store.conversations import ConversationTable
 from helpdesk.adapters.store.customers import CustomerTable
 from helpdesk.adapters.store.live import LiveTable
+from helpdesk.adapters.store.parked_workflows import ParkedWorkflowTable
 from helpdesk.adapters.store.tickets import TicketTable
 from helpdesk.adapters.store.trackers import TrackerTable
 
@@ -18,6 +19,7 @@ __all__ = [
     "ConversationTable",
     "CustomerTable",
     "LiveTable",
+    "ParkedWorkflowTable",
     "TableStores",
     "TicketTable",
     "TrackerTable",
@@ -35,3 +37,4 @@ class TableStores:
     tickets: TicketTable = field(default_factory=TicketTable)
     trackers: TrackerTable = field(default_factory=TrackerTable)
     live: LiveTable = field(default_factory=LiveTable)
+    parked_workflows: ParkedWorkflowTable = field(default_factory=ParkedWorkflowTable)

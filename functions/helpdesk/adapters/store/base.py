@@ -49,6 +49,16 @@ def within_scope(scope: Scope | None) -> Condition | None:
     return TicketItem.team_id.is_in(*sorted(scope.teams)) | assigned
 
 
+def failed_item(failure: ConditionFailed) -> int | None:
+    """Which item of a transaction (by position) failed its condition, if DynamoDB said so."""
+    error = failure.__cause__
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return next(
+        (n for n, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"),
+        None,
+    )
+
+
 class TableStore:
     """Base of every store: the table connection (made on first write) and the transactional write."""
 
@@ -117,7 +127,14 @@ class TableStore:
 
     @staticmethod
     def _index_page[T](
-        index: Any, partition: str, cursor: str | None, limit: int, convert: Any, *, oldest_first: bool = False
+        index: Any,
+        partition: str,
+        cursor: str | None,
+        limit: int,
+        convert: Any,
+        *,
+        oldest_first: bool = False,
+        sort_prefix: str | None = None,
     ) -> Page[T]:
         keys = index.Meta.attributes.values()
         hash_attribute = next(a for a in keys if a.is_hash_key).attr_name
@@ -131,6 +148,12 @@ class TableStore:
             if cursor
             else None
         )
-        result = index.query(partition, scan_index_forward=oldest_first, limit=limit, last_evaluated_key=start)
+        range_condition = None
+        if sort_prefix is not None:
+            range_key = next(a for a in keys if a.is_range_key)
+            range_condition = range_key.startswith(sort_prefix)
+        result = index.query(
+            partition, range_condition, scan_index_forward=oldest_first, limit=limit, last_evaluated_key=start
+        )
         items = [convert(item) for item in result]
         return Page[T](items=items, next_cursor=encode_cursor(result.last_evaluated_key))

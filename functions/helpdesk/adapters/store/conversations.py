@@ -12,8 +12,9 @@ from pynamodb.transactions import TransactWrite
 from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META, conversation_pk
 from helpdesk.adapters.store.base import TableStore, version_bumping
-from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
+from helpdesk.adapters.table import AttachmentItem, ConversationItem, MessageItem, TableItem, TicketItem
 from helpdesk.domain.models import (
+    Attachment,
     AuthorType,
     Conversation,
     ConversationStatus,
@@ -82,6 +83,17 @@ class ConversationTable(TableStore):
         except DoesNotExist:
             return None
         return mapping.conversation_from_item(item)
+
+    def read_for_message(
+        self, conversation_id: str, attachment_ids: Sequence[str]
+    ) -> tuple[Conversation | None, list[Attachment]]:
+        """The conversation and the attachments a message names, in one BatchGetItem."""
+        keys = [(conversation_pk(conversation_id), META)]
+        keys += [(mapping.attachment_pk(i), META) for i in dict.fromkeys(attachment_ids)]
+        items = list(TableItem.batch_get(keys))
+        conversation = next((i for i in items if isinstance(i, ConversationItem)), None)
+        files = [mapping.attachment_from_item(i) for i in items if isinstance(i, AttachmentItem)]
+        return (mapping.conversation_from_item(conversation) if conversation else None), files
 
     def conversation_page(
         self, conversation_id: str, *, after: str | None, limit: int
@@ -254,10 +266,9 @@ class ConversationTable(TableStore):
 
         Moves up to ``MAX_MERGED_ITEMS`` of each per call, atomically; returns how many moved.
         """
-        conversations = list(
-            TableItem.by_customer.query(mapping.customer_conversations_key(visitor_id), limit=MAX_MERGED_ITEMS)
-        )
-        tickets = list(TableItem.by_customer.query(mapping.customer_tickets_key(visitor_id), limit=MAX_MERGED_ITEMS))
+        owned = list(TableItem.by_customer.query(mapping.customer_key(visitor_id), limit=2 * MAX_MERGED_ITEMS))
+        conversations = [i for i in owned if isinstance(i, ConversationItem)][:MAX_MERGED_ITEMS]
+        tickets = [i for i in owned if isinstance(i, TicketItem)][:MAX_MERGED_ITEMS]
         if not conversations and not tickets:
             return 0
         profile, profile_actions = self._customer_upsert(customer, utc_now())
@@ -265,23 +276,25 @@ class ConversationTable(TableStore):
         def build(transaction: TransactWrite) -> None:
             transaction.update(profile, actions=profile_actions)
             owned_by_visitor = ConversationItem.customer_id == visitor_id
-            for item in conversations:
+            for conversation in conversations:
                 actions: list[Any] = [
                     ConversationItem.customer_id.set(customer.user_id),
                     ConversationItem.customer_is_visitor.set(False),
-                    ConversationItem.gsi1pk.set(mapping.customer_conversations_key(customer.user_id)),
+                    ConversationItem.gsi1pk.set(mapping.customer_key(customer.user_id)),
                 ]
                 actions += [ConversationItem.customer_name.set(customer.name)] if customer.name else []
                 actions += [ConversationItem.customer_email.set(customer.email)] if customer.email else []
                 transaction.update(
-                    ConversationItem(pk=item.pk, sk=item.sk), actions=actions, condition=owned_by_visitor
+                    ConversationItem(pk=conversation.pk, sk=conversation.sk),
+                    actions=actions,
+                    condition=owned_by_visitor,
                 )
-            for item in tickets:
+            for ticket in tickets:
                 transaction.update(
-                    version_bumping(item.pk, item.sk),
+                    version_bumping(ticket.pk, ticket.sk),
                     actions=[
                         TicketItem.customer_id.set(customer.user_id),
-                        TicketItem.gsi1pk.set(mapping.customer_tickets_key(customer.user_id)),
+                        TicketItem.gsi1pk.set(mapping.customer_key(customer.user_id)),
                     ],
                     condition=TicketItem.customer_id == visitor_id,
                     add_version_condition=False,
@@ -293,10 +306,11 @@ class ConversationTable(TableStore):
     def list_customer_conversations(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Conversation]:
         return self._index_page(
             TableItem.by_customer,
-            mapping.customer_conversations_key(customer_id),
+            mapping.customer_key(customer_id),
             cursor,
             limit,
             mapping.conversation_from_item,
+            sort_prefix=mapping.CUSTOMER_CONVERSATIONS,
         )
 
     def list_team_conversations(

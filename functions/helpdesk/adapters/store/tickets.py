@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META, conversation_pk, ticket_pk
-from helpdesk.adapters.store.base import TableStore, is_condition_failure, version_bumping
-from helpdesk.adapters.table import ConversationItem, CounterItem, ObjectLinkItem, TableItem, TicketItem, TicketPartItem
-from helpdesk.domain.errors import ConditionFailed, NotFound, VersionConflict
+from helpdesk.adapters.store.base import TableStore, failed_item, version_bumping
+from helpdesk.adapters.table import (
+    AttachmentItem,
+    ConversationItem,
+    CounterItem,
+    ObjectLinkItem,
+    TableItem,
+    TicketItem,
+    TicketPartItem,
+)
+from helpdesk.domain.errors import ConditionFailed, NotFound, TicketNumberTaken, VersionConflict
 from helpdesk.domain.models import (
+    Attachment,
     Conversation,
     ConversationStatus,
     Message,
@@ -26,6 +35,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.workspace import StateCategory
 
 TICKET_NUMBER_COUNTER = "COUNTER#ticket-number"
+TICKET_NUMBER_KEY = (TICKET_NUMBER_COUNTER, "COUNTER")
 MAX_OBJECT_LINKS = 10
 """A ticket links at most this many objects (each is an item in the ticket's creating transaction)."""
 
@@ -44,13 +54,25 @@ class TicketTable(TableStore):
         from_conversation: Conversation | None = None,
         conversation_message: Message | None = None,
         conversation_status: ConversationStatus | None = None,
+        claims_number: bool = False,
     ) -> None:
         """Create a ticket with its first timeline parts; link and notify its conversation atomically.
 
-        Raises ``ConditionFailed`` if the conversation is gone or already has a ticket.
+        ``claims_number``: the ticket's number is the counter's next, claimed in this transaction (the
+        counter must still be at the number before it: read with ``read_for_conversion``). Raises
+        ``TicketNumberTaken`` if another ticket got that number first, ``ConditionFailed`` if the
+        conversation is gone or already has a ticket.
         """
 
         def build(transaction: TransactWrite) -> None:
+            if claims_number:
+                previous = ticket.number - 1
+                counter = CounterItem(pk=TICKET_NUMBER_COUNTER, sk="COUNTER")
+                transaction.update(
+                    counter,
+                    actions=[CounterItem.value.set(ticket.number), CounterItem.kind.set(CounterItem)],
+                    condition=(CounterItem.value == previous) if previous else CounterItem.pk.does_not_exist(),
+                )
             transaction.save(mapping.ticket_item(ticket), condition=TableItem.pk.does_not_exist())
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
@@ -91,7 +113,12 @@ class TicketTable(TableStore):
                     condition=TableItem.pk.does_not_exist(),
                 )
 
-        self._write(build)
+        try:
+            self._write(build)
+        except ConditionFailed as failure:
+            if claims_number and failed_item(failure) == 0:
+                raise TicketNumberTaken(f"ticket number {ticket.number} was taken meanwhile") from failure
+            raise
 
     def tickets_about(self, object_type: str, object_id: str, *, limit: int = 100) -> list[str]:
         """The ids of the tickets about one of the business's objects (e.g. an order), oldest first."""
@@ -114,6 +141,24 @@ class TicketTable(TableStore):
         except DoesNotExist:
             return None
         return mapping.ticket_from_item(item)
+
+    def read_for_reply(self, ticket_id: str, attachment_ids: Sequence[str]) -> tuple[Ticket | None, list[Attachment]]:
+        """The ticket and the attachments a reply names, in one BatchGetItem."""
+        keys = [(ticket_pk(ticket_id), META)] + [
+            (mapping.attachment_pk(i), META) for i in dict.fromkeys(attachment_ids)
+        ]
+        items = list(TableItem.batch_get(keys))
+        ticket = next((i for i in items if isinstance(i, TicketItem)), None)
+        files = [mapping.attachment_from_item(i) for i in items if isinstance(i, AttachmentItem)]
+        return (mapping.ticket_from_item(ticket) if ticket else None), files
+
+    def read_for_conversion(self, conversation_id: str) -> tuple[Conversation | None, int]:
+        """The conversation to open a ticket from, and the last ticket number given, in one BatchGetItem."""
+        items = list(TableItem.batch_get([(conversation_pk(conversation_id), META), TICKET_NUMBER_KEY]))
+        conversation = next((i for i in items if isinstance(i, ConversationItem)), None)
+        counter = next((i for i in items if isinstance(i, CounterItem)), None)
+        last = int(counter.value) if counter is not None and counter.value is not None else 0
+        return (mapping.conversation_from_item(conversation) if conversation else None), last
 
     def get_tickets(self, ticket_ids: Sequence[str]) -> list[Ticket]:
         """The tickets that exist among ``ticket_ids`` (one BatchGetItem per 100)."""
@@ -211,26 +256,6 @@ class TicketTable(TableStore):
             ) from failure
         return ticket.model_copy(update={"version": based_on_version + 1})
 
-    def park_workflow(self, ticket_id: str, token: str, version: int) -> bool:
-        """Keep the waiting workflow's task token on the ticket, if the ticket is still at ``version``.
-
-        Doesn't change the ticket's version: the token is plumbing, not a change anyone made.
-        False when the ticket moved on since the workflow looked at it.
-        """
-        try:
-            # The table connection, not Model.update: that would bump the version.
-            TicketItem._get_connection().update_item(
-                ticket_pk(ticket_id),
-                range_key=META,
-                actions=[TicketItem.workflow_token.set(token), TicketItem.workflow_version.set(version)],
-                condition=TableItem.pk.exists() & (TicketItem.version == version),
-            )
-        except UpdateError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
-
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
 
@@ -261,7 +286,12 @@ class TicketTable(TableStore):
 
     def list_customer_tickets(self, customer_id: str, *, cursor: str | None, limit: int) -> Page[Ticket]:
         return self._index_page(
-            TableItem.by_customer, mapping.customer_tickets_key(customer_id), cursor, limit, mapping.ticket_from_item
+            TableItem.by_customer,
+            mapping.customer_key(customer_id),
+            cursor,
+            limit,
+            mapping.ticket_from_item,
+            sort_prefix=mapping.CUSTOMER_TICKETS,
         )
 
     def list_tickets_in_view(
