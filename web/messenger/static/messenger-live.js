@@ -152,7 +152,7 @@
 
   window.HelpdeskMessengerLive = {
     ready: connect,
-    isLive: function () { return !!live && live.isLive(); },
+    isLive: function () { return !!live && (live.isLive() || !window.HelpdeskLiveSocket.pollingAllowed()); },
     threadShown: watchWhatIsShown,
     homeShown: watchWhatIsShown,
     tabShown: watchWhatIsShown,
