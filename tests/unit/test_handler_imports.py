@@ -80,20 +80,9 @@ print(json.dumps({"error": error, "network": attempts, "environment": sorted(set
 """
 
 
-READ_CONFIGURATION_AT_IMPORT = {
-    "helpdesk.handlers.event_publisher.lambda_handler",
-    "helpdesk.handlers.inbound_events.lambda_handler",
-    "helpdesk.handlers.inbox_api.lambda_handler",
-    "helpdesk.handlers.messenger_api.lambda_handler",
-    "helpdesk.handlers.notifier.lambda_handler",
-    "helpdesk.handlers.snooze_waker.lambda_handler",
-    "helpdesk.handlers.tracker_fanout.lambda_handler",
-    "helpdesk.handlers.workflow_starter.lambda_handler",
-    "helpdesk.handlers.workflow_tasks.lambda_handler",
-}
-"""Handlers that still read configuration when imported: the table's name and region where the table
-model is defined (``adapters/table.py``), the API's allowed origins (``api/app.py``). Strictly expected
-to fail below until that moves behind ``settings()``; then the entry must go."""
+READ_CONFIGURATION_AT_IMPORT: set[str] = set()
+"""Handlers that still read configuration when imported, strictly expected to fail below (none left: the
+table's name and region and the API's allowed origins are read through ``settings()`` on first use)."""
 
 
 @dataclass(frozen=True)
