@@ -20,6 +20,8 @@ from bench.harness import ATTACHMENTS_BUCKET, DynamoRecorder, Result, in_memory_
 
 GOAL_MAX = 2
 BILLING = ("agent-billing", "billing")
+BILLING_LEAD = ("agent-billing-lead", "billing,leads")
+"""Approvals are a lead's decision (``domain.policy``: ``DECIDE``)."""
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
             "POST",
             f"/inbox/tickets/{refund.get('id', 'none')}/approval",
             {"decision": "approve", "note": "Double charge confirmed"},
-            agent=BILLING,
+            agent=BILLING_LEAD,
         ),
     )
     return d.calls
