@@ -21,7 +21,7 @@ from bench.harness import ATTACHMENTS_BUCKET, DynamoRecorder, Result, in_memory_
 GOAL_MAX = 2
 BILLING = ("agent-billing", "billing")
 BILLING_LEAD = ("agent-billing-lead", "billing,leads")
-"""Approvals are a lead's decision (``domain.policy``: ``DECIDE``)."""
+"""Approvals are a lead's decision (``domain/policy.py``)."""
 
 
 @dataclass(frozen=True)

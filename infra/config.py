@@ -16,6 +16,7 @@ Secrets are never context: the messenger secret is generated in Secrets Manager 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +85,6 @@ class DeploymentConfig:
         alarm_email = context("alarm_email")
         if alarm_email and not EMAIL.fullmatch(alarm_email):
             raise ValueError(f"context 'alarm_email': an email address, not {alarm_email!r}")
-        from infra.custom_actions import action_environment
-
         workspace = REPO / context("workspace", "workspace/demo")
         if not (workspace / "workspace.yaml").is_file():
             raise ValueError(f"context 'workspace': {workspace} has no workspace.yaml")
@@ -98,3 +97,16 @@ class DeploymentConfig:
             workspace_dir=workspace,
             action_environment=action_environment(context("action_environment")),
         )
+
+
+def action_environment(raw: str) -> dict[str, str]:
+    """The ``action_environment`` context value: a JSON object of variable names to strings."""
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"context 'action_environment' must be a JSON object: {error}") from error
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise ValueError("context 'action_environment' must map variable names to strings")
+    return dict(parsed)

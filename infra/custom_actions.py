@@ -8,7 +8,6 @@ the messenger function, which runs the bot, may read exactly the secrets the act
 
 from __future__ import annotations
 
-import json
 import re
 
 from aws_cdk import Aws, Duration
@@ -81,15 +80,3 @@ def wire_custom_actions(config: DeploymentConfig, function: lambda_.Function) ->
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["ssm:GetParameter"], resources=sorted(set(parameters)))
         )
-
-
-def action_environment(raw: str) -> dict[str, str]:
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"context 'action_environment' must be a JSON object: {error}") from error
-    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
-        raise ValueError("context 'action_environment' must map variable names to strings")
-    return dict(parsed)

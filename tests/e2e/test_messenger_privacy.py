@@ -110,7 +110,7 @@ def test_nothing_internal_ever_reaches_the_messenger(local_runtime: Any) -> None
     ticket = inbox(
         "POST",
         f"/inbox/conversations/{conversation['id']}/ticket",
-        frontline,
+        returns,
         json={
             "ticket_type_id": "damaged-item",
             "attributes": {"order_id": "O-C", "description": "lid", "carrier_ref": MARKER},

@@ -73,14 +73,16 @@ def emails_to(runtime: LocalRuntime, address: str) -> list[dict[str, Any]]:
 def test_a_damaged_item_ticket_runs_its_workflow_with_clocks_breaches_and_updates(runtime: LocalRuntime) -> None:
     alice = runtime.customer_token("sla-alice", name="Alice", email="alice.sla@example.com", phone="+447700900123")
     rita = runtime.agent_token("sla-agent-rita", ["returns"], name="Rita")
+    frank = runtime.agent_token("sla-agent-frank", ["frontline"], name="Frank")
     # Alice wants updates by SMS too.
     prefs = call(runtime, alice, "PUT", "/messenger/preferences", json={"messenger": True, "email": True, "sms": True})
     assert prefs.status_code == 200, prefs.text
     conversation = call(runtime, alice, "POST", "/messenger/conversations", json={"body": "My teapot arrived broken"})
     assert conversation.status_code == 201, conversation.text
+    # Frank, of the team the conversation landed in, makes it a ticket for returns.
     created = call(
         runtime,
-        rita,
+        frank,
         "POST",
         f"/inbox/conversations/{conversation.json()['id']}/ticket",
         json={"ticket_type_id": "damaged-item", "attributes": {"order_id": "ORD-1001", "description": "Lid cracked"}},

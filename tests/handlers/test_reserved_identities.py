@@ -20,6 +20,7 @@ from tests.support.events import Reply, agent_authorizer, customer_authorizer, c
 Call = Callable[[dict[str, Any]], Reply]
 ALICE = customer_authorizer("alice", "Alice")
 RETURNS = agent_authorizer("agent-rita", "returns")
+FRONTLINE = agent_authorizer("agent-frank", "frontline")
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def internal_file(messenger: Call, inbox: Call) -> tuple[str, str]:
         customised(
             "inbox_api/convert_conversation",
             path=f"/inbox/conversations/{conversation['id']}/ticket",
-            authorizer=RETURNS,
+            authorizer=FRONTLINE,  # the conversation's team hands it to returns as a ticket
             body={"ticket_type_id": "damaged-item", "team_id": "returns", "attributes": {"description": "x"}},
         )
     ).body

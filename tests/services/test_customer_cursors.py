@@ -9,7 +9,7 @@ from __future__ import annotations
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.tickets import NewTicket, TicketService
 
-from tests.support.principals import ALICE, ORDER_CONTEXT, RETURNS_AGENT
+from tests.support.principals import ALICE, FRONTLINE_AGENT, ORDER_CONTEXT, RETURNS_AGENT
 
 DAMAGED = NewTicket(ticket_type_id="damaged-item", team_id="returns", attributes={"description": "The lid is cracked"})
 
@@ -24,7 +24,7 @@ def test_polling_after_an_internal_note_hands_back_no_cursor_derived_from_it(
 
     # When an agent writes internal notes and the customer polls
     notes = {
-        conversations.reply_as_agent(RETURNS_AGENT, conversation_id, f"note {n}", internal=True).id for n in range(3)
+        conversations.reply_as_agent(FRONTLINE_AGENT, conversation_id, f"note {n}", internal=True).id for n in range(3)
     }
     polled = conversations.page_for_customer(ALICE, conversation_id, after=cursor, limit=50)
 
@@ -34,7 +34,7 @@ def test_polling_after_an_internal_note_hands_back_no_cursor_derived_from_it(
     assert polled.next_cursor not in notes
 
     # And once the agent answers, the answer comes once and the cursor moves to it
-    answer = conversations.reply_as_agent(RETURNS_AGENT, conversation_id, "It's on its way", internal=False)
+    answer = conversations.reply_as_agent(FRONTLINE_AGENT, conversation_id, "It's on its way", internal=False)
     fresh = conversations.page_for_customer(ALICE, conversation_id, after=cursor, limit=50)
     assert [m.body for m in fresh.messages] == ["It's on its way"]
     assert fresh.next_cursor == answer.id
@@ -43,7 +43,7 @@ def test_polling_after_an_internal_note_hands_back_no_cursor_derived_from_it(
 
 def test_the_first_page_ends_on_the_last_message_the_customer_sees(conversations: ConversationService) -> None:
     started = conversations.start(ALICE, "Hello", None)
-    note = conversations.reply_as_agent(RETURNS_AGENT, started.conversation.id, "checking", internal=True)
+    note = conversations.reply_as_agent(FRONTLINE_AGENT, started.conversation.id, "checking", internal=True)
 
     page = conversations.page_for_customer(ALICE, started.conversation.id, after=None, limit=50)
 
@@ -55,9 +55,11 @@ def test_polling_moves_past_more_internal_notes_than_a_page_holds(conversations:
     # Given more internal notes in a row than the customer's page size
     started = conversations.start(ALICE, "Hello", None)
     conversation_id = started.conversation.id
-    notes = {conversations.reply_as_agent(RETURNS_AGENT, conversation_id, f"n{n}", internal=True).id for n in range(6)}
-    conversations.reply_as_agent(RETURNS_AGENT, conversation_id, "first answer", internal=False)
-    conversations.reply_as_agent(RETURNS_AGENT, conversation_id, "second answer", internal=False)
+    notes = {
+        conversations.reply_as_agent(FRONTLINE_AGENT, conversation_id, f"n{n}", internal=True).id for n in range(6)
+    }
+    conversations.reply_as_agent(FRONTLINE_AGENT, conversation_id, "first answer", internal=False)
+    conversations.reply_as_agent(FRONTLINE_AGENT, conversation_id, "second answer", internal=False)
 
     # When the customer polls two messages at a time
     seen: list[str] = []
@@ -77,7 +79,7 @@ def test_a_customers_ticket_pages_are_cursored_by_parts_they_see(
 ) -> None:
     # Given a ticket whose timeline mixes replies with runs of internal notes
     started = conversations.start(ALICE, "My parcel arrived damaged", ORDER_CONTEXT)
-    ticket = tickets.convert_conversation(RETURNS_AGENT, started.conversation.id, DAMAGED)
+    ticket = tickets.convert_conversation(FRONTLINE_AGENT, started.conversation.id, DAMAGED)
     internal: set[str] = set()
     for n in range(4):
         internal |= {tickets.reply(RETURNS_AGENT, ticket.id, f"note {n}.{k}", internal=True).id for k in range(3)}

@@ -39,8 +39,8 @@ def handler_modules() -> list[str]:
 
 
 def modules_on_disk() -> list[str]:
-    """Every module under ``functions/helpdesk/handlers`` (each should be a declared function), but for
-    ``entry``: the light entry points the handlers are built with, not a function of its own."""
+    """Every module under ``functions/helpdesk/handlers`` (each should be a declared function), but
+    ``entry``: the shared entry point every handler module builds on, not a function of its own."""
     return sorted(
-        f"helpdesk.handlers.{p.stem}" for p in HANDLERS_PACKAGE.glob("*.py") if p.stem not in ("__init__", "entry")
+        f"helpdesk.handlers.{p.stem}" for p in HANDLERS_PACKAGE.glob("*.py") if p.stem not in {"__init__", "entry"}
     )

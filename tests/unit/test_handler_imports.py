@@ -80,11 +80,6 @@ print(json.dumps({"error": error, "network": attempts, "environment": sorted(set
 """
 
 
-READ_CONFIGURATION_AT_IMPORT: set[str] = set()
-"""Handlers that still read configuration when imported, strictly expected to fail below (none left: the
-table's name and region and the API's allowed origins are read through ``settings()`` on first use)."""
-
-
 @dataclass(frozen=True)
 class ImportOutcome:
     error: str | None
@@ -118,18 +113,7 @@ def test_a_handler_imports_with_an_empty_environment_and_no_network(handler: str
     assert outcome.network == [], f"importing {handler} used the network: {outcome.network}"
 
 
-@pytest.mark.parametrize(
-    "handler",
-    [
-        pytest.param(
-            h,
-            marks=pytest.mark.xfail(
-                h in READ_CONFIGURATION_AT_IMPORT, strict=True, reason="reads its configuration at import"
-            ),
-        )
-        for h in declared_handlers()
-    ],
-)
+@pytest.mark.parametrize("handler", declared_handlers())
 def test_importing_a_handler_reads_no_environment_variable(handler: str) -> None:
     outcome = import_alone(handler)
 

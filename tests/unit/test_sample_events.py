@@ -125,7 +125,8 @@ def check_sample(module: str, event: dict[str, Any]) -> None:
     elif module == module_of(LIVE_AUTHORIZER_HANDLER):
         # Browsers can't set headers on a WebSocket: the token comes in Sec-WebSocket-Protocol or ?token=.
         assert event["type"] == "REQUEST"
-        assert event["methodArn"].startswith("arn:aws:execute-api:") and event["methodArn"].endswith("/$connect")
+        assert event["methodArn"].startswith("arn:aws:execute-api:")
+        assert event["methodArn"].endswith("/$connect")
         assert "Sec-WebSocket-Protocol" in event["headers"] or "token" in (event.get("queryStringParameters") or {})
     elif module == module_of(LIVE.handler):
         context = event["requestContext"]

@@ -459,7 +459,7 @@ def test_a_bad_time_zone_in_workspace_yaml_names_the_file_and_field(tmp_path: Pa
 def test_a_system_without_a_time_zone_database_says_so_instead_of_blaming_the_zone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("helpdesk.domain.sla.available_timezones", set)
+    monkeypatch.setattr("helpdesk.domain.business_hours.available_timezones", set)
 
     with pytest.raises(ValidationError, match="this system has no time zone database"):
         BusinessHours.model_validate({**DEMO_HOURS, "time_zone": "Nowhere/Town"})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
 from helpdesk.domain.actions import CustomAction, ownership_references
 
 

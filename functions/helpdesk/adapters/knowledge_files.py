@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
 from helpdesk.domain.knowledge import Article
 
 

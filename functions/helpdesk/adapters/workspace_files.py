@@ -15,37 +15,14 @@ Errors name the file, the field and the problem, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
 from helpdesk.domain.bot import BotConfig, reference_problems
 from helpdesk.domain.workspace import TicketType, Workspace
 
-
-class WorkspaceConfigError(Exception):
-    """The workspace configuration can't be used; the message says where and why."""
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise WorkspaceConfigError(f"{path}: can't be read: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise WorkspaceConfigError(f"{path}: is not valid YAML: {error}") from error
-    if not isinstance(data, dict):
-        raise WorkspaceConfigError(f"{path}: must contain a mapping at the top level")
-    return data
-
-
-def describe_problems(path: Path, error: ValidationError) -> str:
-    lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"{path}: {location}: {problem['msg']}")
-    return "\n".join(lines)
+__all__ = ["WorkspaceConfigError", "describe_problems", "load_workspace", "read_yaml"]
 
 
 def load_workspace(directory: str | Path) -> Workspace:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from helpdesk.domain.customer_pages import CUSTOMER_READ_AHEAD, older_page
 from helpdesk.domain.errors import (
@@ -19,11 +19,9 @@ from helpdesk.domain.errors import (
     VersionConflict,
 )
 from helpdesk.domain.models import (
-    Attachment,
     AttachmentRef,
     Author,
     AuthorType,
-    ContextPackage,
     Conversation,
     ConversationStatus,
     Message,
@@ -43,26 +41,23 @@ from helpdesk.domain.models import (
 from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.sla import SlaState
+from helpdesk.domain.ticket_opening import build_ticket, known_team, known_ticket_type
 from helpdesk.domain.ticket_rules import (
-    MAX_TITLE_LENGTH,
     NewTicket,
     TicketChanges,
     apply_changes,
-    attribute_problems,
     category_change,
     clock_fields,
     clocks_of,
     created_part,
-    customer_reply,
     handed_to_someone_else,
     reply_clocks,
-    started_clocks,
 )
-from helpdesk.domain.workspace import AttributeError_, AttributeType, StateCategory, TicketType, Workspace
-from helpdesk.services.attachments import ticket_attachment_owner
+from helpdesk.domain.workspace import AttributeType, StateCategory, TicketType, Workspace
 from helpdesk.services.capsules import ticket_capsule
 from helpdesk.services.ports import AttachmentChecker, AttachmentRecords, ConversationReader, TicketRecords
 from helpdesk.services.retries import retry_on_conflict
+from helpdesk.services.ticket_replies import TicketReplies, TrackerAnnouncer
 
 __all__ = ["NewTicket", "TicketChanges", "TicketService", "clock_fields"]
 
@@ -70,12 +65,6 @@ CAPSULE_PARTS = 50
 """How much of the timeline a hand-off's context capsule is made from."""
 NUMBER_ATTEMPTS = 8
 """Opening a ticket claims the next number in its own write; a lost race reads the counter again."""
-REPLY_ATTEMPTS = 10
-"""A reply re-reads the ticket and tries again when someone else wrote first (a busy ticket)."""
-
-
-class TrackerAnnouncer(Protocol):
-    def announce(self, tracker: Ticket, author: AgentPrincipal, *, state_changed: bool, reply: str | None) -> None: ...
 
 
 class TicketService:
@@ -96,69 +85,16 @@ class TicketService:
         self._attachments = attachments
         self._workspace = workspace
         self._trackers = trackers
+        self._replies = TicketReplies(tickets, workspace, trackers, files=files)
 
     def _authorize(self, agent: AgentPrincipal, action: Action, resource: Resource, **extra: Any) -> None:
         authorize(agent, action, resource, self._workspace.agent_visibility, **extra)
 
     def _ticket_type(self, type_id: str) -> TicketType:
-        ticket_type = self._workspace.ticket_type(type_id)
-        if ticket_type is None:
-            known = ", ".join(t.id for t in self._workspace.ticket_types)
-            raise InvalidInput(f"unknown ticket type '{type_id}'", [("ticket_type_id", f"must be one of: {known}")])
-        return ticket_type
+        return known_ticket_type(self._workspace, type_id)
 
     def _team(self, team_id: str) -> str:
-        if self._workspace.team(team_id) is None:
-            known = ", ".join(t.id for t in self._workspace.teams)
-            raise InvalidInput(f"unknown team '{team_id}'", [("team_id", f"must be one of: {known}")])
-        return team_id
-
-    def _build(
-        self,
-        author: Author,
-        request: NewTicket,
-        *,
-        customer_id: str | None,
-        conversation_id: str | None,
-        context: ContextPackage | None,
-    ) -> tuple[Ticket, TicketType]:
-        ticket_type = self._ticket_type(request.ticket_type_id)
-        team_id = self._team(request.team_id or ticket_type.default_team)
-        values = dict(request.attributes)
-        # The context package already says which object this is about: don't ask again.
-        if context is not None and context.object is not None:
-            key = f"{context.object.type}_id"
-            if ticket_type.attribute(key) is not None and key not in values:
-                values[key] = context.object.id
-        try:
-            attributes = ticket_type.validate_attributes(values, creating=True)
-        except AttributeError_ as error:
-            raise attribute_problems(error) from error
-        title = (request.title or "").strip() or ticket_type.name
-        if len(title) > MAX_TITLE_LENGTH:
-            raise InvalidInput("title is too long", [("title", f"must be at most {MAX_TITLE_LENGTH} characters")])
-        state = ticket_type.first_state
-        now = utc_now()
-        ticket = Ticket(
-            id=new_id(),
-            number=0,
-            ticket_type_id=ticket_type.id,
-            title=title,
-            state_id=state.id,
-            state_category=state.category,
-            attributes={k: v for k, v in attributes.items() if v is not None},
-            team_id=team_id,
-            priority=request.priority,
-            customer_id=customer_id,
-            conversation_id=conversation_id,
-            context=context,
-            **started_clocks(ticket_type, state.category, now, self._workspace.business_calendar),
-            created_by=author,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
-        return ticket, ticket_type
+        return known_team(self._workspace, team_id)
 
     # --- SLA clocks ------------------------------------------------------------------------------
 
@@ -191,7 +127,9 @@ class TicketService:
             )
         if request.category is TicketCategory.BACK_OFFICE:
             links |= self._back_office_links(agent, request)
-        ticket, _ = self._build(agent.author, request, customer_id=customer_id, conversation_id=None, context=None)
+        ticket, _ = build_ticket(
+            self._workspace, agent.author, request, customer_id=customer_id, conversation_id=None, context=None
+        )
         self._authorize(agent, Action.CREATE, Resource.team(ticket.team_id))
         ticket = ticket.model_copy(update={"number": self._store.next_ticket_number(), **links})
         self._store.create_ticket(ticket, [created_part(ticket, agent.author)])
@@ -238,7 +176,8 @@ class TicketService:
         self._authorize(agent, Action.CONVERT, Resource.conversation(conversation))
         if conversation.ticket_id is not None:
             raise Conflict(f"conversation {conversation_id} already has ticket {conversation.ticket_id}")
-        ticket, ticket_type = self._build(
+        ticket, ticket_type = build_ticket(
+            self._workspace,
             agent.author,
             request,
             customer_id=conversation.customer_id,
@@ -282,7 +221,8 @@ class TicketService:
         Raises ``InvalidInput`` when the collected values don't fit the type (nothing is stored) and
         ``Conflict`` when the conversation already has a ticket.
         """
-        ticket, ticket_type = self._build(
+        ticket, ticket_type = build_ticket(
+            self._workspace,
             bot,
             request,
             customer_id=conversation.customer_id,
@@ -479,16 +419,7 @@ class TicketService:
         if changes.assignee_id is not None and not changes.unassign and changes.assignee_id != ticket.assignee_id:
             self._authorize(agent, Action.ASSIGN, resource, assignee_teams=frozenset({team}))
 
-    def _read_for_reply(self, ticket_id: str, attachment_ids: Sequence[str]) -> tuple[Ticket | None, list[Attachment]]:
-        if attachment_ids:
-            return self._store.read_for_reply(ticket_id, attachment_ids)
-        return self._store.get_ticket(ticket_id), []
-
-    def _refs(self, owner: str, attachment_ids: Sequence[str], files: list[Attachment]) -> list[AttachmentRef]:
-        if not attachment_ids:
-            return []
-        assert self._files is not None, "attaching files needs the attachment checker"
-        return self._files.refs_for_message(owner, list(attachment_ids), known=files)
+    # --- replies (``services/ticket_replies.py``) ----------------------------------------------------
 
     def reply_as_customer(
         self,
@@ -499,76 +430,12 @@ class TicketService:
         *,
         attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
-        """The customer answers on their ticket; if it was waiting on them, work resumes.
-
-        The first attempt reads the ticket and the files the reply names together (one request).
-        """
-        text = body.strip()
-        if not text and not attachments and not attachment_ids:
-            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        checked: list[list[AttachmentRef]] = []  # the files, checked on the first attempt
-
-        def attempt() -> TicketPart:
-            if checked:
-                ticket = self._store.get_ticket(ticket_id)
-            else:
-                ticket, files = self._read_for_reply(ticket_id, attachment_ids)
-            if ticket is None or ticket.customer_id != customer.user_id:
-                raise NotFound(f"ticket {ticket_id} not found")
-            if not checked:
-                checked.append(attachments or self._refs(customer.user_id, attachment_ids, files))
-            refs = checked[0]
-            reply = TicketPart(
-                id=new_id(),
-                ticket_id=ticket_id,
-                type=PartType.REPLY,
-                author=customer.author,
-                body=text or None,
-                attachments=refs,
-                visible_to_customer=True,
-                created_at=utc_now(),
-            )
-            ticket_type = self._ticket_type(ticket.ticket_type_id)
-            edit = customer_reply(ticket, ticket_type, reply, self._workspace.business_calendar)
-            try:
-                self._store.update_ticket(
-                    ticket.model_copy(update=edit.updates), based_on_version=ticket.version, parts=edit.parts
-                )
-            except ConditionFailed as failure:
-                raise Conflict("an attachment was already sent: upload it again") from failure
-            return reply
-
-        return retry_on_conflict(
-            attempt,
-            attempts=REPLY_ATTEMPTS,
-            gave_up=lambda: Conflict(f"ticket {ticket_id} is changing too fast: try again"),
-        )
+        """The customer answers on their ticket; if it was waiting on them, work resumes."""
+        return self._replies.reply_as_customer(customer, ticket_id, body, attachments, attachment_ids=attachment_ids)
 
     def rate(self, customer: CustomerPrincipal, ticket_id: str, score: int, comment: str | None) -> Rating:
         """CSAT: once per ticket, after it is resolved."""
-        ticket = self._store.get_ticket(ticket_id)
-        if ticket is None or ticket.customer_id != customer.user_id:
-            raise NotFound(f"ticket {ticket_id} not found")
-        if ticket.rating is not None:
-            raise Conflict(f"ticket #{ticket.number} was already rated")
-        if ticket.state_category is not StateCategory.RESOLVED:
-            raise Conflict(f"ticket #{ticket.number} can be rated once it is resolved")
-        rating = Rating(score=score, comment=(comment or "").strip() or None, rated_at=utc_now())
-        part = TicketPart(
-            id=new_id(),
-            ticket_id=ticket_id,
-            type=PartType.RATING,
-            author=customer.author,
-            body=rating.comment,
-            changes={"score": score},
-            visible_to_customer=True,
-            created_at=rating.rated_at,
-        )
-        try:
-            self._store.rate_ticket(ticket_id, customer.user_id, rating, part)
-        except ConditionFailed as failure:
-            raise Conflict(f"ticket #{ticket.number} was already rated or was reopened") from failure
-        return rating
+        return self._replies.rate(customer, ticket_id, score, comment)
 
     def reply(
         self,
@@ -579,70 +446,5 @@ class TicketService:
         internal: bool,
         attachment_ids: Sequence[str] = (),
     ) -> TicketPart:
-        """A reply the customer sees, or an internal note they never do; files attached to either.
-
-        ``attachment_ids``: files uploaded for this ticket (shared, or internal for a note), read with
-        the ticket in one request.
-        """
-        text = body.strip()
-        if not text and not attachment_ids:
-            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        ticket, files = self._read_for_reply(ticket_id, attachment_ids)
-        if ticket is None:
-            raise NotFound(f"ticket {ticket_id} not found")
-        self._authorize(agent, Action.WORK, Resource.ticket(ticket))
-        refs = self._refs(ticket_attachment_owner(ticket, internal=internal), attachment_ids, files)
-        if not text and not refs:
-            raise InvalidInput("reply body can't be empty", [("body", "must contain some text")])
-        new_part = TicketPart(
-            id=new_id(),
-            ticket_id=ticket_id,
-            type=PartType.NOTE if internal else PartType.REPLY,
-            author=agent.author,
-            body=text or None,
-            attachments=refs,
-            visible_to_customer=not internal,
-            created_at=utc_now(),
-        )
-        # A reply doesn't depend on the ticket's other fields: if someone changed them meanwhile,
-        # re-read and append again rather than refusing the reply.
-        current: list[Ticket | None] = [ticket]
-
-        def attempt() -> TicketPart:
-            latest = current[-1]
-            if latest is None:
-                raise NotFound(f"ticket {ticket_id} not found")
-            try:
-                self._append_part(latest, new_part)
-            except VersionConflict:
-                current.append(self._store.get_ticket(ticket_id))
-                raise
-            self._announce_reply(agent, latest, new_part)
-            return new_part
-
-        return retry_on_conflict(
-            attempt,
-            attempts=REPLY_ATTEMPTS,
-            gave_up=lambda: Conflict(f"ticket {ticket_id} is changing too fast: send the reply again"),
-        )
-
-    def _announce_reply(self, agent: AgentPrincipal, ticket: Ticket, part: TicketPart) -> None:
-        if self._trackers is not None and part.visible_to_customer:
-            self._trackers.announce(ticket, agent, state_changed=False, reply=part.body)
-
-    def _append_part(self, ticket: Ticket, part: TicketPart) -> None:
-        owner = ticket_attachment_owner(ticket, internal=not part.visible_to_customer) if part.attachments else None
-        try:
-            self._store.update_ticket(
-                ticket.model_copy(
-                    update={
-                        "updated_at": part.created_at,
-                        **reply_clocks(ticket, part, self._workspace.business_calendar),
-                    }
-                ),
-                based_on_version=ticket.version,
-                parts=[part],
-                attachment_owner=owner,
-            )
-        except ConditionFailed as failure:
-            raise Conflict("an attachment was already sent, or belongs elsewhere: upload it again") from failure
+        """A reply the customer sees, or an internal note they never do; files attached to either."""
+        return self._replies.reply(agent, ticket_id, body, internal=internal, attachment_ids=attachment_ids)
