@@ -12,16 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from helpdesk.adapters import mapping
+from helpdesk.adapters.live_items import LiveConnectionItem, LiveSubscriptionItem, UnreadItem
 from helpdesk.adapters.table import (
     AgentItem,
     ConversationItem,
-    LiveConnectionItem,
-    LiveSubscriptionItem,
     MessageItem,
     TableItem,
     TicketItem,
     TicketPartItem,
-    UnreadItem,
 )
 from helpdesk.domain.live import (
     LiveConnection,

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, views
+from helpdesk.api import bodies, home_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import customer_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -187,32 +187,32 @@ def get_home() -> Home:
 
 
 @app.get("/messenger/unread", summary="What I haven't read: unread messages and ticket updates")
-def list_unread() -> views.UnreadList:
+def list_unread() -> home_views.UnreadList:
     """Each conversation and ticket with messages or updates the customer hasn't seen, and how many."""
     counts = wiring.home().unread(_customer())
-    return views.UnreadList(items=[views.unread_view(c) for c in counts], total=len(counts))
+    return home_views.UnreadList(items=[home_views.unread_view(c) for c in counts], total=len(counts))
 
 
 @app.post("/messenger/conversations/<conversation_id>/read", summary="I've read this conversation")
-def read_conversation(conversation_id: Id) -> views.UnreadView:
+def read_conversation(conversation_id: Id) -> home_views.UnreadView:
     """Its unread count goes back to 0 (on every device: an `unread` frame tells the others)."""
-    return views.unread_view(wiring.home().mark_read(_customer(), "conversation", conversation_id))
+    return home_views.unread_view(wiring.home().mark_read(_customer(), "conversation", conversation_id))
 
 
 @app.post("/messenger/tickets/<ticket_id>/read", summary="I've read this ticket's updates")
-def read_ticket(ticket_id: Id) -> views.UnreadView:
+def read_ticket(ticket_id: Id) -> home_views.UnreadView:
     """Its unread count goes back to 0."""
-    return views.unread_view(wiring.home().mark_read(_customer(), "ticket", ticket_id))
+    return home_views.unread_view(wiring.home().mark_read(_customer(), "ticket", ticket_id))
 
 
 @app.get("/messenger/articles/<article_id>", summary="A knowledge-base article")
-def get_article(article_id: Id) -> views.ArticleView:
+def get_article(article_id: Id) -> home_views.ArticleView:
     """The whole article a knowledge-base answer links to (`article:<id>`), its body in Markdown."""
     _customer()
     article = wiring.knowledge_base().article(article_id)
     if article is None:
         raise NotFound(f"article {article_id} not found")
-    return views.ArticleView(id=article.id, title=article.title, body=article.body, url=article.url)
+    return home_views.ArticleView(id=article.id, title=article.title, body=article.body, url=article.url)
 
 
 @app.get("/messenger/preferences", summary="How I get status updates")

@@ -8,12 +8,11 @@ views show agents everything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
-from helpdesk.domain.live import UnreadCount
 from helpdesk.domain.models import (
     Agent,
     ApprovalStatus,
@@ -281,25 +280,6 @@ class VisitorView(BaseModel):
     expires_in: int
 
 
-class ArticleView(BaseModel):
-    id: str
-    title: str
-    body: str = Field(description="Markdown: paragraphs, lists, **bold**, *italic*, `code` and links.")
-    url: str | None = Field(description="The article on the business's help site, if it has one.")
-
-
-class UnreadView(BaseModel):
-    thread_type: Literal["conversation", "ticket"]
-    thread_id: str
-    unread: int = Field(description="Messages (or ticket updates) not read yet.")
-    updated_at: datetime
-
-
-class UnreadList(BaseModel):
-    items: list[UnreadView]
-    total: int = Field(description="How many conversations and tickets have something unread.")
-
-
 class MergeView(BaseModel):
     merged: int = Field(description="Conversations and tickets moved from the visitor to the customer.")
 
@@ -486,12 +466,6 @@ def attachment_upload_view(attachment: Attachment, upload: PresignedUpload) -> A
         upload=PresignedPost(url=upload.url, fields=upload.fields),
         max_size=attachment.size,
         expires_in=UPLOAD_EXPIRY_SECONDS,
-    )
-
-
-def unread_view(count: UnreadCount) -> UnreadView:
-    return UnreadView(
-        thread_type=count.thread_type, thread_id=count.thread_id, unread=count.unread, updated_at=count.updated_at
     )
 
 

@@ -346,6 +346,11 @@ class BotConfig(_Config):
     def path(self, path_id: str) -> BotPath | None:
         return next((p for p in self.paths if p.id == path_id), None)
 
+    def first_path(self, text: str, option_id: str | None) -> BotPath | None:
+        """The path a conversation starts on: a pick from the menu, else what the words match."""
+        menu_pick = self.path(option_id) if option_id and option_id in self.menu else None
+        return menu_pick or self.matching_path(text)
+
     def matching_path(self, text: str) -> BotPath | None:
         """The path the words pick; asking for a person (``person_path``) wins over any other match."""
         return self.person_path(text, short=False) or next((p for p in self.paths if p.matches(text)), None)

@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from helpdesk.domain import bot_answers as answers
 from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.bot import (
     END,
     PLACEHOLDER,
     ActionStep,
-    AnswerType,
     AskStep,
     BotConfig,
     BotPath,
@@ -32,7 +32,6 @@ from helpdesk.domain.bot import (
     SayStep,
     StepBase,
 )
-from helpdesk.domain.bot_answers import NO_WORDS, YES_WORDS, lookup, validate_answer
 from helpdesk.domain.models import (
     BotOutcome,
     BotState,
@@ -55,22 +54,12 @@ from helpdesk.services.bot_ports import (
     TicketRequest,
 )
 
-__all__ = [
-    "ActionOutcome",
-    "ActionRunner",
-    "BotEngine",
-    "BotTurn",
-    "CustomerInput",
-    "Handoff",
-    "Knowledge",
-    "Reply",
-    "TicketRequest",
-]
+__all__ = ["ActionOutcome", "ActionRunner", "BotEngine", "BotTurn", "CustomerInput", "Handoff", "Knowledge"]
+__all__ += ["Reply", "TicketRequest"]
 
 MAX_STEPS_PER_TURN = 50
 """A path that jumps in circles without waiting on the customer is stopped and handed off."""
 MENU_ATTEMPTS = 2
-SKIP_FILES = "skip"
 
 
 class BotEngine:
@@ -161,9 +150,7 @@ class _Turn:
                 self.actions.signed_in_answer()
 
     def first_message(self) -> None:
-        option = self.said.option_id
-        menu_pick = self.config.path(option) if option and option in self.config.menu else None
-        path = menu_pick or self.config.matching_path(self.said.text)
+        path = self.config.first_path(self.said.text, self.said.option_id)
         if path is not None:
             self.start_path(path)
             return
@@ -209,9 +196,8 @@ class _Turn:
             return False
         article = hit.article
         self.state.kb_article_id = article.id
-        # A link to the whole article: the business's page for it, or the messenger's own view ("article:<id>").
-        link = getattr(article, "url", None) or f"article:{article.id}"
-        self.say(f"{article.title}\n\n{article.body}\n\n[Read the full article]({link})", kind=MessageKind.KB_ANSWER)
+        text = answers.kb_answer_text(article.id, article.title, article.body, getattr(article, "url", None))
+        self.say(text, kind=MessageKind.KB_ANSWER)
         messages = self.config.messages
         self.state.step_id = path_step
         self.wait(
@@ -319,11 +305,9 @@ class _Turn:
             return
         path, step = waited
         skip = self.skip_option(step)
-        if skip and self.picked_option() == skip[0]:
-            self.state.vars[step.attribute] = []  # going on without the file
-            self.continue_at(path, step.goto or path.after(step))
-            return
-        value, problem = validate_answer(step, self.said.text, [a.id for a in self.said.attachments])
+        skipped = bool(skip) and self.picked_option() == skip[0]  # going on without the file
+        attached = [a.id for a in self.said.attachments]
+        value, problem = ([], None) if skipped else answers.validate_answer(step, self.said.text, attached)
         if problem is not None:
             self.retry(path, step, step.error or problem, skip)
             return
@@ -359,10 +343,8 @@ class _Turn:
         self.say_and_wait(text, options)
 
     def skip_option(self, step: AskStep) -> list[MessageOption]:
-        """A question for a file offers to go on without one, unless the step requires it."""
-        if step.type is not AnswerType.FILES or step.required:
-            return []
-        return [MessageOption(id=SKIP_FILES, label=self.config.messages.skip_files)]
+        label = self.config.messages.skip_files
+        return [MessageOption(id=answers.SKIP_FILES, label=label)] if answers.may_skip(step) else []
 
     def picked_option(self) -> MessageOption | None:
         offered = self.state.offered
@@ -376,9 +358,9 @@ class _Turn:
         if picked is not None and picked.id in ("yes", "no"):
             return picked.id == "yes"
         typed = self.said.text.strip().lower().rstrip("!.")
-        if typed in YES_WORDS:
+        if typed in answers.YES_WORDS:
             return True
-        if typed in NO_WORDS:
+        if typed in answers.NO_WORDS:
             return False
         return None
 
@@ -386,7 +368,7 @@ class _Turn:
         """The step's options; with ``options_from``, the action's list first and the fixed ones after."""
         built: list[MessageOption] = []
         if step.options_from:
-            items = lookup(self.state.vars, step.options_from)
+            items = answers.lookup(self.state.vars, step.options_from)
             if isinstance(items, list):
                 built = [
                     MessageOption(id=str(i["id"]), label=str(i.get("label") or i["id"]))
@@ -474,7 +456,7 @@ class _Turn:
         self.state.offered = []
 
     def holds(self, condition: Condition) -> bool:
-        value = lookup(self.state.vars, condition.var)
+        value = answers.lookup(self.state.vars, condition.var)
         present = value not in (None, "", [], {})  # an empty list of slots is no slots
         if condition.exists is not None and present != condition.exists:
             return False
@@ -499,14 +481,14 @@ class _Turn:
     def value_of(self, template: Any) -> Any:
         """A lone ``{placeholder}`` keeps its value's type (a list of photos stays a list)."""
         if isinstance(template, str) and (whole := PLACEHOLDER.fullmatch(template.strip())):
-            return lookup(self.scope(), whole.group(1))
+            return answers.lookup(self.scope(), whole.group(1))
         return self.render(template) if isinstance(template, str) else template
 
     def render(self, template: str, **extra: Any) -> str:
         scope = {**self.scope(), **extra}
 
         def fill(match: re.Match[str]) -> str:
-            value = lookup(scope, match.group(1))
+            value = answers.lookup(scope, match.group(1))
             return "" if value is None else str(value)
 
         return PLACEHOLDER.sub(fill, template)

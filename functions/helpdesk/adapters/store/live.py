@@ -14,15 +14,15 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
-from helpdesk.adapters.store.base import TableStore, is_condition_failure
-from helpdesk.adapters.table import (
+from helpdesk.adapters.live_items import (
     FirstReplyItem,
     LiveConnectionItem,
     LiveSubscriptionItem,
     ReplyTimesItem,
-    TableItem,
     UnreadItem,
 )
+from helpdesk.adapters.store.base import TableStore, is_condition_failure
+from helpdesk.adapters.table import TableItem
 from helpdesk.domain.live import (
     CONNECTION_TTL_SLACK_SECONDS,
     MAX_CONNECTION_SECONDS,
