@@ -230,3 +230,58 @@ def test_agents_and_customers_see_each_other_live_without_polling(local_runtime:
 def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+def test_the_messenger_home_greets_offers_the_menu_and_lists_history_before_the_customer_types(
+    bot_runtime: Any, browser: Any
+) -> None:
+    base = bot_runtime.base_url
+    customer_id = "home-page-customer"
+    token = bot_runtime.customer_token(customer_id, name="Hana Home")
+    customer = {"Authorization": f"Bearer {token}"}
+    billing = {"Authorization": f"Bearer {bot_runtime.agent_token('agent-billing', ['billing'])}"}
+
+    # Given a customer who talked to the bot before and has an open ticket with news on it
+    talked = requests.post(
+        f"{base}/messenger/conversations", headers=customer, json={"body": "Where is my parcel?"}, timeout=10
+    )
+    assert talked.status_code == 201, talked.text
+    opened = requests.post(
+        f"{base}/inbox/tickets",
+        headers=billing,
+        json={
+            "ticket_type_id": "refund-request",
+            "team_id": "billing",
+            "customer_id": customer_id,
+            "title": "Charged twice",
+            "attributes": {"order_id": "ORD-1002", "amount": "25.00", "reason": "charged-twice"},
+        },
+        timeout=10,
+    )
+    assert opened.status_code == 201, opened.text
+    replied = requests.post(
+        f"{base}/inbox/tickets/{opened.json()['id']}/replies",
+        headers=billing,
+        json={"body": "We're checking the double charge."},
+        timeout=10,
+    )
+    assert replied.status_code == 201, replied.text
+
+    # When they open the messenger, before typing anything
+    context, page, blocked = live_page(browser, {"width": 420, "height": 860})
+    page.goto(f"{base}/messenger/#token={token}")
+    page.wait_for_selector("body[data-ready=true]")
+
+    # Then the home greets them, offers the bot's menu and says when to expect a reply
+    assert page.locator("#home-greeting").inner_text().strip()
+    page.locator("#home-menu button").first.wait_for()
+    assert page.locator("#home-menu button").count() >= 2
+    assert page.locator("#home-reply").inner_text().strip()
+    # And lists their recent conversation and their open ticket, with unread badges
+    page.locator("#home-tickets li").filter(has_text="Charged twice").wait_for(timeout=5000)
+    page.screenshot(path=str(_artifact("messenger-home.png")), full_page=True)
+    page.locator("#home-conversations li").first.wait_for(timeout=5000)
+    page.locator("#home-tickets .badge").first.wait_for(timeout=5000)
+    assert page.locator("#message-input").input_value() == ""
+    context.close()
+    assert blocked == [], "the messenger did something its Content-Security-Policy forbids"
