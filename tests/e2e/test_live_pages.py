@@ -285,3 +285,49 @@ def test_the_messenger_home_greets_offers_the_menu_and_lists_history_before_the_
     assert page.locator("#message-input").input_value() == ""
     context.close()
     assert blocked == [], "the messenger did something its Content-Security-Policy forbids"
+
+
+def test_after_the_live_channel_drops_for_30_seconds_the_page_catches_up_on_everything(
+    local_runtime: Any, browser: Any
+) -> None:
+    base = local_runtime.base_url
+    customer_id = "drop-page-customer"
+    token = local_runtime.customer_token(customer_id, name="Dora Drop")
+    frontline = {"Authorization": f"Bearer {local_runtime.agent_token('agent-frontline', ['frontline'])}"}
+
+    # Given a customer chatting with the messenger open, polling switched off
+    context, page, blocked = live_page(browser, {"width": 420, "height": 860})
+    page.goto(f"{base}/messenger/#token={token}")
+    page.wait_for_selector("body[data-ready=true]")
+    page.get_by_label("Message", exact=True).fill("Is anyone there?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_selector("body[data-live=live]")
+    conversation_id = next(
+        c["id"]
+        for c in requests.get(f"{base}/inbox/conversations", headers=frontline, timeout=10).json()["items"]
+        if c["customer"]["id"] == customer_id
+    )
+
+    # When the live channel drops every connection and refuses new ones for 30 s
+    dropped = requests.post(f"{base}/_local/live/outage?seconds=30", timeout=10)
+    assert dropped.status_code == 200
+    page.wait_for_selector("body[data-live=down]", timeout=5000)
+    # And the agent answers three times meanwhile
+    said = [f"Answer {n} while you were offline" for n in (1, 2, 3)]
+    for body in said:
+        answer = requests.post(
+            f"{base}/inbox/conversations/{conversation_id}/replies", headers=frontline, json={"body": body}, timeout=10
+        )
+        assert answer.status_code == 201, answer.text
+    page.wait_for_timeout(2000)
+    assert page.locator("#messages li").filter(has_text="while you were offline").count() == 0, "nothing polled"
+
+    # Then once the channel is back, the page reconnects and shows every answer, once each, in order
+    page.wait_for_selector("body[data-live=live]", timeout=60_000)
+    for body in said:
+        page.locator("#messages li").filter(has_text=body).wait_for(timeout=10_000)
+    shown = page.locator("#messages li").filter(has_text="while you were offline").all_inner_texts()
+    assert [next(b for b in said if b in text) for text in shown] == said
+    page.screenshot(path=str(_artifact("live-caught-up-after-drop.png")), full_page=True)
+    context.close()
+    assert blocked == [], "the messenger did something its Content-Security-Policy forbids"
