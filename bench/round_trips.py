@@ -219,6 +219,11 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
     ).body
     del agent_upload
     d("GET /messenger/tickets", lambda: c("GET", "/messenger/tickets"))
+    d("GET /messenger/home", lambda: c("GET", "/messenger/home"))
+    d("GET /messenger/unread", lambda: c("GET", "/messenger/unread"))
+    d("POST /messenger/conversations/<id>/read", lambda: c("POST", f"{conv}/{cid}/read"))
+    d("POST /messenger/tickets/<id>/read", lambda: c("POST", f"/messenger/tickets/{tid}/read"))
+    d("GET /messenger/articles/<id>", lambda: c("GET", "/messenger/articles/warranty"))
     d("GET /messenger/tickets/<id>", lambda: c("GET", f"/messenger/tickets/{tid}"))
     d(
         "POST /messenger/tickets/<id>/replies",

@@ -10,7 +10,8 @@
 - ``ApiFunctions`` (``infra.api_functions``): the messenger and inbox functions and the authorizer;
 - ``WebHosting`` (``infra.web_hosting``): the pages bucket, CloudFront and the page deployments;
 - ``Api`` (``infra.api``): the REST API, its authorizers and WAF;
-- ``InboxSignIn`` (``infra.agent_identity``): the inbox page's Cognito client.
+- ``InboxSignIn`` (``infra.agent_identity``): the inbox page's Cognito client;
+- ``LiveChannel`` (``infra.live``): the WebSocket API, its authorizer and the live fan-out from the stream.
 
 This module only connects them: who may call whom, and what each function is told about the others.
 Every function gets a role holding only the actions it uses, on the resources it uses them on.
@@ -39,6 +40,7 @@ from infra.config import DeploymentConfig
 from infra.email import EmailChannel
 from infra.functions import FunctionFactory, dependency_layer
 from infra.lake import Lake
+from infra.live import LiveChannel
 from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
@@ -187,8 +189,24 @@ class ServiceStack(Stack):
             user_pool_domain=data.user_pool_domain,
             inbox_url=web.url("inbox"),
         )
-        web.deploy("messenger", {"api_base": api_base, "messenger_origins": list(messenger_origins)})
-        web.deploy("inbox", {"api_base": api_base, **sign_in.page_config})
+        live = LiveChannel(
+            self,
+            "LiveChannel",
+            stage=config.stage,
+            factory=factory,
+            table=data.table,
+            messenger_secret=data.messenger_secret,
+            user_pool_id=data.user_pool.user_pool_id,
+            agent_client_ids=[sign_in.client.user_pool_client_id],
+            monitoring=monitoring,
+            removal=removal,
+        )
+        page_headers.allow_api(live.url)
+        web.deploy(
+            "messenger",
+            {"api_base": api_base, "messenger_origins": list(messenger_origins), "live_url": live.url},
+        )
+        web.deploy("inbox", {"api_base": api_base, "live_url": live.url, **sign_in.page_config})
 
         outputs = {
             "ApiUrl": api.rest_api.url,
@@ -199,6 +217,7 @@ class ServiceStack(Stack):
             "MessengerPageUrl": web.url("messenger"),
             "EmbedScriptUrl": f"{web.url('messenger')}static/embed.js",
             "InboxPageUrl": web.url("inbox"),
+            "LiveUrl": live.url,
             "AlarmTopicArn": monitoring.topic.topic_arn,
             "EventBusName": messaging.bus.event_bus_name,
             "EmailReceiptRuleSet": email.rule_set.receipt_rule_set_name,

@@ -84,6 +84,19 @@ class Settings(BaseModel):
     report_rollup_queue_url: str | None = Field(
         None, alias="REPORT_ROLLUP_QUEUE_URL", description="Where the daily rollup queues its follow-up ticks."
     )
+    live_endpoint: str | None = Field(
+        None,
+        alias="LIVE_ENDPOINT",
+        description="The live channel's management API (the WebSocket stage's callback URL) that frames are posted to.",
+    )
+    cognito_user_pool_id: str | None = Field(
+        None,
+        alias="COGNITO_USER_POOL_ID",
+        description="The agents' user pool (the live channel verifies their tokens).",
+    )
+    cognito_client_ids: str = Field(
+        "", alias="COGNITO_CLIENT_IDS", description="Comma-separated app clients agents' ID tokens may be issued for."
+    )
     trace_disabled: bool = Field(False, alias="POWERTOOLS_TRACE_DISABLED")
     lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
     sam_local: bool = Field(False, alias="AWS_SAM_LOCAL")

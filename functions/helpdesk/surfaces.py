@@ -169,6 +169,40 @@ MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_ha
 LAKE_VIEWS_HANDLER = "helpdesk.handlers.lake_views.lambda_handler"
 """The custom resource that creates the lake's views on Athena at deployment (``infra.lake``)."""
 
+
+@dataclass(frozen=True)
+class LiveSurface:
+    """The live channel: an API Gateway WebSocket API (locally: the gateway's ``/live``).
+
+    ``$connect`` runs ``authorizer`` first (a customer's messenger JWT or an agent's Cognito ID token,
+    as ``?token=`` or in ``Sec-WebSocket-Protocol``); client messages are JSON routed on their
+    ``action`` (``route_selection``); ``responding_routes`` send the function's answer back.
+    """
+
+    name: str
+    path: str
+    handler: str
+    authorizer: str
+    routes: tuple[str, ...]
+    responding_routes: tuple[str, ...]
+    route_selection: str = "$request.body.action"
+    idle_seconds: int = 10 * 60
+    max_seconds: int = 2 * 60 * 60
+
+
+LIVE = LiveSurface(
+    name="live",
+    path="/live",
+    handler="helpdesk.handlers.live_socket.lambda_handler",
+    authorizer="helpdesk.handlers.live_authorizer.lambda_handler",
+    routes=("$connect", "$disconnect", "$default", "watch", "unwatch", "typing", "ping"),
+    responding_routes=("ping",),
+)
+LIVE_AUTHORIZER_HANDLER = LIVE.authorizer
+"""The live channel's ``$connect`` authorizer, a Lambda function of its own."""
+LIVE_MANAGEMENT_PATH = "/_live"
+"""Locally, the gateway serves the management API (``@connections``) under this path."""
+
 ADMIN_GROUP = "admins"
 """Cognito group of the admins: they may do everything in every team (``helpdesk.domain.policy``)."""
 LEAD_GROUP = "leads"
@@ -302,6 +336,9 @@ class StreamConsumer:
 
 
 EVENT_PUBLISHER = StreamConsumer(name="event-publisher", handler="helpdesk.handlers.event_publisher.lambda_handler")
+LIVE_FANOUT = StreamConsumer(name="live-fanout", handler="helpdesk.handlers.live_fanout.lambda_handler", batch_size=50)
+"""Turns committed changes into live frames: the stream's second reader (a shard serves two at full speed)."""
+STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (EVENT_PUBLISHER, LIVE_FANOUT)
 
 
 @dataclass(frozen=True)

@@ -22,20 +22,24 @@ if TYPE_CHECKING:
     from helpdesk.adapters.attachment_files import S3AttachmentFiles
     from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
     from helpdesk.adapters.cloudformation import CustomResourceReply
+    from helpdesk.adapters.cognito_keys import CognitoKeys
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.email_config_files import EmailSetup
     from helpdesk.adapters.email_link_uses import DynamoLinkUses
     from helpdesk.adapters.email_records import DynamoEmailRecords
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+    from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+    from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.auth.email_keys import EmailKeys
     from helpdesk.domain.knowledge import KnowledgeBase
+    from helpdesk.domain.live import TableChange
     from helpdesk.domain.workspace import Workspace
     from helpdesk.services.agents import AgentService
     from helpdesk.services.attachments import AttachmentService
@@ -46,13 +50,19 @@ if TYPE_CHECKING:
     from helpdesk.services.email_feedback import EmailFeedback
     from helpdesk.services.email_ingestion import EmailIngestion
     from helpdesk.services.email_links import EmailLinks
+    from helpdesk.services.home import MessengerHome
     from helpdesk.services.inbound import InboundEventService
+    from helpdesk.services.live import LiveService
+    from helpdesk.services.live_fanout import LiveFanOut
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
     from helpdesk.services.ports import LakeQueries
     from helpdesk.services.reports import ReportService
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 # --- configuration -------------------------------------------------------------------------------
 
@@ -207,6 +217,47 @@ def report_rollup_queue() -> SqsReportRollupQueue:
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
 
     return SqsReportRollupQueue(settings().require("report_rollup_queue_url"))
+
+
+@cache
+def live_connections() -> ApiGatewayConnections:
+    """The WebSocket stage's management API, where frames are posted."""
+    from helpdesk.adapters.live_gateway import ApiGatewayConnections
+
+    return ApiGatewayConnections(settings().require("live_endpoint"))
+
+
+def stream_decoder() -> Callable[[Mapping[str, Any]], TableChange | None]:
+    from helpdesk.adapters.stream_records import decode
+
+    return decode
+
+
+def agent_pool() -> CognitoPool | None:
+    """The user pool agents' tokens come from, or None where there is none (the live channel then
+    takes customers' tokens only; locally the gateway checks agents' tokens itself)."""
+    from helpdesk.auth.agent_tokens import CognitoPool
+
+    config = settings()
+    if not config.cognito_user_pool_id:
+        return None
+    issuer = f"https://cognito-idp.{config.region}.amazonaws.com/{config.cognito_user_pool_id}"
+    clients = frozenset(c.strip() for c in config.cognito_client_ids.split(",") if c.strip())
+    return CognitoPool(issuer=issuer, client_ids=clients)
+
+
+@cache
+def _cognito_keys() -> CognitoKeys:
+    from helpdesk.adapters.cognito_keys import CognitoKeys
+
+    pool = agent_pool()
+    assert pool is not None, "agent_keys() is asked only when there is a user pool"
+    return CognitoKeys(pool.issuer)
+
+
+def agent_keys(kid: str | None = None) -> Mapping[str, RsaKey]:
+    """The user pool's signing keys (fetched again when ``kid`` is new to us)."""
+    return _cognito_keys().keys(kid)
 
 
 # --- services ------------------------------------------------------------------------------------
@@ -441,6 +492,27 @@ def reports() -> ReportService:
     return ReportService(lake_queries(), stores().report_results, fresh_for=fresh_for)
 
 
+def live() -> LiveService:
+    from helpdesk.services.live import LiveService
+
+    table = stores()
+    return LiveService(table.live, table.conversations, table.tickets, workspace(), live_connections())
+
+
+def live_fanout() -> LiveFanOut:
+    from helpdesk.services.live_fanout import LiveFanOut
+
+    table = stores()
+    return LiveFanOut(table.live, table.conversations, table.tickets, table.agents, workspace(), live_connections())
+
+
+def home() -> MessengerHome:
+    from helpdesk.services.home import MessengerHome
+
+    table = stores()
+    return MessengerHome(workspace(), table.live, table.conversations, table.tickets)
+
+
 # --- tests and the local runtime -----------------------------------------------------------------
 
 _CACHED = (
@@ -463,6 +535,8 @@ _CACHED = (
     mail_sender,
     lake_queries,
     report_rollup_queue,
+    live_connections,
+    _cognito_keys,
 )
 
 

@@ -34,7 +34,15 @@ def main() -> int:
     aws.create_resources()
 
     from helpdesk.adapters.workspace_files import load_workspace
-    from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, MESSENGER_AUTHORIZER_HANDLER, QUEUE_CONSUMERS
+    from helpdesk.surfaces import (
+        API_SURFACES,
+        LIVE,
+        LIVE_FANOUT,
+        LIVE_MANAGEMENT_PATH,
+        MESSENGER_AUTHORIZER_HANDLER,
+        QUEUE_CONSUMERS,
+        STREAM_CONSUMERS,
+    )
     from orders import start_order_system
 
     from localrt.faults import install_from_environment
@@ -67,10 +75,15 @@ def main() -> int:
     index["order_system"] = order_system.url
     # LOCAL_FAULTS: from here on, AWS calls fail now and then as AWS's do (set-up above is never faulted).
     faults = install_from_environment(os.environ)
+    # The functions post live frames to the gateway's stand-in for the WebSocket management API.
+    os.environ["LIVE_ENDPOINT"] = f"{settings.api_url}{LIVE_MANAGEMENT_PATH}"
+    index["live"] = f"ws://127.0.0.1:{settings.port}/live"
     # Every handler, imported here one after the other before anything runs them: imports racing in
     # several threads on a cold bytecode cache used to kill workers at start-up.
-    gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER]
-    handlers = import_handlers([*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), EVENT_PUBLISHER.handler])
+    gateway_handlers = [*(s.handler for s in API_SURFACES), MESSENGER_AUTHORIZER_HANDLER, LIVE.handler, LIVE.authorizer]
+    handlers = import_handlers(
+        [*gateway_handlers, *(c.handler for c in QUEUE_CONSUMERS), *(c.handler for c in STREAM_CONSUMERS)]
+    )
 
     stopping = threading.Event()
     workers: list[Worker] = [
@@ -85,11 +98,18 @@ def main() -> int:
         for c in QUEUE_CONSUMERS
         if c.schedule
     ]
-    workers.append(
+    # Each stream consumer reads the table's stream on its own, as two event-source mappings do; live
+    # frames are read more eagerly (Lambda polls a stream about four times a second).
+    workers += [
         StreamPoller(
-            EVENT_PUBLISHER.name, settings.table_name, handlers[EVENT_PUBLISHER.handler], EVENT_PUBLISHER.batch_size
+            c.name,
+            settings.table_name,
+            handlers[c.handler],
+            c.batch_size,
+            idle_seconds=0.05 if c is LIVE_FANOUT else 0.2,
         )
-    )
+        for c in STREAM_CONSUMERS
+    ]
     workers += [TopicForwarder(relay, topic) for relay, topic in aws.topic_relays.items()]
     workers.append(MailboxSimulator(settings.region, os.environ["EMAIL_EVENTS_TOPIC_ARN"]))
     flush = float(os.environ.get("LOCAL_LAKE_FLUSH_SECONDS", "2"))
@@ -159,6 +179,7 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
         f"  Inbox page       {api}/inbox/              (sign in as a demo agent)",
         f"  Messenger API    {api}/messenger/…         OpenAPI {api}/messenger/openapi.json, docs {api}/messenger/docs",
         f"  Inbox API        {api}/inbox/…             OpenAPI {api}/inbox/openapi.json, docs {api}/inbox/docs",
+        f"  Live channel     ws://127.0.0.1:{settings.port}/live   (WebSocket: ?token=<customer or agent token>)",
         f"  Embedded AWS     {settings.moto_url}          dashboard {settings.moto_url}/moto-api/",
         f"  Customer outbox  {api}/_local/outbox.html   (email threads in and out, SMS, bus events, templates)",
         f"  Support email    {settings.support_address} over SMTP at 127.0.0.1:{settings.smtp_port}"

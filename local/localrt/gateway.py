@@ -28,13 +28,15 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from helpdesk.security_headers import PageName, api_headers, gateway_answer_headers, page_headers, page_policy
+from helpdesk.surfaces import LIVE_MANAGEMENT_PATH
 
 from localrt.context import FakeLambdaContext
 from localrt.faults import FaultInjector, suspended
 from localrt.identities import AgentTokenRejected, agent_claims
+from localrt.live import LocalLiveGateway, is_live_request
 from localrt.outbox import Outbox
 from localrt.pollers import Handler, load_handler
 from localrt.rate_limits import RateLimits, limits_from_environment
@@ -143,6 +145,7 @@ class LocalGateway:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.live: LocalLiveGateway | None = None
 
     def handler(self, dotted: str) -> Callable[[dict[str, Any], Any], Any]:
         """The function, invoked like Lambda invokes it: one event at a time per function.
@@ -175,6 +178,12 @@ class LocalGateway:
             return self.health()
         if path == "/":
             return _json(200, self.index)
+        if path.startswith(f"{LIVE_MANAGEMENT_PATH}/@connections/") and self.live is not None:
+            connection_id = unquote(path.removeprefix(f"{LIVE_MANAGEMENT_PATH}/@connections/"))
+            return self.live.manage(method, connection_id, body)
+        if path == "/_local/live/outage" and method == "POST" and self.live is not None:
+            seconds = float(parse_qs(url.query).get("seconds", ["30"])[-1])
+            return _json(200, {"dropped": self.live.outage(seconds), "seconds": seconds})
         if path.startswith("/_local/workers/"):
             return self.crash_worker(method, path)
         if path == "/_local/faults":
@@ -284,7 +293,14 @@ class LocalGateway:
     def page_config(self, surface: str) -> dict[str, Any]:
         """What the deployed pages get from their config.json; locally agents sign in as demo agents, and
         the demo shop page signs its shoppers in as demo customers."""
-        config: dict[str, Any] = {"api_base": "", "title": self.index.get("workspace", "Support")}
+        from helpdesk.surfaces import LIVE
+
+        # The live channel is on this origin: the page builds ws(s)://<its host><live_url>.
+        config: dict[str, Any] = {
+            "api_base": "",
+            "title": self.index.get("workspace", "Support"),
+            "live_url": LIVE.path,
+        }
         if surface == "messenger":
             from helpdesk.auth.customer_tokens import sign_customer_token
 
@@ -378,10 +394,23 @@ class LocalGateway:
 
         self.server = _Server(("127.0.0.1", self.settings.port), Handler)
         self.server.daemon_threads = True
+        from helpdesk.surfaces import LIVE
+
+        self.live = LocalLiveGateway(
+            handler=self.handler,
+            surface=LIVE,
+            agent_secret=self.settings.agent_secret,
+            listening_socket=self.server.socket,
+            idle_seconds=_seconds(os.environ.get("LOCAL_LIVE_IDLE_SECONDS")),
+            max_seconds=_seconds(os.environ.get("LOCAL_LIVE_MAX_SECONDS")),
+        )
+        self.server.live = self.live
         threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
         return self.server
 
     def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -410,5 +439,22 @@ def _from_proxy_result(result: dict[str, Any]) -> tuple[int, dict[str, str], byt
     return int(result.get("statusCode", HTTPStatus.OK)), headers, payload
 
 
+def _seconds(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # many customers at once (socketserver's default backlog is 5)
+    live: LocalLiveGateway | None = None
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """A ``GET /live`` request is a WebSocket handshake: the live gateway serves it; the rest is HTTP."""
+        from helpdesk.surfaces import LIVE
+
+        if self.live is not None and is_live_request(request, LIVE.path):
+            try:
+                self.live.accept(request, client_address)
+            except Exception:
+                log.exception("live connection from %s failed", client_address)
+            return
+        super().process_request_thread(request, client_address)

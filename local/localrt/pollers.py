@@ -155,13 +155,17 @@ class StreamPoller:
 
     RENEW_IDLE_SECONDS = 1.0
 
-    def __init__(self, name: str, table_name: str, handler: Handler, batch_size: int) -> None:
+    def __init__(
+        self, name: str, table_name: str, handler: Handler, batch_size: int, *, idle_seconds: float = 0.2
+    ) -> None:
         self.name = name
         self.table_name = table_name
         self.handler = handler
         self.batch_size = batch_size
         self.resume_at: dict[str, tuple[str, str]] = {}
         """Per shard, where to read from next: (``AT_SEQUENCE_NUMBER`` or ``AFTER_SEQUENCE_NUMBER``, number)."""
+        self.idle_seconds = idle_seconds
+        """How long to wait before reading again when the stream had nothing new (Lambda polls ~4 times a second)."""
 
     def run(self, duty: Duty) -> None:
         dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
@@ -189,7 +193,9 @@ class StreamPoller:
             iterators[shard_id] = persist(duty, functools.partial(first_iterator, shard_id))
         renewed = {shard_id: time.monotonic() for shard_id in iterators}
         duty.ready()
-        while duty.rest(0.2):
+        busy = False
+        while duty.rest(0 if busy else self.idle_seconds):
+            busy = False
             for shard_id, iterator in list(iterators.items()):
                 try:
                     page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
@@ -206,6 +212,7 @@ class StreamPoller:
                         log.warning("renewing the stream's iterator failed; reading on", exc_info=True)
                     renewed[shard_id] = time.monotonic()
                 if records:
+                    busy = True
                     failed_at = self._deliver(handler, stream_arn, records)
                     if failed_at is None:
                         last = str(records[-1]["dynamodb"]["SequenceNumber"])

@@ -35,7 +35,7 @@ from localrt.identities import sign_agent_token
 from localrt.settings import Settings
 
 from tests.conftest import MESSENGER_SECRET
-from tests.support.events import Reply
+from tests.support.events import FakeLambdaContext, Reply
 from tests.support.mail import EMAIL_KEYS
 from tests.support.workspaces import workspace_with
 
@@ -93,6 +93,12 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /messenger/tickets/<ticket_id>/replies": _CUSTOMER_WRITE,
     "POST /messenger/tickets/<ticket_id>/rating": _CUSTOMER_WRITE,
     "GET /messenger/preferences": _ANY_CUSTOMER_READ,
+    # The home and what each customer hasn't read: their own, whoever asks.
+    "GET /messenger/home": _ANY_CUSTOMER_READ,
+    "GET /messenger/unread": _ANY_CUSTOMER_READ,
+    "GET /messenger/articles/<article_id>": _ANY_CUSTOMER_READ,
+    "POST /messenger/conversations/<conversation_id>/read": (200, 404, 404, 401, 401, 401, 401, 401, 401, 401),
+    "POST /messenger/tickets/<ticket_id>/read": (200, 404, 404, 401, 401, 401, 401, 401, 401, 401),
     # Visitors hear only in the messenger: choosing email or SMS needs an identified customer (422).
     "PUT /messenger/preferences": (200, 200, 422, 401, 401, 401, 401, 401, 401, 401),
     # A link from an email is its own credential (signed, single-use, for one ticket of one customer):
@@ -364,6 +370,7 @@ def _path(route: str, world: World) -> str:
         .replace("<attachment_id>", world.attachment_id)
         .replace("<team_id>", OWNING_TEAM)
         .replace("<section>", "volumes")
+        .replace("<article_id>", "return-policy")
     )
     return filled + QUERIES.get(route, "")
 
@@ -450,3 +457,88 @@ def test_an_admin_links_any_team_s_ticket_to_any_tracker(visibility: str, world:
 def test_the_expectation_table_names_only_routes_that_exist() -> None:
     stale = set(EXPECTED) - set(all_routes())
     assert not stale, f"EXPECTED lists routes the APIs no longer have: {sorted(stale)}"
+
+
+# --- the live channel: who may connect, watch and type -------------------------------------------------
+#
+# Through the local gateway's pieces: its $connect authorizer (the real live authorizer for customers,
+# the stand-in for Cognito for agents), then the live channel's function with the authorizer's context.
+# "refused" means the connection itself was refused; otherwise the answer to the request over it.
+
+_LIVE_WATCH = ("ok", "not_found", "not_found", "ok", "forbidden", "ok", "forbidden", "ok", "refused", "refused")
+LIVE_EXPECTED: dict[str, tuple[str, ...]] = {
+    "$connect": ("ok",) * 8 + ("refused", "refused"),
+    "watch conversation": _LIVE_WATCH,
+    "watch ticket": _LIVE_WATCH,
+    # Typing is about to write: the rule for working on the conversation, whatever agents may read.
+    "typing": _LIVE_WATCH,
+}
+LIVE_READS = ("watch conversation", "watch ticket")
+
+
+def live_expected(route: str, caller: str, visibility: str) -> str:
+    outcome = LIVE_EXPECTED[route][CALLERS.index(caller)]
+    reads_everything = visibility == "all" and route in LIVE_READS and caller in AGENT_CALLERS
+    return "ok" if reads_everything and outcome == "forbidden" else outcome
+
+
+def live_call(world: World, caller: str, route: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    from helpdesk import wiring
+    from helpdesk.surfaces import LIVE
+    from localrt.live import authorize_connect
+
+    from tests.services.test_live import Screens
+
+    screens = Screens()
+    monkeypatch.setattr(wiring, "live_connections", lambda: screens)
+    token = (
+        _expired("messenger" if caller in CALLERS[:3] else "inbox")
+        if caller == "expired_token"
+        else world.tokens[caller]
+    )
+    headers = {"Sec-WebSocket-Protocol": f"helpdesk-live, {token}" if token else "helpdesk-live"}
+    context = authorize_connect(world.gateway.handler, LIVE.authorizer, AGENT_SECRET, headers, {})
+    if isinstance(context, str):
+        return "refused"
+    function = world.gateway.handler(LIVE.handler)
+    request = {"connectionId": f"conn-{caller}", "stage": "local", "domainName": "127.0.0.1", "authorizer": context}
+    context_of = FakeLambdaContext()
+    connected = function({"headers": headers, "requestContext": request | {"routeKey": "$connect"}}, context_of)
+    assert connected["statusCode"] == 200, connected
+    if route == "$connect":
+        return "ok"
+    action, _, what = route.partition(" ")
+    body: dict[str, Any] = {"action": action}
+    if action == "typing" or what == "conversation":
+        body["conversation_id"] = world.conversation_id
+    else:
+        body["ticket_id"] = world.ticket_id
+    function({"body": json.dumps(body), "requestContext": request | {"routeKey": action}}, context_of)
+    errors = screens.of(f"conn-{caller}", "error")
+    return str(errors[0]["data"]["error"]) if errors else "ok"
+
+
+def live_cases() -> list[Any]:
+    generated = []
+    for route in LIVE_EXPECTED:
+        for caller in CALLERS:
+            for visibility in VISIBILITIES:
+                if visibility == "all" and not (
+                    route in LIVE_READS and caller in ("other_team_agent", "other_team_lead")
+                ):
+                    continue
+                generated.append(pytest.param(route, caller, visibility, id=f"live {route}-{caller}-{visibility}"))
+    return generated
+
+
+@pytest.mark.parametrize(("route", "caller", "visibility"), live_cases(), indirect=["visibility"])
+def test_every_caller_gets_the_right_answer_on_the_live_channel(
+    route: str, caller: str, visibility: str, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Alice's conversation and ticket on the owning team
+    # When this caller connects and asks to follow (or type in) them
+    outcome = live_call(world, caller, route, monkeypatch)
+
+    # Then the answer is the rules', as over the API: someone else's is not found to a customer,
+    # another team's is forbidden to an agent, and no token gets no connection at all
+    assert outcome == live_expected(route, caller, visibility), f"{caller} on {route} ({visibility})"

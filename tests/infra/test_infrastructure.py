@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 from helpdesk.adapters.table import table_definition
-from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, NOTIFIER, QUEUE_CONSUMERS
+from helpdesk.surfaces import (
+    API_SURFACES,
+    EVENT_PUBLISHER,
+    LIVE,
+    LIVE_FANOUT,
+    NOTIFIER,
+    QUEUE_CONSUMERS,
+    STREAM_CONSUMERS,
+)
 
 from tests.infra.conftest import Assembly
 
@@ -60,7 +68,14 @@ def test_the_app_synthesizes_with_no_unacknowledged_nag_findings(assembly: Assem
 def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assembly) -> None:
     functions = our_functions(assembly)
     expected = {s.name for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
-    expected |= {"messenger-authorizer", EVENT_PUBLISHER.name, "lake-views"}
+    expected |= {
+        "messenger-authorizer",
+        EVENT_PUBLISHER.name,
+        "lake-views",
+        "live-socket",
+        "live-authorizer",
+        LIVE_FANOUT.name,
+    }
     assert len(functions) == len(expected)
     for name, function in functions.items():
         properties = function["Properties"]
@@ -98,27 +113,34 @@ def dynamodb_grants(assembly: Assembly, function_logical_id: str) -> list[dict[s
     ]
 
 
-def test_functions_get_named_table_actions_and_delete_only_roster_entries(assembly: Assembly) -> None:
+DELETES = {"inbox-api": "TEAM#*", "live-socket": "LIVE#*", LIVE_FANOUT.name: "LIVE#*"}
+"""Who deletes items, and from which partitions only: roster entries, live connections and subscriptions."""
+
+
+def test_functions_get_named_table_actions_and_delete_only_roster_entries_and_live_connections(
+    assembly: Assembly,
+) -> None:
     from infra.table_access import INDEX_ACTIONS, TABLE_ACTIONS
 
     by_name = {declared_name(fn): name.split("/")[1] for name, fn in our_functions(assembly).items()}
     for name, logical_id in by_name.items():
         grants = dynamodb_grants(assembly, logical_id)
-        if name == "messenger-authorizer":
-            assert grants == [], "the authorizer only reads the messenger secret"
+        if name in ("messenger-authorizer", "live-authorizer"):
+            assert grants == [], "the authorizers only read the messenger secret"
             continue
-        if name == EVENT_PUBLISHER.name:
+        if name in (EVENT_PUBLISHER.name, LIVE_FANOUT.name):
             stream_grants = [s for s in grants if "dynamodb:GetRecords" in as_list(s["Action"])]
             assert stream_grants
             assert all("StreamArn" in json.dumps(s["Resource"]) for s in stream_grants)
             grants = [s for s in grants if s not in stream_grants]
+        if name == EVENT_PUBLISHER.name:
             directory = [s for s in grants if "dynamodb:PutItem" in as_list(s["Action"])]
             assert [s["Condition"] for s in directory] == [
                 {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EMAILADDR#*"]}}
-            ], "the stream consumer writes only the email address directory"
+            ], "the event publisher writes only the email address directory"
             grants = [s for s in grants if s not in directory]
             read = {a for s in grants for a in as_list(s["Action"])}
-            assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "otherwise the stream consumer only reads the table"
+            assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "otherwise the event publisher only reads the table"
         actions = {a for s in grants for a in as_list(s["Action"])}
         assert actions <= {*TABLE_ACTIONS, "dynamodb:DeleteItem"}, name
         for statement in grants:
@@ -128,9 +150,10 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries(assemb
                 assert statement_actions == set(INDEX_ACTIONS), (name, statement)
                 assert "index/*" not in rendered, "indexes are named"
             if "dynamodb:DeleteItem" in statement_actions:
-                assert name == "inbox-api", "only the inbox deletes (roster entries)"
+                assert name in DELETES, "only the inbox (roster entries) and the live channel (connections) delete"
                 assert statement_actions == {"dynamodb:DeleteItem"}
-                assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TEAM#*"]}}
+                leading = [DELETES[name]]
+                assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading}}
         if name == "inbox-api":
             assert "dynamodb:DeleteItem" in actions, "agents leaving a team are taken off its roster"
 
@@ -177,8 +200,8 @@ def test_every_queue_has_a_dead_letter_queue_and_every_dlq_an_alarm(assembly: As
     queues = assembly.resources("AWS::SQS::Queue")
     stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
     dlq_ids = dead_letter_queue_ids(assembly)
-    # one per consumer queue, one for event-rule targets and topic subscriptions, one for the stream consumer
-    assert len(dlq_ids) == len(QUEUE_CONSUMERS) + 2
+    # one per consumer queue, one for event-rule targets and topic subscriptions, one per stream consumer
+    assert len(dlq_ids) == len(QUEUE_CONSUMERS) + 1 + len(STREAM_CONSUMERS)
     for name in queues:
         logical_id = name.split("/")[1]
         assert logical_id in dlq_ids or queues[name]["Properties"].get("RedrivePolicy"), name
@@ -415,6 +438,7 @@ def test_the_stacks_output_what_an_operator_needs(assembly: Assembly) -> None:
         "InboundEmailBucket",
         "EmailReceiptRuleSet",
         "SupportAddress",
+        "LiveUrl",
     }
     assert expected <= outputs
     secrets = assembly.resources("AWS::SecretsManager::Secret").values()
@@ -471,3 +495,65 @@ def test_an_alarm_email_is_subscribed_and_passes_the_checks(tmp_path: Path) -> N
     [subscription] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
+
+
+def test_the_live_channel_is_a_websocket_api_authorized_on_connect_with_least_privilege(assembly: Assembly) -> None:
+    # The WebSocket API routes on the client message's action, with every route the live surface declares
+    [api] = assembly.resources("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    assert api["Properties"]["RouteSelectionExpression"] == LIVE.route_selection
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in assembly.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == set(LIVE.routes)
+    # $connect runs the live authorizer (a Lambda REQUEST authorizer); the later routes ride its connection
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    [authorizer] = assembly.resources("AWS::ApiGatewayV2::Authorizer").values()
+    assert authorizer["Properties"]["AuthorizerType"] == "REQUEST"
+    assert "liveauthorizer" in json.dumps(authorizer["Properties"]["AuthorizerUri"])
+    assert all(routes[r]["AuthorizationType"] == "NONE" for r in LIVE.routes if r != "$connect")
+    assert {r for r, p in routes.items() if "RouteResponseSelectionExpression" in p} == set(LIVE.responding_routes)
+    # The stage logs access and is throttled
+    [stage] = assembly.resources("AWS::ApiGatewayV2::Stage").values()
+    assert "DestinationArn" in stage["Properties"]["AccessLogSettings"]
+    assert stage["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    # Connections expire through the table's TTL, on the attribute the live store writes
+    [table] = [
+        *assembly.resources("AWS::DynamoDB::GlobalTable").values(),
+        *assembly.resources("AWS::DynamoDB::Table").values(),
+    ]
+    assert table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": table_definition().ttl_attribute,
+        "Enabled": True,
+    }
+    # ManageConnections only on this API's stage, POST for the socket function, POST and DELETE for the fan-out
+    by_name = {declared_name(fn): name.split("/")[1] for name, fn in our_functions(assembly).items()}
+    manage: dict[str, list[str]] = {}
+    stack = assembly.templates["Helpdesk-dev-Service"]["Resources"]
+    for name, logical_id in by_name.items():
+        role_id = stack[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for statement in role_statements(assembly, role_id):
+            if "execute-api:ManageConnections" in as_list(statement["Action"]):
+                assert as_list(statement["Action"]) == ["execute-api:ManageConnections"]
+                manage[name] = sorted(json.dumps(r) for r in as_list(statement["Resource"]))
+    assert set(manage) == {"live-socket", LIVE_FANOUT.name}, "only the live functions post to connections"
+    assert all(
+        "/dev/POST/@connections/*" in r or "/dev/DELETE/@connections/*" in r for rs in manage.values() for r in rs
+    )
+    assert all('"Ref": "LiveChannelApi' in r for rs in manage.values() for r in rs), "this API only, no wildcard"
+    assert len(manage["live-socket"]) == 1
+    assert "POST" in manage["live-socket"][0]
+    assert len(manage[LIVE_FANOUT.name]) == 2
+    # The fan-out reads the stream with an on-failure queue, and every live function has the management URL
+    mappings = [
+        m["Properties"]
+        for m in assembly.resources("AWS::Lambda::EventSourceMapping").values()
+        if by_name[LIVE_FANOUT.name] in json.dumps(m["Properties"]["FunctionName"])
+    ]
+    [mapping] = mappings
+    assert "StreamArn" in json.dumps(mapping["EventSourceArn"])
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    functions = our_functions(assembly)
+    for name in ("live-socket", LIVE_FANOUT.name):
+        [fn] = [f for key, f in functions.items() if key.split("/")[1] == by_name[name]]
+        assert "LIVE_ENDPOINT" in fn["Properties"]["Environment"]["Variables"]

@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
     DynamoDBStreamModel,
     EventBridgeModel,
     SqsModel,
@@ -33,6 +36,9 @@ from helpdesk.surfaces import (
     EVENT_SOURCE,
     INBOUND_EVENTS,
     LAKE_VIEWS_HANDLER,
+    LIVE,
+    LIVE_AUTHORIZER_HANDLER,
+    LIVE_FANOUT,
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
     QUEUE_CONSUMERS,
@@ -60,6 +66,9 @@ HANDLERS = {
     EVENT_PUBLISHER.handler,
     MESSENGER_AUTHORIZER_HANDLER,
     LAKE_VIEWS_HANDLER,
+    LIVE.handler,
+    LIVE_AUTHORIZER_HANDLER,
+    LIVE_FANOUT.handler,
 }
 SAMPLES = sorted(p for p in EVENTS.glob("*/*.json") if p.parent != SCHEMAS)
 
@@ -129,7 +138,24 @@ def check_sample(module: str, event: dict[str, Any]) -> None:
         assert event["type"] == "REQUEST"
         assert event["methodArn"].startswith("arn:aws:execute-api:")
         assert event["headers"]["Authorization"].startswith("Bearer ")
-    elif module == module_of(EVENT_PUBLISHER.handler):
+    elif module == module_of(LIVE_AUTHORIZER_HANDLER):
+        # Browsers can't set headers on a WebSocket: the token comes in Sec-WebSocket-Protocol or ?token=.
+        assert event["type"] == "REQUEST"
+        assert event["methodArn"].startswith("arn:aws:execute-api:")
+        assert event["methodArn"].endswith("/$connect")
+        assert "Sec-WebSocket-Protocol" in event["headers"] or "token" in (event.get("queryStringParameters") or {})
+    elif module == module_of(LIVE.handler):
+        context = event["requestContext"]
+        assert context["routeKey"] in LIVE.routes
+        models = {
+            "CONNECT": APIGatewayWebSocketConnectEventModel,
+            "DISCONNECT": APIGatewayWebSocketDisconnectEventModel,
+            "MESSAGE": APIGatewayWebSocketMessageEventModel,
+        }
+        models[context["eventType"]].model_validate(event)
+        if context["eventType"] == "MESSAGE":
+            assert json.loads(event["body"])["action"] == context["routeKey"]
+    elif module in (module_of(EVENT_PUBLISHER.handler), module_of(LIVE_FANOUT.handler)):
         from helpdesk.adapters.table import TableItem
 
         for change in DynamoDBStreamModel.model_validate(event).Records:

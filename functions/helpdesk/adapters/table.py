@@ -22,6 +22,11 @@ ticket number counter      ``COUNTER#ticket-number``   ``COUNTER``
 attachment                 ``ATTACHMENT#<id>``         ``~META``
 agent profile              ``AGENT#<id>``              ``PROFILE``
 team roster entry          ``TEAM#<team>``             ``AGENT#<agent id>``
+live connection            ``LIVE#<connection id>``    ``~META``
+live subscription          ``LIVE#<connection id>``    ``TOPIC#<topic>``
+unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ticket>#<id>``
+first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
+first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -49,6 +54,11 @@ a team's agents and their availability      Query PK=TEAM#team, SK begins_with A
 a tracker's linked tickets, a page at once  Query PK=TICKET#tracker, SK begins_with LINK#
 tickets about an object (e.g. an order)     Query PK=OBJECT#order#id (inbound events from the business)
 next ticket number                          UpdateItem ADD on the counter item (atomic)
+live: the connections listening to a topic  Query ``by_customer`` GSI1PK=TOPIC#<topic> (the index is
+                                            overloaded: subscriptions set GSI1 keys of their own)
+live: a connection and its subscriptions    Query PK=LIVE#<connection id> (on disconnect, to delete them)
+a customer's unread counters                Query PK=CUSTOMER#uid, SK begins_with UNREAD#
+a team's first-reply times, last 7 days     Query PK=STATS#team, SK between FIRST_REPLY#<day> bounds
 ==========================================  =========================================================
 
 The ``~META`` item sorts after its children, so "what is new since the cursor" and "the object
@@ -471,3 +481,8 @@ class DeliveryItem(TableItem, discriminator="delivery"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+# The live channel's items, in a module of their own; imported here so that every item type is known
+# (decoded from the table or its stream) wherever the table is.
+import helpdesk.adapters.live_items  # noqa: E402, F401

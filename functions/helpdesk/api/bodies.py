@@ -40,6 +40,12 @@ class StartConversationRequest(_Request):
     body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="The customer's first message.")
     context: ContextPackage | None = Field(default=None, description="Where the customer was, and on what.")
     attachment_ids: AttachmentIds = []
+    option_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Start with one of the home's menu options (`GET /messenger/home`, `menu[].id`); send its "
+        "label as the body.",
+    )
 
 
 class CustomerReplyRequest(_Request):

@@ -70,7 +70,12 @@ def agent_from_event(event: dict[str, Any]) -> AgentPrincipal:
             claims = json.loads(claims)
         except ValueError:
             claims = {}
-    subject = claims.get("sub") if isinstance(claims, dict) else None
+    return agent_from_claims(claims if isinstance(claims, dict) else {})
+
+
+def agent_from_claims(claims: dict[str, Any]) -> AgentPrincipal:
+    """The agent a Cognito token's claims describe (``cognito:groups``: their teams and role)."""
+    subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("a signed-in agent is required")
     groups = _groups(claims.get("cognito:groups"))

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, views
+from helpdesk.api import bodies, email_schemas, home_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import customer_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -20,9 +20,10 @@ from helpdesk.auth.customer_tokens import (
     issue_visitor_token,
     verify_customer_token,
 )
-from helpdesk.domain.errors import Forbidden, InvalidInput
+from helpdesk.domain.errors import Forbidden, InvalidInput, NotFound
 from helpdesk.domain.models import NotificationPreferences, Rating, new_id
 from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.services.home import Home
 from helpdesk.surfaces import MESSENGER
 
 app = build_resolver(
@@ -108,7 +109,7 @@ def start_conversation(request: bodies.StartConversationRequest) -> Response[vie
     answers first if the workspace has one; its replies are in the response."""
     customer = _customer()
     refs = wiring.attachments().refs_for_message(customer.user_id, request.attachment_ids)
-    page = wiring.conversations().start(customer, request.body, request.context, refs)
+    page = wiring.conversations().start(customer, request.body, request.context, refs, option_id=request.option_id)
     return created(views.customer_conversation_page(page))
 
 
@@ -216,6 +217,42 @@ def reply_to_ticket(ticket_id: Id, request: bodies.CustomerReplyRequest) -> Resp
 def rate_ticket(ticket_id: Id, request: bodies.RatingRequest) -> Response[Rating]:
     """CSAT: a score from 1 to 5 and an optional comment, once per ticket, after it is resolved."""
     return created(wiring.tickets().rate(_customer(), ticket_id, request.score, request.comment))
+
+
+@app.get("/messenger/home", summary="The messenger's home: greeting, menu and when to expect a reply")
+def get_home() -> Home:
+    """What the messenger shows before the customer types: the greeting, the bot's menu (start a conversation
+    with `option_id`), and whether the team is there now and how fast it usually replies, or when it is back."""
+    return wiring.home().home(_customer())
+
+
+@app.get("/messenger/unread", summary="What I haven't read: unread messages and ticket updates")
+def list_unread() -> home_views.UnreadList:
+    """Each conversation and ticket with messages or updates the customer hasn't seen, and how many."""
+    counts = wiring.home().unread(_customer())
+    return home_views.UnreadList(items=[home_views.unread_view(c) for c in counts], total=len(counts))
+
+
+@app.post("/messenger/conversations/<conversation_id>/read", summary="I've read this conversation")
+def read_conversation(conversation_id: Id) -> home_views.UnreadView:
+    """Its unread count goes back to 0 (on every device: an `unread` frame tells the others)."""
+    return home_views.unread_view(wiring.home().mark_read(_customer(), "conversation", conversation_id))
+
+
+@app.post("/messenger/tickets/<ticket_id>/read", summary="I've read this ticket's updates")
+def read_ticket(ticket_id: Id) -> home_views.UnreadView:
+    """Its unread count goes back to 0."""
+    return home_views.unread_view(wiring.home().mark_read(_customer(), "ticket", ticket_id))
+
+
+@app.get("/messenger/articles/<article_id>", summary="A knowledge-base article")
+def get_article(article_id: Id) -> home_views.ArticleView:
+    """The whole article a knowledge-base answer links to (`article:<id>`), its body in Markdown."""
+    _customer()
+    article = wiring.knowledge_base().article(article_id)
+    if article is None:
+        raise NotFound(f"article {article_id} not found")
+    return home_views.ArticleView(id=article.id, title=article.title, body=article.body, url=article.url)
 
 
 @app.get("/messenger/preferences", summary="How I get status updates")

@@ -70,6 +70,7 @@ class ConversationView(BaseModel):
     id: str
     status: ConversationStatus
     ticket_id: str | None
+    preview: str | None = Field(default=None, description="The latest message the customer can see, shortened.")
     identity_verified_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -314,6 +315,7 @@ def conversation_view(conversation: Conversation, messages: list[Message], curso
         id=conversation.id,
         status=conversation.status,
         ticket_id=conversation.ticket_id,
+        preview=conversation.preview,
         identity_verified_at=conversation.identity_verified_at,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,

@@ -90,6 +90,8 @@ class AskStep(StepBase):
     from_context: Slug | None = None
     """Skip the question when the messenger's context names an object of this type (e.g. ``order``)."""
     normalize: Literal["upper", "lower"] | None = None
+    required: bool = False
+    """A ``files`` question: without it, the customer is offered to go on without a file (``messages.skip_files``)."""
 
     @model_validator(mode="after")
     def _valid_pattern(self) -> AskStep:
@@ -285,6 +287,10 @@ def _targets(step: StepBase) -> list[str]:
     return targets
 
 
+PERSON_REQUEST_WORDS = 12
+"""A message longer than this isn't read as a request for a person (it is about something else)."""
+
+
 class BotMessages(_Config):
     """The bot's own words for the waterfall's fixed moments."""
 
@@ -306,6 +312,7 @@ class BotMessages(_Config):
     person: str = "Talk to a person"
     declined: str = "No problem, I haven't changed anything."
     too_many_attempts: str = "Let me get a person to help you with this."
+    skip_files: str = "Continue without a photo"
     yes: str = "Yes"
     no: str = "No"
 
@@ -339,8 +346,24 @@ class BotConfig(_Config):
     def path(self, path_id: str) -> BotPath | None:
         return next((p for p in self.paths if p.id == path_id), None)
 
+    def first_path(self, text: str, option_id: str | None) -> BotPath | None:
+        """The path a conversation starts on: a pick from the menu, else what the words match."""
+        menu_pick = self.path(option_id) if option_id and option_id in self.menu else None
+        return menu_pick or self.matching_path(text)
+
     def matching_path(self, text: str) -> BotPath | None:
-        return next((p for p in self.paths if p.matches(text)), None)
+        """The path the words pick; asking for a person (``person_path``) wins over any other match."""
+        return self.person_path(text, short=False) or next((p for p in self.paths if p.matches(text)), None)
+
+    def person_path(self, text: str, *, short: bool = True) -> BotPath | None:
+        """The path that hands over to a person (its first step is a hand-off) when the words ask for one.
+
+        Mid-path (``short``), only a short message counts (at most ``PERSON_REQUEST_WORDS`` words), so
+        an answer that merely mentions a "human error" isn't taken for a request.
+        """
+        if short and len(text.split()) > PERSON_REQUEST_WORDS:
+            return None
+        return next((p for p in self.paths if isinstance(p.steps[0], HandoffStep) and p.matches(text)), None)
 
 
 def reference_problems(

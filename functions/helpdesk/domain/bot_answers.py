@@ -14,6 +14,8 @@ from helpdesk.domain.bot import AnswerType, AskStep
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YES_WORDS = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "please", "correct", "true", "ja", "oui", "si"}
+SKIP_FILES = "skip"
+"""The option that goes on without a file (a ``files`` question the step doesn't require)."""
 NO_WORDS = {"no", "n", "nope", "nah", "false", "nein", "non", "not really"}
 
 
@@ -72,3 +74,14 @@ def validate_answer(step: AskStep, text: str, attachment_ids: Sequence[str]) -> 
     if step.pattern is not None and not re.fullmatch(step.pattern, text):
         return None, "That doesn't look right."
     return text, None
+
+
+def may_skip(step: AskStep) -> bool:
+    """A question for a file offers to go on without one, unless the step requires it."""
+    return step.type is AnswerType.FILES and not step.required
+
+
+def kb_answer_text(article_id: str, title: str, body: str, url: str | None) -> str:
+    """A knowledge-base answer in Markdown, with a link to the whole article: the business's page for
+    it, or the messenger's own view of it (``article:<id>``)."""
+    return f"{title}\n\n{body}\n\n[Read the full article]({url or f'article:{article_id}'})"

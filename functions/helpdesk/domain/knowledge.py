@@ -91,6 +91,8 @@ class Article(BaseModel):
     """Words and phrases customers use for the topic; they weigh more than the body."""
     locale: str = Field(default=DEFAULT_LOCALE, pattern=LOCALE_PATTERN)
     """BCP-47 language tag: ``en``, ``de``, ``en-GB``."""
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https://\S+$")
+    """Where the full article lives on the business's help site; without it the messenger shows it."""
 
     @property
     def language(self) -> str:
@@ -195,6 +197,9 @@ class KnowledgeBase:
         self.languages = frozenset(a.language for a in self.articles)
         self._lock = threading.Lock()
         self._indexes: dict[str | None, _Index] | None = None
+
+    def article(self, article_id: str) -> Article | None:
+        return next((a for a in self.articles if a.id == article_id), None)
 
     def search(self, query: str, *, locale: str | None = None, limit: int = 3) -> list[KnowledgeHit]:
         """The best articles for ``query``, best first, in the customer's language (``None``: any language)."""

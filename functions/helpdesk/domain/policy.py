@@ -1,7 +1,9 @@
 """The one authorization policy for agents: who may do what to which conversation, ticket or file.
 
-Every inbox action on every resource asks ``authorize(agent, action, resource, visibility)`` (or
-``allowed``) here, from the agent's role and teams and the workspace's ``agent_visibility``; no
+Every inbox action on every resource, and every live subscription (which team views, conversations
+and tickets an agent's connection receives changes of, checked again on every change pushed), asks
+``authorize(agent, action, resource, visibility)`` (or ``allowed``) here, from the agent's role and
+teams and the workspace's ``agent_visibility``; no
 service or route decides on its own. Customers are not agents: what a customer may touch is
 decided by ownership (their own conversations and tickets, 404 otherwise), in the services.
 
@@ -52,6 +54,9 @@ __all__ = [
 class Action(StrEnum):
     READ = "read"
     """See it: the conversation or ticket with its timeline, internal notes and files."""
+    SUBSCRIBE = "subscribe"
+    """Receive its changes live (the live channel): a team's views, or one conversation or ticket.
+    The same rule as ``READ``: what is pushed is what could be read."""
     WORK = "work"
     """Reply, write a note, attach a file, close/snooze/reopen, ask for verification, change fields."""
     CONVERT = "convert"
@@ -152,7 +157,7 @@ def decide(
     member, assigned = _member(actor, resource), _assigned(actor, resource)
     where = resource.describe()
     match action:
-        case Action.READ:
+        case Action.READ | Action.SUBSCRIBE:
             if member or assigned:
                 return Decision(True, "their team's, or assigned to them")
             if visibility is Visibility.ALL:

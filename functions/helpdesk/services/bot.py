@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from helpdesk.domain import bot_answers as answers
 from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.bot import (
     END,
@@ -31,7 +32,6 @@ from helpdesk.domain.bot import (
     SayStep,
     StepBase,
 )
-from helpdesk.domain.bot_answers import NO_WORDS, YES_WORDS, lookup, validate_answer
 from helpdesk.domain.models import (
     BotOutcome,
     BotState,
@@ -56,17 +56,8 @@ from helpdesk.services.bot_ports import (
     TicketRequest,
 )
 
-__all__ = [
-    "ActionOutcome",
-    "ActionRunner",
-    "BotEngine",
-    "BotTurn",
-    "CustomerInput",
-    "Handoff",
-    "Knowledge",
-    "Reply",
-    "TicketRequest",
-]
+__all__ = ["ActionOutcome", "ActionRunner", "BotEngine", "BotTurn", "CustomerInput", "Handoff", "Knowledge"]
+__all__ += ["Reply", "TicketRequest"]
 
 MAX_STEPS_PER_TURN = 50
 """A path that jumps in circles without waiting on the customer is stopped and handed off."""
@@ -140,6 +131,10 @@ class _Turn:
         state = self.state
         if state.outcome is not None:
             return
+        person = self.config.person_path(self.said.text) if state.awaiting and not self.said.option_id else None
+        if person is not None and person.id != state.path_id:
+            self.start_path(person)  # asking for a person wins over answering the bot's question
+            return
         match state.awaiting:
             case None:
                 self.first_message()
@@ -157,7 +152,7 @@ class _Turn:
                 self.actions.signed_in_answer()
 
     def first_message(self) -> None:
-        path = self.config.matching_path(self.said.text)
+        path = self.config.first_path(self.said.text, self.said.option_id)
         if path is not None:
             self.start_path(path)
             return
@@ -204,7 +199,8 @@ class _Turn:
         article = hit.article
         self.state.kb_article_id = article.id
         self.state.kb_answers.append(KbAnswer(article_id=article.id, path_id=self.state.path_id, step_id=path_step))
-        self.say(f"{article.title}\n\n{article.body}", kind=MessageKind.KB_ANSWER)
+        text = answers.kb_answer_text(article.id, article.title, article.body, getattr(article, "url", None))
+        self.say(text, kind=MessageKind.KB_ANSWER)
         messages = self.config.messages
         self.state.step_id = path_step
         self.wait(
@@ -278,7 +274,7 @@ class _Turn:
                 if prefilled is not None:
                     self.state.vars[step.attribute] = prefilled
                 else:
-                    self.wait("answer", self.render(step.ask), [])
+                    self.wait("answer", self.render(step.ask), self.skip_option(step))
             case ChooseStep():
                 self.wait("choice", self.render(step.choose), self.choice_options(step))
             case KbStep():
@@ -313,9 +309,12 @@ class _Turn:
             self.hand_off(self.engine._fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
-        value, problem = validate_answer(step, self.said.text, [a.id for a in self.said.attachments])
+        skip = self.skip_option(step)
+        skipped = bool(skip) and self.picked_option() == skip[0]  # going on without the file
+        attached = [a.id for a in self.said.attachments]
+        value, problem = ([], None) if skipped else answers.validate_answer(step, self.said.text, attached)
         if problem is not None:
-            self.retry(path, step, step.error or problem, [])
+            self.retry(path, step, step.error or problem, skip)
             return
         self.state.vars[step.attribute] = value
         self.continue_at(path, step.goto or path.after(step))
@@ -348,6 +347,10 @@ class _Turn:
         text = f"{problem} {self.render(question)}".strip() if question else problem
         self.say_and_wait(text, options)
 
+    def skip_option(self, step: AskStep) -> list[MessageOption]:
+        label = self.config.messages.skip_files
+        return [MessageOption(id=answers.SKIP_FILES, label=label)] if answers.may_skip(step) else []
+
     def picked_option(self) -> MessageOption | None:
         offered = self.state.offered
         if self.said.option_id:
@@ -360,9 +363,9 @@ class _Turn:
         if picked is not None and picked.id in ("yes", "no"):
             return picked.id == "yes"
         typed = self.said.text.strip().lower().rstrip("!.")
-        if typed in YES_WORDS:
+        if typed in answers.YES_WORDS:
             return True
-        if typed in NO_WORDS:
+        if typed in answers.NO_WORDS:
             return False
         return None
 
@@ -370,7 +373,7 @@ class _Turn:
         """The step's options; with ``options_from``, the action's list first and the fixed ones after."""
         built: list[MessageOption] = []
         if step.options_from:
-            items = lookup(self.state.vars, step.options_from)
+            items = answers.lookup(self.state.vars, step.options_from)
             if isinstance(items, list):
                 built = [
                     MessageOption(id=str(i["id"]), label=str(i.get("label") or i["id"]))
@@ -460,7 +463,7 @@ class _Turn:
         self.state.offered = []
 
     def holds(self, condition: Condition) -> bool:
-        value = lookup(self.state.vars, condition.var)
+        value = answers.lookup(self.state.vars, condition.var)
         present = value not in (None, "", [], {})  # an empty list of slots is no slots
         if condition.exists is not None and present != condition.exists:
             return False
@@ -485,14 +488,14 @@ class _Turn:
     def value_of(self, template: Any) -> Any:
         """A lone ``{placeholder}`` keeps its value's type (a list of photos stays a list)."""
         if isinstance(template, str) and (whole := PLACEHOLDER.fullmatch(template.strip())):
-            return lookup(self.scope(), whole.group(1))
+            return answers.lookup(self.scope(), whole.group(1))
         return self.render(template) if isinstance(template, str) else template
 
     def render(self, template: str, **extra: Any) -> str:
         scope = {**self.scope(), **extra}
 
         def fill(match: re.Match[str]) -> str:
-            value = lookup(scope, match.group(1))
+            value = answers.lookup(scope, match.group(1))
             return "" if value is None else str(value)
 
         return PLACEHOLDER.sub(fill, template)

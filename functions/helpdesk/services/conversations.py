@@ -65,7 +65,10 @@ class ConversationService:
         body: str,
         context: ContextPackage | None,
         attachments: list[AttachmentRef] | None = None,
+        *,
+        option_id: str | None = None,
     ) -> ConversationPage:
+        """``option_id``: the customer started from one of the home's menu options (the bot's paths)."""
         refs = attachments or []
         text = clean_body(body, attachments=refs)
         now = utc_now()
@@ -96,7 +99,7 @@ class ConversationService:
         turn: BotTurn | None = None
         if self._bot is not None:
             turn = self._bot.respond(
-                conversation, conversation.bot, CustomerInput(text, None, tuple(refs)), customer=customer
+                conversation, conversation.bot, CustomerInput(text, option_id, tuple(refs)), customer=customer
             )
             conversation, replies = self._turns.apply(conversation, turn, [message])
         try:

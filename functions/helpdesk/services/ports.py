@@ -8,12 +8,13 @@ guarded write finds its item changed, and ``VersionConflict`` when a ticket move
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from helpdesk.domain.file_signatures import StoredFile
 from helpdesk.domain.files import PresignedUpload
+from helpdesk.domain.live import Subscriber, ThreadType, UnreadCount
 from helpdesk.domain.metrics import BoundQuery, QueryResult, QueryState, StoredReport
 from helpdesk.domain.models import (
     Agent,
@@ -243,6 +244,48 @@ class DeliveryLedger(Protocol):
     def mark_failed(self, update_id: str, channel: str, *, reason: str, now: datetime) -> None: ...
 
     def release(self, update_id: str, channel: str, claim: Claim, *, now: datetime) -> None: ...
+
+
+class LiveRecords(Protocol):
+    """The live channel's records (``adapters/store/live.py``): connections, subscriptions, unread
+    counters and first-reply times."""
+
+    def open_connection(
+        self, subscriber: Subscriber, topics: Sequence[str], at: datetime, *, presence: str | None = None
+    ) -> None: ...
+
+    def subscribe(self, subscriber: Subscriber, topic: str, at: datetime, *, replacing: str | None = None) -> None: ...
+
+    def unsubscribe(self, connection_id: str, topic: str) -> None: ...
+
+    def close_connection(self, connection_id: str) -> list[str]: ...
+
+    def listeners(self, topic: str) -> list[Subscriber]: ...
+
+    def count_unread(
+        self,
+        customer_id: str,
+        thread_type: ThreadType,
+        thread_id: str,
+        *,
+        sequence: str,
+        at: datetime,
+        add: int | None,
+    ) -> bool: ...
+
+    def mark_read(self, customer_id: str, thread_type: ThreadType, thread_id: str, at: datetime) -> bool: ...
+
+    def unread_counts(self, customer_id: str, *, limit: int = 200) -> list[UnreadCount]: ...
+
+    def record_first_reply(self, conversation_id: str, team_id: str, seconds: float, at: datetime) -> bool: ...
+
+    def reply_times(self, team_id: str, days: Iterable[str]) -> tuple[int, float]: ...
+
+
+class LiveConnections(Protocol):
+    """API Gateway's WebSocket management API: posts a frame to one connection (False: it is gone)."""
+
+    def post(self, connection_id: str, frame: Mapping[str, Any]) -> bool: ...
 
 
 class AttachmentChecker(Protocol):

@@ -20,6 +20,13 @@
     return node;
   }
   function showStatus(text) { $("status").textContent = text || ""; }
+
+  // --- live hooks: the live channel (static/live.js) plugs in here --------------------------------
+  function hook(name) {
+    var live = window.HelpdeskInboxLive;
+    if (!live || !live[name]) return undefined;
+    return live[name].apply(null, Array.prototype.slice.call(arguments, 1));
+  }
   function when(iso) { try { return new Date(iso).toLocaleString(); } catch (e) { return iso; } }
 
   function api(method, path, body) {
@@ -94,6 +101,7 @@
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
     if (state.pollTimer) { clearInterval(state.pollTimer); state.pollTimer = null; }
+    hook("signedOut"); // live hook
     showSignIn();
   }
 
@@ -128,6 +136,7 @@
         var linked = /^#(ticket|conversation)=([A-Za-z0-9_.-]+)$/.exec(location.hash);
         if (linked) open(linked[1] + "s", decodeURIComponent(linked[2]));
         if (!state.pollTimer) state.pollTimer = setInterval(refresh, POLL_MS);
+        hook("signedIn", state.me); // live hook
         document.body.dataset.ready = "true";
       })
       .catch(function (error) { fail(error); signOut(); });
@@ -139,6 +148,7 @@
   }
 
   $("availability").addEventListener("change", function (event) {
+    hook("availabilityChosen", event.target.value); // live hook
     api("PUT", "/inbox/me/availability", { availability: event.target.value }).catch(fail);
   });
   $("team-filter").addEventListener("change", function (event) { state.team = event.target.value; loadList(); });
@@ -147,7 +157,8 @@
     document.querySelectorAll(".views button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
     state.view = button.dataset.view;
     state.query = button.dataset.query;
-    $("list-title").textContent = (state.view === "tickets" ? "Tickets: " : "Conversations: ") + button.textContent;
+    $("list-title").textContent = (state.view === "tickets" ? "Tickets: " : "Conversations: ") + button.dataset.name;
+    hook("viewSelected", button); // live hook
     loadList();
   }
   document.querySelectorAll(".views button").forEach(function (button) {
@@ -200,6 +211,7 @@
     state.selected = id;
     state.kind = kind;
     document.querySelectorAll("#items button").forEach(function (b) { b.setAttribute("aria-current", String(b.dataset.id === id)); });
+    hook("opened", kind, id); // live hook
     return loadDetail();
   }
 
@@ -244,8 +256,9 @@
     ]);
   }
 
-  function timelineEntry(who, body, internal, authorType, at) {
+  function timelineEntry(who, body, internal, authorType, at, id) {
     var li = el("li", (internal ? "internal " : "") + (authorType || ""));
+    if (id) li.dataset.id = id;
     li.appendChild(el("span", "who", who + " · " + when(at) + (internal ? " · internal" : "")));
     li.appendChild(el("span", "body", body));
     return li;
@@ -275,8 +288,9 @@
     list.textContent = "";
     conversation.messages.forEach(function (m) {
       var who = m.author.type === "customer" ? (conversation.customer.name || "Customer") : (m.author.name || m.author.type);
-      list.appendChild(timelineEntry(who, m.body + (m.attachments.length ? "\n" + m.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), m.internal, m.author.type, m.created_at));
+      list.appendChild(timelineEntry(who, m.body + (m.attachments.length ? "\n" + m.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), m.internal, m.author.type, m.created_at, m.id));
     });
+    hook("conversationShown", conversation); // live hook
   }
 
   // An email conversation: where replies go, and a warning when the address no longer takes email.
@@ -294,6 +308,7 @@
   }
 
   function showTicket(ticket) {
+    hook("beforeShowTicket", ticket); // live hook: notes what the agent is editing
     state.ticket = ticket;
     $("detail").hidden = false;
     $("ticket-controls").hidden = false;
@@ -315,8 +330,9 @@
     var list = $("timeline");
     list.textContent = "";
     ticket.timeline.forEach(function (p) {
-      list.appendChild(timelineEntry(p.author.name || p.author.type, (p.body || p.type) + (p.attachments.length ? "\n" + p.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), !p.visible_to_customer, p.author.type, p.created_at));
+      list.appendChild(timelineEntry(p.author.name || p.author.type, (p.body || p.type) + (p.attachments.length ? "\n" + p.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), !p.visible_to_customer, p.author.type, p.created_at, p.id));
     });
+    hook("ticketShown", ticket); // live hook: puts back what the agent was editing
   }
 
   function attributeForm(container, type, values) {
@@ -419,11 +435,17 @@
   });
 
   function refresh() {
-    if (!state.token) return;
+    if (!state.token || hook("isLive")) return; // live hook: no polling while the live channel is up
     loadList();
     if (document.activeElement && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName) && state.kind === "tickets") return;
     loadDetail();
   }
+
+  // What static/live.js uses of this page.
+  window.HelpdeskInbox = {
+    state: state, api: api, el: el, when: when, listItem: listItem, timelineEntry: timelineEntry,
+    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail,
+  };
 
   // --- start ---------------------------------------------------------------------------------------
 

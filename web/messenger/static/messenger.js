@@ -28,6 +28,7 @@
     isVisitor: false,
     context: null,
     conversationId: null,
+    shownId: null,
     cursor: null,
     seen: {},
     pollTimer: null,
@@ -66,6 +67,28 @@
   }
 
   function showStatus(text) { $("status").textContent = text || ""; }
+
+  /** The live channel and the home plug in here (home.js, messenger-live.js): hook(name, ...args). */
+  function hook(name) {
+    var modules = [window.HelpdeskHome, window.HelpdeskMessengerLive];
+    var args = Array.prototype.slice.call(arguments, 1);
+    var answer;
+    modules.forEach(function (module) { if (module && module[name]) answer = module[name].apply(null, args); });
+    return answer;
+  }
+
+  function timeOf(iso) {
+    var time = document.createElement("time");
+    time.dateTime = iso;
+    var at = new Date(iso);
+    var sameDay = at.toDateString() === new Date().toDateString();
+    try {
+      time.textContent = sameDay ? at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+        : at.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    } catch (e) { time.textContent = iso; }
+    time.title = formatTime(iso);
+    return time;
+  }
 
   function formatTime(iso) {
     try { return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }); }
@@ -269,23 +292,31 @@
     if (state.seen[message.id]) return;
     state.seen[message.id] = true;
     var kind = message.kind || "text";
-    var item = el("li", "message " + (message.author.type || ""));
+    var item = el("li", "message " + (message.author.type || "") + (kind === "kb_answer" ? " kb-answer" : ""));
     item.dataset.id = message.id;
     if (kind === "identity_verified") {
       item.className = "message event";
       item.textContent = "✔ " + message.body;
     } else {
       var who = message.author.type === "customer" ? "You" : (message.author.name || (message.author.type === "bot" ? "Bot" : "Support"));
-      item.appendChild(el("span", "who", who));
-      if (message.body) item.appendChild(el("span", "body", message.body));
+      var head = el("span", "who", who + " · ");
+      head.appendChild(timeOf(message.created_at));
+      item.appendChild(head);
+      if (message.body && kind === "kb_answer" && window.HelpdeskMarkdown) {
+        item.appendChild(window.HelpdeskMarkdown.render(message.body, function (id) { hook("openArticle", id); }));
+      } else if (message.body) {
+        item.appendChild(el("span", "body", message.body));
+      }
       (message.attachments || []).forEach(function (attachment, index) {
         if (message.body || index) item.appendChild(document.createElement("br"));
         item.appendChild(attachmentButton(attachment));
       });
     }
-    $("messages").appendChild(item);
+    // In id (time) order, whichever way it came: an answer, a poll or a live frame.
+    var later = Array.prototype.filter.call($("messages").children, function (li) { return li.dataset.id > message.id; })[0];
+    $("messages").insertBefore(item, later || null);
     item.scrollIntoView({ block: "end" });
-    renderOptions(message);
+    if (!later) renderOptions(message);
     if (kind === "verification_request") $("verify-box").hidden = false;
     if (kind === "identity_verified") $("verify-box").hidden = true;
   }
@@ -316,13 +347,40 @@
       });
       box.appendChild(button);
     });
+    // However many quick replies there are, the question they answer stays in view.
+    var question = $("messages").lastElementChild;
+    if (question && options.length) question.scrollIntoView({ block: "nearest" });
   }
 
   function showConversation(conversation) {
+    if (state.shownId !== conversation.id) {
+      state.seen = {};
+      $("messages").textContent = "";
+      state.cursor = null;
+    }
+    state.shownId = conversation.id;
     state.conversationId = conversation.id;
     (conversation.messages || []).forEach(renderMessage);
     if (conversation.next_cursor) state.cursor = conversation.next_cursor;
+    hook("conversationShown", conversation);
     endIfClosed(conversation);
+  }
+
+  /** The thread (messages) or the home in the chat panel. */
+  function showThread(shown) {
+    $("home").hidden = shown;
+    $("messages").hidden = !shown;
+    $("thread-bar").hidden = !shown;
+    if (!shown) { $("options").hidden = true; hook("homeShown"); }
+    else hook("threadShown", state.conversationId);
+  }
+
+  /** Open a conversation of the customer's (from the home list). */
+  function openConversation(conversationId) {
+    return api("GET", "/messenger/conversations/" + encodeURIComponent(conversationId)).then(function (conversation) {
+      showConversation(conversation); // a closed one shows too; the next message starts a new one
+      showThread(true);
+    }).catch(function (error) { showStatus(explain(error)); });
   }
 
   function endIfClosed(conversation) {
@@ -341,7 +399,7 @@
   }
 
   function poll() {
-    if (!state.conversationId) return Promise.resolve();
+    if (!state.conversationId || hook("isLive")) return Promise.resolve();
     var query = state.cursor ? "?after=" + encodeURIComponent(state.cursor) : "";
     return api("GET", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + query)
       .then(function (page) {
@@ -372,12 +430,13 @@
     var request;
     if (!state.conversationId) {
       var first = { body: payload.body || "", context: state.context, attachment_ids: payload.attachment_ids || [] };
+      if (payload.option_id) first.option_id = payload.option_id;
       request = api("POST", "/messenger/conversations", first).then(showConversation);
     } else {
       request = api("POST", "/messenger/conversations/" + encodeURIComponent(state.conversationId) + "/messages", payload)
         .then(function (message) { renderMessage(message); return poll(); });
     }
-    return request.then(function () { showStatus(""); startPolling(); }, function (error) { showStatus(explain(error)); throw error; });
+    return request.then(function () { showStatus(""); showThread(true); startPolling(); }, function (error) { showStatus(explain(error)); throw error; });
   }
 
   $("composer").addEventListener("submit", function (event) {
@@ -503,6 +562,7 @@
       timeline.textContent = "";
       ticket.timeline.forEach(function (part) {
         var item = el("li");
+        item.dataset.partId = part.id;
         item.appendChild(el("span", "when", formatTime(part.created_at) + " · " + (part.author.type === "customer" ? "You" : (part.author.name || "Support"))));
         item.appendChild(el("span", "body", describePart(part)));
         (part.attachments || []).forEach(function (a) { item.appendChild(document.createElement("br")); item.appendChild(attachmentButton(a)); });
@@ -513,10 +573,12 @@
       $("csat-done").hidden = !ticket.rating;
       if (ticket.rating) $("csat-done").textContent = "Thanks! You rated this " + ticket.rating.score + "/5.";
       $("ticket-heading").focus && $("ticket-heading").setAttribute("tabindex", "-1");
+      hook("ticketShown", ticket);
     }).catch(function (error) { showStatus(explain(error)); });
   }
 
-  $("ticket-back").addEventListener("click", loadTickets);
+  $("ticket-back").addEventListener("click", function () { state.openTicketId = null; hook("ticketShown", null); loadTickets(); });
+  $("back-home").addEventListener("click", function () { showThread(false); });
 
   $("ticket-reply").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -569,6 +631,7 @@
     });
     if (tabId === "tab-tickets") loadTickets();
     if (tabId === "tab-settings") loadPreferences();
+    hook("tabShown", tabId);
   }
   tabs.forEach(function (pair, index) {
     var tab = $(pair[0]);
@@ -646,11 +709,21 @@
     }, function (error) { $("link-renew").disabled = false; showStatus(explain(error)); });
   });
 
+  // --- what home.js and messenger-live.js use ------------------------------------------------------
+
+  window.HelpdeskMessengerPage = {
+    state: state, api: api, el: el, explain: explain, showStatus: showStatus, timeOf: timeOf,
+    renderMessage: renderMessage, showConversation: showConversation, openConversation: openConversation,
+    showThread: showThread, send: send, poll: poll, openTicket: openTicket, loadTickets: loadTickets,
+    selectTab: selectTab, describePart: describePart, attachmentButton: attachmentButton, formatTime: formatTime,
+  };
+
   // --- start ---------------------------------------------------------------------------------------
 
   fetch("config.json").then(function (r) { return r.ok ? r.json() : {}; }, function () { return {}; })
     .then(function (config) {
       state.apiBase = (config.api_base || "").replace(/\/$/, "");
+      state.liveUrl = config.live_url || null;
       trustOrigins(config.messenger_origins);
       if (config.title) { $("title").textContent = config.title; document.title = config.title; }
       return waitForBoot();
@@ -658,6 +731,6 @@
     .then(identify)
     .then(resumeConversation)
     .then(openLinkedTicket)
-    .then(function () { if (state.conversationId) startPolling(); document.body.dataset.ready = "true"; })
+    .then(function () { hook("ready"); if (state.conversationId) startPolling(); document.body.dataset.ready = "true"; })
     .catch(function (error) { showStatus(explain(error)); document.body.dataset.ready = "true"; });
 })();

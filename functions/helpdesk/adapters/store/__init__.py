@@ -8,6 +8,7 @@ from helpdesk.adapters.store.agents import AgentTable
 from helpdesk.adapters.store.attachments import AttachmentTable
 from helpdesk.adapters.store.conversations import ConversationTable
 from helpdesk.adapters.store.customers import CustomerTable
+from helpdesk.adapters.store.live import LiveTable
 from helpdesk.adapters.store.parked_workflows import ParkedWorkflowTable
 from helpdesk.adapters.store.report_results import ReportResultTable
 from helpdesk.adapters.store.tickets import TicketTable
@@ -18,6 +19,7 @@ __all__ = [
     "AttachmentTable",
     "ConversationTable",
     "CustomerTable",
+    "LiveTable",
     "ParkedWorkflowTable",
     "ReportResultTable",
     "TableStores",
@@ -36,5 +38,6 @@ class TableStores:
     attachments: AttachmentTable = field(default_factory=AttachmentTable)
     tickets: TicketTable = field(default_factory=TicketTable)
     trackers: TrackerTable = field(default_factory=TrackerTable)
+    live: LiveTable = field(default_factory=LiveTable)
     parked_workflows: ParkedWorkflowTable = field(default_factory=ParkedWorkflowTable)
     report_results: ReportResultTable = field(default_factory=ReportResultTable)
