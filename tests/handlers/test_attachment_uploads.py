@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.handlers.test_messenger_features import ALICE, JPEG, convert, start
+from tests.handlers.test_messenger_features import ALICE, JPEG, RETURNS, convert, start
 from tests.support.events import Reply, customised
 
 Call = Callable[[dict[str, Any]], Reply]
@@ -129,9 +129,12 @@ def test_an_upload_that_is_not_what_was_declared_is_refused_and_nothing_is_linke
     assert detail == {"field": "attachment_ids", "message": f"'{declared['attachment_id']}': {problem}"}
     # and nothing was linked: no new message, nothing on the ticket, nothing an agent can download
     assert messages(messenger, conversation_id) == before
-    timeline = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}")).body["timeline"]
+    ticket_page = customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS)
+    timeline = inbox(ticket_page).body["timeline"]
     assert not [part for part in timeline if part.get("attachments")]
     download = inbox(
-        customised("inbox_api/download_attachment", path=f"/inbox/attachments/{declared['attachment_id']}")
+        customised(
+            "inbox_api/download_attachment", path=f"/inbox/attachments/{declared['attachment_id']}", authorizer=RETURNS
+        )
     )
     assert download.status == 404
