@@ -14,8 +14,19 @@ from dataclasses import dataclass
 UPLOAD_EXPIRY_SECONDS = 300
 DOWNLOAD_EXPIRY_SECONDS = 300
 
-INLINE_PREFIXES = ("image/", "video/")
-INLINE_TYPES = frozenset({"application/pdf"})
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "video/mp4",
+        "video/quicktime",
+        "application/pdf",
+    }
+)
+"""Raster images, videos and PDF: never a type a browser runs scripts in as a page (no SVG, no HTML)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class FileLinks:
 def shown_inline(content_type: str, *, verified: bool) -> bool:
     """Whether a browser may show this file in the page rather than only save it."""
     media_type = content_type.split(";", 1)[0].strip().lower()
-    return verified and (media_type.startswith(INLINE_PREFIXES) or media_type in INLINE_TYPES)
+    return verified and media_type in INLINE_TYPES
 
 
 def content_disposition(filename: str, *, inline: bool) -> str:
