@@ -129,15 +129,12 @@ def test_an_upload_that_is_not_what_was_declared_is_refused_and_nothing_is_linke
     assert detail == {"field": "attachment_ids", "message": f"'{declared['attachment_id']}': {problem}"}
     # and nothing was linked: no new message, nothing on the ticket, nothing an agent can download
     assert messages(messenger, conversation_id) == before
-    # (read by the returns team, whose ticket it is, so a 404 below means "not linked", not "not yours")
-    ticket_page = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS))
-    timeline = ticket_page.body["timeline"]
+    ticket_page = customised("inbox_api/get_ticket", path=f"/inbox/tickets/{ticket['id']}", authorizer=RETURNS)
+    timeline = inbox(ticket_page).body["timeline"]
     assert not [part for part in timeline if part.get("attachments")]
     download = inbox(
         customised(
-            "inbox_api/download_attachment",
-            path=f"/inbox/attachments/{declared['attachment_id']}",
-            authorizer=RETURNS,
+            "inbox_api/download_attachment", path=f"/inbox/attachments/{declared['attachment_id']}", authorizer=RETURNS
         )
     )
     assert download.status == 404

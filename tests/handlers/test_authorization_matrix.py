@@ -542,3 +542,26 @@ def test_every_caller_gets_the_right_answer_on_the_live_channel(
     # Then the answer is the rules', as over the API: someone else's is not found to a customer,
     # another team's is forbidden to an agent, and no token gets no connection at all
     assert outcome == live_expected(route, caller, visibility), f"{caller} on {route} ({visibility})"
+
+
+PAGES_WITH_FILES = ("GET /inbox/conversations/<conversation_id>", "GET /inbox/attachments/<attachment_id>")
+
+
+@pytest.mark.parametrize("route", PAGES_WITH_FILES)
+@pytest.mark.parametrize("caller", AGENT_CALLERS)
+@pytest.mark.parametrize("visibility", VISIBILITIES, indirect=True)
+def test_links_to_a_shared_file_reach_exactly_the_agents_who_may_read_where_it_was_shared(
+    route: str, caller: str, visibility: str, world: World
+) -> None:
+    # Given Alice's photo, shared in her conversation with the owning team
+    may_read = expected(route, caller, visibility) == 200
+
+    # When an agent asks for the conversation (its files come with links) or for the file itself
+    reply = world.call("GET", _path(route, world), world.tokens[caller])
+
+    # Then whoever may read the conversation gets a signed link to the photo, and nobody else any
+    body = reply.body if isinstance(reply.body, dict) else {}
+    files = [a for m in body.get("messages", []) for a in m["attachments"]] if "messages" in body else [body]
+    links = [f.get("url") for f in files if f.get("id") == world.attachment_id and f.get("url")]
+    assert (reply.status, len(links)) == ((200, 1) if may_read else (403, 0)), reply.body
+    assert may_read or "X-Amz-Signature" not in json.dumps(reply.body)

@@ -384,6 +384,28 @@ def test_a_customer_writing_to_a_snoozed_conversation_wakes_it(messenger: Call, 
     assert open_view.body["items"][0]["snoozed_until"] is None
 
 
+def test_unassigned_lists_only_open_conversations_waiting_for_someone(messenger: Call, inbox: Call) -> None:
+    # Given three unassigned conversations: one open, one closed, one snoozed
+    waiting, closed, snoozed = start(messenger), start(messenger), start(messenger)
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for conversation_id, body in (
+        (closed, {"status": "closed"}),
+        (snoozed, {"status": "snoozed", "snoozed_until": later}),
+    ):
+        changed = agent_call(
+            inbox, "reply_to_conversation", FRONTLINE, f"/inbox/conversations/{conversation_id}/status", body=body
+        )
+        assert changed.status == 200, changed.body
+
+    # When the agent opens "Unassigned"
+    view = agent_call(
+        inbox, "list_conversations", FRONTLINE, "/inbox/conversations", query={"assignee_id": "unassigned"}
+    )
+
+    # Then only the open one waits there
+    assert [c["id"] for c in view.body["items"]] == [waiting]
+
+
 def test_conversation_views_are_one_query_per_page(messenger: Call, inbox: Call, dynamo_calls: DynamoCalls) -> None:
     start(messenger)
     for query in ({"status": "open"}, {"assignee_id": "unassigned"}, {"status": "open", "order": "oldest"}):

@@ -14,7 +14,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from helpdesk.domain.file_signatures import HEAD_BYTES, StoredFile
-from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.domain.files import (
+    DOWNLOAD_EXPIRY_SECONDS,
+    UPLOAD_EXPIRY_SECONDS,
+    PresignedUpload,
+    content_disposition,
+)
 from helpdesk.settings import SettingMissing
 
 
@@ -50,14 +55,17 @@ class S3AttachmentFiles:
         )
         return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_download(self, key: str, filename: str, content_type: str) -> str:
-        safe_name = filename.replace('"', "")
+    def presigned_download(self, key: str, filename: str, content_type: str, *, inline: bool = False) -> str:
+        """A GET link that makes S3 answer with the declared type, and ``inline`` only when asked to.
+
+        Signing is local: no request to S3.
+        """
         url: str = self.client.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+                "ResponseContentDisposition": content_disposition(filename, inline=inline),
                 "ResponseContentType": content_type,
             },
             ExpiresIn=DOWNLOAD_EXPIRY_SECONDS,

@@ -14,6 +14,7 @@ from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
+from helpdesk.domain.policy import Resource
 from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.tickets import NewTicket, TicketChanges
@@ -112,11 +113,14 @@ def get_conversation(
     limit: Limit = 50,
 ) -> views.AgentConversationView:
     """Everything about the conversation for an agent of its team: messages, internal notes, the context package,
-    the bot's state and the hand-off capsule."""
-    _agent()
-    return views.agent_conversation_page(
-        wiring.conversations().page_for_agent(_agent(), conversation_id, after=after, limit=limit)
-    )
+    the bot's state and the hand-off capsule; each file with short-lived links (on the first page)."""
+    agent = _agent()
+    page = wiring.conversations().page_for_agent(agent, conversation_id, after=after, limit=limit)
+    # The first page is one Query, so the files' records fit in the second read; later pages may
+    # need two reads already, and list their files without links.
+    files = [a.id for m in page.messages for a in m.attachments] if after is None else []
+    links = wiring.attachments().links_for_page(agent, Resource.conversation(page.conversation), files)
+    return views.agent_conversation_page(page, links)
 
 
 @app.get(
@@ -182,8 +186,8 @@ def request_verification(conversation_id: Id) -> Response[views.AgentMessageView
 def download_attachment(attachment_id: Id) -> views.AttachmentDownloadView:
     """A link valid for 5 minutes to a file on a conversation or ticket the caller may read."""
     _agent()
-    attachment, url = wiring.attachments().download_for_agent(_agent(), attachment_id)
-    return views.attachment_download_view(attachment, url)
+    attachment, links = wiring.attachments().download_for_agent(_agent(), attachment_id)
+    return views.attachment_download_view(attachment, links)
 
 
 @app.post("/inbox/conversations/<conversation_id>/ticket", summary="Convert the conversation into a ticket")
@@ -246,11 +250,15 @@ def get_ticket(
     before: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 50,
 ) -> views.AgentTicketDetail:
-    """The ticket with its whole timeline, internal notes included; `before` pages back."""
-    _agent()
-    return views.agent_ticket_detail(
-        wiring.tickets().page_for_agent(_agent(), ticket_id, before=before, limit=limit), wiring.workspace()
-    )
+    """The ticket with its whole timeline, internal notes included, each file with short-lived links (on the
+    latest page); `before` pages back."""
+    agent = _agent()
+    page = wiring.tickets().page_for_agent(agent, ticket_id, before=before, limit=limit)
+    # The latest page is one Query, so the files' records fit in the second read; older pages take
+    # two reads already, and list their files without links.
+    files = [a.id for p in page.timeline for a in p.attachments] if before is None else []
+    links = wiring.attachments().links_for_page(agent, Resource.ticket(page.ticket), files)
+    return views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
 @app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")

@@ -179,8 +179,8 @@ def create_attachment(request: bodies.CreateAttachmentRequest) -> Response[views
 def download_attachment(attachment_id: Id) -> views.AttachmentDownloadView:
     """A link valid for 5 minutes to a file the caller uploaded or that was shared with them; it downloads, never
     renders inline."""
-    attachment, url = wiring.attachments().download_for_customer(_customer(), attachment_id)
-    return views.attachment_download_view(attachment, url)
+    attachment, links = wiring.attachments().download_for_customer(_customer(), attachment_id)
+    return views.attachment_download_view(attachment, links)
 
 
 @app.get("/messenger/tickets", summary="My tickets, newest first")

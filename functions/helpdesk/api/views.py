@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from helpdesk.domain.files import DOWNLOAD_EXPIRY_SECONDS, UPLOAD_EXPIRY_SECONDS, PresignedUpload
+from helpdesk.domain.files import UPLOAD_EXPIRY_SECONDS, FileLinks, PresignedUpload
 from helpdesk.domain.models import (
     Agent,
     ApprovalStatus,
@@ -61,7 +61,20 @@ class MessageView(BaseModel):
     created_at: datetime
 
 
+class AgentAttachmentView(AttachmentRef):
+    """A file as an agent sees it on a page: with short-lived links when the page could sign them."""
+
+    url: str | None = Field(
+        default=None,
+        description="Shows the file in the page (a checked image, video or PDF) or else saves it; short-lived. "
+        "When absent, ask GET /inbox/attachments/{id}.",
+    )
+    download_url: str | None = Field(default=None, description="Saves the file under its name; short-lived.")
+    expires_in: int | None = Field(default=None, description="Seconds the links stay valid.")
+
+
 class AgentMessageView(MessageView):
+    attachments: list[AgentAttachmentView]  # type: ignore[assignment]
     internal: bool
     mentions: list[str]
 
@@ -205,6 +218,7 @@ class PartView(BaseModel):
 
 
 class AgentPartView(PartView):
+    attachments: list[AgentAttachmentView]  # type: ignore[assignment]
     visible_to_customer: bool
 
 
@@ -276,7 +290,8 @@ class AttachmentDownloadView(BaseModel):
     filename: str
     content_type: str
     size: int
-    url: str = Field(description="A short-lived download link.")
+    url: str = Field(description="A short-lived link: shows a checked image, video or PDF in the page, else saves it.")
+    download_url: str = Field(description="A short-lived link that saves the file under its name.")
     expires_in: int
 
 
@@ -306,8 +321,33 @@ def message_view(message: Message) -> MessageView:
     )
 
 
-def agent_message_view(message: Message) -> AgentMessageView:
-    return AgentMessageView(**message_view(message).model_dump(), internal=message.internal, mentions=message.mentions)
+Links = dict[str, FileLinks]
+"""Short-lived links to the files on a page, by attachment id (see ``AttachmentService.links_for_page``)."""
+
+
+def agent_attachment_views(refs: list[AttachmentRef], links: Links | None = None) -> list[AgentAttachmentView]:
+    views = []
+    for ref in refs:
+        link = (links or {}).get(ref.id)
+        views.append(
+            AgentAttachmentView(
+                **ref.model_dump(),
+                url=link.view if link else None,
+                download_url=link.download if link else None,
+                expires_in=link.expires_in if link else None,
+            )
+        )
+    return views
+
+
+def agent_message_view(message: Message, links: Links | None = None) -> AgentMessageView:
+    shared = message_view(message).model_dump(exclude={"attachments"})
+    return AgentMessageView(
+        **shared,
+        attachments=agent_attachment_views(message.attachments, links),
+        internal=message.internal,
+        mentions=message.mentions,
+    )
 
 
 def conversation_view(conversation: Conversation, messages: list[Message], cursor: str | None) -> ConversationView:
@@ -365,10 +405,10 @@ def bot_view(state: BotState) -> BotView:
     )
 
 
-def agent_conversation_page(page: ConversationPage) -> AgentConversationView:
+def agent_conversation_page(page: ConversationPage, links: Links | None = None) -> AgentConversationView:
     return AgentConversationView(
         **agent_conversation_summary(page.conversation).model_dump(),
-        messages=[agent_message_view(m) for m in page.messages],
+        messages=[agent_message_view(m, links) for m in page.messages],
         next_cursor=page.next_cursor,
     )
 
@@ -427,11 +467,15 @@ def customer_ticket_detail(page: TicketPage, workspace: Workspace) -> TicketDeta
     )
 
 
-def agent_ticket_detail(page: TicketPage, workspace: Workspace) -> AgentTicketDetail:
+def agent_ticket_detail(page: TicketPage, workspace: Workspace, links: Links | None = None) -> AgentTicketDetail:
     return AgentTicketDetail(
         **agent_ticket_view(page.ticket, workspace).model_dump(),
         timeline=[
-            AgentPartView(**_part_view(p).model_dump(), visible_to_customer=p.visible_to_customer)
+            AgentPartView(
+                **_part_view(p).model_dump(exclude={"attachments"}),
+                attachments=agent_attachment_views(p.attachments, links),
+                visible_to_customer=p.visible_to_customer,
+            )
             for p in page.timeline
         ],
         next_cursor=page.next_cursor,
@@ -478,12 +522,13 @@ def attachment_upload_view(attachment: Attachment, upload: PresignedUpload) -> A
     )
 
 
-def attachment_download_view(attachment: Attachment, url: str) -> AttachmentDownloadView:
+def attachment_download_view(attachment: Attachment, links: FileLinks) -> AttachmentDownloadView:
     return AttachmentDownloadView(
         id=attachment.id,
         filename=attachment.filename,
         content_type=attachment.content_type,
         size=attachment.size,
-        url=url,
-        expires_in=DOWNLOAD_EXPIRY_SECONDS,
+        url=links.view,
+        download_url=links.download,
+        expires_in=links.expires_in,
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.file_signatures import SIGNATURES, upload_mismatch
-from helpdesk.domain.files import PresignedUpload
+from helpdesk.domain.files import FileLinks, PresignedUpload, shown_inline
 from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
 from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
@@ -26,6 +26,10 @@ ALLOWED_CONTENT_TYPES = frozenset(SIGNATURES)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ATTACHMENTS_PER_MESSAGE = 10
+MAX_LINKS_PER_PAGE = 100
+"""Files a conversation or ticket page signs links for: what one BatchGetItem reads. Beyond that (or
+on a page that already took two reads) the page lists the files without links, and the inbox asks
+``GET /inbox/attachments/{id}`` for each one it shows."""
 
 
 def object_key(attachment: Attachment | AttachmentRef, customer_id: str) -> str:
@@ -157,20 +161,36 @@ class AttachmentService:
         """Check that the files an agent names were uploaded for this ticket (shared or internal)."""
         return self.refs_for_message(ticket_attachment_owner(ticket, internal=internal), attachment_ids)
 
-    def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, str]:
+    def download_for_customer(self, customer: CustomerPrincipal, attachment_id: str) -> tuple[Attachment, FileLinks]:
         attachment = self._store.get_attachment(attachment_id)
         if attachment is None or attachment.customer_id != customer.user_id:
             raise NotFound(f"attachment {attachment_id} not found")
-        return attachment, self._url(attachment)
+        return attachment, self._links(attachment)
 
-    def download_for_agent(self, agent: AgentPrincipal, attachment_id: str) -> tuple[Attachment, str]:
+    def download_for_agent(self, agent: AgentPrincipal, attachment_id: str) -> tuple[Attachment, FileLinks]:
         """A file on a ticket or conversation the agent may read (two reads: the file, then where it is)."""
         attachment = self._store.get_attachment(attachment_id)
-        if attachment is None or not (attachment.conversation_id or attachment.ticket_id):
+        if attachment is None or not _shared(attachment):
             # An upload nobody has sent yet is still private to the customer.
             raise NotFound(f"attachment {attachment_id} not found")
         authorize(agent, Action.READ, self._where(attachment), self._visibility)
-        return attachment, self._url(attachment)
+        return attachment, self._links(attachment)
+
+    def links_for_page(
+        self, agent: AgentPrincipal, where: Resource, attachment_ids: Sequence[str]
+    ) -> dict[str, FileLinks]:
+        """Links to the files on a conversation or ticket page the agent reads, by attachment id.
+
+        The ids come from the page itself (what the system recorded on its messages or timeline), so
+        reading ``where`` is what entitles the agent to them; the policy is asked again here so that no
+        caller can get links without it. One BatchGetItem (the files' records, for their storage
+        keys); only files that were shared (and so checked against their declared type) get links.
+        """
+        authorize(agent, Action.READ, where, self._visibility)
+        wanted = list(dict.fromkeys(attachment_ids))[:MAX_LINKS_PER_PAGE]
+        if not wanted:
+            return {}
+        return {a.id: self._links(a) for a in self._store.get_attachments(wanted) if _shared(a)}
 
     def _where(self, attachment: Attachment) -> Resource:
         if attachment.ticket_id is not None and self._tickets is not None:
@@ -183,7 +203,19 @@ class AttachmentService:
                 return Resource.conversation(conversation)
         raise NotFound(f"attachment {attachment.id} not found")
 
-    def _url(self, attachment: Attachment) -> str:
-        return self._files.presigned_download(
-            object_key(attachment, attachment.customer_id), attachment.filename, attachment.content_type
+    def _links(self, attachment: Attachment) -> FileLinks:
+        """A link that shows the file in the page (only a checked image, video or PDF), and one that saves it."""
+        key = object_key(attachment, attachment.customer_id)
+        inline = shown_inline(attachment.content_type, verified=_shared(attachment))
+        download = self._files.presigned_download(key, attachment.filename, attachment.content_type)
+        view = (
+            self._files.presigned_download(key, attachment.filename, attachment.content_type, inline=True)
+            if inline
+            else download
         )
+        return FileLinks(view=view, download=download)
+
+
+def _shared(attachment: Attachment) -> bool:
+    """Linked to a message or a ticket: its stored bytes were checked against its declared type then."""
+    return bool(attachment.conversation_id or attachment.ticket_id)

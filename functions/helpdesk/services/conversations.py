@@ -402,11 +402,18 @@ class ConversationService:
     def inbox_for_assignee(
         self, agent: AgentPrincipal, assignee_id: str, *, oldest_first: bool, cursor: str | None, limit: int
     ) -> Page[Conversation]:
+        """An assignee's conversations; "unassigned" lists only open ones (waiting for someone to take them),
+        never closed, snoozed or bot-handled ones."""
         who = {"me": agent.id, "unassigned": None}.get(assignee_id, assignee_id)
         page = self._store.list_assignee_conversations(who, cursor=cursor, limit=limit, oldest_first=oldest_first)
         # One index across teams: leave out what this agent may not read (the cursor still moves on).
         visibility = self._workspace.agent_visibility
-        readable = [c for c in page.items if decide(agent, Action.READ, Resource.conversation(c), visibility).allowed]
+        readable = [
+            c
+            for c in page.items
+            if decide(agent, Action.READ, Resource.conversation(c), visibility).allowed
+            and (who is not None or c.status is ConversationStatus.OPEN)
+        ]
         return Page[Conversation](items=readable, next_cursor=page.next_cursor)
 
     def request_verification(self, agent: AgentPrincipal, conversation_id: str) -> Message:

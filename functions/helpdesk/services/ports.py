@@ -225,7 +225,9 @@ class AttachmentFiles(Protocol):
 
     def presigned_upload(self, key: str, content_type: str, size: int) -> PresignedUpload: ...
 
-    def presigned_download(self, key: str, filename: str, content_type: str) -> str: ...
+    def presigned_download(self, key: str, filename: str, content_type: str, *, inline: bool = False) -> str:
+        """A short-lived GET link answering with ``content_type``, shown in the page only if ``inline``."""
+        ...
 
     def stored_file(self, key: str) -> StoredFile | None:
         """What was really stored under ``key`` (size, type, first bytes), or None if nothing was."""

@@ -10,7 +10,7 @@
   var POLL_MS = 3000;
   var TOKEN_KEY = "helpdesk.agentToken";
   var state = { config: {}, token: null, me: null, view: "conversations", query: "status=open", team: "",
-    selected: null, kind: null, types: {}, teams: [], ticket: null, pollTimer: null };
+    selected: null, kind: null, types: {}, teams: [], ticket: null, conversation: null, rosters: {}, pollTimer: null };
 
   function $(id) { return document.getElementById(id); }
   function el(tag, className, text) {
@@ -194,6 +194,7 @@
     if (state.view === "tickets") {
       button.appendChild(el("strong", null, "#" + item.number + " " + item.title));
       button.appendChild(el("span", "meta", item.state.label + " · " + item.priority + " · " + item.team_id + (item.assignee_id ? " · " + item.assignee_id : "")));
+      if (item.sla_due_at) button.appendChild(el("span", "meta", "SLA " + slaText(item)));
     } else {
       button.appendChild(el("strong", null, item.customer.name || item.customer.id));
       if (item.channel === "email") button.appendChild(el("span", "meta channel-email", "Email: " + (item.email_subject || "(no subject)")));
@@ -203,6 +204,36 @@
     button.addEventListener("click", function () { open(state.view, item.id); });
     li.appendChild(button);
     return li;
+  }
+
+  // --- people to assign ---------------------------------------------------------------------------
+
+  /* A team's roster (GET /inbox/teams/{id}/agents), asked once per team and page load. */
+  function roster(teamId) {
+    if (!state.rosters[teamId]) {
+      state.rosters[teamId] = api("GET", "/inbox/teams/" + encodeURIComponent(teamId) + "/agents")
+        .then(function (page) { return page.items; }, function (error) { delete state.rosters[teamId]; throw error; });
+    }
+    return state.rosters[teamId];
+  }
+
+  function agentLabel(agent) {
+    return (agent.name || agent.id) + (agent.availability === "online" ? " (online)" : " (away)");
+  }
+
+  /* Fill ``select`` with the team's agents; ``first`` is the option for nobody; ``current`` stays listed. */
+  function fillAgents(select, teamId, first, current) {
+    return roster(teamId).then(function (agents) {
+      select.textContent = "";
+      select.appendChild(new Option(first, ""));
+      var listed = false;
+      agents.slice().sort(function (a, b) { return (a.name || a.id).localeCompare(b.name || b.id); }).forEach(function (agent) {
+        listed = listed || agent.id === current;
+        select.appendChild(new Option(agentLabel(agent), agent.id, false, agent.id === current));
+      });
+      if (current && !listed) select.appendChild(new Option(current + " (another team)", current, false, true));
+      select.value = current || "";
+    });
   }
 
   // --- detail --------------------------------------------------------------------------------------
@@ -256,16 +287,23 @@
     ]);
   }
 
-  function timelineEntry(who, body, internal, authorType, at, id) {
+  function fileLinks(attachmentId) { return api("GET", "/inbox/attachments/" + encodeURIComponent(attachmentId)); }
+
+  function timelineEntry(who, body, internal, authorType, at, attachments, id) {
     var li = el("li", (internal ? "internal " : "") + (authorType || ""));
     if (id) li.dataset.id = id;
     li.appendChild(el("span", "who", who + " · " + when(at) + (internal ? " · internal" : "")));
-    li.appendChild(el("span", "body", body));
+    if (body) li.appendChild(el("span", "body", body));
+    var files = window.InboxFiles.list(attachments, fileLinks);
+    if (files) li.appendChild(files);
     return li;
   }
 
   function showConversation(conversation) {
+    state.conversation = conversation;
     $("detail").hidden = false;
+    $("approval").hidden = true;
+    $("snooze").hidden = conversation.status === "closed";
     $("ticket-controls").hidden = true;
     $("conversation-controls").hidden = false;
     $("detail-title").textContent = "Conversation with " + (conversation.customer.name || conversation.customer.id) + " (" + conversation.status + ")";
@@ -282,13 +320,15 @@
       ["Identity", identity],
       ["Verified facts", Object.keys(conversation.customer.verified_attributes).length ? conversation.customer.verified_attributes : null],
       ["Ticket", conversation.ticket_id],
+      ["Snoozed until", conversation.snoozed_until ? when(conversation.snoozed_until) : null],
     ]);
+    if (!isEditing()) fillAgents($("assign-agent"), $("assign-team").value, "Anyone online (routing picks)", null).catch(fail);
     showContext(conversation.context);
     var list = $("timeline");
     list.textContent = "";
     conversation.messages.forEach(function (m) {
       var who = m.author.type === "customer" ? (conversation.customer.name || "Customer") : (m.author.name || m.author.type);
-      list.appendChild(timelineEntry(who, m.body + (m.attachments.length ? "\n" + m.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), m.internal, m.author.type, m.created_at, m.id));
+      list.appendChild(timelineEntry(who, m.body, m.internal, m.author.type, m.created_at, m.attachments, m.id));
     });
     hook("conversationShown", conversation); // live hook
   }
@@ -316,23 +356,58 @@
     $("email-banner").hidden = true;
     $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
     showCapsule(ticket.capsule);
-    fields("customer-fields", [["Customer", ticket.customer_id], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
+    fields("customer-fields", [["Customer", ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
       ["Conversation", ticket.conversation_id], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
     showContext(ticket.context);
+    showApproval(ticket);
     var type = state.types[ticket.ticket_type_id];
+    if (isEditing()) { renderTimeline(ticket); return; }  // don't overwrite what the agent is choosing
     var select = $("ticket-state");
     select.textContent = "";
     (type ? type.states : []).forEach(function (s) { select.appendChild(new Option(s.label + " (" + s.category + ")", s.id, false, s.id === ticket.state.id)); });
     $("ticket-priority").value = ticket.priority;
     $("ticket-team").value = ticket.team_id;
-    $("ticket-assignee").value = ticket.assignee_id || "";
+    fillAgents($("ticket-assignee"), ticket.team_id, "Unassigned", ticket.assignee_id).catch(fail);
     attributeForm($("ticket-attributes"), type, ticket.attributes);
+    renderTimeline(ticket);
+  }
+
+  function renderTimeline(ticket) {
     var list = $("timeline");
     list.textContent = "";
     ticket.timeline.forEach(function (p) {
-      list.appendChild(timelineEntry(p.author.name || p.author.type, (p.body || p.type) + (p.attachments.length ? "\n" + p.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""), !p.visible_to_customer, p.author.type, p.created_at, p.id));
+      list.appendChild(timelineEntry(p.author.name || p.author.type, p.body || (p.attachments.length ? "" : p.type), !p.visible_to_customer, p.author.type, p.created_at, p.attachments, p.id));
     });
     hook("ticketShown", ticket); // live hook: puts back what the agent was editing
+  }
+
+  /* The resolution (or next answer) due time and whether a clock is breached or close to it. */
+  function slaText(ticket) {
+    if (!ticket.sla_due_at) return null;
+    var clocks = (ticket.sla && ticket.sla.clocks) || {};
+    var breached = Object.keys(clocks).filter(function (name) { return clocks[name].breached_at && !clocks[name].stopped_at; });
+    var warned = Object.keys(clocks).filter(function (name) { return clocks[name].warned_at && !clocks[name].stopped_at; });
+    var due = new Date(ticket.sla_due_at);
+    var late = due.getTime() < Date.now();
+    var status = breached.length ? "breached (" + breached.join(", ").replace(/_/g, " ") + ")" : (late ? "overdue" : (warned.length ? "due soon" : "on track"));
+    return "due " + when(ticket.sla_due_at) + " · " + status;
+  }
+
+  function showApproval(ticket) {
+    var pending = ticket.approval && ticket.approval.status === "pending";
+    $("approval").hidden = !pending;
+    if (!pending) return;
+    var type = state.types[ticket.ticket_type_id];
+    var amount = ticket.attributes && ticket.attributes.amount;
+    $("approval-text").textContent = "The workflow waits for a lead to approve or decline this " +
+      (type ? type.name.toLowerCase() : "ticket") + (amount !== undefined ? " (amount " + amount + ")" : "") +
+      ", asked " + when(ticket.approval.requested_at) + ".";
+  }
+
+  /* A control of the detail has focus: polling leaves the form alone while the agent is choosing. */
+  function isEditing() {
+    var active = document.activeElement;
+    return !!(active && $("detail").contains(active) && /INPUT|TEXTAREA|SELECT/.test(active.tagName));
   }
 
   function attributeForm(container, type, values) {
@@ -400,10 +475,52 @@
   });
 
   $("assign").addEventListener("click", function () {
-    var agent = $("assign-agent").value.trim();
+    var agent = $("assign-agent").value;
     act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/assignment",
       agent ? { team_id: $("assign-team").value, assignee_id: agent } : { team_id: $("assign-team").value, auto_assign: true }));
   });
+  $("assign-team").addEventListener("change", function () {
+    fillAgents($("assign-agent"), $("assign-team").value, "Anyone online (routing picks)", null).catch(fail);
+  });
+  $("ticket-team").addEventListener("change", function () {
+    fillAgents($("ticket-assignee"), $("ticket-team").value, "Unassigned", null).catch(fail);
+  });
+
+  /* When a snooze preset ends: in an hour, tomorrow at 9:00, or next Monday at 9:00 (the agent's clock). */
+  function snoozeUntil(preset) {
+    var at = new Date();
+    if (preset === "hour") return new Date(at.getTime() + 3600 * 1000);
+    if (preset === "at") {
+      var picked = $("snooze-at").value;
+      return picked ? new Date(picked) : null;
+    }
+    at.setHours(9, 0, 0, 0);
+    if (preset === "tomorrow") at.setDate(at.getDate() + 1);
+    if (preset === "week") at.setDate(at.getDate() + (((8 - at.getDay()) % 7) || 7));
+    return at;
+  }
+  document.querySelectorAll("#snooze button").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var until = snoozeUntil(button.dataset.snooze);
+      if (!until || isNaN(until.getTime())) { showStatus("Pick a date and time to snooze until."); $("snooze-at").focus(); return; }
+      if (until.getTime() <= Date.now()) { showStatus("Pick a time in the future to snooze until."); $("snooze-at").focus(); return; }
+      act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/status",
+        { status: "snoozed", snoozed_until: until.toISOString() }).then(function () {
+        showStatus("Snoozed until " + until.toLocaleString());
+      }));
+    });
+  });
+
+  function decide(decision) {
+    var note = $("approval-note").value.trim();
+    var body = note ? { decision: decision, note: note } : { decision: decision };
+    act(api("POST", "/inbox/tickets/" + encodeURIComponent(state.ticket.id) + "/approval", body).then(function () {
+      $("approval-note").value = "";
+    }));
+  }
+  $("approve").addEventListener("click", function () { decide("approve"); });
+  $("decline").addEventListener("click", function () { decide("reject"); });
+
   $("close-conversation").addEventListener("click", function () {
     act(api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/status", { status: "closed" }));
   });
@@ -428,11 +545,27 @@
     if ($("ticket-state").value !== ticket.state.id) change.state_id = $("ticket-state").value;
     if ($("ticket-priority").value !== ticket.priority) change.priority = $("ticket-priority").value;
     if ($("ticket-team").value !== ticket.team_id) change.team_id = $("ticket-team").value;
-    var assignee = $("ticket-assignee").value.trim() || null;
+    var assignee = $("ticket-assignee").value || null;
     if (assignee !== ticket.assignee_id) change.assignee_id = assignee;
-    change.attributes = readAttributes($("ticket-attributes"), type);
-    act(api("PATCH", "/inbox/tickets/" + encodeURIComponent(ticket.id), change));
+    var attributes = changedAttributes(readAttributes($("ticket-attributes"), type), ticket.attributes || {}, type);
+    if (Object.keys(attributes).length) change.attributes = attributes;
+    if (Object.keys(change).length === 1) { showStatus("Nothing changed."); return; }
+    act(api("PATCH", "/inbox/tickets/" + encodeURIComponent(ticket.id), change).then(function () { showStatus("Saved."); }));
   });
+
+  /* Only the attributes the agent changed: an unticked box nobody set, or an empty field, is no change. */
+  function changedAttributes(read, current, type) {
+    var changed = {};
+    (type ? type.attributes : []).forEach(function (attribute) {
+      var id = attribute.id;
+      if (!(id in read)) return;
+      var before = current[id];
+      if (attribute.type === "boolean" && before === undefined && read[id] === false) return;
+      if (String(before) === String(read[id])) return;
+      changed[id] = read[id];
+    });
+    return changed;
+  }
 
   function refresh() {
     if (!state.token || hook("isLive")) return; // live hook: no polling while the live channel is up

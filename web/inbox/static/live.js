@@ -244,14 +244,13 @@
       case "message.created":
         if (state.kind === "conversations" && state.selected === data.conversation_id) {
           appendEntry(data.author.type === "customer" ? (state.customerName || "Customer") : (data.author.name || data.author.type),
-            data.body + (data.attachments.length ? "\n" + data.attachments.map(function (a) { return "[" + a.filename + "]"; }).join(" ") : ""),
-            data.internal, data.author.type, data.created_at, data.id);
+            data.body, data.internal, data.author.type, data.created_at, data.id, data.attachments);
           if (data.author.type === "customer") hideTyping();
         }
         break;
       case "ticket.reply_created":
         if (state.kind === "tickets" && state.selected === data.ticket_id) {
-          appendEntry(data.author.name || data.author.type, (data.body || data.type), !data.visible_to_customer, data.author.type, data.created_at, data.id);
+          appendEntry(data.author.name || data.author.type, data.body || ((data.attachments || []).length ? "" : data.type), !data.visible_to_customer, data.author.type, data.created_at, data.id, data.attachments);
         }
         break;
       case "typing":
@@ -266,11 +265,11 @@
     }
   }
 
-  function appendEntry(who, body, internal, authorType, at, id) {
+  function appendEntry(who, body, internal, authorType, at, id, attachments) {
     var list = $("timeline");
     if (list.querySelector("[data-id='" + id + "']")) return;
     var later = Array.prototype.filter.call(list.children, function (li) { return li.dataset.id > id; })[0];
-    list.insertBefore(I().timelineEntry(who, body, internal, authorType, at, id), later || null);
+    list.insertBefore(I().timelineEntry(who, body, internal, authorType, at, attachments || [], id), later || null);
   }
 
   function showTyping(data) {
