@@ -89,12 +89,15 @@ class PageHeaderPolicies(Construct):
             raise ValueError("PageHeaderPolicies: call allow_api(<the API's URL>) so the pages may call it")
         return policy.render()
 
-    def inbox_behavior(self, origin: cloudfront.IOrigin) -> cloudfront.BehaviorOptions:
+    def inbox_behavior(
+        self, origin: cloudfront.IOrigin, *, on_request: list[cloudfront.FunctionAssociation] | None = None
+    ) -> cloudfront.BehaviorOptions:
         """The ``/inbox/*`` behavior: the same bucket, with the inbox's policy."""
         return cloudfront.BehaviorOptions(
             origin=origin,
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
             response_headers_policy=self.inbox,
+            function_associations=on_request,
         )
 
     def _policy(self, construct_id: str, page: PageName) -> cloudfront.ResponseHeadersPolicy:

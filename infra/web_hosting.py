@@ -25,6 +25,17 @@ from infra.nag import nag
 from infra.security_headers import PageHeaderPolicies
 
 PAGES = REPO / "web"
+DIRECTORY_INDEX = """function handler(event) {
+  var request = event.request;
+  if (request.uri.endsWith("/")) {
+    request.uri += "index.html";
+  } else if (request.uri === "/messenger" || request.uri === "/inbox") {
+    request.uri += "/index.html";
+  }
+  return request;
+}"""
+"""CloudFront Function (viewer request): a page folder's address serves its ``index.html``; the query string
+and fragment (``?ticket=...&link=...``) are left as they are."""
 
 
 class WebHosting(Construct):
@@ -53,6 +64,20 @@ class WebHosting(Construct):
             auto_delete_objects=auto_delete,
         )
         page_origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
+        # S3 behind origin access control has no index documents: "/messenger/" (the address in every
+        # email, SMS and embed) is rewritten to "/messenger/index.html" before it reaches the bucket.
+        directory_index = cloudfront.Function(
+            self,
+            "DirectoryIndex",
+            comment="Serves index.html for a page folder's address",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(DIRECTORY_INDEX),
+        )
+        on_request = [
+            cloudfront.FunctionAssociation(
+                function=directory_index, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+            )
+        ]
         self.distribution = cloudfront.Distribution(
             self,
             "Pages",
@@ -61,8 +86,9 @@ class WebHosting(Construct):
                 origin=page_origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 response_headers_policy=page_headers.messenger,
+                function_associations=on_request,
             ),
-            additional_behaviors={"/inbox/*": page_headers.inbox_behavior(page_origin)},
+            additional_behaviors={"/inbox/*": page_headers.inbox_behavior(page_origin, on_request=on_request)},
             default_root_object="messenger/index.html",
             enable_logging=True,
             log_bucket=access_logs,

@@ -144,6 +144,8 @@ class World:
         environment = self.resources.environment(function.stack, function.environment)
         if function.name == "messenger-authorizer":
             event = signed_in(event, self.resources.secret_values[environment["MESSENGER_SECRET_ARN"]])
+        if function.name == "email-ingest":
+            event = self.received_email(event, environment["INBOUND_EMAIL_BUCKET"])
         return layout.invoke(
             handler or function.handler,
             event,
@@ -151,6 +153,21 @@ class World:
             name=function.name,
             memory_mb=function.memory_mb,
         )
+
+    def received_email(self, event: dict[str, Any], bucket: str) -> dict[str, Any]:
+        """What SES receiving stored before it announced the sample's email: the raw message, under the
+        key the notification names, in this stack's inbound bucket (which the notification then names)."""
+        notification = json.loads(event["Records"][0]["body"])
+        notification["receipt"]["action"]["bucketName"] = bucket
+        raw = (
+            "From: Frank <frank@example.net>\r\nTo: support@help.demo-shop.example\r\n"
+            "Subject: Dented lamp\r\nMessage-ID: <layout-test@example.net>\r\n"
+            "Date: Wed, 04 Mar 2026 09:15:22 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Hello, my lamp arrived dented.\r\n"
+        )
+        key = notification["receipt"]["action"]["objectKey"]
+        self.resources.client("s3").put_object(Bucket=bucket, Key=key, Body=raw.encode())
+        return {"Records": [event["Records"][0] | {"body": json.dumps(notification)}]}
 
     @property
     def endpoint_environment(self) -> dict[str, str]:
