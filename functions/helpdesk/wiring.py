@@ -11,8 +11,9 @@ Tests and the local runtime call ``reset()`` after changing the environment.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.settings import reset as reset_settings
 from helpdesk.settings import settings
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.auth.email_keys import EmailKeys
+    from helpdesk.domain.changes import CommittedChange
     from helpdesk.domain.knowledge import KnowledgeBase
     from helpdesk.domain.live import TableChange
     from helpdesk.domain.workspace import Workspace
@@ -60,9 +62,6 @@ if TYPE_CHECKING:
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
-
-from collections.abc import Callable, Mapping
-from typing import Any
 
 # --- configuration -------------------------------------------------------------------------------
 
@@ -511,6 +510,13 @@ def home() -> MessengerHome:
 
     table = stores()
     return MessengerHome(workspace(), table.live, table.conversations, table.tickets)
+
+
+def read_change(record: Mapping[str, Any]) -> CommittedChange:
+    """A record of the table's stream, read into the change the domain derives events from."""
+    from helpdesk.adapters.stream_changes import read_change as decode
+
+    return decode(record)
 
 
 # --- tests and the local runtime -----------------------------------------------------------------

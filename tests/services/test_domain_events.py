@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,15 +12,16 @@ from typing import Any
 import boto3
 import pytest
 from helpdesk.adapters.store import TableStores
+from helpdesk.adapters.stream_changes import read_change
 from helpdesk.domain.models import Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.workspace import Workspace
 from helpdesk.services.conversations import ConversationService
 from helpdesk.services.domain_events import (
+    CommittedChange,
     DetailType,
     DomainEvent,
     MappedChange,
-    StreamChange,
     StreamRecordError,
     map_change,
 )
@@ -104,7 +105,7 @@ def translate(stream: TableStream, stores: TableStores, workspace: Workspace) ->
 
     def read() -> list[MappedChange]:
         records = stream.new_records()
-        mapped = [map_change(StreamChange.from_record(r), workspace, stores.tickets.get_ticket) for r in records]
+        mapped = [map_change(read_change(r), workspace, stores.tickets.get_ticket) for r in records]
         for change in mapped:
             for event in change.events:
                 assert_valid(event)
@@ -290,7 +291,7 @@ def test_a_redelivered_record_yields_the_same_ids(
     records = stream.new_records()
 
     def mapped_ids(record: dict[str, Any]) -> tuple[list[str], list[str]]:
-        mapped = map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
+        mapped = map_change(read_change(record), workspace, stores.tickets.get_ticket)
         return [e.event_id for e in mapped.events], [u.id for u in mapped.status_updates]
 
     first = [mapped_ids(r) for r in records]
@@ -318,7 +319,7 @@ def test_items_that_are_not_domain_changes_yield_nothing(
 
     assert {r["eventName"] for r in records} >= {"INSERT", "REMOVE"}
     for record in records:
-        mapped = map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
+        mapped = map_change(read_change(record), workspace, stores.tickets.get_ticket)
         assert mapped == MappedChange()
 
 
@@ -479,7 +480,7 @@ def test_an_item_that_doesnt_match_its_model_is_named_without_its_values(
     [record] = stream.new_records()
 
     with pytest.raises(StreamRecordError) as raised:
-        map_change(StreamChange.from_record(record), workspace, stores.tickets.get_ticket)
+        map_change(read_change(record), workspace, stores.tickets.get_ticket)
 
     message = str(raised.value)
     assert record["eventID"] in message
@@ -502,7 +503,7 @@ def test_an_item_that_doesnt_match_its_model_is_named_without_its_values(
 )
 def test_a_record_that_isnt_a_stream_record_says_what_is_missing(record: dict[str, Any], problem: str) -> None:
     with pytest.raises(StreamRecordError, match=problem):
-        StreamChange.from_record(record)
+        read_change(record)
 
 
 # --- the schemas themselves -----------------------------------------------------------------------
@@ -542,7 +543,7 @@ def test_a_change_whose_event_its_schema_would_refuse_is_not_published(workspace
         "visible_to_customer": {"BOOL": False},
         "created_at": {"S": "2026-11-23T10:00:00.000000+0000"},
     }
-    change = StreamChange.from_record(
+    change = read_change(
         {
             "eventID": "e-carrier",
             "eventName": "INSERT",
@@ -557,24 +558,17 @@ def test_a_change_whose_event_its_schema_would_refuse_is_not_published(workspace
 def test_the_end_of_the_bot_part_is_counted_once_for_the_resolution_rate() -> None:
     from helpdesk.services.domain_events import bot_finished
 
-    def record(old: dict[str, Any] | None, new: dict[str, Any]) -> StreamChange:
-        def image(bot: dict[str, Any]) -> dict[str, Any]:
-            return {
-                "PK": {"S": "CONV#1"},
-                "SK": {"S": "~META"},
-                "kind": {"S": "conversation"},
-                "bot": {"S": json.dumps(bot)},
-            }
+    def record(old: dict[str, Any] | None, new: dict[str, Any]) -> CommittedChange:
+        def item(bot: dict[str, Any]) -> dict[str, Any]:
+            return {"PK": "CONV#1", "SK": "~META", "kind": "conversation", "bot": json.dumps(bot)}
 
-        dynamodb: dict[str, Any] = {
-            "NewImage": image(new),
-            "SequenceNumber": "100",
-            "ApproximateCreationDateTime": 1.8e9,
-        }
-        if old is not None:
-            dynamodb["OldImage"] = image(old)
-        return StreamChange.from_record(
-            {"eventID": "e1", "eventName": "MODIFY" if old is not None else "INSERT", "dynamodb": dynamodb}
+        return CommittedChange(
+            event_id="e1",
+            event_name="MODIFY" if old is not None else "INSERT",
+            sequence="100",
+            approximate_at=datetime(2027, 1, 15, 8, 0, tzinfo=UTC),
+            new=item(new),
+            old=item(old) if old is not None else {},
         )
 
     waiting = {"outcome": None, "awaiting": "menu"}

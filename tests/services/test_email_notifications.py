@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from helpdesk.adapters.channels import DynamoDeliveryLedger, SesSnsChannels
 from helpdesk.adapters.email_link_uses import DynamoLinkUses
+from helpdesk.adapters.stream_changes import read_change
 from helpdesk.auth.link_tokens import LinkPurpose, issue_link, read_link
 from helpdesk.domain.email_threads import Suppression
 from helpdesk.domain.models import ConversationStatus, Customer, NotificationPreferences
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
 from helpdesk.domain.principals import CustomerPrincipal
-from helpdesk.services.domain_events import StreamChange, map_change
+from helpdesk.services.domain_events import map_change
 from helpdesk.services.email_directory import EmailDirectory
 from helpdesk.services.email_links import EmailLinks
 from helpdesk.services.notifications import Channel, NotificationService, Outcome
@@ -54,7 +55,7 @@ def notifier(world: EmailWorld) -> NotificationService:
 def updates(stream: TableStream, world: EmailWorld) -> list[StatusUpdate]:
     found: list[StatusUpdate] = []
     for record in stream.new_records():
-        change = StreamChange.from_record(as_lambda_record(record))
+        change = read_change(as_lambda_record(record))
         found += map_change(change, world.workspace, world.repository.get_ticket).status_updates
     return found
 
@@ -179,8 +180,7 @@ def test_an_email_from_the_address_the_business_signed_joins_that_customer_s_his
     world.conversations().start(DANA, "Hello from the app", None)
     directory = EmailDirectory(world.records)
     for record in stream.new_records():
-        change = StreamChange.from_record(as_lambda_record(record))
-        directory.record(change.new_image, change.old_image, change.approximate_at)
+        directory.record(read_change(as_lambda_record(record)))
 
     # When an email arrives from that address
     world.receive(customer_email(sender="Dana <DANA@example.com>", subject="Order question"))

@@ -1,15 +1,13 @@
-"""One change from the table's DynamoDB stream, read: the record's parts and its images as plain values.
+"""Reads one record of the table's DynamoDB stream into the domain's ``CommittedChange``.
 
-``StreamChange`` is what the mapping to domain events (``domain_events``) and the stream consumer's
-other duties need of a stream record; the image helpers decode DynamoDB JSON with boto3's
-``TypeDeserializer`` (a pure data-format helper: no client, no AWS call). ``workflow_to_wake`` and
-``bot_finished`` are the two other things the stream consumer reads off a change: a parked workflow
-to wake, and the end of the bot's part in a conversation.
+``StreamChange`` holds the record's parts; ``read_change`` decodes its images (DynamoDB JSON, with
+boto3's ``TypeDeserializer``: a pure data-format helper, no client, no AWS call) into plain values and,
+for the items that are domain objects, into those objects with the same mappers the stores use. What is
+derived from a change (``services/domain_events.py`` and the rest) reads only the ``CommittedChange``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,12 +15,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
+from pydantic import ValidationError
 
-from helpdesk.adapters.table import TableItem
+from helpdesk.adapters import mapping
+from helpdesk.adapters.table import ConversationItem, MessageItem, TableItem, TicketItem
+from helpdesk.domain.changes import CommittedChange, StreamRecordError, unreadable
 
-
-class StreamRecordError(ValueError):
-    """A stream record that doesn't look like one from the table's stream; says what is missing."""
+__all__ = ["CommittedChange", "StreamChange", "StreamRecordError", "plain", "read_change"]
 
 
 @dataclass(frozen=True)
@@ -75,72 +74,47 @@ def plain(image: Mapping[str, Any] | None) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in image.items()}
 
 
-def table_item(image: Mapping[str, Any]) -> TableItem:
+def _item(image: Mapping[str, Any]) -> TableItem:
     return TableItem.from_raw_data(dict(image))
 
 
-def json_map(value: Any) -> dict[str, Any]:
-    """A map attribute, stored either as a DynamoDB map or (``JSONAttribute``) as a JSON string."""
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, dict) else {}
-
-
-def when(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return fallback
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def json_list(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value if isinstance(value, list) else []
-
-
-WORKFLOW_FIELDS = ("state_category", "sla", "approval", "waiting_since")
-"""Ticket fields whose change a parked workflow must look at (its next deadline may have moved)."""
-
-
-def workflow_to_wake(change: StreamChange) -> str | None:
-    """The task token of a ticket's parked workflow, when this committed change matters to it.
-
-    The write that parks the workflow (a new token) wakes nothing; a change to the state, the clocks
-    or the approval does, so the workflow re-checks at once instead of at its old deadline.
-    """
-    if change.event_name != "MODIFY" or change.new_image is None or change.old_image is None:
-        return None
+def read_change(record: Mapping[str, Any]) -> CommittedChange:
+    """The committed change a stream record stands for (as Lambda delivers it, or as
+    ``dynamodbstreams.get_records`` returns it). Raises ``StreamRecordError`` naming the fields of an
+    item that doesn't match its model, never their values."""
+    change = StreamChange.from_record(record)
     new, old = plain(change.new_image), plain(change.old_image)
-    if new.get("kind") != "ticket" or not new.get("workflow_token"):
-        return None
-    if new.get("workflow_token") != old.get("workflow_token"):
-        return None
-    if all(new.get(name) == old.get(name) for name in WORKFLOW_FIELDS):
-        return None
-    return str(new["workflow_token"])
+    try:
+        return CommittedChange(
+            event_id=change.event_id,
+            event_name=change.event_name,
+            sequence=change.sequence,
+            approximate_at=change.approximate_at,
+            new=new,
+            old=old,
+            **_domain_objects(change, new.get("kind")),
+        )
+    except (ValidationError, KeyError, ValueError, TypeError) as error:
+        keys = "/".join(str((new or old).get(key, "?")) for key in ("PK", "SK"))
+        raise unreadable(change.event_id, keys, error) from None
 
 
-def bot_finished(change: StreamChange) -> tuple[str, str] | None:
-    """(outcome, resolved_by) when this change ends the bot's part in a conversation, for the
-    bot-resolution-rate metric: ``resolved`` by ``kb``/``custom_action``/``bot``, or ``handed_off``
-    and ``ticket_created``."""
-    if change.new_image is None:
-        return None
-    new = plain(change.new_image)
-    if new.get("kind") != "conversation":
-        return None
-    old = plain(change.old_image) if change.old_image is not None else {}
-    now, before = json_map(new.get("bot")), json_map(old.get("bot"))
-    if not now.get("outcome") or before.get("outcome"):
-        return None
-    return str(now["outcome"]), str(now.get("resolved_by") or "unknown")
+def _domain_objects(change: StreamChange, kind: Any) -> dict[str, Any]:
+    """The conversation, a new message, or the ticket (before and after) a change's images are, if any."""
+    if change.event_name == "REMOVE" or change.new_image is None:
+        return {}
+    if kind not in ("conversation", "ticket") and not (kind == "message" and change.event_name == "INSERT"):
+        return {}
+    item = _item(change.new_image)
+    if isinstance(item, ConversationItem):
+        return {"conversation": mapping.conversation_from_item(item)}
+    if isinstance(item, MessageItem):
+        return {"message": mapping.message_from_item(item), "message_customer_id": item.customer_id}
+    if isinstance(item, TicketItem):
+        objects: dict[str, Any] = {"ticket": mapping.ticket_from_item(item)}
+        if change.old_image is not None:
+            before = _item(change.old_image)
+            assert isinstance(before, TicketItem)
+            objects["ticket_before"] = mapping.ticket_from_item(before)
+        return objects
+    return {}

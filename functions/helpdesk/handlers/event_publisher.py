@@ -67,9 +67,9 @@ def handle_record(record: DynamoDBRecord) -> None:
 
 def _publish(record: DynamoDBRecord) -> None:
     from helpdesk import wiring
-    from helpdesk.services.domain_events import StreamChange, bot_finished, map_change, workflow_to_wake
+    from helpdesk.services.domain_events import bot_finished, map_change, workflow_to_wake
 
-    change = StreamChange.from_record(record.raw_event)
+    change = wiring.read_change(record.raw_event)
     finished = bot_finished(change)
     if finished is not None:
         bot_outcomes[finished] += 1
@@ -80,7 +80,7 @@ def _publish(record: DynamoDBRecord) -> None:
     if wiring.settings().support_address:
         from helpdesk.services.email_directory import EmailDirectory
 
-        EmailDirectory(wiring.email_records()).record(change.new_image, change.old_image, change.approximate_at)
+        EmailDirectory(wiring.email_records()).record(change)
     mapped = map_change(change, wiring.workspace(), wiring.stores().tickets.get_ticket)
     if not mapped.events and not mapped.status_updates:
         return

@@ -30,7 +30,6 @@ mappers the repository uses.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,20 +38,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from helpdesk.adapters import mapping
-from helpdesk.adapters.stream_changes import (
-    StreamChange,
+from helpdesk.domain.changes import (
+    CommittedChange,
     StreamRecordError,
     bot_finished,
     iso,
     json_list,
     json_map,
-    plain,
-    table_item,
+    unreadable,
     when,
     workflow_to_wake,
 )
-from helpdesk.adapters.table import ConversationItem, MessageItem, TicketItem
 from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import AuthorType, Channel, Conversation, Message, Ticket, TicketCategory
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind
@@ -60,10 +56,10 @@ from helpdesk.domain.workspace import StateCategory, Workspace
 from helpdesk.services.progress_events import bot_progress, sla_clocks
 
 __all__ = [
+    "CommittedChange",
     "DetailType",
     "DomainEvent",
     "MappedChange",
-    "StreamChange",
     "StreamRecordError",
     "bot_finished",
     "map_change",
@@ -73,7 +69,6 @@ __all__ = [
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a2b-4c59-9a53-5d0f1e2b7c41")
 """Fixed namespace of the uuid5 ids: changing it would change every id a consumer has seen."""
 
-_NOT_A_VALID = re.compile(r"is not a valid (\w+)$")
 REMINDER_PART = "reminder"
 EXTERNAL_UPDATE_PART = "external_update"
 
@@ -119,7 +114,7 @@ def status_update_id(stream_event_id: str, kind: StatusUpdateKind) -> str:
 class _Builder:
     """Collects the events and status updates of one change, with ids derived from its record."""
 
-    def __init__(self, change: StreamChange) -> None:
+    def __init__(self, change: CommittedChange) -> None:
         self.change = change
         self.result = MappedChange()
 
@@ -172,7 +167,7 @@ class _Builder:
         )
 
 
-def map_change(change: StreamChange, workspace: Workspace, tickets: TicketLookup) -> MappedChange:
+def map_change(change: CommittedChange, workspace: Workspace, tickets: TicketLookup) -> MappedChange:
     """The domain events and status updates one committed change stands for (often none).
 
     ``tickets`` is asked only for a customer-visible reply or reminder part, to find whose ticket it is.
@@ -181,50 +176,22 @@ def map_change(change: StreamChange, workspace: Workspace, tickets: TicketLookup
     """
     try:
         return _map(change, workspace, tickets)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or '(item)'}: {problem['msg']}"
-            for problem in error.errors(include_input=False, include_url=False)
-        )
-        raise StreamRecordError(
-            f"stream record {change.event_id}: {error.title} doesn't validate: {problems}"
-        ) from None
-    except (KeyError, ValueError, TypeError) as error:
-        if isinstance(error, StreamRecordError):
-            raise
-        raise StreamRecordError(
-            f"stream record {change.event_id}: item {_keys(change)} can't be read: {_safe_reason(error)}"
-        ) from None
+    except (ValidationError, KeyError, ValueError, TypeError) as error:
+        raise unreadable(change.event_id, change.keys, error) from None
 
 
-def _safe_reason(error: Exception) -> str:
-    """What went wrong, without the offending value (it may be a customer's detail)."""
-    if isinstance(error, KeyError):
-        return f"attribute {error.args[0]!r} is missing"
-    enum = _NOT_A_VALID.search(str(error))
-    if enum:
-        return f"a value is not a valid {enum.group(1)}"
-    return type(error).__name__
-
-
-def _keys(change: StreamChange) -> str:
-    image = change.new_image or change.old_image or {}
-    return "/".join(str(next(iter(image.get(key, {}).values()), "?")) for key in ("PK", "SK"))
-
-
-def _map(change: StreamChange, workspace: Workspace, tickets: TicketLookup) -> MappedChange:
+def _map(change: CommittedChange, workspace: Workspace, tickets: TicketLookup) -> MappedChange:
     builder = _Builder(change)
-    new, old = plain(change.new_image), plain(change.old_image)
-    kind = (new or old).get("kind")
+    new, old = dict(change.new), dict(change.old)
+    kind = change.kind
     if change.event_name == "REMOVE":
         return builder.result  # nothing in the domain is a deletion (expiring items are housekeeping)
-    assert change.new_image is not None
     if kind == "conversation":
         _conversation(builder, change, new, old)
     elif kind == "message" and change.event_name == "INSERT":
-        item = table_item(change.new_image)
-        assert isinstance(item, MessageItem)
-        _message(builder, mapping.message_from_item(item), item.customer_id)
+        assert change.message is not None
+        assert change.message_customer_id is not None
+        _message(builder, change.message, change.message_customer_id)
     elif kind == "ticket":
         _ticket(builder, change, new, old, workspace)
     elif kind == "ticket_part" and change.event_name == "INSERT":
@@ -250,11 +217,9 @@ def _link_renewal(builder: _Builder, new: dict[str, Any], at: datetime) -> None:
     )
 
 
-def _conversation(builder: _Builder, change: StreamChange, new: dict[str, Any], old: dict[str, Any]) -> None:
-    assert change.new_image is not None
-    item = table_item(change.new_image)
-    assert isinstance(item, ConversationItem)
-    conversation = mapping.conversation_from_item(item)
+def _conversation(builder: _Builder, change: CommittedChange, new: dict[str, Any], old: dict[str, Any]) -> None:
+    conversation = change.conversation
+    assert conversation is not None
     if change.event_name == "INSERT":
         builder.event(DetailType.CONVERSATION_STARTED, conversation.created_at, _conversation_started(conversation))
     bot, was = json_map(new.get("bot")), json_map(old.get("bot"))
@@ -334,12 +299,10 @@ def _customer_label(workspace: Workspace, ticket: Ticket, state_id: str) -> str 
 
 
 def _ticket(
-    builder: _Builder, change: StreamChange, new: dict[str, Any], old: dict[str, Any], workspace: Workspace
+    builder: _Builder, change: CommittedChange, new: dict[str, Any], old: dict[str, Any], workspace: Workspace
 ) -> None:
-    assert change.new_image is not None
-    new_item = table_item(change.new_image)
-    assert isinstance(new_item, TicketItem)
-    ticket = mapping.ticket_from_item(new_item)
+    ticket = change.ticket
+    assert ticket is not None
     ref = _ticket_ref(ticket)
     if change.event_name == "INSERT":
         builder.event(
@@ -364,10 +327,8 @@ def _ticket(
                 StatusUpdateKind.TICKET_CREATED, ticket, ticket.created_at, state_label=label, conversation_id=None
             )
         return
-    assert change.old_image is not None
-    old_item = table_item(change.old_image)
-    assert isinstance(old_item, TicketItem)
-    before = mapping.ticket_from_item(old_item)
+    before = change.ticket_before
+    assert before is not None
     at = ticket.updated_at
     if before.state_id != ticket.state_id:
         _state_changed(builder, workspace, before, ticket, ref, at)
@@ -427,7 +388,7 @@ def _state_changed(
         builder.update(StatusUpdateKind.STATE_CHANGED, ticket, at, state_label=label)
 
 
-def _part(builder: _Builder, change: StreamChange, part: dict[str, Any], tickets: TicketLookup) -> None:
+def _part(builder: _Builder, change: CommittedChange, part: dict[str, Any], tickets: TicketLookup) -> None:
     # Read from the plain image, not the PartType enum: part types added later (reminders) must map too.
     part_type = str(part.get("part_type", ""))
     at = when(part.get("created_at"), change.approximate_at)

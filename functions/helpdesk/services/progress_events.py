@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from helpdesk.domain.changes import iso as _iso
+from helpdesk.domain.changes import json_list as _json_list
+from helpdesk.domain.changes import json_map as _json_map
+from helpdesk.domain.changes import when as _when
 from helpdesk.domain.events import DetailType
 from helpdesk.domain.models import Conversation
 from helpdesk.domain.sla import SlaClock
-from helpdesk.services.stream_values import iso as _iso
-from helpdesk.services.stream_values import json_list as _json_list
-from helpdesk.services.stream_values import json_map as _json_map
-from helpdesk.services.stream_values import when as _when
 
 SLA_CLOCKS = ("first_response", "next_response", "resolution")
 
