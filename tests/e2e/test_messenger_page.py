@@ -125,7 +125,9 @@ def test_a_customer_chats_uploads_a_photo_sees_the_reply_and_follows_the_ticket(
         timeout=10,
     )
     assert reply.status_code == 201
-    page.get_by_text("So sorry about that! Let me open a ticket.").wait_for(timeout=10_000)
+    # (in the conversation itself: the home's list of recent conversations previews it too)
+    thread = page.get_by_role("list", name="Conversation")
+    thread.get_by_text("So sorry about that! Let me open a ticket.").wait_for(timeout=10_000)
 
     # And when the agent opens a ticket for them, the customer follows it in the tickets space
     converted = requests.post(
@@ -140,7 +142,7 @@ def test_a_customer_chats_uploads_a_photo_sees_the_reply_and_follows_the_ticket(
     )
     assert converted.status_code == 201, converted.text
     number = converted.json()["number"]
-    page.get_by_text(f"ticket #{number}").wait_for(timeout=10_000)
+    thread.get_by_text(f"ticket #{number}").wait_for(timeout=10_000)
     page.get_by_role("tab", name="My tickets").click()
     ticket_button = page.locator("#ticket-list button").filter(has_text=f"#{number}")
     ticket_button.wait_for()
