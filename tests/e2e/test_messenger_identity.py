@@ -69,6 +69,11 @@ def chat(page_or_frame: Any, text: str) -> None:
     page_or_frame.locator("#messages li.customer").filter(has_text=text).wait_for()
 
 
+def open_latest_conversation(page_or_frame: Any) -> None:
+    """The messenger opens on its home; the person opens their latest conversation from its list."""
+    page_or_frame.locator("#home-conversations button.home-item").first.click()
+
+
 def chat_as_a_visitor(page: Any, runtime: Any, text: str) -> str:
     """The person chats on the hosted page without signing in; returns the visitor token kept in the browser."""
     page.goto(f"{runtime.base_url}/messenger/")
@@ -122,6 +127,7 @@ def test_the_customer_moves_their_own_history_by_confirming_it(local_runtime: An
     page.locator("#merge-box").filter(has_text="Ada Lovelace (ada@example.com)").wait_for()
     page.get_by_role("button", name="Move them here").click()
 
+    open_latest_conversation(page)
     page.locator("#messages li.customer").filter(has_text="Is the teapot dishwasher-safe?").wait_for()
     [moved] = conversations_of(local_runtime, ada)
     assert "Is the teapot dishwasher-safe?" in messages_of(local_runtime, ada, moved["id"])
@@ -147,6 +153,7 @@ def test_the_allowed_shop_boots_the_messenger_with_its_customer_and_their_histor
         page.get_by_label("Signed in to the shop as (local demo)").select_option(label="Alice Demo")
     page.get_by_role("button", name="Open support messenger").click()
     frame = page.frame_locator("iframe[title='Support messenger']")
+    open_latest_conversation(frame)
     frame.locator("#messages li.customer").filter(has_text="Before signing in: where is ORD-1001?").wait_for()
     chat(frame, "Signed in now")
 

@@ -149,11 +149,10 @@
     setBadge("chat-badge", conversations, "conversations with unread messages");
     setBadge("tickets-badge", tickets, "tickets with unread updates");
     var state = page().state;
-    // The launcher on the business's page shows how many threads have something unread.
+    // The launcher on the business's page shows how many threads have something unread: told only to
+    // a parent on the workspace's messenger_origins, never to whatever site frames the page.
     if (state.embedded && window.parent) {
-      var message = { type: "helpdesk:unread", count: conversations + tickets };
-      if (window.HelpdeskMessengerPage.tellParent) window.HelpdeskMessengerPage.tellParent(message);
-      else window.parent.postMessage(message, "*");
+      page().tellParent({ type: "helpdesk:unread", count: conversations + tickets });
     }
   }
 

@@ -253,7 +253,10 @@
     var visitorToken = kept.get(VISITOR_KEY);
     $("merge-box").hidden = true;
     if (!visitorToken) return;
-    mergeVisitorHistory(visitorToken).then(resumeConversation).then(function () { if (state.conversationId) startPolling(); });
+    mergeVisitorHistory(visitorToken).then(resumeConversation).then(function () {
+      if (state.conversationId) startPolling();
+      if (window.HelpdeskHome) return window.HelpdeskHome.reload(); // the moved conversations join the home's list
+    });
   });
 
   $("merge-dismiss").addEventListener("click", function () { $("merge-box").hidden = true; });
@@ -716,6 +719,7 @@
     renderMessage: renderMessage, showConversation: showConversation, openConversation: openConversation,
     showThread: showThread, send: send, poll: poll, openTicket: openTicket, loadTickets: loadTickets,
     selectTab: selectTab, describePart: describePart, attachmentButton: attachmentButton, formatTime: formatTime,
+    tellParent: tellParent,
   };
 
   // --- start ---------------------------------------------------------------------------------------
