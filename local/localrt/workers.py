@@ -62,8 +62,14 @@ class Duty:
         return not self.stopping.is_set()
 
     def rest(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` (less if stopping); then as ``on_duty``."""
-        self.stopping.wait(seconds)
+        """Wait up to ``seconds`` (less if stopping or asked to crash: a schedule that ticks every few
+        minutes still dies at once); then as ``on_duty``."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set() and not self._crash.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._crash.wait(min(left, 0.25))
         return self.on_duty()
 
 
