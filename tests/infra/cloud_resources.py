@@ -185,6 +185,30 @@ class CloudResources:
         self.client("s3").create_bucket(Bucket=name)
         return str(name)
 
+    def _cognito_userpool(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+        created = self.client("cognito-idp").create_user_pool(PoolName=self._name(stack, logical_id))
+        return str(created["UserPool"]["Id"])
+
+    def _cognito_userpoolclient(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+        pool = str(self.resolve(stack, properties["UserPoolId"]))
+        created = self.client("cognito-idp").create_user_pool_client(
+            UserPoolId=pool, ClientName=self._name(stack, logical_id)
+        )
+        return str(created["UserPoolClient"]["ClientId"])
+
+    def _apigatewayv2_api(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+        created = self.client("apigatewayv2").create_api(
+            Name=self._name(stack, logical_id),
+            ProtocolType=str(properties.get("ProtocolType", "WEBSOCKET")),
+            RouteSelectionExpression=str(properties.get("RouteSelectionExpression", "$request.body.action")),
+        )
+        return str(created["ApiId"])
+
+    def _athena_workgroup(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+        name = self.resolve(stack, properties.get("Name")) or self._name(stack, logical_id)
+        self.client("athena").create_work_group(Name=name, Configuration={})
+        return str(name)
+
     def _secretsmanager_secret(self, stack: str, logical_id: str, properties: dict[str, Any]) -> str:
         length = properties.get("GenerateSecretString", {}).get("PasswordLength", 32)
         value = secrets.token_urlsafe(length)[:length]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, QUEUE_CONSUMERS
+from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, LIVE_FANOUT, QUEUE_CONSUMERS
 
 from tests.infra.cloud_resources import CloudResources, moto_server
 from tests.infra.conftest import REPO, Assembly, exclusive
@@ -59,6 +59,11 @@ INVOCATIONS: dict[str, Invocation] = {
     "inbound-events": Invocation("inbound_events/order_updated", no_failed_records),
     "email-feedback": Invocation("email_feedback/complaint", no_failed_records),
     "email-ingest": Invocation("email_ingest/received", no_failed_records),
+    "reports-api": Invocation("reports_api/openapi", api_answered),
+    "report-rollup": Invocation("report_rollup/tick", no_failed_records),
+    "live-socket": Invocation("live_socket/ping", api_answered),
+    "live-authorizer": Invocation("live_authorizer/connect", lambda result: "policyDocument" in result),
+    LIVE_FANOUT.name: Invocation("live_fanout/agent_reply", no_failed_records),
 }
 """One sample per function; a Python function in the templates without one fails the test."""
 
@@ -209,6 +214,7 @@ def world(assembly: Assembly, tmp_path_factory: pytest.TempPathFactory, worker_i
         # What the code reaches by name rather than through its environment: the status-update email
         # template, and the sender address the operator verifies in SES before deploying (infra/README.md).
         resources.make_all(SERVICE, "AWS::SES::Template")
+        resources.make_all(SERVICE, "AWS::Athena::WorkGroup")  # named in the lake functions' settings
         for function in python_functions(assembly).values():
             sender = function.environment.get("NOTIFY_FROM_EMAIL")
             if sender:
@@ -221,7 +227,31 @@ def test_every_python_function_in_the_templates_has_a_sample_to_run(assembly: As
     ours = {s.name + "-api" for s in API_SURFACES} | {c.name for c in QUEUE_CONSUMERS}
     ours |= {EVENT_PUBLISHER.name, "messenger-authorizer"}
     assert ours <= set(functions)
-    assert set(functions) - cdk_own_functions(assembly) == set(INVOCATIONS), "a function nobody ran"
+    assert set(functions) - cdk_own_functions(assembly) - {"lake-views"} == set(INVOCATIONS), "a function nobody ran"
+
+
+def test_the_lake_views_function_creates_the_views_from_its_layout(world: World) -> None:
+    # Run with its own sample but checked apart: its last step answers CloudFormation at the request's
+    # https pre-signed URL, which moto's plain-http S3 can't give (and which it rightly refuses).
+    function = python_functions(world.assembly)["lake-views"]
+    layout = world.layout(function)
+    # (answered to moto's S3, never to the sample's address at AWS: the function refuses a plain-http URL)
+    s3 = world.resources.client("s3")
+    s3.create_bucket(Bucket="layout-test-cfn-responses")
+    answer_url = s3.generate_presigned_url("put_object", Params={"Bucket": "layout-test-cfn-responses", "Key": "r"})
+    event = sample("lake_views/create") | {"ResponseURL": answer_url}
+    environment = {**world.resources.environment(function.stack, function.environment), **world.endpoint_environment}
+    statements = event["ResourceProperties"]["Statements"]
+
+    outcome = layout.invoke(function.handler, event, environment, name=function.name, memory_mb=function.memory_mb)
+
+    # Then every view was run on Athena, in the workgroup its settings name, and only then the answer refused
+    athena = world.resources.client("athena")
+    ran = athena.list_query_executions(WorkGroup=environment["LAKE_WORKGROUP"])["QueryExecutionIds"]
+    assert len(ran) >= len(statements), outcome.describe()
+    assert outcome.error_type == "ValueError", outcome.describe()
+    assert "https pre-signed S3 URL" in outcome.describe()
+    assert outcome.foreign_modules == []
 
 
 def check_runs(world: World, function: PythonFunction, layout: LambdaLayout, handler: str | None = None) -> None:
