@@ -91,10 +91,16 @@ def test_an_agent_works_a_conversation_into_a_ticket_from_the_inbox_page(local_r
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in as Rita Returns (returns)").click()
     page.get_by_role("button", name="New", exact=True).click()
-    page.locator("#items button").filter(has_text="Damaged item").first.click()
+    # (by its number: other tickets may be in the view, and arrive in it live while the agent looks)
+    number = requests.get(f"{base}/messenger/tickets/{seen['ticket_id']}", headers=customer, timeout=10).json()[
+        "number"
+    ]
+    ours = page.locator("#items button").filter(has_text=f"#{number} ")
+    ours.click()
+    page.locator("#ticket-state").wait_for(state="visible", timeout=15_000)
     page.locator("#ticket-state").select_option("assessing")
     page.get_by_role("button", name="Save changes").click()
-    page.locator("#items button").filter(has_text="Damaged item").first.wait_for(state="detached", timeout=10_000)
+    ours.wait_for(state="detached", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "inbox-ticket.png"))
     mine = requests.get(f"{base}/messenger/tickets/{seen['ticket_id']}", headers=customer, timeout=10).json()
     assert mine["state"]["label"] == "We're looking into it"
