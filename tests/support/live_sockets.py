@@ -45,7 +45,8 @@ class LiveSocket:
 
     def _read(self) -> None:
         try:
-            for message in self.connection:
+            while True:
+                message = self.connection.recv()
                 text = message if isinstance(message, str) else message.decode()
                 at = time.perf_counter()
                 with self._arrived:
