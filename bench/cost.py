@@ -4,6 +4,11 @@ Two runs of ``bench.instrumented_runtime`` (the local runtime with counters, see
 - tickets: the demo workspace without its bot. Each customer starts a conversation and writes
   again; an agent reads the inbox and the conversation, replies and converts it into a ticket; a
   specialist moves it on, replies, resolves it; the customer reads it, replies and rates it.
+  The customer keeps the messenger connected to the live channel for the ticket's life, and the two
+  agents keep the inbox connected with the conversation, then the ticket, open (``watch``): the
+  frames the fan-out posts (and the ``$connect`` / ``watch`` requests) are counted as they happen.
+  Connection-minutes can't be measured in a run of seconds: they are modelled (``LIVE_*`` below,
+  stated in the row's details), as are the pages' pings and typing indicators.
 - bot-resolved conversations: the demo as shipped (bot and order system). Each customer asks to
   change a delivery slot and the bot does it, with no ticket and no human.
 - email conversations: the demo without its bot. Each customer emails support (over the local SMTP
@@ -31,6 +36,7 @@ from typing import Any
 import requests
 
 from bench.harness import REPO, Result
+from bench.live_cost import LIVE_ASSUMPTIONS, LiveTally, live_usage
 from bench.runtime import Runtime, local_runtime
 
 PRICES = REPO / "bench" / "prices.json"
@@ -75,17 +81,24 @@ class _Client:
         return response.json()
 
 
-def _ticket_life(runtime: Runtime, n: int) -> str:
-    """One ticket's life, from the customer's first message to their rating; the ticket's id."""
-    customer = _Client(
-        runtime, runtime.customer_token(f"cost-customer-{n}", name=f"Customer {n}", email=f"c{n}@example.com")
-    )
+def _ticket_life(runtime: Runtime, n: int, live: LiveTally | None = None) -> str:
+    """One ticket's life, from the customer's first message to their rating; the ticket's id.
+
+    With ``live``, the customer's messenger and the agents' inbox are connected to the live channel."""
+    token = runtime.customer_token(f"cost-customer-{n}", name=f"Customer {n}", email=f"c{n}@example.com")
+    customer = _Client(runtime, token)
     frontline = _Client(runtime, runtime.agent_token("cost-frontline", ["frontline"]))
     returns = _Client(runtime, runtime.agent_token("cost-returns", ["returns"]))
+    if live is not None:
+        customer_socket = live.customer(runtime, token, f"cost-customer-{n}")
+        frontline_socket = live.agent(runtime, "cost-frontline", "frontline")
+        returns_socket = live.agent(runtime, "cost-returns", "returns")
     context = {"object": {"type": "order", "id": f"ORD-{1000 + n}"}, "page_url": "https://shop.example.com/orders"}
     conversation = customer.call(
         "POST", "/messenger/conversations", {"body": "My parcel arrived damaged", "context": context}
     )["id"]
+    if live is not None:
+        frontline_socket.watch(conversation_id=conversation)
     customer.call("POST", f"/messenger/conversations/{conversation}/messages", {"body": "The lid is cracked"})
     frontline.call("GET", "/inbox/conversations")
     frontline.call("GET", f"/inbox/conversations/{conversation}")
@@ -97,6 +110,8 @@ def _ticket_life(runtime: Runtime, n: int) -> str:
     )
     customer.call("GET", f"/messenger/conversations/{conversation}")
     returns.call("GET", "/inbox/tickets?team_id=returns")
+    if live is not None:
+        returns_socket.watch(ticket_id=ticket["id"])
     moved = returns.call(
         "PATCH", f"/inbox/tickets/{ticket['id']}", {"version": ticket["version"], "state_id": "assessing"}
     )
@@ -111,6 +126,8 @@ def _ticket_life(runtime: Runtime, n: int) -> str:
         {"version": current.get("version", moved["version"]), "state_id": "replaced"},
     )
     customer.call("POST", f"/messenger/tickets/{ticket['id']}/rating", {"score": 5})
+    if live is not None:
+        live.done(customer_socket)
     return str(ticket["id"])
 
 
@@ -268,7 +285,9 @@ def _state_transitions(runtime: Runtime) -> dict[str, int]:
     return {"transitions": transitions, "executions": executions, "still_running": running}
 
 
-def _scenario(workspace: str | None, drive: Any, units: int, done: Any = None) -> dict[str, Any]:
+def _scenario(
+    workspace: str | None, drive: Any, units: int, done: Any = None, live: LiveTally | None = None
+) -> dict[str, Any]:
     """Run ``drive`` ``units`` times on a fresh instrumented runtime; ``done(runtime, result)`` says which completed."""
     import tempfile
 
@@ -285,7 +304,11 @@ def _scenario(workspace: str | None, drive: Any, units: int, done: Any = None) -
         runtime.process.send_signal(signal.SIGUSR2)  # the runtime's start-up isn't part of the scenario
         time.sleep(0.5)
         outcomes = [drive(runtime, n) for n in range(units)]
+        if live is not None:
+            live.close()
         counts = _settle(runtime, counts_file)
+        if live is not None:
+            counts["live"] = live.usage()
         counts["step_functions"] = _state_transitions(runtime)
         completed = [o for o in outcomes if o is not None and (done is None or done(runtime, o))]
     counts["units"] = len(completed)
@@ -294,11 +317,12 @@ def _scenario(workspace: str | None, drive: Any, units: int, done: Any = None) -
 
 def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
     """Dollars for one scenario's counts, service by service, and the quantities priced."""
-    from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER
+    from helpdesk.surfaces import API_SURFACES, MESSENGER_AUTHORIZER_HANDLER, STREAM_CONSUMERS
 
     aws = {name: p["usd"] / p["per"] for name, p in prices["aws"].items()}
     default_mb, memory = memory_by_handler()
     api_handlers = {s.handler for s in API_SURFACES}
+    stream_consumers = {c.handler for c in STREAM_CONSUMERS}  # reading the stream is free; no queue
     gb_seconds = lambda_requests = api_requests = sqs_requests = 0.0
     per_function: dict[str, Any] = {}
     for dotted, entry in counts["invocations"].items():
@@ -308,7 +332,7 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
         lambda_requests += entry["count"]
         if dotted in api_handlers:
             api_requests += entry["count"]
-        elif dotted != MESSENGER_AUTHORIZER_HANDLER and entry["records"] and "event_publisher" not in dotted:
+        elif dotted != MESSENGER_AUTHORIZER_HANDLER and entry["records"] and dotted not in stream_consumers:
             sqs_requests += (
                 entry["records"] + 2 * entry["count"]
             )  # each message sent once; a receive and a delete per batch
@@ -326,6 +350,7 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
     events = count("events", "entries")
     transitions = counts["step_functions"]["transitions"]
     rru, wru = counts["capacity"]["read_units"], counts["capacity"]["write_units"]
+    live = live_usage(counts.get("live"), counts["units"])
     dollars = {
         "lambda": gb_seconds * aws["lambda_arm64_gb_second"] + lambda_requests * aws["lambda_request"],
         "api_gateway": api_requests * aws["api_gateway_rest_request"],
@@ -338,6 +363,8 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
         "eventbridge": events * aws["eventbridge_custom_event"],
         "ses_receiving": received * (aws["ses_inbound_email"] + aws["ses_inbound_chunk"]),
         "s3_requests": s3_puts * aws["s3_put_request"] + s3_gets * aws["s3_get_request"],
+        "api_gateway_websocket": live["messages"] * aws["api_gateway_websocket_message"]
+        + live["connection_minutes"] * aws["api_gateway_websocket_connection_minute"],
     }
     quantities = {
         "lambda_invocations": int(lambda_requests),
@@ -354,6 +381,8 @@ def price(counts: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
         "eventbridge_events": events,
         "emails_received": received,
         "s3_requests": s3_puts + s3_gets,
+        "websocket_messages": live["messages"],
+        "websocket_connection_minutes": live["connection_minutes"],
     }
     return {"dollars": dollars, "total": sum(dollars.values()), "quantities": quantities, "functions": per_function}
 
@@ -362,12 +391,15 @@ def run() -> list[Result]:
     from tests.support.workspaces import agents_only_workspace
 
     prices = json.loads(PRICES.read_text())
-    tickets = _scenario(str(agents_only_workspace()), _ticket_life, TICKETS)
+    live = LiveTally()
+    tickets = _scenario(
+        str(agents_only_workspace()), lambda runtime, n: _ticket_life(runtime, n, live), TICKETS, live=live
+    )
     bot = _scenario(None, _bot_resolves, BOT_CONVERSATIONS, _resolved_by_bot)
     email = _scenario(str(agents_only_workspace()), _email_conversation, EMAIL_CONVERSATIONS)
     results = [_ingest_time(email)]
     for label, counts, goal in (
-        ("1,000 tickets", tickets, GOAL_PER_1000_TICKETS),
+        ("1,000 tickets, live connections included", tickets, GOAL_PER_1000_TICKETS),
         ("1,000 bot-resolved conversations", bot, None),
         ("1,000 email conversations (2 emails in, 1 out)", email, None),
     ):
@@ -391,6 +423,11 @@ def run() -> list[Result]:
                     "quantities_per_unit": {k: round(v / counts["units"], 3) for k, v in priced["quantities"].items()},
                     "functions": priced["functions"],
                     "sms_sends_not_priced": sum(n for k, n in counts["calls"].items() if k.endswith(":sns:PublishSms")),
+                    **(
+                        {"live": {"measured": counts["live"], "assumptions": LIVE_ASSUMPTIONS}}
+                        if "live" in counts
+                        else {"live": "not in this scenario (no live connections)"}
+                    ),
                 },
             )
         )
