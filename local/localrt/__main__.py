@@ -207,4 +207,9 @@ def _print_banner(settings: Settings, workspace: str, tokens: dict[str, str], se
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything was stopped above; don't let a library's leftover thread (a query still running in an
+    # embedded engine, a client's pool) hold the process open after "Stopped." on the way out.
+    os._exit(code)

@@ -58,7 +58,8 @@ def test_resolving_a_tracker_reaches_every_linked_customer(local_runtime: Any) -
     )
     assert resolved.status_code == 200
 
-    deadline = time.monotonic() + 60
+    # (the fan-out is paged through a queue, on moto, beside the other tests' traffic: give it time)
+    deadline = time.monotonic() + 180
     pending = set(customers)
     while pending and time.monotonic() < deadline:
         for customer in sorted(pending):
