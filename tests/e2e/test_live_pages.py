@@ -316,7 +316,7 @@ def test_after_the_live_channel_drops_for_30_seconds_the_page_catches_up_on_ever
     # When the live channel drops every connection and refuses new ones for 30 s
     dropped = requests.post(f"{base}/_local/live/outage?seconds=30", timeout=10)
     assert dropped.status_code == 200
-    page.wait_for_selector("body[data-live=down]", timeout=5000)
+    page.wait_for_selector("body[data-live=down]", timeout=15_000)
     # And the agent answers three times meanwhile
     said = [f"Answer {n} while you were offline" for n in (1, 2, 3)]
     for body in said:
@@ -330,7 +330,7 @@ def test_after_the_live_channel_drops_for_30_seconds_the_page_catches_up_on_ever
     # Then once the channel is back, the page reconnects and shows every answer, once each, in order
     page.wait_for_selector("body[data-live=live]", timeout=60_000)
     for body in said:
-        page.locator("#messages li").filter(has_text=body).wait_for(timeout=10_000)
+        page.locator("#messages li").filter(has_text=body).wait_for(timeout=30_000)
     shown = page.locator("#messages li").filter(has_text="while you were offline").all_inner_texts()
     assert [next(b for b in said if b in text) for text in shown] == said
     page.screenshot(path=str(_artifact("live-caught-up-after-drop.png")), full_page=True)
