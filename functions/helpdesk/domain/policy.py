@@ -73,6 +73,10 @@ class Action(StrEnum):
     """Open a ticket in a team."""
     VIEW_REPORTS = "view_reports"
     """Read the reports: figures, charts, the conversations and tickets behind a chart, CSV exports."""
+    EXPORT = "export"
+    """Download everything the system holds about one customer (the data-protection export)."""
+    ERASE = "erase"
+    """Erase one customer everywhere their data lives (the data-protection erasure)."""
 
 
 class ResourceKind(StrEnum):
@@ -85,6 +89,13 @@ class ResourceKind(StrEnum):
     """A team's views and queues (lists of its conversations and tickets)."""
     REPORTS = "reports"
     """The workspace's reports, for every team or filtered to one (``team_id``; empty: every team)."""
+    CUSTOMER = "customer"
+    """A customer's profile (found by search, shown beside a conversation): ``teams`` are the teams
+    their conversations and tickets belong to. Their conversations and tickets listed with it are
+    each decided on their own."""
+    MACRO = "macro"
+    """A saved reply: the workspace's (no ``assignee_id``; configuration changes it) or one agent's own
+    (``assignee_id`` is its owner)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ class Resource:
     team_id: str
     assignee_id: str | None = None
     id: str | None = None
+    teams: frozenset[str] = frozenset()
+    """For a customer: the teams their conversations and tickets belong to."""
 
     @classmethod
     def conversation(cls, conversation: Conversation) -> Resource:
@@ -116,9 +129,19 @@ class Resource:
     def reports(cls, team_id: str | None = None) -> Resource:
         return cls(ResourceKind.REPORTS, team_id or "")
 
+    @classmethod
+    def customer(cls, customer_id: str, teams: frozenset[str] | set[str]) -> Resource:
+        return cls(ResourceKind.CUSTOMER, "", id=customer_id, teams=frozenset(teams))
+
+    @classmethod
+    def macro(cls, macro_id: str, owner_id: str | None) -> Resource:
+        return cls(ResourceKind.MACRO, "", owner_id, macro_id)
+
     def describe(self) -> str:
         if self.kind is ResourceKind.REPORTS:
             return "the reports"
+        if self.kind in (ResourceKind.CUSTOMER, ResourceKind.MACRO):
+            return f"{self.kind.value} {self.id}"
         name = self.kind.value.replace("_", " ")
         return f"{name} {self.id}" if self.id else f"team {self.team_id}'s {name}s"
 
@@ -154,6 +177,12 @@ def decide(
         return Decision(True, "admins may do everything")
     if action is Action.VIEW_REPORTS or resource.kind is ResourceKind.REPORTS:
         return _reports(actor, action)
+    if action in (Action.EXPORT, Action.ERASE):
+        return Decision(False, "only admins export or erase a customer's data")
+    if resource.kind is ResourceKind.CUSTOMER:
+        return _customer(actor, action, resource, visibility)
+    if resource.kind is ResourceKind.MACRO:
+        return _macro(actor, action, resource)
     member, assigned = _member(actor, resource), _assigned(actor, resource)
     where = resource.describe()
     match action:
@@ -187,7 +216,7 @@ def decide(
             if actor.role is Role.LEAD and member:
                 return Decision(True, "leads decide their teams' approvals")
             return Decision(False, f"only a lead of team '{resource.team_id}' (or an admin) can decide on {where}")
-        case Action.VIEW_REPORTS:  # pragma: no cover - decided by _reports above
+        case Action.VIEW_REPORTS | Action.EXPORT | Action.ERASE:  # pragma: no cover - decided above
             pass
     raise AssertionError(f"no rule for {action}")  # pragma: no cover - every Action has a case
 
@@ -199,6 +228,45 @@ def _reports(actor: Actor, action: Action) -> Decision:
     if actor.role is Role.LEAD:
         return Decision(True, "leads read the reports of every team")
     return Decision(False, "only leads and admins may see the reports")
+
+
+def _customer(actor: Actor, action: Action, resource: Resource, visibility: Visibility) -> Decision:
+    """A customer is read by the agents of a team they have work in (or by every agent under
+    ``agent_visibility: all``); the same agents run the customer's profile actions (``WORK``)."""
+    ours = bool(actor.teams & resource.teams)
+    match action:
+        case Action.READ | Action.SUBSCRIBE:
+            if ours:
+                return Decision(True, "the customer has a conversation or ticket in one of their teams")
+            if visibility is Visibility.ALL:
+                return Decision(True, "this workspace lets every agent read everything")
+        case Action.WORK:
+            if ours:
+                return Decision(True, "the customer has a conversation or ticket in one of their teams")
+        case _:
+            return Decision(False, f"{action.value} isn't done to a customer")
+    return Decision(False, f"customer {resource.id} has no conversation or ticket in your teams")
+
+
+def _macro(actor: Actor, action: Action, resource: Resource) -> Decision:
+    """Workspace macros are read and applied by every agent; a personal macro only by its owner, who
+    alone creates, changes and deletes it (``CREATE``, ``WORK``)."""
+    workspace_macro = resource.assignee_id is None
+    match action:
+        case Action.READ:
+            if workspace_macro or _assigned(actor, resource):
+                return Decision(True, "the workspace's macros, and one's own")
+        case Action.CREATE:
+            if _assigned(actor, resource):
+                return Decision(True, "an agent keeps their own macros")
+        case Action.WORK:
+            if workspace_macro:
+                return Decision(False, "the workspace's macros are changed in its configuration (macros/*.yaml)")
+            if _assigned(actor, resource):
+                return Decision(True, "an agent keeps their own macros")
+        case _:
+            return Decision(False, f"{action.value} isn't done to a macro")
+    return Decision(False, f"macro {resource.id} is another agent's")
 
 
 @dataclass(frozen=True)
