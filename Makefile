@@ -60,7 +60,8 @@ test: setup lint typecheck
 
 # The tests that take minutes (marked slow): schemathesis against both OpenAPI documents, a full
 # scenario under injected AWS faults, each on its own local runtime, and ten cold starts of the
-# local runtime (fresh bytecode cache) under a burst of requests. CI runs them too.
+# local runtime (fresh bytecode cache) under a burst of requests. CI runs `make test` only, to stay
+# within its half hour; run these before a release.
 test-slow: setup
 	$(VENV)/bin/pytest -m slow -n 2 -s
 
