@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, views
+from helpdesk.api import bodies, email_schemas, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -193,19 +193,19 @@ def download_attachment(attachment_id: Id) -> views.AttachmentDownloadView:
 @app.post("/inbox/conversations/<conversation_id>/ticket", summary="Convert the conversation into a ticket")
 def convert_conversation(
     conversation_id: Id, request: bodies.ConvertConversationRequest
-) -> Response[views.AgentTicketView]:
+) -> Response[ticket_views.AgentTicketView]:
     """Opens a ticket for the customer from their conversation, pre-filled from its context, for any team; the
     customer is told its number in the conversation."""
     ticket = wiring.tickets().convert_conversation(_agent(), conversation_id, NewTicket(**request.model_dump()))
-    return created(views.agent_ticket_view(ticket, wiring.workspace()))
+    return created(ticket_views.agent_ticket_view(ticket, wiring.workspace()))
 
 
 @app.post("/inbox/tickets", summary="Open a ticket")
-def create_ticket(request: bodies.CreateTicketRequest) -> Response[views.AgentTicketView]:
+def create_ticket(request: bodies.CreateTicketRequest) -> Response[ticket_views.AgentTicketView]:
     """A customer ticket, a back-office ticket serving a ticket or conversation the caller works on, or a tracker
     for an incident affecting many customers."""
     ticket = wiring.tickets().create(_agent(), NewTicket(**request.model_dump()))
-    return created(views.agent_ticket_view(ticket, wiring.workspace()))
+    return created(ticket_views.agent_ticket_view(ticket, wiring.workspace()))
 
 
 @app.get(
@@ -222,7 +222,7 @@ def list_tickets(
     order: TicketOrder = "newest",
     cursor: Cursor = None,
     limit: Limit = bodies.DEFAULT_PAGE_SIZE,
-) -> views.AgentTicketList:
+) -> ticket_views.AgentTicketList:
     """One inbox view per request: by team and state category (the default), by a state of a type, by priority,
     by type, by assignee, or a team's tickets soonest SLA deadline first. Only what the caller may read is
     listed."""
@@ -239,8 +239,8 @@ def list_tickets(
         cursor=cursor,
         limit=limit,
     )
-    return views.AgentTicketList(
-        items=[views.agent_ticket_view(t, wiring.workspace()) for t in page.items], next_cursor=page.next_cursor
+    return ticket_views.AgentTicketList(
+        items=[ticket_views.agent_ticket_view(t, wiring.workspace()) for t in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -249,7 +249,7 @@ def get_ticket(
     ticket_id: Id,
     before: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 50,
-) -> views.AgentTicketDetail:
+) -> ticket_views.AgentTicketDetail:
     """The ticket with its whole timeline, internal notes included, each file with short-lived links (on the
     latest page); `before` pages back."""
     agent = _agent()
@@ -258,7 +258,7 @@ def get_ticket(
     # two reads already, and list their files without links.
     files = [a.id for p in page.timeline for a in p.attachments] if before is None else []
     links = wiring.attachments().links_for_page(agent, Resource.ticket(page.ticket), files)
-    return views.agent_ticket_detail(page, wiring.workspace(), links)
+    return ticket_views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
 @app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
@@ -266,7 +266,7 @@ def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
     if_match: Annotated[str | None, Header(alias="If-Match", description="The version, instead of the body's.")] = None,
-) -> views.AgentTicketView:
+) -> ticket_views.AgentTicketView:
     """Change any of state, team, assignee, priority and attributes, based on the version you read (`version` in
     the body or `If-Match`); a stale version is a 409 with `current_version`."""
     version = _based_on_version(request.version, if_match)
@@ -280,17 +280,17 @@ def update_ticket(
         attributes=request.attributes,
     )
     ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
-    return views.agent_ticket_view(ticket, wiring.workspace())
+    return ticket_views.agent_ticket_view(ticket, wiring.workspace())
 
 
 @app.post("/inbox/tickets/<ticket_id>/replies", summary="Reply to the customer, or add an internal note")
-def reply_to_ticket(ticket_id: Id, request: bodies.TicketReplyRequest) -> Response[views.ReplyView]:
+def reply_to_ticket(ticket_id: Id, request: bodies.TicketReplyRequest) -> Response[ticket_views.ReplyView]:
     """A reply the customer sees, or an internal note, with files uploaded through `POST /inbox/attachments`. On
     a tracker, a reply reaches every linked ticket's customer."""
     part = wiring.tickets().reply(
         _agent(), ticket_id, request.body, internal=request.internal, attachment_ids=request.attachment_ids
     )
-    return created(views.reply_view(part))
+    return created(ticket_views.reply_view(part))
 
 
 @app.post("/inbox/attachments", summary="Start uploading a file to attach to a ticket reply or note")
@@ -309,11 +309,11 @@ def create_attachment(request: bodies.AgentAttachmentRequest) -> Response[views.
     "/inbox/tickets/<ticket_id>/approval",
     summary="Approve or reject what the ticket's workflow is waiting for (e.g. a refund above the limit)",
 )
-def decide_approval(ticket_id: Id, request: bodies.DecisionRequest) -> views.AgentTicketView:
+def decide_approval(ticket_id: Id, request: bodies.DecisionRequest) -> ticket_views.AgentTicketView:
     """Leads of the ticket's team and admins approve or reject what its workflow waits for; the workflow then
     applies the follow-up."""
     ticket = wiring.workflows().decide(_agent(), ticket_id, approve=request.decision == "approve", note=request.note)
-    return views.agent_ticket_view(ticket, wiring.workspace())
+    return ticket_views.agent_ticket_view(ticket, wiring.workspace())
 
 
 @app.post("/inbox/tickets/<ticket_id>/links", summary="Link customer tickets to a tracker ticket")
@@ -324,10 +324,10 @@ def link_tickets(ticket_id: Id, request: bodies.LinkTicketsRequest) -> views.Lin
 
 
 @app.get("/inbox/ticket-types", summary="The workspace's ticket types, their attributes and states")
-def list_ticket_types() -> views.TicketTypeList:
+def list_ticket_types() -> ticket_views.TicketTypeList:
     """The workspace's ticket types with their attributes, states and customer-facing labels."""
     _agent()
-    return views.ticket_type_list(wiring.workspace())
+    return ticket_views.ticket_type_list(wiring.workspace())
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

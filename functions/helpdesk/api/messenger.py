@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, home_views, views
+from helpdesk.api import bodies, email_schemas, home_views, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import customer_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -184,11 +184,12 @@ def download_attachment(attachment_id: Id) -> views.AttachmentDownloadView:
 
 
 @app.get("/messenger/tickets", summary="My tickets, newest first")
-def list_tickets(cursor: Cursor = None, limit: Limit = bodies.DEFAULT_PAGE_SIZE) -> views.TicketList:
+def list_tickets(cursor: Cursor = None, limit: Limit = bodies.DEFAULT_PAGE_SIZE) -> ticket_views.TicketList:
     """The caller's tickets, newest first, with customer-facing state labels."""
     page = wiring.tickets().list_for_customer(_customer(), cursor=cursor, limit=limit)
-    return views.TicketList(
-        items=[views.customer_ticket_view(t, wiring.workspace()) for t in page.items], next_cursor=page.next_cursor
+    return ticket_views.TicketList(
+        items=[ticket_views.customer_ticket_view(t, wiring.workspace()) for t in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -197,20 +198,20 @@ def get_ticket(
     ticket_id: Id,
     before: Annotated[str | None, Query(max_length=64, description="Timeline entries older than this id.")] = None,
     limit: Limit = 50,
-) -> views.TicketDetail:
+) -> ticket_views.TicketDetail:
     """The ticket and the parts of its timeline meant for the customer (replies, state changes, shared files);
     `before` pages back."""
     page = wiring.tickets().page_for_customer(_customer(), ticket_id, before=before, limit=limit)
-    return views.customer_ticket_detail(page, wiring.workspace())
+    return ticket_views.customer_ticket_detail(page, wiring.workspace())
 
 
 @app.post("/messenger/tickets/<ticket_id>/replies", summary="Reply on my ticket")
-def reply_to_ticket(ticket_id: Id, request: bodies.CustomerReplyRequest) -> Response[views.ReplyView]:
+def reply_to_ticket(ticket_id: Id, request: bodies.CustomerReplyRequest) -> Response[ticket_views.ReplyView]:
     """A reply on one of the caller's tickets; if it was waiting on them, work resumes."""
     reply = wiring.tickets().reply_as_customer(
         _customer(), ticket_id, request.body, attachment_ids=request.attachment_ids
     )
-    return created(views.reply_view(reply))
+    return created(ticket_views.reply_view(reply))
 
 
 @app.post("/messenger/tickets/<ticket_id>/rating", summary="Rate the help (once the ticket is resolved)")
