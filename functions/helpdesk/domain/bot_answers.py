@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from helpdesk.domain.bot import AnswerType, AskStep
+from helpdesk.domain.bot import AnswerType, AskStep, Condition
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YES_WORDS = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "please", "correct", "true", "ja", "oui", "si"}
@@ -30,6 +30,19 @@ def lookup(scope: dict[str, Any], dotted: str) -> Any:
         else:
             return None
     return value
+
+
+def holds(variables: dict[str, Any], condition: Condition) -> bool:
+    """Whether a branch's condition holds for the conversation's variables."""
+    value = lookup(variables, condition.var)
+    present = value not in (None, "", [], {})  # an empty list of slots is no slots
+    if condition.exists is not None and present != condition.exists:
+        return False
+    if condition.equals is not None and str(value) != str(condition.equals):
+        return False
+    if condition.not_equals is not None and str(value) == str(condition.not_equals):
+        return False
+    return not (condition.one_of is not None and str(value) not in {str(v) for v in condition.one_of})
 
 
 def validate_answer(step: AskStep, text: str, attachment_ids: Sequence[str]) -> tuple[Any, str | None]:

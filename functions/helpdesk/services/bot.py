@@ -24,7 +24,6 @@ from helpdesk.domain.bot import (
     BotPath,
     BranchStep,
     ChooseStep,
-    Condition,
     CreateTicketStep,
     HandoffStep,
     KbStep,
@@ -113,6 +112,8 @@ class _Turn:
     ) -> None:
         self.engine = engine
         self.config = engine._config
+        self.action_runner = engine._actions
+        self.fallback_team = engine._fallback_team
         self.conversation = conversation
         self.state = state
         self.said = said
@@ -284,7 +285,7 @@ class _Turn:
                 return self.actions.start(path, step)
             case BranchStep():
                 for case in step.branch:
-                    if self.holds(case.when):
+                    if answers.holds(self.state.vars, case.when):
                         return case.goto
                 return step.otherwise or after
             case HandoffStep():
@@ -461,17 +462,6 @@ class _Turn:
         self.state.resolved_by = resolved_by
         self.state.awaiting = None
         self.state.offered = []
-
-    def holds(self, condition: Condition) -> bool:
-        value = answers.lookup(self.state.vars, condition.var)
-        present = value not in (None, "", [], {})  # an empty list of slots is no slots
-        if condition.exists is not None and present != condition.exists:
-            return False
-        if condition.equals is not None and str(value) != str(condition.equals):
-            return False
-        if condition.not_equals is not None and str(value) == str(condition.not_equals):
-            return False
-        return not (condition.one_of is not None and str(value) not in {str(v) for v in condition.one_of})
 
     def scope(self) -> dict[str, Any]:
         context = self.conversation.context

@@ -13,14 +13,13 @@ verdict on its token), never an identity from the conversation's text or stored 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from helpdesk.domain.action_ownership import ActionCaller
 from helpdesk.domain.actions import ActionOutcome
-from helpdesk.domain.bot import ActionStep, BotPath
-from helpdesk.domain.models import HandoffReason, MessageKind, MessageOption
-
-if TYPE_CHECKING:
-    from helpdesk.services.bot import _Turn
+from helpdesk.domain.bot import ActionStep, BotConfig, BotPath, StepBase
+from helpdesk.domain.models import BotState, Conversation, HandoffReason, MessageKind, MessageOption
+from helpdesk.services.bot_ports import ActionRunner
 
 SIGNED_IN = "signed-in"
 PERSON = "person"
@@ -29,10 +28,32 @@ _ACTING_FOR = "_acting_for"
 ACTION_DONE = "_action_done"
 
 
+class Turn(Protocol):
+    """What the action steps use of the bot turn they are part of (``helpdesk.services.bot``'s)."""
+
+    caller: ActionCaller
+    config: BotConfig
+    conversation: Conversation
+    state: BotState
+    action_runner: ActionRunner | None
+    fallback_team: str
+
+    def say(self, body: str, *, kind: MessageKind = ..., internal: bool = ...) -> None: ...
+    def wait(self, awaiting: Any, body: str, options: list[MessageOption]) -> None: ...
+    def render(self, template: str, **extra: Any) -> str: ...
+    def hand_off(self, team: str, reason: HandoffReason) -> None: ...
+    def continue_at(self, path: BotPath, step_id: str | None) -> None: ...
+    def retry(self, path: BotPath, step: StepBase, problem: str, options: list[MessageOption]) -> None: ...
+    def show_menu(self, text: str | None = None) -> None: ...
+    def picked_option(self) -> MessageOption | None: ...
+    def yes_or_no(self) -> bool | None: ...
+    def step_waited_on[S: StepBase](self, kind: type[S]) -> tuple[BotPath, S] | None: ...
+
+
 class ActionSteps:
     """The action-step part of one bot turn."""
 
-    def __init__(self, turn: _Turn) -> None:
+    def __init__(self, turn: Turn) -> None:
         self.turn = turn
         self.caller = turn.caller
 
@@ -62,7 +83,7 @@ class ActionSteps:
         return self.call(path, step)
 
     def needs_signed_in_customer(self, step: ActionStep) -> bool:
-        runner = self.turn.engine._actions
+        runner = self.turn.action_runner
         try:
             return runner is not None and runner.requires_signed_in_customer(step.custom_action)
         except ValueError:  # not declared: the call itself reports it, and the path goes on as for a failure
@@ -80,7 +101,7 @@ class ActionSteps:
             return step.on_sign_in_required
         if turn.config.visitors == "handoff":
             turn.say(messages.sign_in_handoff)
-            turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.NOT_SIGNED_IN)
+            turn.hand_off(path.team or turn.fallback_team, HandoffReason.NOT_SIGNED_IN)
             return None
         turn.wait("sign_in", messages.sign_in_required, self.sign_in_options())
         return None
@@ -96,12 +117,12 @@ class ActionSteps:
         turn = self.turn
         waited = turn.step_waited_on(ActionStep)
         if waited is None:  # pragma: no cover - state written by us
-            turn.hand_off(turn.engine._fallback_team, HandoffReason.PATH_ENDED)
+            turn.hand_off(turn.fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         picked = turn.picked_option()
         if picked is not None and picked.id == PERSON:
-            turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.NOT_SIGNED_IN)
+            turn.hand_off(path.team or turn.fallback_team, HandoffReason.NOT_SIGNED_IN)
             return
         if not self.caller.signed_in:
             turn.retry(path, step, turn.config.messages.still_not_signed_in, self.sign_in_options())
@@ -113,7 +134,7 @@ class ActionSteps:
         turn = self.turn
         waited = turn.step_waited_on(ActionStep)
         if waited is None:  # pragma: no cover
-            turn.hand_off(turn.engine._fallback_team, HandoffReason.PATH_ENDED)
+            turn.hand_off(turn.fallback_team, HandoffReason.PATH_ENDED)
             return
         path, step = waited
         answer = turn.yes_or_no()
@@ -136,7 +157,7 @@ class ActionSteps:
 
     def call(self, path: BotPath, step: ActionStep) -> str | None:
         turn = self.turn
-        runner = turn.engine._actions
+        runner = turn.action_runner
         inputs = {name: turn.render(template) for name, template in step.inputs.items()}
         key = f"{turn.conversation.id}.{path.id}.{step.id}.{turn.state.turn}"
         outputs: dict[str, Any] = {}
@@ -175,5 +196,5 @@ class ActionSteps:
             return step.on_failure
         not_yours = outcome == ActionOutcome.NOT_ON_ACCOUNT
         turn.say(turn.config.messages.not_on_account if not_yours else turn.config.messages.action_failed)
-        turn.hand_off(path.team or turn.engine._fallback_team, HandoffReason.ACTION_FAILED)
+        turn.hand_off(path.team or turn.fallback_team, HandoffReason.ACTION_FAILED)
         return None
