@@ -175,15 +175,7 @@ def agent_ticket_view(ticket: Ticket, workspace: Workspace) -> AgentTicketView:
 
 
 def _part_view(part: TicketPart) -> PartView:
-    return PartView(
-        id=part.id,
-        type=part.type,
-        author=part.author,
-        body=part.body,
-        changes=part.changes,
-        attachments=part.attachments,
-        created_at=part.created_at,
-    )
+    return _copy_fields(part, PartView)
 
 
 def customer_ticket_detail(page: TicketPage, workspace: Workspace) -> TicketDetail:
@@ -210,15 +202,7 @@ def agent_ticket_detail(page: TicketPage, workspace: Workspace, links: Links | N
 
 
 def reply_view(part: TicketPart) -> ReplyView:
-    return ReplyView(
-        id=part.id,
-        type=part.type,
-        author=part.author,
-        body=part.body,
-        attachments=part.attachments,
-        visible_to_customer=part.visible_to_customer,
-        created_at=part.created_at,
-    )
+    return _copy_fields(part, ReplyView)
 
 
 def ticket_type_list(workspace: Workspace) -> TicketTypeList:
