@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from helpdesk.domain.live import (
@@ -102,7 +103,10 @@ class LiveFanOut:
         for change in changes:
             batch.apply(change)
         batch.coalesced()
-        return self._send(batch.audience.outbox)
+        report = self._send(batch.audience.outbox)
+        for keep in batch.bookkeeping:  # after the frames are out: the pages don't wait for the counters
+            keep()
+        return report
 
     # --- posting ---------------------------------------------------------------------------------
 
@@ -147,6 +151,8 @@ class _Batch:
         self.watched: dict[str, str] = {}
         """Watch topics whose viewers changed -> the stream record that changed them last."""
         self.latest: dict[str, Any] = {}
+        self.bookkeeping: list[Callable[[], object]] = []
+        """Counter writes (unread counts, first replies), done once the batch's frames are posted."""
         for change in changes:  # the newest image of each conversation and ticket in the batch
             if change.kind in ("conversation", "ticket") and change.new is not None:
                 self.latest[f"{change.kind}#{change.new.id}"] = change.new
@@ -237,17 +243,22 @@ class _Batch:
         records = self.f._records
         by_customer = message.author.type is AuthorType.CUSTOMER
         if not message.internal and not by_customer:
-            records.count_unread(
-                stored.customer_id,
-                "conversation",
-                conversation.id,
-                sequence=change.sequence,
-                at=message.created_at,
-                add=1,
+            self.bookkeeping.append(
+                partial(
+                    records.count_unread,
+                    stored.customer_id,
+                    "conversation",
+                    conversation.id,
+                    sequence=change.sequence,
+                    at=message.created_at,
+                    add=1,
+                )
             )
         if message.author.type is AuthorType.AGENT and not message.internal and message.kind is MessageKind.TEXT:
             seconds = max(0.0, (message.created_at - conversation.created_at).total_seconds())
-            records.record_first_reply(conversation.id, conversation.team_id, seconds, message.created_at)
+            self.bookkeeping.append(
+                partial(records.record_first_reply, conversation.id, conversation.team_id, seconds, message.created_at)
+            )
 
     def part(self, change: TableChange, part: TicketPart) -> None:
         ticket = self.ticket(part.ticket_id)
@@ -265,8 +276,16 @@ class _Batch:
                 audience.customer(ticket.customer_id),
             )
             if part.author.type is not AuthorType.CUSTOMER:
-                self.f._records.count_unread(
-                    ticket.customer_id, "ticket", ticket.id, sequence=change.sequence, at=part.created_at, add=1
+                self.bookkeeping.append(
+                    partial(
+                        self.f._records.count_unread,
+                        ticket.customer_id,
+                        "ticket",
+                        ticket.id,
+                        sequence=change.sequence,
+                        at=part.created_at,
+                        add=1,
+                    )
                 )
         audience.add(
             Frame.of(
