@@ -133,9 +133,9 @@ def test_the_feedback_worker_suppresses_bounced_and_complaining_addresses(email_
             "batchItemFailures": []
         }
 
-    from helpdesk import wiring
+    from helpdesk.wiring import email as email_wiring
 
-    feedback = EmailFeedback(wiring.email_records())
+    feedback = EmailFeedback(email_wiring.email_records())
     assert feedback.suppression("nobody@example.com") is not None
     assert feedback.suppression("annoyed@example.com") is not None
 

@@ -19,6 +19,7 @@ from helpdesk.domain.principals import AgentPrincipal
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from helpdesk.surfaces import INBOX
+from helpdesk.wiring import email as email_wiring
 
 app = build_resolver(
     INBOX,
@@ -130,7 +131,7 @@ def get_conversation(
 def get_conversation_email(conversation_id: Id) -> email_schemas.ConversationEmailView:
     """For agents who may read the conversation: where its replies are emailed (the address the customer wrote
     from) and, if that address bounced for good or complained, since when nothing is emailed to it."""
-    conversation, address, suppression = wiring.email_feedback().conversation_email(_agent(), conversation_id)
+    conversation, address, suppression = email_wiring.email_feedback().conversation_email(_agent(), conversation_id)
     return email_schemas.ConversationEmailView.of(conversation, address, suppression)
 
 

@@ -25,6 +25,7 @@ from helpdesk.domain.models import NotificationPreferences, Rating, new_id
 from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.services.home import Home
 from helpdesk.surfaces import MESSENGER
+from helpdesk.wiring import email as email_wiring
 
 app = build_resolver(
     MESSENGER,
@@ -64,7 +65,7 @@ def exchange_link(request: email_schemas.LinkExchangeRequest) -> Response[email_
     rating link records its score (once per ticket); an unsubscribe link's session lets the page turn status emails
     off. A used or expired
     link answers 410 with `renewable`; a link for another ticket or customer opens nothing (404)."""
-    session = wiring.email_links().exchange(
+    session = email_wiring.email_links().exchange(
         ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link
     )
     return created(email_schemas.LinkSessionView.of(session))
@@ -80,7 +81,7 @@ def renew_link(request: email_schemas.LinkRenewalRequest) -> Response[email_sche
     """The link must be one of ours (its signature holds; it may be expired or used). The fresh link goes to the
     customer's own address on file, never to one the caller names, at most once per 10 minutes, and only for
     their own ticket or conversation; the answer is the same whether or not anything will be sent."""
-    wiring.email_links().renew(
+    email_wiring.email_links().renew(
         ticket_id=request.ticket_id, conversation_id=request.conversation_id, token=request.link, locale=request.locale
     )
     message = "If that link was ours, a new one is on its way to the address it was sent to."

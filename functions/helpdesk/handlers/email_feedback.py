@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 def handle_feedback(record: SQSRecord) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from helpdesk import wiring
     from helpdesk.services.email_feedback import parse_feedback
+    from helpdesk.wiring import email as email_wiring
 
-    result = wiring.email_feedback().handle(parse_feedback(record.body))
+    result = email_wiring.email_feedback().handle(parse_feedback(record.body))
     metrics().add_metric(name=f"email_feedback_{result.outcome.value}", unit=MetricUnit.Count, value=1)
     logger().info(
         "email feedback handled",

@@ -49,14 +49,14 @@ def parse_notification(body: str) -> ReceivedEmail:
 def handle_email(record: SQSRecord) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from helpdesk import wiring
+    from helpdesk.wiring import email as email_wiring
 
     try:
         received = parse_notification(record.body)
     except MalformedNotification as malformed:
         logger().warning("malformed received-email notification", extra={"reason": str(malformed)})
         raise
-    result = wiring.email_ingestion().ingest(received)
+    result = email_wiring.email_ingestion().ingest(received)
     metrics().add_metric(name=f"emails_{result.outcome.value}", unit=MetricUnit.Count, value=1)
     logger().info(
         "received email handled",

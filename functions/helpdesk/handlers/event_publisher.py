@@ -79,8 +79,9 @@ def _publish(record: DynamoDBRecord) -> None:
         logger().info("parked workflow woken", extra={"sequence": change.sequence, "woken": woken})
     if wiring.settings().support_address:
         from helpdesk.services.email_directory import EmailDirectory
+        from helpdesk.wiring import email as email_wiring
 
-        EmailDirectory(wiring.email_records()).record(change)
+        EmailDirectory(email_wiring.email_records()).record(change)
     mapped = map_change(change, wiring.workspace(), wiring.stores().tickets.get_ticket)
     if not mapped.events and not mapped.status_updates:
         return

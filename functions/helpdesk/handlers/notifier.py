@@ -7,7 +7,7 @@ harmless: each channel is sent once per update (see ``services/notifications.py`
 
 Environment: ``TABLE_NAME``, ``WORKSPACE_DIR``, ``MESSENGER_URL`` (the messenger page the email and
 SMS link to), ``NOTIFY_FROM_EMAIL`` (SES sender), the email channel's (``SUPPORT_ADDRESS``,
-``EMAIL_SECRET_ARN``: see ``helpdesk/wiring.py``), optional ``NOTIFY_CONFIGURATION_SET`` and
+``EMAIL_SECRET_ARN``: see ``helpdesk/wiring/email.py``), optional ``NOTIFY_CONFIGURATION_SET`` and
 ``DELIVERY_LEASE_SECONDS`` (longer than the function's timeout, at most the queue's visibility
 timeout; default 90), ``POWERTOOLS_METRICS_NAMESPACE``.
 

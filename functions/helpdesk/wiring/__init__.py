@@ -6,11 +6,13 @@ built, no environment variable read and no AWS client made until a function firs
 are cheap and built per call, over the kept adapters. Each import sits inside the function that
 needs it, so a handler only loads the code of what it uses.
 
-Tests and the local runtime call ``reset()`` after changing the environment.
+The email channel's factories are in ``helpdesk.wiring.email``. Tests and the local runtime call
+``reset()`` after changing the environment: it forgets what every ``@cache`` factory here kept.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -25,20 +27,15 @@ if TYPE_CHECKING:
     from helpdesk.adapters.cloudformation import CustomResourceReply
     from helpdesk.adapters.cognito_keys import CognitoKeys
     from helpdesk.adapters.custom_actions import CustomActionRunner
-    from helpdesk.adapters.email_config_files import EmailSetup
-    from helpdesk.adapters.email_link_uses import DynamoLinkUses
-    from helpdesk.adapters.email_records import DynamoEmailRecords
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
-    from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
-    from helpdesk.auth.email_keys import EmailKeys
     from helpdesk.domain.changes import CommittedChange
     from helpdesk.domain.knowledge import KnowledgeBase
     from helpdesk.domain.live import TableChange
@@ -48,10 +45,6 @@ if TYPE_CHECKING:
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
     from helpdesk.services.customers import CustomerService
-    from helpdesk.services.email_delivery import EmailDelivery
-    from helpdesk.services.email_feedback import EmailFeedback
-    from helpdesk.services.email_ingestion import EmailIngestion
-    from helpdesk.services.email_links import EmailLinks
     from helpdesk.services.home import MessengerHome
     from helpdesk.services.inbound import InboundEventService
     from helpdesk.services.live import LiveService
@@ -347,6 +340,7 @@ def notifications(on_outcome: OutcomeObserver | None = None) -> NotificationServ
     from datetime import timedelta
 
     from helpdesk.services.notifications import DEFAULT_LEASE, NotificationService
+    from helpdesk.wiring import email
 
     config = settings()
     lease = config.delivery_lease_seconds
@@ -360,126 +354,8 @@ def notifications(on_outcome: OutcomeObserver | None = None) -> NotificationServ
         ledger=delivery_ledger(),
         lease=timedelta(seconds=lease) if lease else DEFAULT_LEASE,
         on_outcome=on_outcome,
-        emails=email_delivery() if config.email_channel else None,
+        emails=email.email_delivery() if config.email_channel else None,
     )
-
-
-# --- the email channel ---------------------------------------------------------------------------
-
-
-@cache
-def email_setup() -> EmailSetup:
-    """The workspace's email channel and templates (checked when the stack was synthesized, not again here)."""
-    from helpdesk.adapters.email_config_files import load_email_setup
-
-    directory = settings().workspace_dir
-    assert directory is not None, "workspace() is loaded first and names the missing setting"
-    return load_email_setup(directory, workspace(), check=False)
-
-
-def email_keys() -> EmailKeys:
-    """The key ring of reply addresses and links (Secrets Manager, cached a few minutes by powertools)."""
-    from helpdesk.adapters.secrets import read_secret
-    from helpdesk.auth.email_keys import EmailKeys
-
-    return EmailKeys.from_secret(read_secret(settings().require("email_secret_arn")))
-
-
-@cache
-def email_records() -> DynamoEmailRecords:
-    from helpdesk.adapters.email_records import DynamoEmailRecords
-
-    return DynamoEmailRecords()
-
-
-@cache
-def mail_files() -> S3MailFiles:
-    from helpdesk.adapters.mail_transport import S3MailFiles
-
-    config = settings()
-    return S3MailFiles(
-        inbound_bucket=config.require("inbound_email_bucket"),
-        attachments_bucket=config.require("attachments_bucket"),
-        path_style=config.endpoint_url is not None,
-    )
-
-
-@cache
-def mail_sender() -> SesMailSender:
-    from helpdesk.adapters.mail_transport import SesMailSender
-
-    config = settings()
-    return SesMailSender(
-        configuration_set=config.notify_configuration_set,
-        region=config.region,
-        rewrites_message_id=config.ses_rewrites_message_id,
-    )
-
-
-def email_delivery() -> EmailDelivery:
-    from helpdesk.services.email_delivery import EmailAddresses, EmailDelivery
-
-    config = settings()
-    setup = email_setup()
-    channel = setup.channel
-    return EmailDelivery(
-        email_records(),
-        mail_sender(),
-        setup.templates,
-        email_keys(),
-        EmailAddresses(
-            support=str(config.require("support_address")).strip().lower(),
-            sender=config.sender_address,
-            messenger_url=config.require("messenger_url"),
-        ),
-        workspace().name,
-        reply_days=channel.reply_address_days if channel else 90,
-        link_days=channel.link_days if channel else 7,
-        tickets=stores().tickets,
-        conversations=stores().conversations,
-    )
-
-
-def email_ingestion() -> EmailIngestion:
-    from helpdesk.services.email_ingestion import EmailIngestion, EmailNotConfigured, SupportAddresses
-
-    config = settings()
-    channel = email_setup().channel
-    if channel is None:
-        raise EmailNotConfigured("the workspace has no email/channel.yaml: it doesn't take email in")
-    table = stores()
-    return EmailIngestion(
-        records=email_records(),
-        files=mail_files(),
-        conversations=table.conversations,
-        tickets=table.tickets,
-        replies=tickets(),
-        customers=table.customers,
-        keys=email_keys(),
-        channel=channel,
-        addresses=SupportAddresses(
-            support=str(config.require("support_address")).strip().lower(), own=frozenset({config.sender_address})
-        ),
-    )
-
-
-def email_links() -> EmailLinks:
-    from helpdesk.services.email_links import EmailLinks
-
-    return EmailLinks(uses=link_uses(), tickets=stores().tickets, keys=email_keys(), messenger_secret=messenger_secret)
-
-
-@cache
-def link_uses() -> DynamoLinkUses:
-    from helpdesk.adapters.email_link_uses import DynamoLinkUses
-
-    return DynamoLinkUses()
-
-
-def email_feedback() -> EmailFeedback:
-    from helpdesk.services.email_feedback import EmailFeedback
-
-    return EmailFeedback(email_records(), stores().conversations, visibility=workspace().agent_visibility)
 
 
 def reports() -> ReportService:
@@ -521,33 +397,12 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
 
 # --- tests and the local runtime -----------------------------------------------------------------
 
-_CACHED = (
-    workspace,
-    knowledge_base,
-    stores,
-    attachment_files,
-    fanout_queue,
-    workflow_engine,
-    workflow_task_queue,
-    action_runner,
-    event_bus,
-    status_topic,
-    channels,
-    delivery_ledger,
-    email_setup,
-    email_records,
-    link_uses,
-    mail_files,
-    mail_sender,
-    lake_queries,
-    report_rollup_queue,
-    live_connections,
-    _cognito_keys,
-)
-
 
 def reset() -> None:
     """Forget everything built so far and the settings read (after the environment changed)."""
     reset_settings()
-    for factory in _CACHED:
-        factory.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name == __name__ or name.startswith(f"{__name__}."):
+            for kept in vars(module).values():  # every factory here that keeps what it built (``@cache``)
+                if getattr(kept, "__module__", None) == name and callable(getattr(kept, "cache_clear", None)):
+                    kept.cache_clear()
