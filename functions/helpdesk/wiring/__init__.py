@@ -29,12 +29,11 @@ if TYPE_CHECKING:
     from helpdesk.adapters.custom_actions import CustomActionRunner
     from helpdesk.adapters.event_bus import EventBusPublisher
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
+    from helpdesk.adapters.json_queue import SqsJsonQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
-    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
-    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.changes import CommittedChange
     from helpdesk.domain.knowledge import KnowledgeBase
@@ -121,10 +120,10 @@ def workflow_engine() -> StepFunctionsEngine:
 
 
 @cache
-def workflow_task_queue() -> SqsWorkflowTaskQueue:
-    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+def workflow_task_queue() -> SqsJsonQueue:
+    from helpdesk.adapters.json_queue import SqsJsonQueue
 
-    return SqsWorkflowTaskQueue(settings().require("workflow_tasks_queue_url"))
+    return SqsJsonQueue(settings().require("workflow_tasks_queue_url"))
 
 
 @cache
@@ -205,10 +204,10 @@ def custom_resource_reply() -> CustomResourceReply:
 
 
 @cache
-def report_rollup_queue() -> SqsReportRollupQueue:
-    from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
+def report_rollup_queue() -> SqsJsonQueue:
+    from helpdesk.adapters.json_queue import SqsJsonQueue
 
-    return SqsReportRollupQueue(settings().require("report_rollup_queue_url"))
+    return SqsJsonQueue(settings().require("report_rollup_queue_url"))
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The daily rollup's own queue, for the worker to tick itself again while Athena is still computing.
+"""A queue a worker sends its own follow-up work to, as JSON: the workflow tasks' next page of
+heartbeats, the daily rollup's next tick while Athena is still computing.
 
 The SQS client is created on first use; tests inject one.
 """
@@ -12,7 +13,7 @@ from typing import Any
 import boto3
 
 
-class SqsReportRollupQueue:
+class SqsJsonQueue:
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self._queue_url = queue_url
         self._client = client
@@ -21,5 +22,5 @@ class SqsReportRollupQueue:
     def client(self) -> Any:
         return self._client or boto3.client("sqs")
 
-    def send(self, tick: dict[str, Any], *, delay_seconds: int = 0) -> None:
-        self.client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(tick), DelaySeconds=delay_seconds)
+    def send(self, work: dict[str, Any], *, delay_seconds: int = 0) -> None:
+        self.client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(work), DelaySeconds=delay_seconds)
