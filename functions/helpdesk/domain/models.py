@@ -150,6 +150,10 @@ class Attachment(AttachmentRef):
     ticket_id: str | None = None
     created_at: datetime
 
+    def ref(self) -> AttachmentRef:
+        """The file as a message or timeline part refers to it (nothing about who uploaded it, or where)."""
+        return AttachmentRef(id=self.id, filename=self.filename, content_type=self.content_type, size=self.size)
+
 
 class MessageKind(StrEnum):
     TEXT = "text"

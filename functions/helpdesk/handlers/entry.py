@@ -105,3 +105,15 @@ def sqs_worker(handle_record: Callable[[SQSRecord], None]) -> LambdaFunction:
         return handle
 
     return LambdaFunction(build)
+
+
+def authorizer_answer(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    """A Lambda authorizer's answer: ``effect`` (Allow or Deny) on ``resource``, with the caller's context."""
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from helpdesk.handlers.entry import Handler, LambdaFunction, logger
+from helpdesk.handlers.entry import Handler, LambdaFunction, authorizer_answer, logger
 
 if TYPE_CHECKING:
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
@@ -30,17 +30,6 @@ def token_from(event: Mapping[str, Any]) -> str | None:
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
     tokens = [p for p in offered if p != PROTOCOL]
     return tokens[0] if tokens else None
-
-
-def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
-    return {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-        "context": context,
-    }
 
 
 def authorize(
@@ -68,15 +57,15 @@ def authorize(
                 "groups": ",".join(str(g) for g in groups) if isinstance(groups, list) else str(groups),
             }
             context |= {k: str(claims[k]) for k in ("name", "email") if claims.get(k)}
-            return _policy(context["sub"], "Allow", resource, context)
+            return authorizer_answer(context["sub"], "Allow", resource, context)
         identity = verify_customer_token(token, messenger_secret())
     except TokenRejected as rejected:
         logger().info("live connection refused", extra={"reason": rejected.reason})
-        return _policy("anonymous", "Deny", resource, {"reason": rejected.reason})
+        return authorizer_answer("anonymous", "Deny", resource, {"reason": rejected.reason})
     context = {"principal_type": "visitor" if identity.is_visitor else "customer", "user_id": identity.user_id}
     if identity.name:
         context["name"] = identity.name
-    return _policy(identity.user_id, "Allow", resource, context)
+    return authorizer_answer(identity.user_id, "Allow", resource, context)
 
 
 def build() -> Handler:

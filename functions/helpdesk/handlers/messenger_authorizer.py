@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from helpdesk.handlers.entry import Handler, LambdaFunction, logger
+from helpdesk.handlers.entry import Handler, LambdaFunction, authorizer_answer, logger
 
 # The 401's body is a template, '{"message": "$context.authorizer.reason"}': a reason must not end its string.
 _NOT_IN_TEMPLATE = re.compile(r'["\\\x00-\x1f\x7f]')
@@ -24,17 +24,6 @@ def _api_wildcard_arn(method_arn: str) -> str:
     arn, _, path = method_arn.partition("/")
     stage = path.split("/", 1)[0]
     return f"{arn}/{stage}/*"
-
-
-def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
-    return {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-        "context": context,
-    }
 
 
 def _authorization(event: dict[str, Any]) -> str | None:
@@ -63,7 +52,7 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
     except TokenRejected as rejected:
         reason = _NOT_IN_TEMPLATE.sub("'", rejected.reason)
         logger().info("customer token refused", extra={"reason": reason})
-        return _policy("anonymous", "Deny", resource, {"reason": reason})
+        return authorizer_answer("anonymous", "Deny", resource, {"reason": reason})
     # Authorizer context values must be strings, numbers or booleans: attributes travel as JSON.
     context = {"user_id": identity.user_id, "principal_type": "visitor" if identity.is_visitor else "customer"}
     optional = {"email": identity.email, "name": identity.name, "phone": identity.phone}
@@ -74,7 +63,7 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
         context["issued_at"] = str(identity.issued_at)
     if identity.email_session:
         context["session"] = EMAIL_LINK_SESSION
-    return _policy(identity.user_id, "Allow", resource, context)
+    return authorizer_answer(identity.user_id, "Allow", resource, context)
 
 
 def build() -> Handler:

@@ -147,14 +147,7 @@ class AttachmentService:
                 raise InvalidInput(
                     "the uploaded file is not the one declared", [("attachment_ids", f"'{attachment_id}': {mismatch}")]
                 )
-            refs.append(
-                AttachmentRef(
-                    id=attachment.id,
-                    filename=attachment.filename,
-                    content_type=attachment.content_type,
-                    size=attachment.size,
-                )
-            )
+            refs.append(attachment.ref())
         return refs
 
     def refs_for_ticket(self, ticket: Ticket, attachment_ids: list[str], *, internal: bool) -> list[AttachmentRef]:

@@ -73,14 +73,7 @@ def store_files(
         )
         storage.put_attachment(object_key(attachment, owner), file.data, attachment.content_type)
         records.create_attachment_once(attachment)
-        refs.append(
-            AttachmentRef(
-                id=attachment.id,
-                filename=attachment.filename,
-                content_type=attachment.content_type,
-                size=attachment.size,
-            )
-        )
+        refs.append(attachment.ref())
     return refs
 
 

@@ -238,9 +238,7 @@ class TicketService:
             for file_id in ticket.attributes.get(attribute.id) or []
         ]
         files = [
-            AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size)
-            for a in self._attachments.get_attachments(file_ids)
-            if a.customer_id == conversation.customer_id
+            a.ref() for a in self._attachments.get_attachments(file_ids) if a.customer_id == conversation.customer_id
         ]
         parts = [created_part(ticket, bot)]
         if files:
