@@ -32,7 +32,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -40,6 +40,9 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helpdesk.domain.workspace import StateCategory
+
+if TYPE_CHECKING:
+    from helpdesk.domain.notifications import StatusUpdate
 
 
 class EmailEvent(StrEnum):
@@ -105,6 +108,19 @@ class TicketFacts:
     state_id: str | None = None
     state_label: str | None = None
     category: StateCategory | None = None
+
+    @classmethod
+    def of_update(cls, update: StatusUpdate) -> TicketFacts:
+        """The ticket as a status update about it describes it."""
+        if update.ticket_number is None:
+            raise ValueError("the status update names no ticket")
+        return cls(
+            number=update.ticket_number,
+            title=update.title or "",
+            state_id=update.state_id,
+            state_label=update.state_label,
+            category=StateCategory(update.state_category) if update.state_category else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from helpdesk.domain.email_templates import CsatLink, EmailEvent, EmailFacts, Em
 from helpdesk.domain.email_threads import EmailThread
 from helpdesk.domain.models import Conversation, Customer, Message, Ticket, utc_now
 from helpdesk.domain.notifications import StatusUpdate, StatusUpdateKind, Undeliverable
-from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.email_ports import EmailRecords, MailSender
 
 STATUS_EVENTS = {
@@ -141,13 +140,7 @@ class EmailDelivery:
             workspace_name=self._workspace_name,
             customer_name=customer.name,
             agent_name=update.author_name,
-            ticket=TicketFacts(
-                number=update.ticket_number,
-                title=update.title or "",
-                state_id=update.state_id,
-                state_label=update.state_label,
-                category=StateCategory(update.state_category) if update.state_category else None,
-            ),
+            ticket=TicketFacts.of_update(update),
             body=update.body,
             link=open_link,
             csat=csat,

@@ -40,7 +40,7 @@ from helpdesk.domain.models import (
     utc_now,
 )
 from helpdesk.domain.notifications import Claim, DeliveryStatus, StatusUpdate, StatusUpdateKind, Undeliverable
-from helpdesk.domain.workspace import StateCategory, Workspace
+from helpdesk.domain.workspace import Workspace
 from helpdesk.services.email_delivery import STATUS_EVENTS
 from helpdesk.services.ports import ConversationRecords, CustomerRecords, DeliveryLedger
 
@@ -351,13 +351,7 @@ class NotificationService:
             workspace_name=self._workspace.name,
             customer_name=customer.name if customer else None,
             agent_name=update.author_name,
-            ticket=TicketFacts(
-                number=update.ticket_number,
-                title=update.title or "",
-                state_id=update.state_id,
-                state_label=update.state_label,
-                category=StateCategory(update.state_category) if update.state_category else None,
-            ),
+            ticket=TicketFacts.of_update(update),
             body=update.body,
         )
         email = self._emails.templates.render(event, facts, update.locale)
