@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help:
 	@echo "make run    run the whole system locally on an embedded AWS (moto)"
 	@echo "make test   run every test, lint and type check"
-	@echo "make test-slow  fuzzing, fault injection, ten cold starts of the local runtime (minutes; CI runs it)"
+	@echo "make test-slow  fuzzing, fault injection, ten cold starts of the local runtime (minutes; before a release)"
 	@echo "make bench  run the benchmarks (minutes): prints the table, writes bench/results.json"
 	@echo "make schemas  regenerate events/schemas/*.json from the event models (helpdesk.domain.events)"
 	@echo "make synth  synthesize the CloudFormation templates offline (cdk-nag included)"
