@@ -21,13 +21,13 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
-from helpdesk.adapters.store.base import TableStore, failed_item, version_bumping
+from helpdesk.adapters.store.base import TableStore, failed_item
+from helpdesk.adapters.store.tickets import rate_in
 from helpdesk.adapters.table import TTL_ATTRIBUTE, ConversationItem, TableItem, TicketItem
 from helpdesk.auth.reply_addresses import Thread, ThreadKind
 from helpdesk.domain.email_threads import LinkUse
 from helpdesk.domain.errors import ConditionFailed
 from helpdesk.domain.models import Rating, TicketPart
-from helpdesk.domain.workspace import StateCategory
 
 META = mapping.META
 
@@ -82,21 +82,9 @@ class DynamoLinkUses(TableStore):
     ) -> LinkUse:
         """One TransactWriteItems: the rating (once, on the customer's resolved ticket), its timeline part,
         and the link's single use."""
-        rated = version_bumping(mapping.ticket_pk(ticket_id), META)
 
         def build(transaction: TransactWrite) -> None:
-            transaction.update(
-                rated,
-                actions=[TicketItem.rating.set(rating.model_dump(mode="json"))],
-                condition=(
-                    TableItem.pk.exists()
-                    & (TicketItem.customer_id == customer_id)
-                    & (TicketItem.state_category == StateCategory.RESOLVED.value)
-                    & TicketItem.rating.does_not_exist()
-                ),
-                add_version_condition=False,
-            )
-            transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
+            rate_in(transaction, ticket_id, customer_id, rating, part)
             transaction.save(_use(nonce, at, expires_at), condition=LinkUseItem.pk.does_not_exist())
 
         return self._outcome(build, {0: LinkUse.NOT_RATEABLE, 2: LinkUse.ALREADY_USED})

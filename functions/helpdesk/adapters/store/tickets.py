@@ -258,24 +258,7 @@ class TicketTable(TableStore):
 
     def rate_ticket(self, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
         """Record the customer's rating, once, on a resolved ticket of theirs."""
-
-        rated = version_bumping(ticket_pk(ticket_id), META)
-
-        def build(transaction: TransactWrite) -> None:
-            transaction.update(
-                rated,
-                actions=[TicketItem.rating.set(rating.model_dump(mode="json"))],
-                condition=(
-                    TableItem.pk.exists()
-                    & (TicketItem.customer_id == customer_id)
-                    & (TicketItem.state_category == StateCategory.RESOLVED.value)
-                    & TicketItem.rating.does_not_exist()
-                ),
-                add_version_condition=False,
-            )
-            transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
-
-        self._write(build)
+        self._write(lambda transaction: rate_in(transaction, ticket_id, customer_id, rating, part))
 
     def has_part(self, ticket_id: str, part_id: str) -> bool:
         try:
@@ -315,3 +298,20 @@ class TicketTable(TableStore):
                 index, partition = TableItem.by_sla_due, mapping.sla_due_tickets_key(view.team_id)
                 oldest_first = True  # soonest deadline first
         return self._index_page(index, partition, cursor, limit, mapping.ticket_from_item, oldest_first=oldest_first)
+
+
+def rate_in(transaction: TransactWrite, ticket_id: str, customer_id: str, rating: Rating, part: TicketPart) -> None:
+    """Within ``transaction``: the customer's rating, once, on a resolved ticket of theirs (the ticket's
+    condition is the transaction's first item), and its timeline part."""
+    transaction.update(
+        version_bumping(ticket_pk(ticket_id), META),
+        actions=[TicketItem.rating.set(rating.model_dump(mode="json"))],
+        condition=(
+            TableItem.pk.exists()
+            & (TicketItem.customer_id == customer_id)
+            & (TicketItem.state_category == StateCategory.RESOLVED.value)
+            & TicketItem.rating.does_not_exist()
+        ),
+        add_version_condition=False,
+    )
+    transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
