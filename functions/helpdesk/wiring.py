@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.store.search import SearchTable
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
@@ -57,8 +58,9 @@ if TYPE_CHECKING:
     from helpdesk.services.live import LiveService
     from helpdesk.services.live_fanout import LiveFanOut
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
-    from helpdesk.services.ports import LakeQueries
+    from helpdesk.services.ports import LakeQueries, MessageSearch
     from helpdesk.services.reports import ReportService
+    from helpdesk.services.search import SearchService
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -519,6 +521,27 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
     return decode(record)
 
 
+# --- inbox search ----------------------------------------------------------------------------------
+
+
+@cache
+def search_keys() -> SearchTable:
+    from helpdesk.adapters.store.search import SearchTable
+
+    return SearchTable()
+
+
+def search() -> SearchService:
+    from helpdesk.services.search import SearchService
+
+    return SearchService(search_keys(), message_search(), visibility=workspace().agent_visibility)
+
+
+def message_search() -> MessageSearch | None:
+    """The full-text index of messages (None where the deployment has none configured)."""
+    return None
+
+
 # --- tests and the local runtime -----------------------------------------------------------------
 
 _CACHED = (
@@ -543,6 +566,7 @@ _CACHED = (
     report_rollup_queue,
     live_connections,
     _cognito_keys,
+    search_keys,
 )
 
 
