@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
+    from helpdesk.adapters.message_index import S3MessageIndex
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from helpdesk.services.ports import LakeQueries, MessageSearch
     from helpdesk.services.reports import ReportService
     from helpdesk.services.search import SearchService
+    from helpdesk.services.search_indexing import SearchIndexer
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -539,7 +541,21 @@ def search() -> SearchService:
 
 def message_search() -> MessageSearch | None:
     """The full-text index of messages (None where the deployment has none configured)."""
-    return None
+    return message_index() if settings().search_index_bucket else None
+
+
+@cache
+def message_index() -> S3MessageIndex:
+    from helpdesk.adapters.message_index import S3MessageIndex
+
+    config = settings()
+    return S3MessageIndex(config.require("search_index_bucket"), refresh_seconds=config.search_index_refresh_seconds)
+
+
+def search_indexer() -> SearchIndexer:
+    from helpdesk.services.search_indexing import SearchIndexer
+
+    return SearchIndexer(message_index(), search_keys())
 
 
 # --- tests and the local runtime -----------------------------------------------------------------
@@ -567,6 +583,7 @@ _CACHED = (
     live_connections,
     _cognito_keys,
     search_keys,
+    message_index,
 )
 
 

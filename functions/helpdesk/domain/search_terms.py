@@ -10,9 +10,10 @@ now: a key left behind by an edit or an erasure matches nothing and is dropped.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -97,33 +98,47 @@ def _keep(terms: Iterable[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
+def _person_terms(user_id: str, email: str | None, name: str | None, phone: str | None = None) -> frozenset[str]:
+    digits = _phone_digits(phone) if phone else None
+    return _keep([normalise(email or ""), normalise(user_id), *([digits] if digits else []), *_text_terms(name)])
+
+
+def _ticket_terms(number: int, title: str | None, attributes: Mapping[str, Any]) -> frozenset[str]:
+    values = [t for value in attributes.values() for t in _value_terms(value)]
+    return _keep([str(number), f"#{number}", *values, *_text_terms(title)])
+
+
 def customer_terms(customer: Customer) -> frozenset[str]:
-    phone = _phone_digits(customer.phone) if customer.phone else None
-    return _keep(
-        [
-            normalise(customer.email or ""),
-            normalise(customer.user_id),
-            *([phone] if phone else []),
-            *_text_terms(customer.name),
-        ]
-    )
+    return _person_terms(customer.user_id, customer.email, customer.name, customer.phone)
 
 
 def conversation_terms(conversation: Conversation) -> frozenset[str]:
     """A conversation is found by its customer: email, external id, name."""
-    return _keep(
-        [
-            normalise(conversation.customer_email or ""),
-            normalise(conversation.customer_id),
-            *_text_terms(conversation.customer_name),
-        ]
-    )
+    return _person_terms(conversation.customer_id, conversation.customer_email, conversation.customer_name)
 
 
 def ticket_terms(ticket: Ticket) -> frozenset[str]:
     """A ticket is found by its number (``123`` or ``#123``), its attribute values, and its title."""
-    values = [t for value in ticket.attributes.values() for t in _value_terms(value)]
-    return _keep([str(ticket.number), f"#{ticket.number}", *values, *_text_terms(ticket.title)])
+    return _ticket_terms(ticket.number, ticket.title, ticket.attributes)
+
+
+def item_terms(kind: str, values: Mapping[str, Any]) -> tuple[EntityKind, str, frozenset[str]] | None:
+    """The kind, id and terms of a stored item (a stream image's plain values), or None if it has none."""
+    if not values:
+        return None
+    if kind == "customer" and values.get("user_id"):
+        user_id = str(values["user_id"])
+        return "customer", user_id, _person_terms(user_id, values.get("email"), values.get("name"), values.get("phone"))
+    if kind == "conversation" and values.get("id") and values.get("customer_id"):
+        terms = _person_terms(str(values["customer_id"]), values.get("customer_email"), values.get("customer_name"))
+        return "conversation", str(values["id"]), terms
+    if kind == "ticket" and values.get("id") and values.get("number") is not None:
+        attributes = values.get("attributes")
+        if isinstance(attributes, str):  # a JSON attribute, as the stream carries it
+            attributes = json.loads(attributes)
+        terms = _ticket_terms(int(values["number"]), values.get("title"), attributes or {})
+        return "ticket", str(values["id"]), terms
+    return None
 
 
 def terms_of(thing: Customer | Ticket | Conversation) -> frozenset[str]:

@@ -2,14 +2,12 @@
 
 The keys are written with the things they name (``base.TableStore._save_search_keys``); the key design
 and access pattern are in ``table.py``. The search indexer also mends keys from the table's stream
-(``save_keys``/``delete_keys``): it writes keys a merge had no room for, and deletes stale ones.
+(``mend_keys``): it writes keys a merge had no room for, and deletes stale ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
-from pynamodb.transactions import TransactWrite
+from collections.abc import Sequence
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META
@@ -17,7 +15,8 @@ from helpdesk.adapters.search_keys import key_item, search_pk
 from helpdesk.adapters.store.base import TableStore
 from helpdesk.adapters.table import ConversationItem, CustomerItem, SearchKeyItem, TableItem, TicketItem
 from helpdesk.domain.models import Conversation, Customer, NotificationPreferences, Ticket
-from helpdesk.domain.search_terms import EntityKind, SearchHit
+from helpdesk.domain.search_index import KeyChange
+from helpdesk.domain.search_terms import SearchHit
 
 MAX_BATCH = 100
 """BatchGetItem reads at most 100 items: the search asks for no more."""
@@ -62,24 +61,11 @@ class SearchTable(TableStore):
                 conversations.append(mapping.conversation_from_item(item))
         return customers, tickets, conversations
 
-    def save_keys(self, kind: EntityKind, entity_id: str, terms: Iterable[str]) -> None:
-        """Put these keys (an idempotent repair: the same key again changes nothing); one transaction."""
-        self._apply(kind, entity_id, terms, delete=False)
-
-    def delete_keys(self, kind: EntityKind, entity_id: str, terms: Iterable[str]) -> None:
-        """Delete these keys (stale after an edit, an erasure or a removal); one transaction."""
-        self._apply(kind, entity_id, terms, delete=True)
-
-    def _apply(self, kind: EntityKind, entity_id: str, terms: Iterable[str], *, delete: bool) -> None:
-        items = [key_item(term, kind, entity_id) for term in sorted(set(terms))]
-        if not items:
-            return
-
-        def build(transaction: TransactWrite) -> None:
-            for item in items:
-                if delete:
-                    transaction.delete(item)
-                else:
-                    transaction.save(item)
-
-        self._write(build)
+    def mend_keys(self, changes: list[KeyChange]) -> None:
+        """Write and delete keys as the search indexer found them missing or stale (BatchWriteItem, 25 a request)."""
+        with SearchKeyItem.batch_write() as batch:
+            for change in changes:
+                for term in sorted(change.deleted):
+                    batch.delete(key_item(term, change.kind, change.entity_id, change.customer_id))
+                for term in sorted(change.saved):
+                    batch.save(key_item(term, change.kind, change.entity_id, change.customer_id))
