@@ -22,7 +22,18 @@ from typing import Any
 
 from bench.harness import REPO, Result, prepare_environment
 
-BENCHMARKS = ("cold_start", "overhead", "round_trips", "scale", "load", "live", "cost", "package_size", "lake")
+BENCHMARKS = (
+    "cold_start",
+    "overhead",
+    "round_trips",
+    "scale",
+    "load",
+    "live",
+    "cost",
+    "package_size",
+    "lake",
+    "search",
+)
 RESULTS = REPO / "bench" / "results.json"
 
 
