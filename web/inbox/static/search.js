@@ -49,8 +49,8 @@
       });
     });
     var tickets = results.tickets.map(function (t) {
-      var order = t.attributes && t.attributes.order_id ? " · " + t.attributes.order_id : "";
-      return button("#" + t.number + " " + t.title, (t.state_label || t.state_id || "") + order, opener("tickets", t.id));
+      var facts = [t.state && t.state.label, t.attributes && t.attributes.order_id, t.customer_id].filter(Boolean);
+      return button("#" + t.number + " " + t.title, facts.join(" · "), opener("tickets", t.id));
     });
     var conversations = results.conversations.map(function (hit) {
       var c = hit.conversation;
