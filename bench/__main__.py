@@ -33,6 +33,7 @@ BENCHMARKS = (
     "cost",
     "package_size",
     "lake",
+    "search",
 )
 RESULTS = REPO / "bench" / "results.json"
 

@@ -159,6 +159,7 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
     d("GET /inbox/teams", lambda: a("GET", "/inbox/teams"))
     d("GET /inbox/teams/<id>/agents", lambda: a("GET", "/inbox/teams/frontline/agents"))
     d("GET /inbox/ticket-types", lambda: a("GET", "/inbox/ticket-types"))
+    d("GET /inbox/search", lambda: a("GET", "/inbox/search?q=ord-1"))
     d("GET /inbox/conversations (team, status)", lambda: a("GET", "/inbox/conversations"))
     d("GET /inbox/conversations/<id>", lambda: a("GET", f"/inbox/conversations/{cid}"))
     d(

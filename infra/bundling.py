@@ -76,14 +76,21 @@ def runtime_dependencies() -> list[str]:
     return [r for r in project["dependencies"] if canonical_name(r) not in RUNTIME_PROVIDED]
 
 
-def layer_digest(arch: str = LAMBDA_ARCH) -> str:
-    recipe = {"requirements": sorted(runtime_dependencies()), "platform": target_platform(arch), "format": LAYER_FORMAT}
+def extra_dependencies(group: str) -> list[str]:
+    """An optional dependency group (``search``): a layer of its own, for the functions that need it."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return [r for r in project["optional-dependencies"][group] if canonical_name(r) not in RUNTIME_PROVIDED]
+
+
+def layer_digest(arch: str = LAMBDA_ARCH, group: str | None = None) -> str:
+    requirements = runtime_dependencies() if group is None else extra_dependencies(group)
+    recipe = {"requirements": sorted(requirements), "platform": target_platform(arch), "format": LAYER_FORMAT}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
-def layer_dir(arch: str = LAMBDA_ARCH) -> Path:
+def layer_dir(arch: str = LAMBDA_ARCH, group: str | None = None) -> Path:
     """Where the layer for the current dependency set is (or will be) built; ``python/`` inside."""
-    return LAYER_BUILD / layer_digest(arch)[:16]
+    return LAYER_BUILD / layer_digest(arch, group)[:16]
 
 
 def _pip(arch: str, *arguments: str) -> None:
@@ -114,9 +121,11 @@ def installed_distributions(site: Path) -> set[str]:
     return {canonical_name(p.name.split("-", 1)[0]) for p in site.glob("*.dist-info")}
 
 
-def build_layer(arch: str = LAMBDA_ARCH) -> Path:
-    """The layer's content directory (with ``python/`` inside), built once per dependency set and platform."""
-    out = layer_dir(arch)
+def build_layer(arch: str = LAMBDA_ARCH, group: str | None = None) -> Path:
+    """The layer's content directory (with ``python/`` inside), built once per dependency set and platform.
+
+    ``group``: an optional dependency group's layer (its own dependencies only) instead of the common one."""
+    out = layer_dir(arch, group)
     if (out / ".complete").exists():
         return out
     LAYER_BUILD.mkdir(parents=True, exist_ok=True)
@@ -124,7 +133,7 @@ def build_layer(arch: str = LAMBDA_ARCH) -> Path:
     staging.chmod(0o755)  # mkdtemp makes it private; the layer's files must stay world-readable
     try:
         site = staging / "python"
-        pins = resolve_for_lambda(runtime_dependencies(), arch)
+        pins = resolve_for_lambda(runtime_dependencies() if group is None else extra_dependencies(group), arch)
         _pip(arch, "install", "--no-deps", "--no-compile", "--target", str(site), *pins)
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts, with this machine's shebang
         for unused in UNUSED_IN_LAYER:
@@ -132,7 +141,7 @@ def build_layer(arch: str = LAMBDA_ARCH) -> Path:
         leaked = installed_distributions(site) & RUNTIME_PROVIDED
         if leaked:
             raise RuntimeError(f"the layer must not ship what the Lambda runtime provides: {sorted(leaked)}")
-        (staging / ".complete").write_text(layer_digest(arch))
+        (staging / ".complete").write_text(layer_digest(arch, group))
         if out.exists() and not (out / ".complete").exists():
             shutil.rmtree(out, ignore_errors=True)  # an interrupted build left from before
         try:
@@ -162,15 +171,17 @@ def _no_docker(prepare: Callable[[Path], None]) -> BundlingOptions:
     return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_BuildHere(prepare))
 
 
-def layer_code() -> lambda_.Code:
+def layer_code(group: str | None = None) -> lambda_.Code:
     def prepare(output: Path) -> None:
-        shutil.copytree(build_layer(), output, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
+        shutil.copytree(
+            build_layer(group=group), output, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete")
+        )
 
     return lambda_.Code.from_asset(
         str(REPO / "layers"),
         bundling=_no_docker(prepare),
         exclude=["build"],
-        asset_hash=layer_digest(),
+        asset_hash=layer_digest(group=group),
         asset_hash_type=AssetHashType.CUSTOM,
     )
 

@@ -11,7 +11,8 @@
 - ``WebHosting`` (``infra.web_hosting``): the pages bucket, CloudFront and the page deployments;
 - ``Api`` (``infra.api``): the REST API, its authorizers and WAF;
 - ``InboxSignIn`` (``infra.agent_identity``): the inbox page's Cognito client;
-- ``LiveChannel`` (``infra.live``): the WebSocket API, its authorizer and the live fan-out from the stream.
+- ``LiveChannel`` (``infra.live``): the WebSocket API, its authorizer and the live fan-out from the stream;
+- ``Search`` (``infra.search``): the message index's bucket and layer, and the search indexer on the stream.
 
 This module only connects them: who may call whom, and what each function is told about the others.
 Every function gets a role holding only the actions it uses, on the resources it uses them on.
@@ -45,6 +46,7 @@ from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.queue_workers import QueueWorkers
+from infra.search import Search
 from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack, attachments_bucket_name, inbound_email_bucket_name
 from infra.web_hosting import WebHosting
@@ -127,6 +129,17 @@ class ServiceStack(Stack):
         lake.allow_queries(functions.reports)  # the only API function that may query the lake
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(functions.inbox)  # an agent's approval decision completes the workflow's task
+        search = Search(
+            self,
+            "Search",
+            factory=factory,
+            table=data.table,
+            monitoring=monitoring,
+            access_logs=data.access_logs,
+            removal=removal,
+            is_production=config.is_production,
+        )
+        search.allow_search(functions.inbox)  # GET /inbox/search reads the message index
 
         # --- the email channel ----------------------------------------------------------------------
         email = EmailChannel(

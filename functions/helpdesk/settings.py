@@ -38,6 +38,12 @@ class Settings(BaseModel):
     )
     workspace_dir: Path | None = Field(None, alias="WORKSPACE_DIR", description="The workspace configuration.")
     attachments_bucket: str | None = Field(None, alias="ATTACHMENTS_BUCKET")
+    search_index_bucket: str | None = Field(
+        None, alias="SEARCH_INDEX_BUCKET", description="The full-text index of messages (none: search by keys only)."
+    )
+    search_index_refresh_seconds: float = Field(
+        5.0, alias="SEARCH_INDEX_REFRESH_SECONDS", ge=0, description="How often a search checks for a newer index."
+    )
     messenger_secret_arn: str | None = Field(None, alias="MESSENGER_SECRET_ARN")
     allowed_origins: str = Field("*", alias="ALLOWED_ORIGINS", description="Comma-separated browser origins.")
     fanout_queue_url: str | None = Field(None, alias="FANOUT_QUEUE_URL")

@@ -338,7 +338,11 @@ class StreamConsumer:
 EVENT_PUBLISHER = StreamConsumer(name="event-publisher", handler="helpdesk.handlers.event_publisher.lambda_handler")
 LIVE_FANOUT = StreamConsumer(name="live-fanout", handler="helpdesk.handlers.live_fanout.lambda_handler", batch_size=50)
 """Turns committed changes into live frames: the stream's second reader (a shard serves two at full speed)."""
-STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (EVENT_PUBLISHER, LIVE_FANOUT)
+SEARCH_INDEXER = StreamConsumer(
+    name="search-indexer", handler="helpdesk.handlers.search_indexer.lambda_handler", batch_size=500
+)
+"""Keeps the full-text index of messages and the search keys up to date (the stream's third reader)."""
+STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (EVENT_PUBLISHER, LIVE_FANOUT, SEARCH_INDEXER)
 
 
 @dataclass(frozen=True)

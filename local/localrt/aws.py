@@ -44,6 +44,8 @@ def point_sdk_at(settings: Settings) -> None:
             "WORKSPACE_DIR": str(settings.workspace_dir),
             "ATTACHMENTS_BUCKET": settings.attachments_bucket,
             "LAKE_BUCKET": settings.lake_bucket,
+            "SEARCH_INDEX_BUCKET": settings.search_index_bucket,
+            "SEARCH_INDEX_REFRESH_SECONDS": os.environ.get("SEARCH_INDEX_REFRESH_SECONDS", "0.5"),
             # moto has no Athena that runs SQL: the reports run on DuckDB over a mirror of the lake bucket.
             "LAKE_ENGINE": "duckdb",
             "REPORTS_FRESH_SECONDS": os.environ.get("REPORTS_FRESH_SECONDS", "3"),
@@ -94,6 +96,7 @@ class EmbeddedAws:
         )
         os.environ["MESSENGER_SECRET_ARN"] = secret["ARN"]
         boto3.client("s3").create_bucket(Bucket=settings.attachments_bucket)
+        boto3.client("s3").create_bucket(Bucket=settings.search_index_bucket)
         self._create_email(settings)
         sqs = boto3.client("sqs")
         for consumer in QUEUE_CONSUMERS:

@@ -30,6 +30,7 @@ class Settings:
     support_address: str = DEFAULT_SUPPORT_ADDRESS
     email_secret: str = DEFAULT_EMAIL_SECRET
     lake_bucket: str = "helpdesk-local-lake"
+    search_index_bucket: str = "helpdesk-local-search-index"
     web_dir: Path = REPO / "web"
 
     @property

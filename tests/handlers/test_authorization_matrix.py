@@ -132,6 +132,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 403, 403, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
+    # Any agent may search; what each one finds is only what they may read (see FINDS below).
+    "GET /inbox/search": _ANY_AGENT_READ,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -357,7 +359,11 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
 }
 PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
-QUERIES = {"GET /inbox/conversations": "?team_id=" + OWNING_TEAM, "GET /inbox/tickets": "?team_id=" + OWNING_TEAM}
+QUERIES = {
+    "GET /inbox/conversations": "?team_id=" + OWNING_TEAM,
+    "GET /inbox/tickets": "?team_id=" + OWNING_TEAM,
+    "GET /inbox/search": "?q=ord-1001",
+}
 
 
 def _path(route: str, world: World) -> str:
@@ -408,6 +414,32 @@ def test_every_caller_gets_the_right_answer_on_every_route(
     if status in (401, 403, 404):
         leaked = json.dumps(reply.body)
         assert not [word for word in ("Alice", "alice@", "damaged", "crushed") if word in leaked]
+
+
+FINDS = {
+    "owning_team_agent": {"ORD-1001"},
+    "other_team_agent": {"ORD-1002"},
+    "owning_team_lead": {"ORD-1001"},
+    "other_team_lead": {"ORD-1002"},
+    "admin": {"ORD-1001", "ORD-1002"},
+}
+
+
+@pytest.mark.parametrize("caller", AGENT_CALLERS)
+def test_a_search_finds_exactly_the_tickets_and_customers_the_caller_may_read(
+    caller: str, visibility: str, world: World
+) -> None:
+    # Given Alice's ticket (ORD-1001) on the owning team and Bob's (ORD-1002) on the other
+    # When an agent searches for the order ids' common start, and for Alice
+    tickets = world.ok("GET", "/inbox/search?q=ord-100", world.tokens[caller])["tickets"]
+    alice = world.ok("GET", "/inbox/search?q=alice", world.tokens[caller])
+    # Then they find the tickets they may read, and Alice only if they may read her conversations
+    may_read_alice = visibility == "all" or "ORD-1001" in FINDS[caller]
+    assert {t["attributes"]["order_id"] for t in tickets} == (
+        {"ORD-1001", "ORD-1002"} if visibility == "all" else FINDS[caller]
+    )
+    assert [c["id"] for c in alice["customers"]] == (["alice"] if may_read_alice else [])
+    assert len(alice["conversations"]) == (2 if may_read_alice else 0)
 
 
 WRITES = sorted(r for r in EXPECTED if r.startswith(("POST /inbox/", "PATCH /inbox/", "PUT /inbox/")))

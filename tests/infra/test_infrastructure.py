@@ -17,6 +17,7 @@ from helpdesk.surfaces import (
     LIVE_FANOUT,
     NOTIFIER,
     QUEUE_CONSUMERS,
+    SEARCH_INDEXER,
     STREAM_CONSUMERS,
 )
 
@@ -75,6 +76,7 @@ def test_every_function_is_arm64_python313_traced_with_json_logs(assembly: Assem
         "live-socket",
         "live-authorizer",
         LIVE_FANOUT.name,
+        SEARCH_INDEXER.name,
     }
     assert len(functions) == len(expected)
     for name, function in functions.items():
@@ -128,11 +130,19 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries_and_li
         if name in ("messenger-authorizer", "live-authorizer"):
             assert grants == [], "the authorizers only read the messenger secret"
             continue
-        if name in (EVENT_PUBLISHER.name, LIVE_FANOUT.name):
+        if name in (EVENT_PUBLISHER.name, LIVE_FANOUT.name, SEARCH_INDEXER.name):
             stream_grants = [s for s in grants if "dynamodb:GetRecords" in as_list(s["Action"])]
             assert stream_grants
             assert all("StreamArn" in json.dumps(s["Resource"]) for s in stream_grants)
             grants = [s for s in grants if s not in stream_grants]
+        if name == SEARCH_INDEXER.name:
+            assert [(set(as_list(s["Action"])), s["Condition"]) for s in grants] == [
+                (
+                    {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+                    {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FIND#*"]}},
+                )
+            ], "the search indexer writes and deletes search keys only"
+            continue
         if name == EVENT_PUBLISHER.name:
             directory = [s for s in grants if "dynamodb:PutItem" in as_list(s["Action"])]
             assert [s["Condition"] for s in directory] == [
@@ -283,9 +293,9 @@ def test_the_layer_has_time_zone_data_but_no_boto3_and_stays_within_25_mb_with_t
 
     layers = assembly.resources("AWS::Lambda::LayerVersion")
     functions = our_functions(assembly)
-    layer_refs = {json.dumps(fn["Properties"]["Layers"]) for fn in functions.values()}
-    assert len(layer_refs) == 1, "every function uses the one dependency layer"
-    [layer_id] = [ref["Ref"] for ref in json.loads(layer_refs.pop())]
+    layer_refs = {json.dumps(fn["Properties"]["Layers"][0]) for fn in functions.values()}
+    assert len(layer_refs) == 1, "every function uses the one dependency layer (first)"
+    layer_id = json.loads(layer_refs.pop())["Ref"]
     layer = assembly.asset_dir(layers[f"Helpdesk-dev-Service/{layer_id}"]["Properties"]["Content"])
     site = layer / "python"
     installed = installed_distributions(site)
@@ -304,6 +314,66 @@ def test_the_layer_has_time_zone_data_but_no_boto3_and_stays_within_25_mb_with_t
     print(f"layer {directory_size(layer) / 1e6:.1f} MB + code {directory_size(code) / 1e6:.2f} MB unzipped")
     print(f"synthesis took {assembly.synth_seconds:.1f} s")
     assert total <= PACKAGE_LIMIT_MB * 1024 * 1024, f"layer + code must stay within {PACKAGE_LIMIT_MB} MB"
+
+
+SEARCH_FUNCTIONS = {"inbox-api", "search-indexer"}
+LAMBDA_UNZIPPED_LIMIT_MB = 250
+
+
+def test_only_the_functions_that_search_carry_the_search_layer_and_it_holds_tantivy_alone(assembly: Assembly) -> None:
+    from infra.bundling import directory_size, installed_distributions
+
+    functions = our_functions(assembly)
+    with_more = {
+        declared_name(fn): fn["Properties"]["Layers"]
+        for fn in functions.values()
+        if len(fn["Properties"]["Layers"]) > 1
+    }
+    assert set(with_more) == SEARCH_FUNCTIONS
+    layers = assembly.resources("AWS::Lambda::LayerVersion")
+    [search_ref] = {json.dumps(refs[1]) for refs in with_more.values()}
+    search = assembly.asset_dir(
+        layers[f"Helpdesk-dev-Service/{json.loads(search_ref)['Ref']}"]["Properties"]["Content"]
+    )
+    assert installed_distributions(search / "python") == {"tantivy"}
+    common = assembly.asset_dir(
+        layers[f"Helpdesk-dev-Service/{with_more['inbox-api'][0]['Ref']}"]["Properties"]["Content"]
+    )
+    code = assembly.asset_dir(
+        functions[next(n for n, f in functions.items() if declared_name(f) == "inbox-api")]["Properties"]["Code"]
+    )
+    total = directory_size(common) + directory_size(search) + directory_size(code)
+    print(f"search layer {directory_size(search) / 1e6:.1f} MB; inbox function {total / 1e6:.1f} MB unzipped")
+    assert total <= LAMBDA_UNZIPPED_LIMIT_MB * 1024 * 1024, "Lambda's limit for a function with its layers"
+
+
+def test_the_search_indexer_reads_the_stream_and_writes_only_search_keys_and_the_index(assembly: Assembly) -> None:
+    functions = our_functions(assembly)
+    [indexer] = [name for name, fn in functions.items() if declared_name(fn) == "search-indexer"]
+    mappings = [
+        m
+        for m in assembly.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": indexer.split("/")[-1]}
+    ]
+    assert len(mappings) == 1
+    assert mappings[0]["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert mappings[0]["Properties"]["BisectBatchOnFunctionError"] is True
+    statements = [
+        st
+        for policy in assembly.resources("AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(
+            r == {"Ref": functions[indexer]["Properties"]["Role"]["Fn::GetAtt"][0]}
+            for r in policy["Properties"]["Roles"]
+        )
+    ]
+    writes = [
+        st
+        for st in statements
+        if any(a == "dynamodb:DeleteItem" for a in st["Action"] if isinstance(st["Action"], list))
+    ]
+    assert writes, statements
+    assert all(st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["FIND#*"] for st in writes)
 
 
 def test_a_finding_nobody_acknowledged_fails_synthesis(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, LIVE_FANOUT, QUEUE_CONSUMERS
+from helpdesk.surfaces import API_SURFACES, EVENT_PUBLISHER, LIVE_FANOUT, QUEUE_CONSUMERS, SEARCH_INDEXER
 
 from tests.infra.cloud_resources import CloudResources, moto_server
 from tests.infra.conftest import REPO, Assembly, exclusive
@@ -64,6 +64,7 @@ INVOCATIONS: dict[str, Invocation] = {
     "live-socket": Invocation("live_socket/ping", api_answered),
     "live-authorizer": Invocation("live_authorizer/connect", lambda result: "policyDocument" in result),
     LIVE_FANOUT.name: Invocation("live_fanout/agent_reply", no_failed_records),
+    SEARCH_INDEXER.name: Invocation("search_indexer/agent_reply", no_failed_records),
 }
 """One sample per function; a Python function in the templates without one fails the test."""
 
@@ -107,8 +108,13 @@ def python_functions(assembly: Assembly) -> dict[str, PythonFunction]:
 def dependency_layer(assembly: Assembly) -> tuple[str, str]:
     """(stack, logical id) of the one layer our functions use: the third-party dependencies."""
     ours = [f for f in python_functions(assembly).values() if f.name in INVOCATIONS]
-    [layer] = {(f.stack, layer_id) for f in ours for layer_id in f.layers}
+    [layer] = {(f.stack, f.layers[0]) for f in ours}
     return layer
+
+
+def search_layer(assembly: Assembly) -> set[tuple[str, str]]:
+    """(stack, logical id) of the search layer (tantivy), the second layer of the functions that search."""
+    return {(f.stack, f.layers[1]) for f in python_functions(assembly).values() if len(f.layers) > 1}
 
 
 def cdk_own_functions(assembly: Assembly) -> set[str]:
@@ -135,6 +141,10 @@ class World:
         """A layer as deployed, except the dependency layer, which is replaced by its twin for this machine."""
         if (stack, layer_id) == dependency_layer(self.assembly):
             return self.twin_layer
+        if (stack, layer_id) in search_layer(self.assembly):
+            from infra.bundling import HOST_ARCH, build_layer
+
+            return build_layer(HOST_ARCH, group="search")  # its twin: tantivy built for this machine
         asset = self.assembly.asset_dir(self.assembly.templates[stack]["Resources"][layer_id]["Properties"]["Content"])
         return asset if asset.exists() else asset.with_name(asset.name + ".zip")
 

@@ -27,6 +27,7 @@ live subscription          ``LIVE#<connection id>``    ``TOPIC#<topic>``
 unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ticket>#<id>``
 first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
 first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
+search key                 ``FIND#<first 2 chars>``    ``<term>#<kind>#<id>``
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -59,7 +60,17 @@ live: the connections listening to a topic  Query ``by_customer`` GSI1PK=TOPIC#<
 live: a connection and its subscriptions    Query PK=LIVE#<connection id> (on disconnect, to delete them)
 a customer's unread counters                Query PK=CUSTOMER#uid, SK begins_with UNREAD#
 a team's first-reply times, last 7 days     Query PK=STATS#team, SK between FIRST_REPLY#<day> bounds
+search: customers, tickets, conversations   Query PK=FIND#<q[:2]>, SK begins_with <q> (exact and prefix
+  by a term starting with what was typed    lookups), then one BatchGetItem of what the keys name
 ==========================================  =========================================================
+
+Search keys (``SearchKeyItem``, terms from ``domain/search_terms.py``) are written in the same
+transaction as the customer profile, conversation or ticket they name: a customer's email, name,
+phone digits and external id; a ticket's number, title words and attribute values (an order id); a
+conversation's customer. The search reads what the keys name and keeps a hit only if the thing still
+has a matching term (so a key left behind by an edit or an erasure finds nothing) and the agent may
+read it. The search indexer (fed by the table's stream) deletes the keys an edit, erasure or removal
+left behind. Words in messages are not keys: they are in the full-text index (``docs/search.md``).
 
 The ``~META`` item sorts after its children, so "what is new since the cursor" and "the object
 itself" come back from the same Query. Messages also carry their conversation's ``customer_id``,
@@ -361,6 +372,16 @@ class RosterItem(TableItem, discriminator="roster"):
     name = UnicodeAttribute(null=True)
     availability = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class SearchKeyItem(TableItem, discriminator="search_key"):
+    """One term a customer, ticket or conversation is found by: ``FIND#<term[:2]>`` / ``<term>#<kind>#<id>``."""
+
+    term = UnicodeAttribute()
+    entity_kind = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    """A conversation's customer: it is found by its customer's terms, checked against their profile."""
 
 
 class CounterItem(TableItem, discriminator="counter"):

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from helpdesk.domain.errors import (
+    BadQuery,
     Conflict,
     DomainError,
     Forbidden,
@@ -30,6 +31,7 @@ logger = Logger(child=True)
 _STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
     NotFound: (HTTPStatus.NOT_FOUND, "not_found"),
     Forbidden: (HTTPStatus.FORBIDDEN, "forbidden"),
+    BadQuery: (HTTPStatus.BAD_REQUEST, "bad_query"),
     InvalidInput: (HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error"),
     VersionConflict: (HTTPStatus.CONFLICT, "version_conflict"),
     Conflict: (HTTPStatus.CONFLICT, "conflict"),

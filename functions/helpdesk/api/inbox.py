@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, ticket_views, views
+from helpdesk.api import bodies, email_schemas, search_views, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -322,6 +322,22 @@ def link_tickets(ticket_id: Id, request: bodies.LinkTicketsRequest) -> views.Lin
     """Up to 50 customer tickets follow the tracker's state changes and replies; the caller must be allowed to
     work on the tracker and on every ticket linked."""
     return views.LinkedView(linked=wiring.trackers().link(_agent(), ticket_id, request.ticket_ids))
+
+
+@app.get("/inbox/search", summary="Find customers, tickets and conversations")
+def search(
+    q: Annotated[
+        str | None,
+        Query(
+            description="At least 2 and at most 100 characters: the start of an email, name, phone number, "
+            "customer id, ticket number, title word or attribute value (an order id), or words from messages."
+        ),
+    ] = None,
+) -> search_views.SearchResultsView:
+    """Customers by email, name, phone or external id; tickets by number, title words or attribute values;
+    conversations by their customer or by words in their messages. Only what the caller may read is listed."""
+    results = wiring.search().search(_agent(), q)
+    return search_views.search_results_view(results, wiring.workspace())
 
 
 @app.get("/inbox/ticket-types", summary="The workspace's ticket types, their attributes and states")

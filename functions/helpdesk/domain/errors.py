@@ -27,6 +27,10 @@ class InvalidInput(DomainError):
         self.problems = problems or []
 
 
+class BadQuery(InvalidInput):
+    """A query parameter missing or out of its bounds (the request can't be answered at all): a 400."""
+
+
 class VersionConflict(DomainError):
     """An update was based on a version that is no longer current."""
 

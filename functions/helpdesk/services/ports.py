@@ -33,6 +33,7 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.notifications import Claim
 from helpdesk.domain.policy import Scope
+from helpdesk.domain.search_terms import SearchHit
 
 
 class CustomerRecords(Protocol):
@@ -315,3 +316,21 @@ class ReportResults(Protocol):
     def get(self, key: str) -> StoredReport | None: ...
 
     def put(self, report: StoredReport) -> None: ...
+
+
+class SearchKeys(Protocol):
+    """The search keys written with customers, tickets and conversations (exact and prefix lookups)."""
+
+    def find(self, term: str, *, limit: int) -> list[SearchHit]: ...
+
+    def read_found(
+        self, customer_ids: Sequence[str], ticket_ids: Sequence[str], conversation_ids: Sequence[str]
+    ) -> tuple[list[Customer], list[Ticket], list[Conversation]]: ...
+
+
+class MessageSearch(Protocol):
+    """The full-text index of conversations' messages (kept up to date from the table's stream)."""
+
+    def conversations_matching(self, text: str, *, limit: int) -> list[str]:
+        """Ids of the conversations whose messages best match ``text``, best first."""
+        ...

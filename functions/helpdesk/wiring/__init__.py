@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.json_queue import SqsJsonQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
+    from helpdesk.adapters.message_index import S3MessageIndex
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.store.search import SearchTable
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.changes import CommittedChange
@@ -49,8 +51,10 @@ if TYPE_CHECKING:
     from helpdesk.services.live import LiveService
     from helpdesk.services.live_fanout import LiveFanOut
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
-    from helpdesk.services.ports import LakeQueries
+    from helpdesk.services.ports import LakeQueries, MessageSearch
     from helpdesk.services.reports import ReportService
+    from helpdesk.services.search import SearchService
+    from helpdesk.services.search_indexing import SearchIndexer
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -392,6 +396,41 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
     from helpdesk.adapters.stream_changes import read_change as decode
 
     return decode(record)
+
+
+# --- inbox search ----------------------------------------------------------------------------------
+
+
+@cache
+def search_keys() -> SearchTable:
+    from helpdesk.adapters.store.search import SearchTable
+
+    return SearchTable()
+
+
+def search() -> SearchService:
+    from helpdesk.services.search import SearchService
+
+    return SearchService(search_keys(), message_search(), visibility=workspace().agent_visibility)
+
+
+def message_search() -> MessageSearch | None:
+    """The full-text index of messages (None where the deployment has none configured)."""
+    return message_index() if settings().search_index_bucket else None
+
+
+@cache
+def message_index() -> S3MessageIndex:
+    from helpdesk.adapters.message_index import S3MessageIndex
+
+    config = settings()
+    return S3MessageIndex(config.require("search_index_bucket"), refresh_seconds=config.search_index_refresh_seconds)
+
+
+def search_indexer() -> SearchIndexer:
+    from helpdesk.services.search_indexing import SearchIndexer
+
+    return SearchIndexer(message_index(), search_keys())
 
 
 # --- tests and the local runtime -----------------------------------------------------------------

@@ -18,9 +18,10 @@ from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.cursors import decode_cursor, encode_cursor
+from helpdesk.adapters.search_keys import search_key_items
 from helpdesk.adapters.table import AttachmentItem, CustomerItem, TableItem, TicketItem
 from helpdesk.domain.errors import ConditionFailed
-from helpdesk.domain.models import Customer, Page
+from helpdesk.domain.models import Conversation, Customer, Page, Ticket
 from helpdesk.domain.policy import Scope
 
 META = mapping.META
@@ -80,6 +81,22 @@ class TableStore:
             if is_condition_failure(error):
                 raise ConditionFailed from error
             raise
+
+    @staticmethod
+    def _save_search_keys(
+        transaction: TransactWrite,
+        thing: Customer | Ticket | Conversation,
+        *,
+        room: int | None = None,
+        customer: Customer | None = None,
+    ) -> int:
+        """The thing's search keys, in its own transaction (at most ``room`` of them); returns how many.
+
+        Keys an edit made stale are deleted by the search indexer; the search ignores them meanwhile."""
+        items = search_key_items(thing, customer)
+        for item in items[:room]:
+            transaction.save(item)
+        return len(items[:room])
 
     @staticmethod
     def _customer_upsert(customer: Customer, at: Any) -> tuple[CustomerItem, list[Any]]:

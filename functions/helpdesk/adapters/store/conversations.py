@@ -26,6 +26,7 @@ from helpdesk.domain.models import (
 )
 
 MAX_MERGED_ITEMS = 50
+MAX_TRANSACTION_ITEMS = 100
 
 
 class ConversationTable(TableStore):
@@ -38,7 +39,9 @@ class ConversationTable(TableStore):
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(profile, actions=actions)
+            self._save_search_keys(transaction, customer)
             transaction.save(mapping.conversation_item(conversation), condition=TableItem.pk.does_not_exist())
+            self._save_search_keys(transaction, conversation, customer=customer)
             for each in (message, *replies):
                 transaction.save(
                     mapping.message_item(each, conversation.customer_id), condition=TableItem.pk.does_not_exist()
@@ -275,6 +278,8 @@ class ConversationTable(TableStore):
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(profile, actions=profile_actions)
+            room = MAX_TRANSACTION_ITEMS - 1 - len(conversations) - len(tickets)
+            room -= self._save_search_keys(transaction, customer, room=room)
             owned_by_visitor = ConversationItem.customer_id == visitor_id
             for conversation in conversations:
                 actions: list[Any] = [
@@ -289,6 +294,15 @@ class ConversationTable(TableStore):
                     actions=actions,
                     condition=owned_by_visitor,
                 )
+                # Found by the customer now; keys that don't fit are written by the search indexer.
+                merged = mapping.conversation_from_item(conversation).model_copy(
+                    update={
+                        "customer_id": customer.user_id,
+                        "customer_name": customer.name or conversation.customer_name,
+                        "customer_email": customer.email or conversation.customer_email,
+                    }
+                )
+                room -= self._save_search_keys(transaction, merged, room=max(room, 0), customer=customer)
             for ticket in tickets:
                 transaction.update(
                     version_bumping(ticket.pk, ticket.sk),

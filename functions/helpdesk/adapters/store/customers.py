@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.store.base import TableStore
@@ -25,6 +26,12 @@ class CustomerTable(TableStore):
         )
 
     def save_preferences(self, customer: Customer) -> None:
+        """The profile and its search keys, in one transaction."""
         profile, actions = self._customer_upsert(customer, utc_now())
         actions.append(CustomerItem.preferences.set(customer.preferences.model_dump()))
-        profile.update(actions=actions)
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(profile, actions=actions)
+            self._save_search_keys(transaction, customer)
+
+        self._write(build)

@@ -74,6 +74,7 @@ class TicketTable(TableStore):
                     condition=(CounterItem.value == previous) if previous else CounterItem.pk.does_not_exist(),
                 )
             transaction.save(mapping.ticket_item(ticket), condition=TableItem.pk.does_not_exist())
+            self._save_search_keys(transaction, ticket)
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
             for object_type, object_id in sorted(mapping.ticket_objects(ticket))[:MAX_OBJECT_LINKS]:
@@ -234,6 +235,7 @@ class TicketTable(TableStore):
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(item, actions=actions, condition=TableItem.pk.exists())
+            self._save_search_keys(transaction, ticket)
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
                 owner = attachment_owner or ticket.customer_id
