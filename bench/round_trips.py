@@ -237,6 +237,11 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         agent=RETURNS,
     )
     d("POST /messenger/tickets/<id>/rating", lambda: c("POST", f"/messenger/tickets/{tid}/rating", {"score": 5}))
+    d("GET /inbox/customers/<id> (the profile)", lambda: a("GET", f"/inbox/customers/{CUSTOMER}", agent=RETURNS))
+    d(
+        "POST /inbox/customers/<id>/actions/<action>",
+        lambda: a("POST", f"/inbox/customers/{CUSTOMER}/actions/recent-orders", {"inputs": {}}, agent=RETURNS),
+    )
     link = {"ticket_id": tid, "link": email_link(tid)}  # the ticket's link in a status email
     d("POST /messenger/links", lambda: api.public("POST", "/messenger/links", link))
     d("POST /messenger/links/renewals (a used link)", lambda: api.public("POST", "/messenger/links/renewals", link))

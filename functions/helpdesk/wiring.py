@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customer_profiles import CustomerProfiles
     from helpdesk.services.customers import CustomerService
     from helpdesk.services.email_delivery import EmailDelivery
     from helpdesk.services.email_feedback import EmailFeedback
@@ -510,6 +511,15 @@ def home() -> MessengerHome:
 
     table = stores()
     return MessengerHome(workspace(), table.live, table.conversations, table.tickets)
+
+
+# --- customer profile (the inbox's side panel and its profile actions) ----------------------------
+
+
+def customer_profiles() -> CustomerProfiles:
+    from helpdesk.services.customer_profiles import CustomerProfiles
+
+    return CustomerProfiles(stores().customers, workspace(), action_runner())
 
 
 def read_change(record: Mapping[str, Any]) -> CommittedChange:

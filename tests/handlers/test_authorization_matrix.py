@@ -132,6 +132,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 403, 403, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
+    # A customer's profile: agents of a team Alice has work in (every agent reads it under "all"); her profile
+    # actions (recent orders) run as her for those agents only, whatever the visibility.
+    "GET /inbox/customers/<customer_id>": _TEAM_READ,
+    "POST /inbox/customers/<customer_id>/actions/<action_id>": _TEAM_WRITE,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -355,6 +359,7 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/replies": lambda w: {"body": "A replacement is on its way"},
     "POST /inbox/tickets/<ticket_id>/approval": lambda w: {"decision": "approve"},
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
+    "POST /inbox/customers/<customer_id>/actions/<action_id>": lambda w: {"inputs": {}},
 }
 PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
 QUERIES = {"GET /inbox/conversations": "?team_id=" + OWNING_TEAM, "GET /inbox/tickets": "?team_id=" + OWNING_TEAM}
@@ -371,6 +376,8 @@ def _path(route: str, world: World) -> str:
         .replace("<team_id>", OWNING_TEAM)
         .replace("<section>", "volumes")
         .replace("<article_id>", "return-policy")
+        .replace("<customer_id>", "alice")
+        .replace("<action_id>", "recent-orders")
     )
     return filled + QUERIES.get(route, "")
 

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, ticket_views, views
+from helpdesk.api import bodies, customer_views, email_schemas, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
-from helpdesk.api.params import Cursor, Id, Limit, created
+from helpdesk.api.params import Cursor, CustomerId, Id, Limit, created
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.policy import Resource
@@ -328,6 +328,28 @@ def list_ticket_types() -> ticket_views.TicketTypeList:
     """The workspace's ticket types with their attributes, states and customer-facing labels."""
     _agent()
     return ticket_views.ticket_type_list(wiring.workspace())
+
+
+@app.get("/inbox/customers/<customer_id>", summary="A customer's profile: identity, history, CSAT, profile actions")
+def get_customer_profile(customer_id: CustomerId) -> customer_views.CustomerProfileView:
+    """Name, email, phone, identity status (now) and verified attributes; the conversations and tickets you may
+    read (newest first) with the satisfaction ratings given on them; the profile actions you may run. For agents
+    of a team the customer has work in (every agent under `agent_visibility: all`)."""
+    return customer_views.customer_profile_view(wiring.customer_profiles().profile(_agent(), customer_id))
+
+
+@app.post(
+    "/inbox/customers/<customer_id>/actions/<action_id>",
+    summary="Run one of the customer's profile actions (e.g. their recent orders), as the customer",
+)
+def run_profile_action(
+    customer_id: CustomerId, action_id: Id, request: customer_views.ProfileActionRequest
+) -> customer_views.ProfileActionResultView:
+    """Runs a custom action marked `profile: true` with the customer's verified identity only (their signed-in
+    id, never one typed); for agents of a team the customer has work in. A record that isn't the customer's is
+    `not_on_account`, with nothing of it returned."""
+    result = wiring.customer_profiles().run_action(_agent(), customer_id, action_id, request.inputs)
+    return customer_views.profile_action_result_view(result)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
