@@ -577,7 +577,7 @@
   // What static/live.js uses of this page.
   window.HelpdeskInbox = {
     state: state, api: api, el: el, when: when, listItem: listItem, timelineEntry: timelineEntry,
-    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail,
+    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail, open: open,
   };
 
   // --- start ---------------------------------------------------------------------------------------
