@@ -175,6 +175,10 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         lambda: a("POST", f"/inbox/conversations/{cid}/verification-request"),
     )
     d("GET /inbox/attachments/<id>", lambda: a("GET", f"/inbox/attachments/{attachment}"))
+    d(
+        "GET /inbox/conversations/<id>/ticket-draft",
+        lambda: a("GET", f"/inbox/conversations/{cid}/ticket-draft?ticket_type_id=damaged-item"),
+    )
     ticket = d(
         "POST /inbox/conversations/<id>/ticket (convert)",
         lambda: a(

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
     from helpdesk.services.ports import LakeQueries
     from helpdesk.services.reports import ReportService
+    from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -520,6 +521,12 @@ def customer_profiles() -> CustomerProfiles:
     from helpdesk.services.customer_profiles import CustomerProfiles
 
     return CustomerProfiles(stores().customers, workspace(), action_runner())
+
+
+def ticket_drafts() -> TicketDrafts:
+    from helpdesk.services.ticket_drafts import TicketDrafts
+
+    return TicketDrafts(stores().conversations, workspace())
 
 
 def read_change(record: Mapping[str, Any]) -> CommittedChange:

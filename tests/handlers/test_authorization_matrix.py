@@ -122,6 +122,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /inbox/conversations/<conversation_id>/status": _TEAM_WRITE,
     "POST /inbox/conversations/<conversation_id>/verification-request": _TEAM_CREATE,
     "POST /inbox/conversations/<conversation_id>/ticket": _TEAM_CREATE,
+    # A ticket drafted from the conversation (title, pre-filled attributes): read by whoever may read it.
+    "GET /inbox/conversations/<conversation_id>/ticket-draft": _TEAM_READ,
     "GET /inbox/attachments/<attachment_id>": _TEAM_READ,
     "POST /inbox/attachments": _TEAM_CREATE,
     "POST /inbox/tickets": _ANY_AGENT_CREATE,
@@ -362,7 +364,11 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/customers/<customer_id>/actions/<action_id>": lambda w: {"inputs": {}},
 }
 PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
-QUERIES = {"GET /inbox/conversations": "?team_id=" + OWNING_TEAM, "GET /inbox/tickets": "?team_id=" + OWNING_TEAM}
+QUERIES = {
+    "GET /inbox/conversations": "?team_id=" + OWNING_TEAM,
+    "GET /inbox/tickets": "?team_id=" + OWNING_TEAM,
+    "GET /inbox/conversations/<conversation_id>/ticket-draft": "?ticket_type_id=damaged-item",
+}
 
 
 def _path(route: str, world: World) -> str:

@@ -1,4 +1,4 @@
-"""The customer profile as the inbox API answers it, and the body of a profile action's run."""
+"""The customer profile as the inbox API answers it, the body of a profile action's run, and a ticket draft."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from helpdesk.domain.actions import ActionOutcome, ActionResult
 from helpdesk.domain.customer_profiles import CustomerProfile, IdentityStatus
 from helpdesk.domain.models import Channel, ConversationStatus, Priority, TicketCategory
+from helpdesk.domain.ticket_drafts import Source, TicketDraft
 from helpdesk.domain.workspace import StateCategory
 
 InputName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -159,4 +160,30 @@ def profile_action_result_view(result: ActionResult) -> ProfileActionResultView:
         http_status=result.status,
         outputs=dict(result.outputs) if ok else {},
         error=None if ok else result.error,
+    )
+
+
+class PrefilledView(BaseModel):
+    value: Any
+    source: Source = Field(description="bot (collected by the bot), context (what they were looking at), conversation.")
+    quote: str | None = Field(description="The customer's words it was found in (source conversation).")
+
+
+class TicketDraftView(BaseModel):
+    ticket_type_id: str
+    title: str
+    title_source: Source = Field(
+        description="email_subject, bot (the bot path's ticket title), conversation (the first message), ticket_type."
+    )
+    attributes: dict[str, PrefilledView] = Field(description="Suggested values, for the agent to confirm.")
+
+
+def ticket_draft_view(draft: TicketDraft) -> TicketDraftView:
+    return TicketDraftView(
+        ticket_type_id=draft.ticket_type_id,
+        title=draft.title,
+        title_source=draft.title_source,
+        attributes={
+            name: PrefilledView(value=p.value, source=p.source, quote=p.quote) for name, p in draft.attributes.items()
+        },
     )

@@ -200,6 +200,22 @@ def convert_conversation(
     return created(ticket_views.agent_ticket_view(ticket, wiring.workspace()))
 
 
+@app.get(
+    "/inbox/conversations/<conversation_id>/ticket-draft",
+    summary="A ticket drafted from the conversation: a title and attributes pre-filled, for the agent to confirm",
+)
+def draft_ticket(
+    conversation_id: Id,
+    ticket_type_id: Annotated[str, Query(min_length=1, max_length=64)],
+) -> customer_views.TicketDraftView:
+    """The title (the email's subject, the bot path's ticket title, or the customer's first message) and the
+    attributes found in what the bot collected, the context and the customer's words (e.g. an order number they
+    mentioned), each with where it came from. Nothing is stored: convert with what you keep."""
+    return customer_views.ticket_draft_view(
+        wiring.ticket_drafts().for_conversation(_agent(), conversation_id, ticket_type_id)
+    )
+
+
 @app.post("/inbox/tickets", summary="Open a ticket")
 def create_ticket(request: bodies.CreateTicketRequest) -> Response[ticket_views.AgentTicketView]:
     """A customer ticket, a back-office ticket serving a ticket or conversation the caller works on, or a tracker
@@ -261,7 +277,7 @@ def get_ticket(
     return ticket_views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
-@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
+@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (title, state, team, assignee, priority, attributes)")
 def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
@@ -278,6 +294,7 @@ def update_ticket(
         unassign="assignee_id" in given and request.assignee_id is None,
         priority=request.priority,
         attributes=request.attributes,
+        title=request.title,
     )
     ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
     return ticket_views.agent_ticket_view(ticket, wiring.workspace())
