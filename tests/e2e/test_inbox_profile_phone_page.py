@@ -58,7 +58,7 @@ def seed_alice(base: str, local_runtime: Any) -> dict[str, Any]:
     question = requests.post(
         f"{base}/messenger/conversations",
         headers=alice,
-        json={"body": "When does my desk lamp order arrive? " + "I really need it for work. " * 6},
+        json={"body": "When does my desk lamp (order ORD-1002) arrive? " + "I really need it for work. " * 6},
         timeout=10,
     ).json()
     return {"ticket": ticket, "question": question}
@@ -120,6 +120,17 @@ def test_the_profile_shortcuts_and_phone_layout_of_the_inbox(local_runtime: Any,
     assert "ORD-1004" not in orders.inner_text()
     page.screenshot(path=str(ARTIFACTS / "inbox-profile.png"))
     problems["desk: profile with recent orders"] = serious_accessibility_problems(page)
+
+    # Converting starts from a draft: her first message as the title, the order she mentioned, marked to check
+    page.locator("#convert summary").click()
+    page.get_by_label("Type").select_option("damaged-item")
+    page.wait_for_function("() => document.getElementById('convert-title').value.startsWith('When does my desk lamp')")
+    order_field = page.locator("#convert-attributes [name='order_id']")
+    eventually(lambda: order_field.input_value() == "ORD-1002", "the order Alice mentioned to be suggested")
+    assert "the customer's words" in page.locator("#convert-attributes .draft-hint").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "inbox-convert-draft.png"))
+    problems["desk: convert draft"] = serious_accessibility_problems(page)
+    page.locator("#convert summary").click()
 
     # The shortcuts: ? shows the help, Escape closes it, j opens the next item of the list
     page.locator("#timeline").click()

@@ -27,6 +27,8 @@ TITLE_FROM_MESSAGE = 80
 """How much of the customer's first message a title takes (cut at a word)."""
 ID_LIKE = re.compile(r"\b[A-Z]{2,6}-?\d{3,12}\b")
 """An id a customer quotes (``ORD-1001``, ``INV20394``), for ``…_id`` attributes without a bot pattern."""
+QUOTE_AROUND = 30
+"""Characters of the customer's words kept either side of what was found in them."""
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -108,7 +110,9 @@ def _mentioned(pattern: re.Pattern[str], said: list[Message]) -> tuple[str, str]
     for message in said:
         found = pattern.search(message.body)
         if found:
-            return found.group(0), _cut(message.body, 140)
+            start, end = max(0, found.start() - QUOTE_AROUND), found.end() + QUOTE_AROUND
+            quote = " ".join(message.body[start:end].split())
+            return found.group(0), ("…" if start else "") + quote + ("…" if end < len(message.body) else "")
     return None
 
 
