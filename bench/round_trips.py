@@ -176,6 +176,10 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         lambda: a("POST", f"/inbox/conversations/{cid}/verification-request"),
     )
     d("GET /inbox/attachments/<id>", lambda: a("GET", f"/inbox/attachments/{attachment}"))
+    d(
+        "GET /inbox/conversations/<id>/ticket-draft",
+        lambda: a("GET", f"/inbox/conversations/{cid}/ticket-draft?ticket_type_id=damaged-item"),
+    )
     ticket = d(
         "POST /inbox/conversations/<id>/ticket (convert)",
         lambda: a(
@@ -238,6 +242,11 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         agent=RETURNS,
     )
     d("POST /messenger/tickets/<id>/rating", lambda: c("POST", f"/messenger/tickets/{tid}/rating", {"score": 5}))
+    d("GET /inbox/customers/<id> (the profile)", lambda: a("GET", f"/inbox/customers/{CUSTOMER}", agent=RETURNS))
+    d(
+        "POST /inbox/customers/<id>/actions/<action>",
+        lambda: a("POST", f"/inbox/customers/{CUSTOMER}/actions/recent-orders", {"inputs": {}}, agent=RETURNS),
+    )
     link = {"ticket_id": tid, "link": email_link(tid)}  # the ticket's link in a status email
     d("POST /messenger/links", lambda: api.public("POST", "/messenger/links", link))
     d("POST /messenger/links/renewals (a used link)", lambda: api.public("POST", "/messenger/links/renewals", link))

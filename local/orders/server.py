@@ -3,6 +3,7 @@
 Endpoints (all but ``/health`` need ``Authorization: Bearer <api key>``)::
 
     GET  /health                        {"ok": true}
+    GET  /customers/{id}/orders         {"customer_id", "orders": [...]}  a customer's orders, newest first
     GET  /orders/{id}                   the order
     GET  /orders/{id}/delivery-slots    {"order_id", "customer_id", "slots": [...]}  the free slots
     PUT  /orders/{id}/delivery-slot     {"slot_id"} -> the order; 409 delivered/on the van, 422 unknown slot
@@ -41,6 +42,7 @@ from orders.catalogue import Order, demo_orders
 logger = logging.getLogger(__name__)
 
 CUSTOMER_HEADER = "X-Customer-Id"
+_CUSTOMER_ORDERS_PATH = re.compile(r"^/customers/(?P<id>[A-Za-z0-9:_.@-]{1,128})/orders$")
 _ORDER_PATH = re.compile(r"^/orders/(?P<id>[A-Za-z0-9-]{1,40})(?P<rest>/delivery-slots|/delivery-slot)?$")
 MAX_BODY_BYTES = 64 * 1024
 
@@ -205,6 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/_stats" and method == "GET":
                 with self.system.lock:
                     self._send(HTTPStatus.OK, vars(self.system.stats).copy())
+            elif (match := _CUSTOMER_ORDERS_PATH.match(path)) and method == "GET":
+                self._customer_orders(match.group("id"))
             elif match := _ORDER_PATH.match(path):
                 self._order_request(method, match.group("id"), match.group("rest") or "")
             else:
@@ -230,6 +234,17 @@ class _Handler(BaseHTTPRequestHandler):
             modes = ", ".join(m.value for m in FaultMode)
             raise _Refused(HTTPStatus.UNPROCESSABLE_ENTITY, f"{error} (mode is one of: {modes})") from error
         self._send(HTTPStatus.OK, {"mode": self.system.fault.mode.value, "count": self.system.fault.count})
+
+    def _customer_orders(self, customer_id: str) -> None:
+        """A customer's orders, newest first; on a customer's behalf, only that customer's own (404 otherwise)."""
+        on_behalf_of = self.headers.get(CUSTOMER_HEADER)
+        if on_behalf_of is not None and on_behalf_of.strip() != customer_id:
+            raise _Refused(HTTPStatus.NOT_FOUND, f"no customer {customer_id}")
+        with self.system.lock:
+            self.system.stats.requests += 1
+            orders = [o for o in self.system.orders.values() if o.customer_id == customer_id]
+        orders.sort(key=lambda order: (order.placed_on, order.id), reverse=True)
+        self._send(HTTPStatus.OK, {"customer_id": customer_id, "orders": [o.to_json() for o in orders]})
 
     def _order_request(self, method: str, order_id: str, rest: str) -> None:
         system = self.system

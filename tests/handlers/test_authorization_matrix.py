@@ -122,6 +122,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /inbox/conversations/<conversation_id>/status": _TEAM_WRITE,
     "POST /inbox/conversations/<conversation_id>/verification-request": _TEAM_CREATE,
     "POST /inbox/conversations/<conversation_id>/ticket": _TEAM_CREATE,
+    # A ticket drafted from the conversation (title, pre-filled attributes): read by whoever may read it.
+    "GET /inbox/conversations/<conversation_id>/ticket-draft": _TEAM_READ,
     "GET /inbox/attachments/<attachment_id>": _TEAM_READ,
     "POST /inbox/attachments": _TEAM_CREATE,
     "POST /inbox/tickets": _ANY_AGENT_CREATE,
@@ -134,6 +136,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
     # Any agent may search; what each one finds is only what they may read (see FINDS below).
     "GET /inbox/search": _ANY_AGENT_READ,
+    # A customer's profile: agents of a team Alice has work in (every agent reads it under "all"); her profile
+    # actions (recent orders) run as her for those agents only, whatever the visibility.
+    "GET /inbox/customers/<customer_id>": _TEAM_READ,
+    "POST /inbox/customers/<customer_id>/actions/<action_id>": _TEAM_WRITE,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -357,12 +363,14 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/replies": lambda w: {"body": "A replacement is on its way"},
     "POST /inbox/tickets/<ticket_id>/approval": lambda w: {"decision": "approve"},
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
+    "POST /inbox/customers/<customer_id>/actions/<action_id>": lambda w: {"inputs": {}},
 }
 PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
 QUERIES = {
     "GET /inbox/conversations": "?team_id=" + OWNING_TEAM,
     "GET /inbox/tickets": "?team_id=" + OWNING_TEAM,
     "GET /inbox/search": "?q=ord-1001",
+    "GET /inbox/conversations/<conversation_id>/ticket-draft": "?ticket_type_id=damaged-item",
 }
 
 
@@ -377,6 +385,8 @@ def _path(route: str, world: World) -> str:
         .replace("<team_id>", OWNING_TEAM)
         .replace("<section>", "volumes")
         .replace("<article_id>", "return-policy")
+        .replace("<customer_id>", "alice")
+        .replace("<action_id>", "recent-orders")
     )
     return filled + QUERIES.get(route, "")
 

@@ -27,10 +27,12 @@ def free_slot(order_system: OrderSystem, order_id: str) -> str:
     return order_system.orders[order_id].free_slots[0].id
 
 
-def test_the_demo_has_the_three_order_actions() -> None:
+def test_the_demo_has_the_order_actions_and_the_recent_orders_on_the_profile() -> None:
     actions = {action.id: action for action in load_actions(ACTIONS_DIR)}
 
-    assert set(actions) == {"get-order", "list-delivery-slots", "change-delivery-slot"}
+    assert set(actions) == {"get-order", "list-delivery-slots", "change-delivery-slot", "recent-orders"}
+    assert [a for a in actions if actions[a].profile] == ["recent-orders"]
+    assert actions["recent-orders"].inputs == ()
     assert actions["change-delivery-slot"].inputs == ("order_id", "slot_id")
     assert actions["get-order"].inputs == ("order_id",)
 
@@ -349,3 +351,30 @@ def test_a_yml_file_is_not_silently_ignored(copy_of_actions: Path) -> None:
 
     with pytest.raises(WorkspaceConfigError, match=r"get-order\.yml: name action files <id>\.yaml"):
         load_actions(copy_of_actions)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda text: text.replace("method: GET", "method: POST"), "only a read (GET) is shown on the customer's"),
+        (
+            lambda text: (
+                text.replace('  X-Customer-Id: "{customer.id}"\n', "  X-Shop: demo\n")
+                .replace("/customers/{customer.id}/orders", "/orders/recent")
+                .replace("requires: verified_customer", "requires: anyone")
+                .replace("ownership:\n  owner: customer_id\n", "")
+            ),
+            "a profile action runs as the customer",
+        ),
+    ],
+)
+def test_a_profile_action_must_be_a_read_that_runs_as_the_customer(
+    tmp_path: Path, change: Callable[[str], str], problem: str
+) -> None:
+    text = (ACTIONS_DIR / "recent-orders.yaml").read_text()
+    (tmp_path / "recent-orders.yaml").write_text(change(text))
+
+    with pytest.raises(WorkspaceConfigError, match="profile") as raised:
+        load_actions(tmp_path)
+
+    assert problem in str(raised.value)

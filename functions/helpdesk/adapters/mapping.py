@@ -80,6 +80,9 @@ def customer_pk(user_id: str) -> str:
 CUSTOMER_CONVERSATIONS = "CONV#"
 CUSTOMER_TICKETS = "TICKET#"
 """Sort-key prefixes of a customer's conversations and tickets in the ``by_customer`` index."""
+CUSTOMER_PROFILE = "~PROFILE"
+"""The profile's sort key in the ``by_customer`` index: after every ``TICKET#``, so one Query from the
+newest end returns the profile and then the customer's tickets, newest first."""
 
 
 def customer_key(customer_id: str) -> str:

@@ -10,7 +10,8 @@ sorting by id is sorting by creation time):
 =========================  ==========================  ===============================
 item                       PK                          SK
 =========================  ==========================  ===============================
-customer profile           ``CUSTOMER#<user_id>``      ``PROFILE``
+customer profile           ``CUSTOMER#<user_id>``      ``PROFILE``  (GSI1: ``CUSTOMER#<user_id>`` /
+                                                       ``~PROFILE``, for the inbox profile)
 conversation               ``CONV#<id>``               ``~META``
 conversation message       ``CONV#<id>``               ``MSG#<message id>``
 ticket                     ``TICKET#<id>``             ``~META``
@@ -41,6 +42,9 @@ ticket with its latest timeline             Query PK=TICKET#id, descending
 a customer's conversations, newest first    Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with CONV#, desc
 a customer's tickets, newest first          Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK begins_with TICKET#, desc
 everything a visitor owns (to merge it)     Query ``by_customer`` GSI1PK=CUSTOMER#uid
+inbox profile: the profile and its tickets  Query ``by_customer`` GSI1PK=CUSTOMER#uid, GSI1SK > TICKET#, desc
+                                            (``~PROFILE`` first, then the tickets newest first)
+inbox profile: the customer's conversations Query ``by_customer`` GSI1PK=CUSTOMER#uid, begins_with CONV#, desc
 inbox: conversations of a team by status    Query ``by_team`` GSI2PK=TEAM#team#CONV#status, desc
 inbox: tickets of a team by state category  Query ``by_team`` GSI2PK=TEAM#team#TICKET#category, desc
 inbox: tickets by assignee (or unassigned)  Query ``by_assignee`` GSI3PK=ASSIGNEE#agent#TICKET, desc

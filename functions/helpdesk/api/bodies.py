@@ -132,6 +132,7 @@ class UpdateTicketRequest(_Request):
     assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
     priority: Priority | None = None
     attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class AvailabilityRequest(_Request):

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, search_views, ticket_views, views
+from helpdesk.api import bodies, customer_views, email_schemas, search_views, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
-from helpdesk.api.params import Cursor, Id, Limit, created
+from helpdesk.api.params import Cursor, CustomerId, Id, Limit, created
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.policy import Resource
@@ -201,6 +201,22 @@ def convert_conversation(
     return created(ticket_views.agent_ticket_view(ticket, wiring.workspace()))
 
 
+@app.get(
+    "/inbox/conversations/<conversation_id>/ticket-draft",
+    summary="A ticket drafted from the conversation: a title and attributes pre-filled, for the agent to confirm",
+)
+def draft_ticket(
+    conversation_id: Id,
+    ticket_type_id: Annotated[str, Query(min_length=1, max_length=64)],
+) -> customer_views.TicketDraftView:
+    """The title (the email's subject, the bot path's ticket title, or the customer's first message) and the
+    attributes found in what the bot collected, the context and the customer's words (e.g. an order number they
+    mentioned), each with where it came from. Nothing is stored: convert with what you keep."""
+    return customer_views.ticket_draft_view(
+        wiring.ticket_drafts().for_conversation(_agent(), conversation_id, ticket_type_id)
+    )
+
+
 @app.post("/inbox/tickets", summary="Open a ticket")
 def create_ticket(request: bodies.CreateTicketRequest) -> Response[ticket_views.AgentTicketView]:
     """A customer ticket, a back-office ticket serving a ticket or conversation the caller works on, or a tracker
@@ -262,7 +278,7 @@ def get_ticket(
     return ticket_views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
-@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
+@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (title, state, team, assignee, priority, attributes)")
 def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
@@ -279,6 +295,7 @@ def update_ticket(
         unassign="assignee_id" in given and request.assignee_id is None,
         priority=request.priority,
         attributes=request.attributes,
+        title=request.title,
     )
     ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
     return ticket_views.agent_ticket_view(ticket, wiring.workspace())
@@ -345,6 +362,28 @@ def list_ticket_types() -> ticket_views.TicketTypeList:
     """The workspace's ticket types with their attributes, states and customer-facing labels."""
     _agent()
     return ticket_views.ticket_type_list(wiring.workspace())
+
+
+@app.get("/inbox/customers/<customer_id>", summary="A customer's profile: identity, history, CSAT, profile actions")
+def get_customer_profile(customer_id: CustomerId) -> customer_views.CustomerProfileView:
+    """Name, email, phone, identity status (now) and verified attributes; the conversations and tickets you may
+    read (newest first) with the satisfaction ratings given on them; the profile actions you may run. For agents
+    of a team the customer has work in (every agent under `agent_visibility: all`)."""
+    return customer_views.customer_profile_view(wiring.customer_profiles().profile(_agent(), customer_id))
+
+
+@app.post(
+    "/inbox/customers/<customer_id>/actions/<action_id>",
+    summary="Run one of the customer's profile actions (e.g. their recent orders), as the customer",
+)
+def run_profile_action(
+    customer_id: CustomerId, action_id: Id, request: customer_views.ProfileActionRequest
+) -> customer_views.ProfileActionResultView:
+    """Runs a custom action marked `profile: true` with the customer's verified identity only (their signed-in
+    id, never one typed); for agents of a team the customer has work in. A record that isn't the customer's is
+    `not_on_account`, with nothing of it returned."""
+    result = wiring.customer_profiles().run_action(_agent(), customer_id, action_id, request.inputs)
+    return customer_views.profile_action_result_view(result)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

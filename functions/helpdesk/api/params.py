@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from helpdesk.api.bodies import MAX_PAGE_SIZE
 
 # Ids are ULIDs or configured slugs; anything else is refused before a lookup (and fuzzers generate only these).
+CustomerId = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_.:@+-]+$")]
+"""A customer's id: the business's own user id, ``visitor:…`` or ``email:…``."""
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 Cursor = Annotated[str | None, Query(max_length=2048, description="The next_cursor of the previous page.")]

@@ -192,6 +192,10 @@ class CustomAction(_Config):
     request: dict[str, Json] | None = Field(default=None, description="JSON body template (not for GET)")
     response: dict[Annotated[str, Field(pattern=_INPUT_NAME.pattern)], str] = Field(default_factory=dict)
     success: SuccessRule = SuccessRule()
+    profile: bool = False
+    """Shown on the customer's profile in the inbox, run on demand by an agent as that customer (their
+    verified identity only): a read (GET) that needs no input but the customer (e.g. their recent
+    orders), or whose inputs the agent gives."""
 
     @field_validator("url")
     @classmethod
@@ -233,6 +237,20 @@ class CustomAction(_Config):
     def _no_body_on_get(self) -> CustomAction:
         if self.method is HttpMethod.GET and self.request is not None:
             raise ValueError("a GET action can't have a 'request' body; put its inputs in the url")
+        return self
+
+    @model_validator(mode="after")
+    def _profile_actions_only_read(self) -> CustomAction:
+        if self.profile and self.writes:
+            raise ValueError(
+                "profile: only a read (GET) is shown on the customer's profile; an agent changes a customer's "
+                "records through the conversation, where the customer confirms"
+            )
+        if self.profile and not self.passes_identity and (self.ownership is None or self.ownership.owner is None):
+            raise ValueError(
+                "profile: a profile action runs as the customer, so it must send the verified identity "
+                f"({CALLER_PLACEHOLDERS_HELP}) or compare the answer's owner (ownership.owner)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -49,6 +49,7 @@ class TicketChanges(BaseModel):
     unassign: bool = False
     priority: Priority | None = None
     attributes: dict[str, Any] | None = None
+    title: str | None = None
 
 
 @dataclass
@@ -259,7 +260,30 @@ def apply_changes(
         )
     if changes.attributes:
         change_attributes(edit, ticket, ticket_type, changes.attributes, author, now)
+    if changes.title is not None:
+        change_title(edit, ticket, changes.title, author, now)
     return edit
+
+
+def change_title(edit: TicketEdit, ticket: Ticket, title: str, author: Author, now: datetime) -> None:
+    """A new title (trimmed, not empty); recorded in the agents' timeline."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("a ticket needs a title", [("title", "must not be empty")])
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidInput("title is too long", [("title", f"must be at most {MAX_TITLE_LENGTH} characters")])
+    if title == ticket.title:
+        return
+    edit.updates["title"] = title
+    edit.record(
+        ticket,
+        PartType.ATTRIBUTE_CHANGE,
+        author,
+        now,
+        f"Title changed to {title}",
+        changes={"title": {"from": ticket.title, "to": title}},
+        visible=False,
+    )
 
 
 def handed_to_someone_else(edit: TicketEdit, author_id: str) -> bool:

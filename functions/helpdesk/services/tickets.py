@@ -41,6 +41,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.sla import SlaState
+from helpdesk.domain.ticket_drafts import draft_ticket
 from helpdesk.domain.ticket_opening import build_ticket, known_team, known_ticket_type
 from helpdesk.domain.ticket_rules import (
     NewTicket,
@@ -176,6 +177,10 @@ class TicketService:
         self._authorize(agent, Action.CONVERT, Resource.conversation(conversation))
         if conversation.ticket_id is not None:
             raise Conflict(f"conversation {conversation_id} already has ticket {conversation.ticket_id}")
+        if not (request.title or "").strip():  # the email's subject or the bot path's title, if there is one
+            ticket_type = known_ticket_type(self._workspace, request.ticket_type_id)
+            drafted = draft_ticket(ticket_type, conversation, [], self._workspace.bot)
+            request = request.model_copy(update={"title": drafted.title})
         ticket, ticket_type = build_ticket(
             self._workspace,
             agent.author,

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customer_profiles import CustomerProfiles
     from helpdesk.services.customers import CustomerService
     from helpdesk.services.home import MessengerHome
     from helpdesk.services.inbound import InboundEventService
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from helpdesk.services.reports import ReportService
     from helpdesk.services.search import SearchService
     from helpdesk.services.search_indexing import SearchIndexer
+    from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
     from helpdesk.services.workflows import TicketWorkflowService
@@ -389,6 +391,21 @@ def home() -> MessengerHome:
 
     table = stores()
     return MessengerHome(workspace(), table.live, table.conversations, table.tickets)
+
+
+# --- customer profile (the inbox's side panel and its profile actions) ----------------------------
+
+
+def customer_profiles() -> CustomerProfiles:
+    from helpdesk.services.customer_profiles import CustomerProfiles
+
+    return CustomerProfiles(stores().customers, workspace(), action_runner())
+
+
+def ticket_drafts() -> TicketDrafts:
+    from helpdesk.services.ticket_drafts import TicketDrafts
+
+    return TicketDrafts(stores().conversations, workspace())
 
 
 def read_change(record: Mapping[str, Any]) -> CommittedChange:

@@ -366,6 +366,7 @@
     select.textContent = "";
     (type ? type.states : []).forEach(function (s) { select.appendChild(new Option(s.label + " (" + s.category + ")", s.id, false, s.id === ticket.state.id)); });
     $("ticket-priority").value = ticket.priority;
+    $("ticket-title").value = ticket.title;
     $("ticket-team").value = ticket.team_id;
     fillAgents($("ticket-assignee"), ticket.team_id, "Unassigned", ticket.assignee_id).catch(fail);
     attributeForm($("ticket-attributes"), type, ticket.attributes);
@@ -534,6 +535,7 @@
     event.preventDefault();
     var typeId = $("convert-type").value;
     var request = { ticket_type_id: typeId, team_id: $("convert-team").value, attributes: readAttributes($("convert-attributes"), state.types[typeId]) };
+    if ($("convert-title").value.trim()) request.title = $("convert-title").value.trim();
     api("POST", "/inbox/conversations/" + encodeURIComponent(state.selected) + "/ticket", request)
       .then(function (ticket) { showStatus(""); $("convert").open = false; showStatus("Ticket #" + ticket.number + " created"); loadDetail(); })
       .catch(fail);
@@ -544,6 +546,8 @@
     var change = { version: ticket.version };
     if ($("ticket-state").value !== ticket.state.id) change.state_id = $("ticket-state").value;
     if ($("ticket-priority").value !== ticket.priority) change.priority = $("ticket-priority").value;
+    var title = $("ticket-title").value.trim();
+    if (title && title !== ticket.title) change.title = title;
     if ($("ticket-team").value !== ticket.team_id) change.team_id = $("ticket-team").value;
     var assignee = $("ticket-assignee").value || null;
     if (assignee !== ticket.assignee_id) change.assignee_id = assignee;

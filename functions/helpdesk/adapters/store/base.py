@@ -104,6 +104,9 @@ class TableStore:
         actions: list[Any] = [
             CustomerItem.kind.set(CustomerItem),
             CustomerItem.user_id.set(customer.user_id),
+            # In the customer's by_customer partition, so the inbox profile reads it with their tickets.
+            CustomerItem.gsi1pk.set(mapping.customer_key(customer.user_id)),
+            CustomerItem.gsi1sk.set(mapping.CUSTOMER_PROFILE),
             CustomerItem.updated_at.set(at),
             CustomerItem.created_at.set(CustomerItem.created_at | at),
         ]

@@ -1,4 +1,4 @@
-"""Customers' profiles and notification preferences."""
+"""Customers' profiles and notification preferences, and what the inbox shows about a customer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,19 @@ from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.store.base import TableStore
-from helpdesk.adapters.table import CustomerItem
+from helpdesk.adapters.table import ByCustomerIndex, ConversationItem, CustomerItem, TableItem, TicketItem
+from helpdesk.domain.customer_profiles import CustomerHistory
 from helpdesk.domain.models import Customer, NotificationPreferences, utc_now
+
+
+def _customer(item: CustomerItem) -> Customer:
+    return Customer(
+        user_id=item.user_id,
+        email=item.email,
+        name=item.name,
+        phone=item.phone,
+        preferences=NotificationPreferences.model_validate(item.preferences or {}),
+    )
 
 
 class CustomerTable(TableStore):
@@ -17,13 +28,7 @@ class CustomerTable(TableStore):
             item = CustomerItem.get(mapping.customer_pk(user_id), "PROFILE")
         except DoesNotExist:
             return None
-        return Customer(
-            user_id=item.user_id,
-            email=item.email,
-            name=item.name,
-            phone=item.phone,
-            preferences=NotificationPreferences.model_validate(item.preferences or {}),
-        )
+        return _customer(item)
 
     def save_preferences(self, customer: Customer) -> None:
         """The profile and its search keys, in one transaction."""
@@ -35,3 +40,34 @@ class CustomerTable(TableStore):
             self._save_search_keys(transaction, customer)
 
         self._write(build)
+
+    def customer_history(self, customer_id: str, *, limit: int) -> CustomerHistory:
+        """The customer's profile with their ``limit`` newest tickets, and their ``limit`` newest conversations.
+
+        Two Queries of the ``by_customer`` index: ``GSI1SK > TICKET#`` from the newest end gives the
+        profile (``~PROFILE``) and then the tickets; ``begins_with CONV#`` gives the conversations.
+        """
+        partition = mapping.customer_key(customer_id)
+        customer: Customer | None = None
+        tickets = []
+        for item in TableItem.by_customer.query(
+            partition,
+            ByCustomerIndex.gsi1sk > mapping.CUSTOMER_TICKETS,
+            scan_index_forward=False,
+            limit=limit + 1,
+        ):
+            if isinstance(item, CustomerItem):
+                customer = _customer(item)
+            elif isinstance(item, TicketItem):
+                tickets.append(mapping.ticket_from_item(item))
+        conversations = [
+            mapping.conversation_from_item(item)
+            for item in TableItem.by_customer.query(
+                partition,
+                ByCustomerIndex.gsi1sk.startswith(mapping.CUSTOMER_CONVERSATIONS),
+                scan_index_forward=False,
+                limit=limit,
+            )
+            if isinstance(item, ConversationItem)
+        ]
+        return CustomerHistory(customer=customer, tickets=tickets[:limit], conversations=conversations)
