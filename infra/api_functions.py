@@ -75,6 +75,7 @@ class ApiFunctions(Construct):
         self.messenger, self.inbox = self.by_surface[MESSENGER.name], self.by_surface[INBOX.name]
         self.reports = self.by_surface[REPORTS.name]
         wire_custom_actions(config, self.messenger)  # the bot runs in the messenger function
+        wire_custom_actions(config, self.inbox, profile_only=True)  # a customer profile's actions (recent orders)
         grant_table_items(self.messenger, data.table)
         grant_table_items(self.inbox, data.table, delete_roster_entries=True)  # an agent leaving a team
         grant_table_items(self.reports, data.table)  # its answers are kept in the table

@@ -3,7 +3,8 @@
 The workspace's ``actions/*.yaml`` name ``${VARIABLES}`` (e.g. ``ORDERS_API_URL``) and secrets
 (Secrets Manager names or SSM parameters). The variables come from the ``action_environment``
 context (a JSON object, e.g. ``-c 'action_environment={"ORDERS_API_URL":"https://orders.example.com"}'``);
-the messenger function, which runs the bot, may read exactly the secrets the actions name.
+the messenger function, which runs the bot, may read exactly the secrets the actions name, and the inbox
+function those of the actions marked ``profile: true`` (run on demand from a customer's profile).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def needed_variables(actions: tuple[CustomAction, ...]) -> set[str]:
     return names
 
 
-def wire_custom_actions(config: DeploymentConfig, function: lambda_.Function) -> None:
-    """Give the function running the bot its actions' settings and read access to their secrets."""
+def wire_custom_actions(config: DeploymentConfig, function: lambda_.Function, *, profile_only: bool = False) -> None:
+    """Give the function running the bot its actions' settings and read access to their secrets; with
+    ``profile_only``, the inbox function the actions marked ``profile: true`` (run from a customer's profile)."""
     environment = config.action_environment
-    actions = load_actions(config.workspace_dir / "actions")
+    actions = tuple(a for a in load_actions(config.workspace_dir / "actions") if a.profile or not profile_only)
     if not actions:
         return
     missing = sorted(needed_variables(actions) - set(environment))

@@ -407,7 +407,7 @@ def test_a_definition_refering_to_an_unknown_placeholder_is_refused(tmp_path: Pa
         checked_definition(tmp_path / "missing.asl.json", {})
 
 
-def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_their_settings(
+def test_the_bot_and_the_profile_may_read_exactly_the_secrets_their_custom_actions_name_and_have_their_settings(
     assembly: Assembly,
 ) -> None:
     stack = resources(assembly)
@@ -419,8 +419,15 @@ def test_the_bot_may_read_exactly_the_secrets_its_custom_actions_name_and_has_th
     ]
     assert any(":secret:helpdesk/orders-api-??????" in r for r in secrets), secrets
     assert not any(r.endswith(':secret:*"') or r == '"*"' for r in secrets)
-    inbox_secrets = granted(statements_of(assembly, "inbox-api"), "secretsmanager:GetSecretValue")
-    assert not any("orders-api" in json.dumps(r) for r in inbox_secrets)
+    # The inbox runs only the profile actions (the recent orders, on the same order system): their settings
+    # and their secret, nothing wider
+    inbox = stack[function_id(stack, "inbox-api")]["Properties"]
+    assert inbox["Environment"]["Variables"]["ORDERS_API_URL"] == "https://orders.example.com/api"
+    inbox_secrets = [
+        json.dumps(r) for r in granted(statements_of(assembly, "inbox-api"), "secretsmanager:GetSecretValue")
+    ]
+    assert any(":secret:helpdesk/orders-api-??????" in r for r in inbox_secrets), inbox_secrets
+    assert not any(r.endswith(':secret:*"') or r == '"*"' for r in inbox_secrets)
 
 
 def _rate_rules(assembly: Assembly) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
