@@ -27,6 +27,8 @@ live subscription          ``LIVE#<connection id>``    ``TOPIC#<topic>``
 unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ticket>#<id>``
 first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
 first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
+tag link                   ``TAG#<CONV|TICKET>#<tag>`` ``<conversation or ticket id>``
+personal macro             ``MACRO#<id>``              ``~META`` (GSI1PK ``AGENT#<owner>#MACROS``)
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -59,6 +61,11 @@ live: the connections listening to a topic  Query ``by_customer`` GSI1PK=TOPIC#<
 live: a connection and its subscriptions    Query PK=LIVE#<connection id> (on disconnect, to delete them)
 a customer's unread counters                Query PK=CUSTOMER#uid, SK begins_with UNREAD#
 a team's first-reply times, last 7 days     Query PK=STATS#team, SK between FIRST_REPLY#<day> bounds
+inbox: conversations/tickets with a tag     Query PK=TAG#CONV#tag (or TAG#TICKET#tag), desc, then one
+                                            BatchGetItem of the items (links are written and deleted in
+                                            the transaction that changes the item's tags)
+an agent's own macros                       Query ``by_customer`` GSI1PK=AGENT#agent#MACROS
+a macro (to apply or delete it)             GetItem PK=MACRO#id (or in the apply's BatchGetItem)
 ==========================================  =========================================================
 
 The ``~META`` item sorts after its children, so "what is new since the cursor" and "the object
@@ -242,6 +249,7 @@ class ConversationItem(TableItem, discriminator="conversation"):
     bot = JSONAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     email_subject = UnicodeAttribute(null=True)
+    tags = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -278,6 +286,8 @@ class TicketItem(TableItem, discriminator="ticket"):
     assignee_id = UnicodeAttribute(null=True)
     priority = UnicodeAttribute()
     customer_id = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
+    customer_email = UnicodeAttribute(null=True)
     conversation_id = UnicodeAttribute(null=True)
     context = JSONAttribute(null=True)
     verified_attributes = JSONAttribute(null=True)
@@ -290,6 +300,7 @@ class TicketItem(TableItem, discriminator="ticket"):
     approval = JSONAttribute(null=True)
     workflow_token = UnicodeAttribute(null=True)
     workflow_version = NumberAttribute(null=True)
+    tags = JSONAttribute(null=True)
     created_by_type = UnicodeAttribute()
     created_by_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -341,6 +352,26 @@ class ObjectLinkItem(TableItem, discriminator="object_link"):
     object_type = UnicodeAttribute()
     object_id = UnicodeAttribute()
     ticket_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class TagLinkItem(TableItem, discriminator="tag_link"):
+    """A conversation or ticket with a tag: ``TAG#<CONV|TICKET>#<tag>`` / ``<its id>`` (ids sort by age).
+
+    Written and deleted in the transaction that changes the item's tags, so a tag's view is one Query.
+    """
+
+    tag = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class MacroItem(TableItem, discriminator="macro"):
+    """An agent's own macro: ``MACRO#<id>`` / ``~META``, listed by owner on ``by_customer``."""
+
+    id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    definition = JSONAttribute()
     created_at = UTCDateTimeAttribute()
 
 

@@ -132,6 +132,8 @@ class UpdateTicketRequest(_Request):
     assignee_id: str | None = Field(default=None, max_length=256, description="An agent id; null unassigns.")
     priority: Priority | None = None
     attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+    add_tags: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
+    remove_tags: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
 
 
 class AvailabilityRequest(_Request):

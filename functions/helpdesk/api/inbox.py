@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, email_schemas, ticket_views, views
+from helpdesk.api import bodies, email_schemas, inbox_macros, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, Id, Limit, created
@@ -32,6 +32,9 @@ TicketOrder = Annotated[
     Query(description="Newest or oldest first, or (a team's unresolved tickets) soonest SLA deadline first."),
 ]
 TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
+Tag = Annotated[
+    str | None, Query(max_length=40, description="Only what has this tag, newest first, across teams (alone).")
+]
 
 
 def _agent() -> AgentPrincipal:
@@ -89,12 +92,16 @@ def list_conversations(
     order: Order = "newest",
     cursor: Cursor = None,
     limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+    tag: Tag = None,
 ) -> views.AgentConversationList:
-    """One inbox view per request: a team's conversations by status (`team_id`, `status`), or an assignee's
-    (`assignee_id=me|unassigned|<agent id>`). Only what the caller may read is listed."""
+    """One inbox view per request: a team's conversations by status (`team_id`, `status`), an assignee's
+    (`assignee_id=me|unassigned|<agent id>`), or those with a tag (`tag`). Only what the caller may read is
+    listed."""
     agent = _agent()
     oldest_first = order == "oldest"
-    if assignee_id is not None:
+    if tag is not None:
+        page = wiring.tags().conversations(agent, tag, cursor=cursor, limit=limit)
+    elif assignee_id is not None:
         page = wiring.conversations().inbox_for_assignee(
             agent, assignee_id, oldest_first=oldest_first, cursor=cursor, limit=limit
         )
@@ -222,10 +229,17 @@ def list_tickets(
     order: TicketOrder = "newest",
     cursor: Cursor = None,
     limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+    tag: Tag = None,
 ) -> ticket_views.AgentTicketList:
     """One inbox view per request: by team and state category (the default), by a state of a type, by priority,
-    by type, by assignee, or a team's tickets soonest SLA deadline first. Only what the caller may read is
-    listed."""
+    by type, by assignee, by tag, or a team's tickets soonest SLA deadline first. Only what the caller may read
+    is listed."""
+    if tag is not None:
+        tagged = wiring.tags().tickets(_agent(), tag, cursor=cursor, limit=limit)
+        return ticket_views.AgentTicketList(
+            items=[ticket_views.agent_ticket_view(t, wiring.workspace()) for t in tagged.items],
+            next_cursor=tagged.next_cursor,
+        )
     page = wiring.tickets().inbox(
         _agent(),
         team_id=team_id,
@@ -261,7 +275,7 @@ def get_ticket(
     return ticket_views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
-@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes)")
+@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes, tags)")
 def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
@@ -278,6 +292,8 @@ def update_ticket(
         unassign="assignee_id" in given and request.assignee_id is None,
         priority=request.priority,
         attributes=request.attributes,
+        add_tags=request.add_tags,
+        remove_tags=request.remove_tags,
     )
     ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
     return ticket_views.agent_ticket_view(ticket, wiring.workspace())
@@ -328,6 +344,9 @@ def list_ticket_types() -> ticket_views.TicketTypeList:
     """The workspace's ticket types with their attributes, states and customer-facing labels."""
     _agent()
     return ticket_views.ticket_type_list(wiring.workspace())
+
+
+app.include_router(inbox_macros.router)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
