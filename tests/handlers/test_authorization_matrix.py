@@ -132,6 +132,16 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 403, 403, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
+    # --- tags and macros: tags are work on the conversation; an agent's own macro is theirs alone -----
+    "GET /inbox/tags": _ANY_AGENT_READ,
+    "POST /inbox/conversations/<conversation_id>/tags": _TEAM_WRITE,
+    "GET /inbox/macros": _ANY_AGENT_READ,
+    "POST /inbox/macros": _ANY_AGENT_CREATE,
+    # The owning-team agent's own macro: only they (and admins) delete it; nobody else, lead or not.
+    "DELETE /inbox/macros/<macro_id>": (401, 401, 401, 204, 403, 403, 403, 204, 401, 401),
+    # A workspace macro (it replies and resolves): applied by whoever works on the ticket.
+    "POST /inbox/tickets/<ticket_id>/macros/<macro_id>/apply": _TEAM_WRITE,
+    "POST /inbox/conversations/<conversation_id>/macros/<macro_id>/apply": _TEAM_WRITE,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -182,6 +192,8 @@ class World:
     other_team_ticket_id: str
     attachment_id: str
     tokens: dict[str, str | None]
+    macro_id: str = ""
+    """The owning-team agent's own macro (made before a route that needs it)."""
 
     def call(self, method: str, path: str, token: str | None, body: Any = None) -> Reply:
         headers = {"Content-Type": "application/json"}
@@ -355,8 +367,23 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/replies": lambda w: {"body": "A replacement is on its way"},
     "POST /inbox/tickets/<ticket_id>/approval": lambda w: {"decision": "approve"},
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
+    "POST /inbox/conversations/<conversation_id>/tags": lambda w: {"add_tags": ["vip"]},
+    "POST /inbox/macros": lambda w: {"name": "Thanks", "body": "Thanks {customer.first_name|there}!"},
+    "POST /inbox/tickets/<ticket_id>/macros/<macro_id>/apply": lambda w: {},
+    "POST /inbox/conversations/<conversation_id>/macros/<macro_id>/apply": lambda w: {},
 }
-PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
+
+
+def _own_macro(world: World) -> None:
+    """The owning team's agent saves a macro of their own."""
+    body = {"name": "Photos received", "body": "Thanks {customer.first_name|there}!"}
+    world.macro_id = world.ok("POST", "/inbox/macros", world.tokens["owning_team_agent"], body)["id"]
+
+
+PREPARE: dict[str, Callable[[World], None]] = {
+    "POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket,
+    "DELETE /inbox/macros/<macro_id>": _own_macro,
+}
 QUERIES = {"GET /inbox/conversations": "?team_id=" + OWNING_TEAM, "GET /inbox/tickets": "?team_id=" + OWNING_TEAM}
 
 
@@ -371,6 +398,7 @@ def _path(route: str, world: World) -> str:
         .replace("<team_id>", OWNING_TEAM)
         .replace("<section>", "volumes")
         .replace("<article_id>", "return-policy")
+        .replace("<macro_id>", world.macro_id or "thanks-and-close")
     )
     return filled + QUERIES.get(route, "")
 
@@ -410,7 +438,7 @@ def test_every_caller_gets_the_right_answer_on_every_route(
         assert not [word for word in ("Alice", "alice@", "damaged", "crushed") if word in leaked]
 
 
-WRITES = sorted(r for r in EXPECTED if r.startswith(("POST /inbox/", "PATCH /inbox/", "PUT /inbox/")))
+WRITES = sorted(r for r in EXPECTED if r.startswith(("POST /inbox/", "PATCH /inbox/", "PUT /inbox/", "DELETE /inbox/")))
 
 
 @pytest.mark.parametrize("visibility", ["all"], indirect=True)

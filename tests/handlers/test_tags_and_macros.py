@@ -185,7 +185,7 @@ def test_an_agent_s_own_macro_is_theirs_alone(messenger: Call, inbox: Call) -> N
     applied_by_other = apply(inbox, RETURNS_2, f"/inbox/tickets/{ticket['id']}/macros/{macro_id}/apply")
     deleted_by_other = agent_call(inbox, "delete_macro", RETURNS_2, f"/inbox/macros/{macro_id}")
 
-    assert [(m["name"], m["personal"]) for m in mine] == [("Photos received", True)]
+    assert [(m["name"], m["personal"]) for m in mine] == [("Photos received", True), ("Ask for photos", False)]
     assert "Photos received" not in [m["name"] for m in theirs]
     assert applied_by_other.status == 403
     assert deleted_by_other.status == 403

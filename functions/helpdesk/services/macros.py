@@ -132,7 +132,7 @@ class MacroService:
         if macro is None:
             raise NotFound(f"macro {macro_id} not found")
         authorize(agent, Action.WORK, Resource.macro(macro.id, macro.owner_id))
-        if not self._records.delete_macro(macro_id, agent.id):
+        if macro.owner_id is None or not self._records.delete_macro(macro_id, macro.owner_id):
             raise NotFound(f"macro {macro_id} not found")
 
     def _readable(self, agent: AgentPrincipal, macro_id: str, own: Macro | None) -> Macro:
