@@ -194,12 +194,14 @@
     if (state.view === "tickets") {
       button.appendChild(el("strong", null, "#" + item.number + " " + item.title));
       button.appendChild(el("span", "meta", item.state.label + " · " + item.priority + " · " + item.team_id + (item.assignee_id ? " · " + item.assignee_id : "")));
+      if (item.tags && item.tags.length) button.appendChild(el("span", "meta tags", item.tags.map(function (t) { return "#" + t; }).join(" ")));
       if (item.sla_due_at) button.appendChild(el("span", "meta", "SLA " + slaText(item)));
     } else {
       button.appendChild(el("strong", null, item.customer.name || item.customer.id));
       if (item.channel === "email") button.appendChild(el("span", "meta channel-email", "Email: " + (item.email_subject || "(no subject)")));
       button.appendChild(el("span", "meta", item.preview || ""));
       button.appendChild(el("span", "meta", when(item.updated_at) + (item.assignee_id ? " · " + item.assignee_id : "")));
+      if (item.tags && item.tags.length) button.appendChild(el("span", "meta tags", item.tags.map(function (t) { return "#" + t; }).join(" ")));
     }
     button.addEventListener("click", function () { open(state.view, item.id); });
     li.appendChild(button);
