@@ -3,7 +3,8 @@
 An agent of returns opens a customer's damaged-item ticket, types "/" in the reply box, picks the
 workspace's "Replacement sent - resolve" macro, sees its reply rendered with the customer's first
 name and what it will change, and applies it: the customer gets the reply and the ticket is
-resolved, in one step. Screenshots go to test-artifacts/; each state is scanned with axe-core.
+resolved, in one step; the ticket then shows its new tag and is listed under it. Screenshots go to
+test-artifacts/; each state is scanned with axe-core.
 """
 
 from __future__ import annotations
@@ -94,10 +95,13 @@ def test_an_agent_applies_a_macro_that_replies_with_the_first_name_and_resolves_
     page.locator("#timeline li").filter(has_text="Hi Maya, your replacement").wait_for()
     assert preview.is_hidden()
     assert reply_box.input_value() == ""
-    page.get_by_role("button", name="Resolved", exact=True).click()
-    page.locator("#items button").filter(has_text="Broken vase ORD-MACRO").filter(
-        has_text="#resolved-by-macro"
-    ).wait_for()
+    page.get_by_role("group", name="Tags").get_by_role("button", name="Remove tag resolved-by-macro").wait_for()
+
+    # And the ticket is listed under its new tag (the "Tagged" view), with the tag shown
+    page.get_by_label("Tagged").select_option("tickets:resolved-by-macro")
+    listed = page.locator("#items button").filter(has_text="Broken vase ORD-MACRO")
+    listed.filter(has_text="#resolved-by-macro").wait_for()
+    assert page.locator("#list-title").inner_text() == "Tickets: #resolved-by-macro"
     page.screenshot(path=str(ARTIFACTS / "inbox-macro-applied.png"))
     problems["macro applied"] = serious_accessibility_problems(page)
 

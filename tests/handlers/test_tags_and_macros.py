@@ -128,6 +128,7 @@ def test_a_macro_replies_with_the_customer_s_first_name_and_resolves_the_ticket_
     assert applied.body["ticket"]["state"]["category"] == "resolved"
     assert applied.body["ticket"]["tags"] == ["resolved-by-macro"]
     assert applied.body["ticket"]["version"] == ticket["version"] + 1
+    assert tagged(inbox, RETURNS, "tickets", "resolved-by-macro") == [ticket["id"]]
     seen_by_alice = customised("messenger_api/get_ticket", path=f"/messenger/tickets/{ticket['id']}", authorizer=ALICE)
     bodies = [p["body"] for p in messenger(seen_by_alice).body["timeline"]]
     assert applied.body["reply"]["body"] in bodies

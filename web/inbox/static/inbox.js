@@ -324,6 +324,7 @@
       ["Ticket", conversation.ticket_id],
       ["Snoozed until", conversation.snoozed_until ? when(conversation.snoozed_until) : null],
     ]);
+    if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("conversations", conversation); // tags.js
     if (!isEditing()) fillAgents($("assign-agent"), $("assign-team").value, "Anyone online (routing picks)", null).catch(fail);
     showContext(conversation.context);
     var list = $("timeline");
@@ -358,10 +359,11 @@
     $("email-banner").hidden = true;
     $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
     showCapsule(ticket.capsule);
-    fields("customer-fields", [["Customer", ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
+    fields("customer-fields", [["Customer", ticket.customer_name ? ticket.customer_name + " (" + ticket.customer_id + ")" : ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
       ["Conversation", ticket.conversation_id], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
     showContext(ticket.context);
     showApproval(ticket);
+    if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("tickets", ticket); // tags.js
     var type = state.types[ticket.ticket_type_id];
     if (isEditing()) { renderTimeline(ticket); return; }  // don't overwrite what the agent is choosing
     var select = $("ticket-state");
@@ -579,7 +581,7 @@
   // What static/live.js uses of this page.
   window.HelpdeskInbox = {
     state: state, api: api, el: el, when: when, listItem: listItem, timelineEntry: timelineEntry,
-    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail,
+    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail, selectView: selectView,
   };
 
   // --- start ---------------------------------------------------------------------------------------
