@@ -355,26 +355,6 @@ class ObjectLinkItem(TableItem, discriminator="object_link"):
     created_at = UTCDateTimeAttribute()
 
 
-class TagLinkItem(TableItem, discriminator="tag_link"):
-    """A conversation or ticket with a tag: ``TAG#<CONV|TICKET>#<tag>`` / ``<its id>`` (ids sort by age).
-
-    Written and deleted in the transaction that changes the item's tags, so a tag's view is one Query.
-    """
-
-    tag = UnicodeAttribute()
-    subject_id = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-class MacroItem(TableItem, discriminator="macro"):
-    """An agent's own macro: ``MACRO#<id>`` / ``~META``, listed by owner on ``by_customer``."""
-
-    id = UnicodeAttribute()
-    owner_id = UnicodeAttribute()
-    definition = JSONAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
 class AgentItem(TableItem, discriminator="agent"):
     id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -516,4 +496,5 @@ class DeliveryItem(TableItem, discriminator="delivery"):
 
 # The live channel's items, in a module of their own; imported here so that every item type is known
 # (decoded from the table or its stream) wherever the table is.
-import helpdesk.adapters.live_items  # noqa: E402, F401
+import helpdesk.adapters.live_items  # noqa: E402
+import helpdesk.adapters.tag_items  # noqa: E402, F401

@@ -16,7 +16,8 @@ from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META
 from helpdesk.adapters.store.base import TableStore, is_condition_failure
 from helpdesk.adapters.store.tags import link_changes
-from helpdesk.adapters.table import ConversationItem, MacroItem, TableItem, TicketItem
+from helpdesk.adapters.table import ConversationItem, TableItem, TicketItem
+from helpdesk.adapters.tag_items import MacroItem
 from helpdesk.domain.macros import Macro, MacroDefinition
 from helpdesk.domain.models import Conversation, Message, Ticket, utc_now
 

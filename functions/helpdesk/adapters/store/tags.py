@@ -17,7 +17,8 @@ from helpdesk.adapters import mapping
 from helpdesk.adapters.cursors import decode_cursor, encode_cursor
 from helpdesk.adapters.mapping import META
 from helpdesk.adapters.store.base import TableStore
-from helpdesk.adapters.table import ConversationItem, TableItem, TagLinkItem, TicketItem
+from helpdesk.adapters.table import ConversationItem, TableItem, TicketItem
+from helpdesk.adapters.tag_items import TagLinkItem
 from helpdesk.domain.models import Conversation, Page, Ticket
 
 
