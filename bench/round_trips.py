@@ -307,7 +307,39 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
             agent=BILLING_LEAD,
         ),
     )
+    drive_tags_and_macros(d, api, cid, tid)
     return d.calls
+
+
+def drive_tags_and_macros(d: Drive, api: InProcessApi, cid: str, tid: str) -> None:
+    """Tagging a conversation and a ticket, their tag views, an agent's own macro, applying macros."""
+    a = api.agent
+    d("GET /inbox/tags", lambda: a("GET", "/inbox/tags"))
+    d(
+        "POST /inbox/conversations/<id>/tags",
+        lambda: a("POST", f"/inbox/conversations/{cid}/tags", {"add_tags": ["vip"]}),
+    )
+    d("GET /inbox/conversations?tag=", lambda: a("GET", "/inbox/conversations?tag=vip"))
+    version = a("GET", f"/inbox/tickets/{tid}", agent=RETURNS).body.get("version", 1)
+    d(
+        "PATCH /inbox/tickets/<id> (tags)",
+        lambda: a("PATCH", f"/inbox/tickets/{tid}", {"version": version, "add_tags": ["vip"]}, agent=RETURNS),
+    )
+    d("GET /inbox/tickets?tag=", lambda: a("GET", "/inbox/tickets?tag=vip", agent=RETURNS))
+    d("GET /inbox/macros?q=", lambda: a("GET", "/inbox/macros?q=thanks"))
+    own = d(
+        "POST /inbox/macros",
+        lambda: a("POST", "/inbox/macros", {"name": "Photos received", "body": "Thanks {customer.first_name|there}!"}),
+    ).body
+    d("DELETE /inbox/macros/<id>", lambda: a("DELETE", f"/inbox/macros/{own.get('id', 'none')}"))
+    d(
+        "POST /inbox/tickets/<id>/macros/<id>/apply",
+        lambda: a("POST", f"/inbox/tickets/{tid}/macros/replacement-sent-resolve/apply", {}, agent=RETURNS),
+    )
+    d(
+        "POST /inbox/conversations/<id>/macros/<id>/apply",
+        lambda: a("POST", f"/inbox/conversations/{cid}/macros/thanks-and-close/apply", {}),
+    )
 
 
 def email_link(ticket_id: str) -> str:

@@ -81,7 +81,7 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=allowed_origins,
-                allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
                 max_age=Duration.minutes(10),
             ),

@@ -140,6 +140,16 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # actions (recent orders) run as her for those agents only, whatever the visibility.
     "GET /inbox/customers/<customer_id>": _TEAM_READ,
     "POST /inbox/customers/<customer_id>/actions/<action_id>": _TEAM_WRITE,
+    # --- tags and macros: tags are work on the conversation; an agent's own macro is theirs alone -----
+    "GET /inbox/tags": _ANY_AGENT_READ,
+    "POST /inbox/conversations/<conversation_id>/tags": _TEAM_WRITE,
+    "GET /inbox/macros": _ANY_AGENT_READ,
+    "POST /inbox/macros": _ANY_AGENT_CREATE,
+    # The owning-team agent's own macro: only they (and admins) delete it; nobody else, lead or not.
+    "DELETE /inbox/macros/<macro_id>": (401, 401, 401, 204, 403, 403, 403, 204, 401, 401),
+    # A workspace macro (it replies and resolves): applied by whoever works on the ticket.
+    "POST /inbox/tickets/<ticket_id>/macros/<macro_id>/apply": _TEAM_WRITE,
+    "POST /inbox/conversations/<conversation_id>/macros/<macro_id>/apply": _TEAM_WRITE,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -190,6 +200,8 @@ class World:
     other_team_ticket_id: str
     attachment_id: str
     tokens: dict[str, str | None]
+    macro_id: str = ""
+    """The owning-team agent's own macro (made before a route that needs it)."""
 
     def call(self, method: str, path: str, token: str | None, body: Any = None) -> Reply:
         headers = {"Content-Type": "application/json"}
@@ -364,8 +376,23 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/approval": lambda w: {"decision": "approve"},
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
     "POST /inbox/customers/<customer_id>/actions/<action_id>": lambda w: {"inputs": {}},
+    "POST /inbox/conversations/<conversation_id>/tags": lambda w: {"add_tags": ["vip"]},
+    "POST /inbox/macros": lambda w: {"name": "Thanks", "body": "Thanks {customer.first_name|there}!"},
+    "POST /inbox/tickets/<ticket_id>/macros/<macro_id>/apply": lambda w: {},
+    "POST /inbox/conversations/<conversation_id>/macros/<macro_id>/apply": lambda w: {},
 }
-PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
+
+
+def _own_macro(world: World) -> None:
+    """The owning team's agent saves a macro of their own."""
+    body = {"name": "Photos received", "body": "Thanks {customer.first_name|there}!"}
+    world.macro_id = world.ok("POST", "/inbox/macros", world.tokens["owning_team_agent"], body)["id"]
+
+
+PREPARE: dict[str, Callable[[World], None]] = {
+    "POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket,
+    "DELETE /inbox/macros/<macro_id>": _own_macro,
+}
 QUERIES = {
     "GET /inbox/conversations": "?team_id=" + OWNING_TEAM,
     "GET /inbox/tickets": "?team_id=" + OWNING_TEAM,
@@ -387,6 +414,7 @@ def _path(route: str, world: World) -> str:
         .replace("<article_id>", "return-policy")
         .replace("<customer_id>", "alice")
         .replace("<action_id>", "recent-orders")
+        .replace("<macro_id>", world.macro_id or "thanks-and-close")
     )
     return filled + QUERIES.get(route, "")
 
@@ -453,6 +481,7 @@ def test_a_search_finds_exactly_the_tickets_and_customers_the_caller_may_read(
 
 
 WRITES = sorted(r for r in EXPECTED if r.startswith(("POST /inbox/", "PATCH /inbox/", "PUT /inbox/")))
+WRITES = sorted(r for r in EXPECTED if r.startswith(("POST /inbox/", "PATCH /inbox/", "PUT /inbox/", "DELETE /inbox/")))
 
 
 @pytest.mark.parametrize("visibility", ["all"], indirect=True)

@@ -137,6 +137,22 @@ def wake_keys(conversation: Conversation) -> tuple[str, str] | None:
     return f"SNOOZED#{at.strftime('%Y-%m-%d')}", f"{at.strftime('%Y-%m-%dT%H:%M:%S')}#{conversation.id}"
 
 
+CONVERSATION_TAGS, TICKET_TAGS = "CONV", "TICKET"
+
+
+def tag_pk(subject: str, tag: str) -> str:
+    """The partition of the conversations (``CONVERSATION_TAGS``) or tickets (``TICKET_TAGS``) with a tag."""
+    return f"TAG#{subject}#{tag}"
+
+
+def macro_pk(macro_id: str) -> str:
+    return f"MACRO#{macro_id}"
+
+
+def agent_macros_key(agent_id: str) -> str:
+    return f"AGENT#{agent_id}#MACROS"
+
+
 def agent_pk(agent_id: str) -> str:
     return f"AGENT#{agent_id}"
 
@@ -188,6 +204,7 @@ def conversation_from_item(item: ConversationItem) -> Conversation:
         bot=BotState.model_validate(item.bot) if item.bot else None,
         channel=Channel(item.channel or Channel.MESSENGER.value),
         email_subject=item.email_subject,
+        tags=list(item.tags or []),
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -215,6 +232,7 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
         bot=conversation.bot.model_dump(mode="json") if conversation.bot else None,
         channel=conversation.channel.value if conversation.channel is not Channel.MESSENGER else None,
         email_subject=conversation.email_subject,
+        tags=conversation.tags or None,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
         gsi1pk=customer_key(conversation.customer_id),
@@ -281,6 +299,8 @@ def ticket_from_item(item: TicketItem) -> Ticket:
         assignee_id=item.assignee_id,
         priority=Priority(item.priority),
         customer_id=item.customer_id,
+        customer_name=item.customer_name,
+        customer_email=item.customer_email,
         conversation_id=item.conversation_id,
         context=_context(item.context),
         verified_attributes=dict(item.verified_attributes or {}),
@@ -293,6 +313,7 @@ def ticket_from_item(item: TicketItem) -> Ticket:
         approval=Approval.model_validate(item.approval) if item.approval else None,
         workflow_token=item.workflow_token,
         workflow_version=int(item.workflow_version) if item.workflow_version is not None else None,
+        tags=list(item.tags or []),
         created_by=author(item.created_by_type, item.created_by_id, None),
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -318,6 +339,8 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         assignee_id=ticket.assignee_id,
         priority=ticket.priority.value,
         customer_id=ticket.customer_id,
+        customer_name=ticket.customer_name,
+        customer_email=ticket.customer_email,
         conversation_id=ticket.conversation_id,
         context=_dump_context(ticket.context),
         verified_attributes=ticket.verified_attributes or None,
@@ -330,6 +353,7 @@ def ticket_item(ticket: Ticket) -> TicketItem:
         approval=ticket.approval.model_dump(mode="json") if ticket.approval else None,
         workflow_token=ticket.workflow_token,
         workflow_version=ticket.workflow_version,
+        tags=ticket.tags or None,
         created_by_type=ticket.created_by.type.value,
         created_by_id=ticket.created_by.id,
         created_at=ticket.created_at,

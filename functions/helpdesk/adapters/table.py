@@ -29,6 +29,8 @@ unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ti
 first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
 first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
 search key                 ``FIND#<first 2 chars>``    ``<term>#<kind>#<id>``
+tag link                   ``TAG#<CONV|TICKET>#<tag>`` ``<conversation or ticket id>``
+personal macro             ``MACRO#<id>``              ``~META`` (GSI1PK ``AGENT#<owner>#MACROS``)
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -66,6 +68,11 @@ a customer's unread counters                Query PK=CUSTOMER#uid, SK begins_wit
 a team's first-reply times, last 7 days     Query PK=STATS#team, SK between FIRST_REPLY#<day> bounds
 search: customers, tickets, conversations   Query PK=FIND#<q[:2]>, SK begins_with <q> (exact and prefix
   by a term starting with what was typed    lookups), then one BatchGetItem of what the keys name
+inbox: conversations/tickets with a tag     Query PK=TAG#CONV#tag (or TAG#TICKET#tag), desc, then one
+                                            BatchGetItem of the items (links are written and deleted in
+                                            the transaction that changes the item's tags)
+an agent's own macros                       Query ``by_customer`` GSI1PK=AGENT#agent#MACROS
+a macro (to apply or delete it)             GetItem PK=MACRO#id (or in the apply's BatchGetItem)
 ==========================================  =========================================================
 
 Search keys (``SearchKeyItem``, terms from ``domain/search_terms.py``) are written in the same
@@ -257,6 +264,7 @@ class ConversationItem(TableItem, discriminator="conversation"):
     bot = JSONAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     email_subject = UnicodeAttribute(null=True)
+    tags = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -293,6 +301,8 @@ class TicketItem(TableItem, discriminator="ticket"):
     assignee_id = UnicodeAttribute(null=True)
     priority = UnicodeAttribute()
     customer_id = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
+    customer_email = UnicodeAttribute(null=True)
     conversation_id = UnicodeAttribute(null=True)
     context = JSONAttribute(null=True)
     verified_attributes = JSONAttribute(null=True)
@@ -305,6 +315,7 @@ class TicketItem(TableItem, discriminator="ticket"):
     approval = JSONAttribute(null=True)
     workflow_token = UnicodeAttribute(null=True)
     workflow_version = NumberAttribute(null=True)
+    tags = JSONAttribute(null=True)
     created_by_type = UnicodeAttribute()
     created_by_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -510,4 +521,5 @@ class DeliveryItem(TableItem, discriminator="delivery"):
 
 # The live channel's items, in a module of their own; imported here so that every item type is known
 # (decoded from the table or its stream) wherever the table is.
-import helpdesk.adapters.live_items  # noqa: E402, F401
+import helpdesk.adapters.live_items  # noqa: E402
+import helpdesk.adapters.tag_items  # noqa: E402, F401

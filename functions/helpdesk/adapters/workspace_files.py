@@ -7,6 +7,7 @@ Layout of a workspace directory::
     bot.yaml                    optional: the bot's greeting, menu and paths
     actions/<id>.yaml           optional: the custom actions the bot calls
     knowledge/<id>.yaml         optional: the knowledge base's articles (``knowledge_files``)
+    macros/<id>.yaml            optional: the workspace's saved replies (``macro_files``)
 
 Errors name the file, the field and the problem, e.g.
 ``workspace/demo/ticket_types/damaged-item.yaml: attributes.0.type: Input should be 'string', ...``.
@@ -61,9 +62,13 @@ def load_workspace(directory: str | Path) -> Workspace:
     actions = load_actions(root / "actions")
     bot = _load_bot(root / "bot.yaml", teams_only, ticket_types, {a.id for a in actions})
     try:
-        return Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot, "actions": actions})
+        workspace = Workspace.model_validate({**manifest, "ticket_types": ticket_types, "bot": bot, "actions": actions})
     except ValidationError as error:  # pragma: no cover - every reference was checked above
         raise WorkspaceConfigError(describe_problems(manifest_path, error)) from error
+    from helpdesk.adapters.macro_files import load_macros  # a bad macro file fails the workspace's load too
+
+    load_macros(root / "macros", workspace)
+    return workspace
 
 
 def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType], actions: set[str]) -> BotConfig | None:

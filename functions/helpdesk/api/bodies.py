@@ -133,6 +133,8 @@ class UpdateTicketRequest(_Request):
     priority: Priority | None = None
     attributes: dict[str, Any] | None = Field(default=None, max_length=100)
     title: str | None = Field(default=None, min_length=1, max_length=200)
+    add_tags: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
+    remove_tags: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=10)
 
 
 class AvailabilityRequest(_Request):

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, customer_views, email_schemas, search_views, ticket_views, views
+from helpdesk.api import bodies, customer_views, email_schemas, inbox_macros, search_views, ticket_views, views
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, CustomerId, Id, Limit, created
@@ -33,6 +33,9 @@ TicketOrder = Annotated[
     Query(description="Newest or oldest first, or (a team's unresolved tickets) soonest SLA deadline first."),
 ]
 TeamId = Annotated[str | None, Query(max_length=64, description="Defaults to your first team.")]
+Tag = Annotated[
+    str | None, Query(max_length=40, description="Only what has this tag, newest first, across teams (alone).")
+]
 
 
 def _agent() -> AgentPrincipal:
@@ -90,12 +93,16 @@ def list_conversations(
     order: Order = "newest",
     cursor: Cursor = None,
     limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+    tag: Tag = None,
 ) -> views.AgentConversationList:
-    """One inbox view per request: a team's conversations by status (`team_id`, `status`), or an assignee's
-    (`assignee_id=me|unassigned|<agent id>`). Only what the caller may read is listed."""
+    """One inbox view per request: a team's conversations by status (`team_id`, `status`), an assignee's
+    (`assignee_id=me|unassigned|<agent id>`), or those with a tag (`tag`). Only what the caller may read is
+    listed."""
     agent = _agent()
     oldest_first = order == "oldest"
-    if assignee_id is not None:
+    if tag is not None:
+        page = wiring.tags().conversations(agent, tag, cursor=cursor, limit=limit)
+    elif assignee_id is not None:
         page = wiring.conversations().inbox_for_assignee(
             agent, assignee_id, oldest_first=oldest_first, cursor=cursor, limit=limit
         )
@@ -239,10 +246,17 @@ def list_tickets(
     order: TicketOrder = "newest",
     cursor: Cursor = None,
     limit: Limit = bodies.DEFAULT_PAGE_SIZE,
+    tag: Tag = None,
 ) -> ticket_views.AgentTicketList:
     """One inbox view per request: by team and state category (the default), by a state of a type, by priority,
-    by type, by assignee, or a team's tickets soonest SLA deadline first. Only what the caller may read is
-    listed."""
+    by type, by assignee, by tag, or a team's tickets soonest SLA deadline first. Only what the caller may read
+    is listed."""
+    if tag is not None:
+        tagged = wiring.tags().tickets(_agent(), tag, cursor=cursor, limit=limit)
+        return ticket_views.AgentTicketList(
+            items=[ticket_views.agent_ticket_view(t, wiring.workspace()) for t in tagged.items],
+            next_cursor=tagged.next_cursor,
+        )
     page = wiring.tickets().inbox(
         _agent(),
         team_id=team_id,
@@ -279,6 +293,7 @@ def get_ticket(
 
 
 @app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (title, state, team, assignee, priority, attributes)")
+@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes, tags)")
 def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
@@ -296,6 +311,8 @@ def update_ticket(
         priority=request.priority,
         attributes=request.attributes,
         title=request.title,
+        add_tags=request.add_tags,
+        remove_tags=request.remove_tags,
     )
     ticket = wiring.tickets().update(_agent(), ticket_id, changes, version=version)
     return ticket_views.agent_ticket_view(ticket, wiring.workspace())
@@ -384,6 +401,9 @@ def run_profile_action(
     `not_on_account`, with nothing of it returned."""
     result = wiring.customer_profiles().run_action(_agent(), customer_id, action_id, request.inputs)
     return customer_views.profile_action_result_view(result)
+
+
+app.include_router(inbox_macros.router)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

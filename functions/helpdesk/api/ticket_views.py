@@ -64,6 +64,8 @@ class AgentTicketView(TicketView):
     )
     waiting_since: datetime | None = None
     approval: ApprovalView | None = Field(default=None, description="A decision the ticket's workflow waits for.")
+    tags: list[str] = Field(default=[], description="Agents' tags (internal).")
+    customer_name: str | None = Field(default=None, description="The customer's name, from their conversation.")
 
 
 class ApprovalView(BaseModel):

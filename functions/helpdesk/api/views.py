@@ -115,6 +115,7 @@ class AgentConversationSummary(BaseModel):
     bot: BotView | None = Field(default=None, description="What the bot did before (or instead of) an agent.")
     channel: Channel = Field(default=Channel.MESSENGER, description="email: it started by email; replies go by email.")
     email_subject: str | None = Field(default=None, description="The subject of the email that started it.")
+    tags: list[str] = Field(default=[], description="Agents' tags (internal).")
     created_at: datetime
     updated_at: datetime
 
@@ -267,6 +268,7 @@ def agent_conversation_summary(conversation: Conversation) -> AgentConversationS
         bot=bot_view(conversation.bot) if conversation.bot else None,
         channel=conversation.channel,
         email_subject=conversation.email_subject,
+        tags=conversation.tags,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
     )

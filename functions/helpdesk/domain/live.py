@@ -176,6 +176,7 @@ def agent_conversation_data(conversation: Conversation) -> dict[str, Any]:
             "email": conversation.customer_email,
             "is_visitor": conversation.customer_is_visitor,
         },
+        "tags": list(conversation.tags),
         "created_at": _iso(conversation.created_at),
         "updated_at": _iso(conversation.updated_at),
     }
@@ -239,6 +240,7 @@ def agent_ticket_data(ticket: Ticket, workspace: Workspace) -> dict[str, Any]:
         "customer_id": ticket.customer_id,
         "conversation_id": ticket.conversation_id,
         "sla_due_at": _iso(ticket.sla_due_at),
+        "tags": list(ticket.tags),
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         "version": ticket.version,

@@ -307,6 +307,8 @@ class Conversation(BaseModel):
     """Where it started: an email conversation's replies go out by email (and show in the messenger)."""
     email_subject: str | None = None
     """The subject of the email that started it (replies say "Re: ..." to it)."""
+    tags: list[str] = []
+    """Agents' tags (``domain.tags``): internal, and each a view of the inbox."""
     created_at: datetime
     updated_at: datetime
 
@@ -404,6 +406,9 @@ class Ticket(BaseModel):
     assignee_id: str | None = None
     priority: Priority
     customer_id: str | None = None
+    customer_name: str | None = None
+    """As the customer's conversation knew them when the ticket was opened from it (for macros' placeholders)."""
+    customer_email: str | None = None
     conversation_id: str | None = None
     context: ContextPackage | None = None
     verified_attributes: dict[str, str] = {}
@@ -422,6 +427,8 @@ class Ticket(BaseModel):
     """The task token of the ticket's workflow while it waits for the next deadline or a change."""
     workflow_version: int | None = None
     """The ticket version the parked workflow last looked at."""
+    tags: list[str] = []
+    """Agents' tags (``domain.tags``): internal, and each a view of the inbox."""
     created_by: Author
     created_at: datetime
     updated_at: datetime
@@ -444,10 +451,11 @@ class TicketView(BaseModel):
 
     ``kind``: ``team_category`` (value: a state category), ``state`` (value: a state id of
     ``ticket_type_id``), ``priority`` (value: a priority), ``assignee`` (value: an agent id, or ""
-    for unassigned), ``type`` (value: a ticket type id).
+    for unassigned), ``type`` (value: a ticket type id), ``tag`` (value: a tag; a Query of the tag's
+    links and a BatchGetItem of the tickets).
     """
 
-    kind: Literal["team_category", "state", "priority", "assignee", "type", "sla_due"]
+    kind: Literal["team_category", "state", "priority", "assignee", "type", "sla_due", "tag"]
     value: str
     team_id: str = ""
     ticket_type_id: str = ""

@@ -19,6 +19,7 @@ from helpdesk.domain.business_hours import BusinessCalendar
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Author, AuthorType, PartType, Priority, Ticket, TicketCategory, TicketPart, new_id
 from helpdesk.domain.sla import SlaState
+from helpdesk.domain.tags import retagged
 from helpdesk.domain.workspace import AttributeError_, StateCategory, TicketType
 
 MAX_TITLE_LENGTH = 200
@@ -50,6 +51,9 @@ class TicketChanges(BaseModel):
     priority: Priority | None = None
     attributes: dict[str, Any] | None = None
     title: str | None = None
+    add_tags: list[str] = []
+    """Checked against the workspace's tags already (``domain.tags.clean_tags``)."""
+    remove_tags: list[str] = []
 
 
 @dataclass
@@ -262,6 +266,8 @@ def apply_changes(
         change_attributes(edit, ticket, ticket_type, changes.attributes, author, now)
     if changes.title is not None:
         change_title(edit, ticket, changes.title, author, now)
+    if changes.add_tags or changes.remove_tags:
+        change_tags(edit, ticket, changes.add_tags, changes.remove_tags, author, now)
     return edit
 
 
@@ -282,6 +288,27 @@ def change_title(edit: TicketEdit, ticket: Ticket, title: str, author: Author, n
         now,
         f"Title changed to {title}",
         changes={"title": {"from": ticket.title, "to": title}},
+        visible=False,
+    )
+
+
+def change_tags(
+    edit: TicketEdit, ticket: Ticket, add: list[str], remove: list[str], author: Author, now: datetime
+) -> None:
+    """Tags are internal: the timeline records the change for agents only."""
+    tags = retagged(ticket.tags, add, remove)
+    if tags == ticket.tags:
+        return
+    edit.updates["tags"] = tags
+    added, removed = [t for t in tags if t not in ticket.tags], [t for t in ticket.tags if t not in tags]
+    words = [f"+{t}" for t in added] + [f"-{t}" for t in removed]
+    edit.record(
+        ticket,
+        PartType.ATTRIBUTE_CHANGE,
+        author,
+        now,
+        f"Tags {' '.join(words)}",
+        changes={"tags": {"added": added, "removed": removed}},
         visible=False,
     )
 

@@ -20,6 +20,7 @@ from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
 from helpdesk.domain.business_hours import BusinessCalendar, BusinessHours
 from helpdesk.domain.roles import Visibility
+from helpdesk.domain.tags import TagSettings
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _HOST = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
@@ -381,6 +382,8 @@ class Workspace(_Config):
     """The custom actions the bot may call (``actions/<id>.yaml``)."""
     agent_visibility: Visibility = Visibility.TEAM
     """What agents may read beyond their own teams' work: ``team`` (nothing) or ``all`` (everything)."""
+    tags: TagSettings = TagSettings()
+    """The tags agents put on conversations and tickets (``tags.allowed``; ``tags.free``: any lowercase word)."""
 
     @field_validator("messenger_origins", mode="before")
     @classmethod

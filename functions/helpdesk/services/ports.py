@@ -160,6 +160,7 @@ class TicketRecords(TicketReader, Protocol):
         based_on_version: int,
         parts: Iterable[TicketPart],
         attachment_owner: str | None = None,
+        tags_before: Sequence[str] | None = None,
     ) -> Ticket: ...
 
     def add_ticket_part(self, part: TicketPart) -> bool: ...

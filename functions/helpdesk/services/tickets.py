@@ -41,6 +41,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.sla import SlaState
+from helpdesk.domain.tags import clean_tags
 from helpdesk.domain.ticket_drafts import draft_ticket
 from helpdesk.domain.ticket_opening import build_ticket, known_team, known_ticket_type
 from helpdesk.domain.ticket_rules import (
@@ -190,7 +191,12 @@ class TicketService:
             context=conversation.context,
         )
         ticket = ticket.model_copy(
-            update={"verified_attributes": conversation.verified_attributes, "number": last_number + 1}
+            update={
+                "verified_attributes": conversation.verified_attributes,
+                "number": last_number + 1,
+                "customer_name": conversation.customer_name,
+                "customer_email": conversation.customer_email,
+            }
         )
         notice = Message(
             id=new_id(),
@@ -235,7 +241,14 @@ class TicketService:
             context=conversation.context,
         )
         number = self._store.next_ticket_number()
-        ticket = ticket.model_copy(update={"number": number, "verified_attributes": conversation.verified_attributes})
+        ticket = ticket.model_copy(
+            update={
+                "number": number,
+                "verified_attributes": conversation.verified_attributes,
+                "customer_name": conversation.customer_name,
+                "customer_email": conversation.customer_email,
+            }
+        )
         file_ids = [
             file_id
             for attribute in ticket_type.attributes
@@ -381,6 +394,12 @@ class TicketService:
         ticket_type = self._ticket_type(ticket.ticket_type_id)
         if changes.team_id is not None:
             self._team(changes.team_id)
+        changes = changes.model_copy(
+            update={
+                "add_tags": clean_tags(changes.add_tags, self._workspace.tags, "add_tags"),
+                "remove_tags": clean_tags(changes.remove_tags, self._workspace.tags, "remove_tags"),
+            }
+        )
         now = utc_now()
         edit = apply_changes(ticket, ticket_type, changes, agent.author, now, self._workspace.business_calendar)
         if not edit.parts:
@@ -406,7 +425,9 @@ class TicketService:
                 visible=False,
             )
         updated = ticket.model_copy(update={**updates, "updated_at": now})
-        saved = self._store.update_ticket(updated, based_on_version=version, parts=parts)
+        saved = self._store.update_ticket(
+            updated, based_on_version=version, parts=parts, tags_before=ticket.tags if "tags" in updates else None
+        )
         if self._trackers is not None and "state_id" in updates:
             self._trackers.announce(saved, agent, state_changed=True, reply=None)
         return saved

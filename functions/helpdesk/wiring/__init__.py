@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from helpdesk.domain.changes import CommittedChange
     from helpdesk.domain.knowledge import KnowledgeBase
     from helpdesk.domain.live import TableChange
+    from helpdesk.domain.macros import Macro
     from helpdesk.domain.workspace import Workspace
     from helpdesk.services.agents import AgentService
     from helpdesk.services.attachments import AttachmentService
@@ -51,11 +52,13 @@ if TYPE_CHECKING:
     from helpdesk.services.inbound import InboundEventService
     from helpdesk.services.live import LiveService
     from helpdesk.services.live_fanout import LiveFanOut
+    from helpdesk.services.macros import MacroService
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
     from helpdesk.services.ports import LakeQueries, MessageSearch
     from helpdesk.services.reports import ReportService
     from helpdesk.services.search import SearchService
     from helpdesk.services.search_indexing import SearchIndexer
+    from helpdesk.services.tags import TagService
     from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
@@ -448,6 +451,34 @@ def search_indexer() -> SearchIndexer:
     from helpdesk.services.search_indexing import SearchIndexer
 
     return SearchIndexer(message_index(), search_keys())
+
+
+# --- tests and the local runtime -----------------------------------------------------------------
+# --- tags and macros ------------------------------------------------------------------------------
+
+
+@cache
+def workspace_macros() -> tuple[Macro, ...]:
+    """The workspace's macros (``macros/*.yaml``), loaded and validated once per container."""
+    from helpdesk.adapters.macro_files import load_macros
+
+    directory = settings().workspace_dir
+    assert directory is not None, "workspace() names the missing WORKSPACE_DIR first"
+    return load_macros(directory / "macros", workspace())
+
+
+def tags() -> TagService:
+    from helpdesk.services.tags import TagService
+
+    table = stores()
+    return TagService(table.tags, table.macros, workspace())
+
+
+def macros() -> MacroService:
+    from helpdesk.services.macros import MacroService
+
+    table = stores()
+    return MacroService(table.macros, table.tickets, workspace(), workspace_macros(), trackers())
 
 
 # --- tests and the local runtime -----------------------------------------------------------------

@@ -194,12 +194,14 @@
     if (state.view === "tickets") {
       button.appendChild(el("strong", null, "#" + item.number + " " + item.title));
       button.appendChild(el("span", "meta", item.state.label + " · " + item.priority + " · " + item.team_id + (item.assignee_id ? " · " + item.assignee_id : "")));
+      if (item.tags && item.tags.length) button.appendChild(el("span", "meta tags", item.tags.map(function (t) { return "#" + t; }).join(" ")));
       if (item.sla_due_at) button.appendChild(el("span", "meta", "SLA " + slaText(item)));
     } else {
       button.appendChild(el("strong", null, item.customer.name || item.customer.id));
       if (item.channel === "email") button.appendChild(el("span", "meta channel-email", "Email: " + (item.email_subject || "(no subject)")));
       button.appendChild(el("span", "meta", item.preview || ""));
       button.appendChild(el("span", "meta", when(item.updated_at) + (item.assignee_id ? " · " + item.assignee_id : "")));
+      if (item.tags && item.tags.length) button.appendChild(el("span", "meta tags", item.tags.map(function (t) { return "#" + t; }).join(" ")));
     }
     button.addEventListener("click", function () { open(state.view, item.id); });
     li.appendChild(button);
@@ -322,6 +324,7 @@
       ["Ticket", conversation.ticket_id],
       ["Snoozed until", conversation.snoozed_until ? when(conversation.snoozed_until) : null],
     ]);
+    if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("conversations", conversation); // tags.js
     if (!isEditing()) fillAgents($("assign-agent"), $("assign-team").value, "Anyone online (routing picks)", null).catch(fail);
     showContext(conversation.context);
     var list = $("timeline");
@@ -356,10 +359,11 @@
     $("email-banner").hidden = true;
     $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
     showCapsule(ticket.capsule);
-    fields("customer-fields", [["Customer", ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
+    fields("customer-fields", [["Customer", ticket.customer_name ? ticket.customer_name + " (" + ticket.customer_id + ")" : ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
       ["Conversation", ticket.conversation_id], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
     showContext(ticket.context);
     showApproval(ticket);
+    if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("tickets", ticket); // tags.js
     var type = state.types[ticket.ticket_type_id];
     if (isEditing()) { renderTimeline(ticket); return; }  // don't overwrite what the agent is choosing
     var select = $("ticket-state");
@@ -581,7 +585,7 @@
   // What static/live.js uses of this page.
   window.HelpdeskInbox = {
     state: state, api: api, el: el, when: when, listItem: listItem, timelineEntry: timelineEntry,
-    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail, open: open,
+    loadList: loadList, loadDetail: loadDetail, showStatus: showStatus, fail: fail, open: open, selectView: selectView,
   };
 
   // --- start ---------------------------------------------------------------------------------------

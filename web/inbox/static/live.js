@@ -40,6 +40,7 @@
     var assignee = query.get("assignee_id");
     if (assignee === "me") return item.assignee_id === me.id;
     if (assignee === "unassigned") return !item.assignee_id;
+    if (query.get("tag")) return (item.tags || []).indexOf(query.get("tag")) !== -1; // tags.js: across teams
     if (item.team_id !== team) return false;
     if (query.get("status")) return item.status === query.get("status");
     if (query.get("category")) return item.state && item.state.category === query.get("category");

@@ -9,8 +9,10 @@ from helpdesk.adapters.store.attachments import AttachmentTable
 from helpdesk.adapters.store.conversations import ConversationTable
 from helpdesk.adapters.store.customers import CustomerTable
 from helpdesk.adapters.store.live import LiveTable
+from helpdesk.adapters.store.macros import MacroTable
 from helpdesk.adapters.store.parked_workflows import ParkedWorkflowTable
 from helpdesk.adapters.store.report_results import ReportResultTable
+from helpdesk.adapters.store.tags import TagTable
 from helpdesk.adapters.store.tickets import TicketTable
 from helpdesk.adapters.store.trackers import TrackerTable
 
@@ -20,9 +22,11 @@ __all__ = [
     "ConversationTable",
     "CustomerTable",
     "LiveTable",
+    "MacroTable",
     "ParkedWorkflowTable",
     "ReportResultTable",
     "TableStores",
+    "TagTable",
     "TicketTable",
     "TrackerTable",
 ]
@@ -41,3 +45,6 @@ class TableStores:
     live: LiveTable = field(default_factory=LiveTable)
     parked_workflows: ParkedWorkflowTable = field(default_factory=ParkedWorkflowTable)
     report_results: ReportResultTable = field(default_factory=ReportResultTable)
+    # Tags and macros (tag views, agents' own macros, applying a macro)
+    tags: TagTable = field(default_factory=TagTable)
+    macros: MacroTable = field(default_factory=MacroTable)

@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 from helpdesk.adapters import mapping
 from helpdesk.adapters.mapping import META, conversation_pk, ticket_pk
 from helpdesk.adapters.store.base import TableStore, failed_item, version_bumping
+from helpdesk.adapters.store.tags import link_changes
 from helpdesk.adapters.table import (
     AttachmentItem,
     ConversationItem,
@@ -196,10 +197,13 @@ class TicketTable(TableStore):
         based_on_version: int,
         parts: Iterable[TicketPart],
         attachment_owner: str | None = None,
+        tags_before: Sequence[str] | None = None,
     ) -> Ticket:
         """Write the ticket's new fields and timeline parts if it is still at ``based_on_version``.
 
-        Raises ``VersionConflict`` (with the version now stored) when someone else got there first.
+        ``tags_before``: the ticket's tags as read, when the change may retag it; the tag views' links
+        are added and deleted in the same transaction. Raises ``VersionConflict`` (with the version now
+        stored) when someone else got there first.
         """
         item = mapping.ticket_item(ticket)
         item.version = based_on_version
@@ -232,10 +236,15 @@ class TicketTable(TableStore):
         else:
             actions += [TicketItem.gsi7pk.remove(), TicketItem.gsi7sk.remove()]
         parts = list(parts)
+        retagged = tags_before is not None and list(tags_before) != ticket.tags
+        if retagged:
+            actions.append(TicketItem.tags.set(ticket.tags) if ticket.tags else TicketItem.tags.remove())
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(item, actions=actions, condition=TableItem.pk.exists())
             self._save_search_keys(transaction, ticket)
+            if retagged and tags_before is not None:
+                link_changes(transaction, mapping.TICKET_TAGS, ticket.id, tags_before, ticket.tags, ticket.updated_at)
             for part in parts:
                 transaction.save(mapping.part_item(part), condition=TableItem.pk.does_not_exist())
                 owner = attachment_owner or ticket.customer_id
