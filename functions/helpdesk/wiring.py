@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.mail_transport import S3MailFiles, SesMailSender
+    from helpdesk.adapters.privacy_files import S3PrivacyFiles
     from helpdesk.adapters.report_rollup_queue import SqsReportRollupQueue
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customer_data import CustomerDataService
     from helpdesk.services.customers import CustomerService
     from helpdesk.services.email_delivery import EmailDelivery
     from helpdesk.services.email_feedback import EmailFeedback
@@ -519,6 +521,39 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
     return decode(record)
 
 
+# --- data protection: a customer's export and erasure -------------------------------------------
+
+
+@cache
+def privacy_files() -> S3PrivacyFiles:
+    from helpdesk.adapters.privacy_files import S3PrivacyFiles
+
+    config = settings()
+    return S3PrivacyFiles(config.attachments_bucket, config.lake_bucket, path_style=config.endpoint_url is not None)
+
+
+@cache
+def privacy_tasks() -> SqsWorkflowTaskQueue:
+    from helpdesk.adapters.workflow_task_queue import SqsWorkflowTaskQueue
+
+    return SqsWorkflowTaskQueue(settings().require("privacy_tasks_queue_url"))
+
+
+def customer_data() -> CustomerDataService:
+    from helpdesk.adapters.store.customer_data import CustomerDataTable
+    from helpdesk.services.customer_data import CustomerDataService
+
+    config = settings()
+    return CustomerDataService(
+        CustomerDataTable(),
+        privacy_files(),
+        workspace(),
+        tasks=privacy_tasks() if config.privacy_tasks_queue_url else None,
+        workflow=workflow_engine(),
+        events=event_bus() if config.event_bus_name else None,
+    )
+
+
 # --- tests and the local runtime -----------------------------------------------------------------
 
 _CACHED = (
@@ -543,6 +578,8 @@ _CACHED = (
     report_rollup_queue,
     live_connections,
     _cognito_keys,
+    privacy_files,
+    privacy_tasks,
 )
 
 

@@ -71,6 +71,8 @@ _TEAM_READ = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_WRITE = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_CREATE = (401, 401, 401, 201, 403, 201, 403, 201, 401, 401)
 _LEADS_READ = (401, 401, 401, 403, 403, 200, 200, 200, 401, 401)
+_ADMINS_ACCEPT = (401, 401, 401, 403, 403, 403, 403, 202, 401, 401)
+_ADMINS_READ = (401, 401, 401, 403, 403, 403, 403, 200, 401, 401)
 
 EXPECTED: dict[str, tuple[int, ...]] = {
     # --- the messenger: customers and visitors -----------------------------------------------------
@@ -132,6 +134,11 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.
     "POST /inbox/tickets/<ticket_id>/approval": (401, 401, 401, 403, 403, 409, 403, 409, 401, 401),
     "POST /inbox/tickets/<ticket_id>/links": _TEAM_WRITE,
+    # A customer's data export and erasure: admins only, whatever the visibility (an agent of her team too).
+    "POST /inbox/customers/<customer_id>/export": _ADMINS_ACCEPT,
+    "GET /inbox/customers/<customer_id>/exports/<export_id>": _ADMINS_READ,
+    "POST /inbox/customers/<customer_id>/erasure": _ADMINS_ACCEPT,
+    "GET /inbox/customers/<customer_id>/erasures/<erasure_id>": _ADMINS_READ,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -146,6 +153,7 @@ def expected(route: str, caller: str, visibility: str) -> int:
         visibility == "all"
         and route.startswith("GET /inbox/")
         and not route.startswith("GET /inbox/reports/")  # a report is no agent's read, whatever the setting
+        and not route.startswith("GET /inbox/customers/")  # nor a customer's export or erasure
         and caller in AGENT_CALLERS
     )
     return 200 if reads_everything and status == 403 else status
@@ -182,6 +190,8 @@ class World:
     other_team_ticket_id: str
     attachment_id: str
     tokens: dict[str, str | None]
+    export_id: str = "none"
+    erasure_id: str = "none"
 
     def call(self, method: str, path: str, token: str | None, body: Any = None) -> Reply:
         headers = {"Content-Type": "application/json"}
@@ -303,7 +313,9 @@ def _tracker_body(team: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(messenger: Any, inbox: Any, email_channel: None, visibility: str, tmp_path: Path) -> World:
+def world(
+    messenger: Any, inbox: Any, email_channel: None, privacy_tasks: str, visibility: str, tmp_path: Path
+) -> World:
     return build_world(tmp_path)
 
 
@@ -356,7 +368,22 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "POST /inbox/tickets/<ticket_id>/approval": lambda w: {"decision": "approve"},
     "POST /inbox/tickets/<ticket_id>/links": lambda w: {"ticket_ids": [w.ticket_id]},
 }
-PREPARE: dict[str, Callable[[World], None]] = {"POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket}
+
+
+def _export(world: World) -> None:
+    """An admin asked for Alice's data (the request each caller then asks about)."""
+    world.export_id = world.call("POST", "/inbox/customers/alice/export", world.tokens["admin"]).body["id"]
+
+
+def _erasure(world: World) -> None:
+    world.erasure_id = world.call("POST", "/inbox/customers/alice/erasure", world.tokens["admin"]).body["id"]
+
+
+PREPARE: dict[str, Callable[[World], None]] = {
+    "POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket,
+    "GET /inbox/customers/<customer_id>/exports/<export_id>": _export,
+    "GET /inbox/customers/<customer_id>/erasures/<erasure_id>": _erasure,
+}
 QUERIES = {"GET /inbox/conversations": "?team_id=" + OWNING_TEAM, "GET /inbox/tickets": "?team_id=" + OWNING_TEAM}
 
 
@@ -371,6 +398,9 @@ def _path(route: str, world: World) -> str:
         .replace("<team_id>", OWNING_TEAM)
         .replace("<section>", "volumes")
         .replace("<article_id>", "return-policy")
+        .replace("<customer_id>", "alice")
+        .replace("<export_id>", world.export_id)
+        .replace("<erasure_id>", world.erasure_id)
     )
     return filled + QUERIES.get(route, "")
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
 from helpdesk.domain.business_hours import BusinessCalendar, BusinessHours
+from helpdesk.domain.retention import PrivacySettings, Retention
 from helpdesk.domain.roles import Visibility
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -381,6 +382,10 @@ class Workspace(_Config):
     """The custom actions the bot may call (``actions/<id>.yaml``)."""
     agent_visibility: Visibility = Visibility.TEAM
     """What agents may read beyond their own teams' work: ``team`` (nothing) or ``all`` (everything)."""
+    retention: Retention = Retention()
+    """How long closed work, files, received emails and the lake are kept (``helpdesk.domain.retention``)."""
+    privacy: PrivacySettings = PrivacySettings()
+    """What an erasure keeps (``helpdesk.domain.retention``)."""
 
     @field_validator("messenger_origins", mode="before")
     @classmethod
