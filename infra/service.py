@@ -27,6 +27,7 @@ from helpdesk.surfaces import (
     INBOUND_EMAIL,
     INBOUND_EMAIL_PREFIX,
     NOTIFIER,
+    PRIVACY_TASKS,
     REPORT_ROLLUP,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
@@ -44,6 +45,7 @@ from infra.live import LiveChannel
 from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.privacy import Privacy
 from infra.queue_workers import QueueWorkers
 from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack, attachments_bucket_name, inbound_email_bucket_name
@@ -94,8 +96,18 @@ class ServiceStack(Stack):
             monitoring=monitoring,
             removal=removal,
         )
+        privacy = Privacy(
+            self,
+            "Privacy",
+            stage=config.stage,
+            tasks_queue=workers.queues[PRIVACY_TASKS.name],
+            alarm_topic=monitoring.topic,
+            alarm_key=monitoring.key,
+            monitoring=monitoring,
+            removal=removal,
+        )
         # Every function, built already or below, learns the bus, the topics and the workflows.
-        factory.share_environment({**messaging.environment, **workflows.environment})
+        factory.share_environment({**messaging.environment, **workflows.environment, **privacy.environment})
         publisher = messaging.add_event_publisher(factory, data.table, workflows.arns)
         workflows.grant_start(workers.worker(WORKFLOW_STARTER))
         workflows.grant_task_responses(workers.worker(WORKFLOW_TASKS))
@@ -127,6 +139,9 @@ class ServiceStack(Stack):
         lake.allow_queries(functions.reports)  # the only API function that may query the lake
         monitoring.show_bot_resolution_rate("Helpdesk")
         workflows.grant_task_responses(functions.inbox)  # an agent's approval decision completes the workflow's task
+        privacy.grant_requests(functions.inbox)  # an admin's export or erasure of a customer
+        privacy.grant_worker(workers.worker(PRIVACY_TASKS))
+        messaging.bus.grant_put_events_to(workers.worker(PRIVACY_TASKS))  # CustomerErased
 
         # --- the email channel ----------------------------------------------------------------------
         email = EmailChannel(

@@ -102,9 +102,11 @@ def messenger_secret() -> str:
 
 @cache
 def stores() -> TableStores:
-    from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.store import ConversationTable, TableStores, TicketTable
 
-    return TableStores()
+    # Closing and resolving set the table's TTL from the workspace's retention settings.
+    retention = workspace().retention
+    return TableStores(conversations=ConversationTable(retention=retention), tickets=TicketTable(retention=retention))
 
 
 @cache

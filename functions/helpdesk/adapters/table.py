@@ -244,6 +244,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
     email_subject = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+    """Set while closed: the workspace's ``retention.closed_conversations_days`` after closing."""
 
 
 class MessageItem(TableItem, discriminator="message"):
@@ -295,6 +297,8 @@ class TicketItem(TableItem, discriminator="ticket"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    expires_at = TTLAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+    """Set while resolved: the workspace's ``retention.resolved_tickets_days`` after its last change."""
 
 
 class TicketPartItem(TableItem, discriminator="ticket_part"):

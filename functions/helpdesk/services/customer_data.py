@@ -122,9 +122,12 @@ class CustomerDataService:
 
     # --- the worker -------------------------------------------------------------------------------
 
-    def build_export(self, request_id: str, customer_id: str) -> DataRequest:
-        """Gather the customer's data into a zip in S3 and mark the request done (again: same zip)."""
-        request = self._running(request_id, RequestKind.EXPORT)
+    def build_export(self, request_id: str, customer_id: str) -> DataRequest | None:
+        """Gather the customer's data into a zip in S3 and mark the request done (again: same zip).
+        None for a request that isn't recorded (nothing to build: retrying would not change that)."""
+        request = self._records.get_request(request_id)
+        if request is None or request.kind is not RequestKind.EXPORT:
+            return None
         if request.status is not RequestStatus.RUNNING or request.customer_ref != customer_ref(customer_id):
             return request
         held = self._records.holdings(customer_id)
