@@ -27,6 +27,7 @@ live subscription          ``LIVE#<connection id>``    ``TOPIC#<topic>``
 unread counter             ``CUSTOMER#<user_id>``      ``UNREAD#<conversation|ticket>#<id>``
 first agent reply marker   ``FIRSTREPLY#<conv id>``    ``~META``
 first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd>``
+data-protection request    ``PRIVACY#<request id>``    ``~META`` (``store/customer_data.py``)
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -66,6 +67,10 @@ itself" come back from the same Query. Messages also carry their conversation's 
 so ownership can be checked from a page of messages alone.
 
 The indexes are sparse: only items that set an index's key attributes appear in it.
+
+Closed conversations and resolved tickets carry the TTL attribute (``expires_at``) from the workspace's
+``retention`` settings; an export or erasure reads a customer through ``by_customer`` and their
+conversations' and tickets' partitions (a worker's job, never a route's).
 """
 
 from __future__ import annotations
