@@ -4,8 +4,8 @@ The state machine (``workflows/erasure.asl.json``, the same file the local runti
 step to the privacy-tasks queue with a task token and waits; the worker answers through the token.
 Its role may only send to that queue and publish to the alarm topic. The worker may read, write and
 delete the customers' files (``attachments/``) and exports (``exports/``) in the attachments bucket,
-rewrite the lake's objects (``events/``), put ``CustomerErased`` on the bus and answer the erasure's
-tasks; the inbox function may start an erasure and queue an export.
+rewrite the lake's objects (``events/``) and answer the erasure's tasks (``CustomerErased`` comes from
+the stream, through the event publisher, like every event); the inbox function may start an erasure and queue an export.
 """
 
 from __future__ import annotations

@@ -141,7 +141,6 @@ class ServiceStack(Stack):
         workflows.grant_task_responses(functions.inbox)  # an agent's approval decision completes the workflow's task
         privacy.grant_requests(functions.inbox)  # an admin's export or erasure of a customer
         privacy.grant_worker(workers.worker(PRIVACY_TASKS))
-        messaging.bus.grant_put_events_to(workers.worker(PRIVACY_TASKS))  # CustomerErased
 
         # --- the email channel ----------------------------------------------------------------------
         email = EmailChannel(

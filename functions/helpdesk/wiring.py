@@ -545,14 +545,12 @@ def customer_data() -> CustomerDataService:
     from helpdesk.adapters.store.customer_data import CustomerDataTable
     from helpdesk.services.customer_data import CustomerDataService
 
-    config = settings()
     return CustomerDataService(
         CustomerDataTable(),
         privacy_files(),
         workspace(),
-        tasks=privacy_tasks() if config.privacy_tasks_queue_url else None,
+        tasks=privacy_tasks() if settings().privacy_tasks_queue_url else None,
         workflow=workflow_engine(),
-        events=event_bus() if config.event_bus_name else None,
     )
 
 

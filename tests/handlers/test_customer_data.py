@@ -24,6 +24,7 @@ from helpdesk.domain import lake
 
 from tests import conftest
 from tests.handlers.test_messenger_features import JPEG, RETURNS, convert, customer, set_state, start, upload
+from tests.services.test_domain_events import TableStream, as_lambda_record
 from tests.support.events import Reply, agent_authorizer, customised
 from tests.support.lake import bus_event
 
@@ -215,6 +216,18 @@ def everything_stored(table: str) -> bytes:
     return stored
 
 
+def published_events(records: list[dict[str, Any]]) -> list[Any]:
+    """What the event publisher puts on the bus for these stream records."""
+    from helpdesk import wiring
+    from helpdesk.services.domain_events import map_change
+
+    events = []
+    for record in records:
+        change = wiring.read_change(as_lambda_record(record))
+        events += map_change(change, wiring.workspace(), lambda _id: None).events
+    return events
+
+
 def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_remains(
     messenger: Call, inbox: Call, privacy: str, table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,6 +239,8 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
 
     asked = ask(inbox, "erasure", ADMIN)
     erasure_id = asked.body["id"]
+    stream = TableStream()
+    stream.new_records()  # what came before the erasure
     states: dict[str, Any] = {}
     for name, result in (("erase_lake", "lake"), ("erase_files", "files"), ("erase_table", "table")):
         states[result] = step(name, erasure_id, monkeypatch)
@@ -234,6 +249,7 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
         customised("inbox_api/get_erasure", path=f"/inbox/customers/zoe/erasures/{erasure_id}", authorizer=ADMIN)
     )
     after = everything_stored(table)
+    announced = published_events(stream.new_records())
     conversations = messenger(customised("messenger_api/list_conversations", authorizer=ZOE))
     as_agent = inbox(
         customised(
@@ -254,3 +270,5 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
     assert audit.body["counts"]["files_deleted"] >= 2
     assert audit.body["counts"]["lake_events_removed"] == 1
     assert b'"zoe"' not in after
+    assert [e.detail["customer_id"] for e in announced if e.detail_type == "CustomerErased"] == ["zoe"]
+    assert [e.detail["erasure_id"] for e in announced if e.detail_type == "CustomerErased"] == [erasure_id]

@@ -494,4 +494,5 @@ class DeliveryItem(TableItem, discriminator="delivery"):
 
 # The live channel's items, in a module of their own; imported here so that every item type is known
 # (decoded from the table or its stream) wherever the table is.
-import helpdesk.adapters.live_items  # noqa: E402, F401
+import helpdesk.adapters.live_items  # noqa: E402
+import helpdesk.adapters.privacy_items  # noqa: E402, F401

@@ -468,8 +468,7 @@ class CustomerErased(EventDetail):
     detail_type = DetailType.CUSTOMER_ERASED
     summary = (
         "An admin's erasure of one customer finished: their data is gone from the table, the files and the "
-        "lake. Erase them in your systems too. ``sequence`` here is the erasure's finishing time in "
-        "microseconds (it comes from no stream record)."
+        "lake. Erase them in your systems too."
     )
     model_config = _example(
         _ENVELOPE_EXAMPLE,

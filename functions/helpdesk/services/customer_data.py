@@ -9,8 +9,8 @@ at most two DynamoDB requests (the customer's profile, the request's record):
 - **erasure**: the route records the request and starts the erasure state machine, whose steps the
   same worker runs in order (``erase_lake``, ``erase_files``, ``erase_table``, ``finish_erasure``):
   the lake is rewritten while the table still says which conversations and tickets were theirs.
-  The finished request is the audit entry (no personal data: ``customer_ref``), and ``CustomerErased``
-  goes on the bus for the business's own systems.
+  The finished request is the audit entry (no personal data: ``customer_ref``); its change on the
+  table's stream becomes ``CustomerErased`` on the bus, for the business's own systems.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from helpdesk.domain.errors import NotFound
-from helpdesk.domain.events import DetailType, event_detail
 from helpdesk.domain.models import new_id, utc_now
 from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import AgentPrincipal
@@ -41,7 +40,6 @@ from helpdesk.services.attachments import safe_filename
 from helpdesk.services.privacy_ports import (
     CustomerDataRecords,
     ErasureWorkflow,
-    EventPublisher,
     PrivacyFiles,
     PrivacyTasks,
 )
@@ -64,14 +62,12 @@ class CustomerDataService:
         *,
         tasks: PrivacyTasks | None = None,
         workflow: ErasureWorkflow | None = None,
-        events: EventPublisher | None = None,
     ) -> None:
         self._records = records
         self._files = files
         self._workspace = workspace
         self._tasks = tasks
         self._workflow = workflow
-        self._events = events
 
     # --- the routes (at most two DynamoDB requests each) ------------------------------------------
 
@@ -220,8 +216,8 @@ class CustomerDataService:
             return request
         counts = ErasureCounts.model_validate({k: v for k, v in steps.items() if k in ErasureCounts.model_fields})
         finished = utc_now()
-        if self._events is not None:
-            self._events.publish([_erased_event(request, counts, finished)])
+        # The table's stream carries this change to the event publisher, which announces CustomerErased
+        # (with the id from the image before it): the one way events reach the bus.
         audit = request.model_copy(
             update={"status": RequestStatus.DONE, "finished_at": finished, "counts": counts, "customer_id": None}
         )
@@ -240,25 +236,3 @@ def _first_day(held: CustomerHoldings) -> str:
     moments: list[datetime] = [c.conversation.created_at for c in held.conversations]
     moments += [t.ticket.created_at for t in held.tickets]
     return min(moments).strftime("%Y-%m-%d") if moments else "9999-12-31"
-
-
-def _erased_event(request: DataRequest, counts: ErasureCounts, finished: datetime) -> Any:
-    import uuid
-
-    from helpdesk.services.domain_events import EVENT_ID_NAMESPACE, DomainEvent
-
-    detail = event_detail(
-        DetailType.CUSTOMER_ERASED,
-        {
-            "event_id": str(uuid.uuid5(EVENT_ID_NAMESPACE, f"erasure/{request.id}")),
-            "occurred_at": finished,
-            "sequence": str(int(finished.timestamp() * 1_000_000)),
-            "erasure_id": request.id,
-            "customer_id": request.customer_id,
-            "items_deleted": counts.items_deleted,
-            "items_anonymized": counts.items_anonymized,
-            "files_deleted": counts.files_deleted,
-            "lake_events_removed": counts.lake_events_removed,
-        },
-    )
-    return DomainEvent(detail_type=DetailType.CUSTOMER_ERASED, detail=detail)

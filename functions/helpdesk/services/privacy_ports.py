@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from helpdesk.domain.privacy import CustomerHoldings, DataRequest, ErasureCounts
@@ -46,7 +46,3 @@ class ErasureWorkflow(Protocol):
     def start(self, workflow: str, execution_name: str, payload: dict[str, Any]) -> bool: ...
 
     def complete(self, token: str, output: dict[str, Any]) -> bool: ...
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Iterable[Any]) -> None: ...

@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.email_records import ADDRESS_DIRECTORY_PREFIX, EmailAddressItem
+from helpdesk.adapters.privacy_items import REQUEST_PREFIX, DataRequestItem
 from helpdesk.adapters.store.base import META, TableStore
 from helpdesk.adapters.table import (
     AttachmentItem,
@@ -51,22 +51,6 @@ from helpdesk.domain.privacy import (
     said_by_customer,
     scrub,
 )
-
-REQUEST_PREFIX = "PRIVACY#"
-
-
-class DataRequestItem(TableItem, discriminator="data_request"):
-    id = UnicodeAttribute()
-    request_kind = UnicodeAttribute()
-    customer_id = UnicodeAttribute(null=True)
-    customer_ref = UnicodeAttribute()
-    status = UnicodeAttribute()
-    requested_by = UnicodeAttribute()
-    requested_at = UTCDateTimeAttribute()
-    finished_at = UTCDateTimeAttribute(null=True)
-    object_key = UnicodeAttribute(null=True)
-    counts = JSONAttribute(null=True)
-    failure = UnicodeAttribute(null=True)
 
 
 def _request_item(request: DataRequest) -> DataRequestItem:
