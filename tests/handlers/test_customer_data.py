@@ -216,6 +216,16 @@ def everything_stored(table: str) -> bytes:
     return stored
 
 
+def customers_in_lake() -> list[str]:
+    """Whose conversations the lake's view lists, as the reports query it (DuckDB over the bucket's mirror)."""
+    from helpdesk import wiring
+    from helpdesk.domain.metrics import BoundQuery
+
+    lake = wiring.lake_queries()
+    run = lake.start(BoundQuery("SELECT DISTINCT customer_id FROM conversation_started ORDER BY 1", ()))
+    return [str(row[0]) for row in lake.results(run).rows]
+
+
 def published_events(records: list[dict[str, Any]]) -> list[Any]:
     """What the event publisher puts on the bus for these stream records."""
     from helpdesk import wiring
@@ -236,6 +246,7 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
     ask(inbox, "export", ADMIN)
     run_worker(privacy)
     before = everything_stored(table)
+    lake_before = customers_in_lake()
 
     asked = ask(inbox, "erasure", ADMIN)
     erasure_id = asked.body["id"]
@@ -249,6 +260,7 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
         customised("inbox_api/get_erasure", path=f"/inbox/customers/zoe/erasures/{erasure_id}", authorizer=ADMIN)
     )
     after = everything_stored(table)
+    lake_after = customers_in_lake()
     announced = published_events(stream.new_records())
     conversations = messenger(customised("messenger_api/list_conversations", authorizer=ZOE))
     as_agent = inbox(
@@ -270,5 +282,6 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
     assert audit.body["counts"]["files_deleted"] >= 2
     assert audit.body["counts"]["lake_events_removed"] == 1
     assert b'"zoe"' not in after
+    assert (lake_before, lake_after) == (["other", "zoe"], ["other"])
     assert [e.detail["customer_id"] for e in announced if e.detail_type == "CustomerErased"] == ["zoe"]
     assert [e.detail["erasure_id"] for e in announced if e.detail_type == "CustomerErased"] == [erasure_id]
