@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LocalRuntime, running_local_runtime
-from tests.e2e.test_workflows_over_http import call, eventually, executions
+from tests.e2e.test_workflows_over_http import call, eventually, executions, outbox
 
 pytestmark = pytest.mark.e2e
 PHRASE = "the kettle whistles the anthem of Liechtenstein"
@@ -73,6 +73,9 @@ def test_an_admin_exports_then_erases_a_customer_and_nothing_of_theirs_is_left(r
         lambda: finished(runtime, admin, f"/inbox/customers/pia/erasures/{erasure['id']}"), "the erasure", timeout=90
     )
     after = everything_in_s3(runtime)
+    announced = eventually(
+        lambda: [e for e in outbox(runtime)["events"] if e.get("detail-type") == "CustomerErased"], "CustomerErased"
+    )
     listed = call(runtime, pia, "GET", "/messenger/conversations").json()
     seen_by_agent = call(runtime, admin, "GET", f"/inbox/conversations/{conversation['id']}")
 
@@ -83,3 +86,4 @@ def test_an_admin_exports_then_erases_a_customer_and_nothing_of_theirs_is_left(r
     assert [secret for secret in (EMAIL, PHONE, PHRASE) if secret.encode() in after] == []
     assert listed["items"] == []
     assert seen_by_agent.status_code == 404
+    assert [(e["detail"]["customer_id"], e["detail"]["erasure_id"]) for e in announced] == [("pia", erasure["id"])]
