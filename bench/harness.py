@@ -205,11 +205,20 @@ def in_memory_aws() -> Iterator[None]:
         email_key = boto3.client("secretsmanager").create_secret(Name="helpdesk-bench/email", SecretString=EMAIL_KEY)
         boto3.client("s3").create_bucket(Bucket=ATTACHMENTS_BUCKET)
         queue = boto3.client("sqs").create_queue(QueueName="helpdesk-bench-fanout")["QueueUrl"]
+        # A customer's export and erasure: the privacy worker's queue, an erasure state machine (no steps).
+        privacy = boto3.client("sqs").create_queue(QueueName="helpdesk-bench-privacy")["QueueUrl"]
+        erasure = boto3.client("stepfunctions").create_state_machine(
+            name="helpdesk-bench-erasure",
+            definition='{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}',
+            roleArn="arn:aws:iam::123456789012:role/bench",
+        )["stateMachineArn"]
         settings = {
             "MESSENGER_SECRET_ARN": arn,
             "EMAIL_SECRET_ARN": email_key["ARN"],
             "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET,
             "FANOUT_QUEUE_URL": queue,
+            "PRIVACY_TASKS_QUEUE_URL": privacy,
+            "WORKFLOW_ARN_ERASURE": erasure,
         }
         before = {name: os.environ.get(name) for name in settings}
         os.environ.update(settings)

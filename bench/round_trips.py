@@ -21,6 +21,7 @@ from bench.harness import ATTACHMENTS_BUCKET, EMAIL_KEY, DynamoRecorder, Result,
 GOAL_MAX = 2
 BILLING = ("agent-billing", "billing")
 BILLING_LEAD = ("agent-billing-lead", "billing,leads")
+ADMIN = ("agent-admin", "admins")
 """Approvals are a lead's decision (``domain/policy.py``)."""
 
 
@@ -308,6 +309,18 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         ),
     )
     drive_tags_and_macros(d, api, cid, tid)
+    # An admin exports the customer's data, then erases them (the worker and the workflow do the rest).
+    customer = f"/inbox/customers/{CUSTOMER}"
+    export = d("POST /inbox/customers/<id>/export", lambda: a("POST", f"{customer}/export", agent=ADMIN)).body
+    d(
+        "GET /inbox/customers/<id>/exports/<id>",
+        lambda: a("GET", f"{customer}/exports/{export.get('id', 'none')}", agent=ADMIN),
+    )
+    erasure = d("POST /inbox/customers/<id>/erasure", lambda: a("POST", f"{customer}/erasure", agent=ADMIN)).body
+    d(
+        "GET /inbox/customers/<id>/erasures/<id>",
+        lambda: a("GET", f"{customer}/erasures/{erasure.get('id', 'none')}", agent=ADMIN),
+    )
     return d.calls
 
 

@@ -32,11 +32,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from helpdesk.domain import lake
 from helpdesk.domain.metrics import metric_views
+from helpdesk.domain.retention import Retention
 from helpdesk.surfaces import EVENT_SOURCE, LAKE_VIEWS_HANDLER
 
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
 from infra.nag import nag
+from infra.retention import expiry_rules
 
 BUFFER_INTERVAL = Duration.minutes(5)
 BUFFER_SIZE = Size.mebibytes(64)  # the least Firehose allows with dynamic partitioning
@@ -73,8 +75,10 @@ class LakeBuckets(Construct):
         access_logs: s3.IBucket,
         removal: RemovalPolicy,
         production: bool,
+        retention: Retention | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        kept = expiry_rules(retention or Retention(), "lake")  # the workspace's lake_days
         # Predictable names let the functions' policies name the prefixes they may use.
         self.lake = s3.Bucket(
             self,
@@ -100,6 +104,7 @@ class LakeBuckets(Construct):
                     ],
                 ),
                 s3.LifecycleRule(id="errors-expire", prefix="errors/", expiration=Duration.days(30)),
+                *kept,
             ],
         )
         self.results = s3.Bucket(

@@ -28,6 +28,7 @@ from helpdesk.surfaces import (
     INBOUND_EMAIL,
     INBOUND_EMAIL_PREFIX,
     NOTIFIER,
+    PRIVACY_TASKS,
     REPORT_ROLLUP,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
@@ -45,6 +46,7 @@ from infra.live import LiveChannel
 from infra.messaging import Messaging, camel
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.privacy import Privacy
 from infra.queue_workers import QueueWorkers
 from infra.search import Search
 from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
@@ -96,8 +98,18 @@ class ServiceStack(Stack):
             monitoring=monitoring,
             removal=removal,
         )
+        privacy = Privacy(
+            self,
+            "Privacy",
+            stage=config.stage,
+            tasks_queue=workers.queues[PRIVACY_TASKS.name],
+            alarm_topic=monitoring.topic,
+            alarm_key=monitoring.key,
+            monitoring=monitoring,
+            removal=removal,
+        )
         # Every function, built already or below, learns the bus, the topics and the workflows.
-        factory.share_environment({**messaging.environment, **workflows.environment})
+        factory.share_environment({**messaging.environment, **workflows.environment, **privacy.environment})
         publisher = messaging.add_event_publisher(factory, data.table, workflows.arns)
         workflows.grant_start(workers.worker(WORKFLOW_STARTER))
         workflows.grant_task_responses(workers.worker(WORKFLOW_TASKS))
@@ -140,6 +152,8 @@ class ServiceStack(Stack):
             is_production=config.is_production,
         )
         search.allow_search(functions.inbox)  # GET /inbox/search reads the message index
+        privacy.grant_requests(functions.inbox)  # an admin's export or erasure of a customer
+        privacy.grant_worker(workers.worker(PRIVACY_TASKS))
 
         # --- the email channel ----------------------------------------------------------------------
         email = EmailChannel(

@@ -3,8 +3,9 @@
 - the single DynamoDB table, built from the PynamoDB models' ``table_definition()``;
 - the attachments bucket (private, encrypted, TLS only, lifecycle rules) and its access-log bucket;
 - the messenger secret the business signs customer tokens with;
-- the inbound email bucket (SES receiving stores every email for the support domain there, kept 90
-  days) and the email secret (the key of reply addresses and of the links in emails);
+- the inbound email bucket (SES receiving stores every email for the support domain there, kept for
+  the workspace's ``retention.email_originals_days``) and the email secret (the key of reply addresses
+  and of the links in emails); every bucket's expiry rules come from that ``retention`` block;
 - the Cognito user pool agents sign in to (groups are team ids).
 """
 
@@ -18,13 +19,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from helpdesk.adapters.table import KeyDefinition, table_definition
 from helpdesk.adapters.workspace_files import load_workspace
-from helpdesk.surfaces import ADMIN_GROUP, LEAD_GROUP
+from helpdesk.surfaces import ADMIN_GROUP, INBOUND_EMAIL_PREFIX, LEAD_GROUP
 
 from infra.config import DeploymentConfig
 from infra.lake import LakeBuckets
 from infra.nag import nag
-
-INBOUND_EMAIL_DAYS = 90
+from infra.retention import expiry_rules, retention_of
 
 
 def inbound_email_bucket_name(stage: str) -> str:
@@ -93,6 +93,8 @@ class StatefulStack(Stack):
             reason="This is the access-log bucket itself; logging it into itself would loop.",
         )
 
+        retention = retention_of(config.workspace_dir)
+        file_rules = [r for r in expiry_rules(retention, "files") if r.prefix != INBOUND_EMAIL_PREFIX]
         self.attachments = s3.Bucket(
             self,
             "Attachments",
@@ -124,6 +126,7 @@ class StatefulStack(Stack):
                         )
                     ]
                 ),
+                *file_rules,  # the workspace's retention: attachments/ and exports/ expire
             ],
         )
 
@@ -143,7 +146,7 @@ class StatefulStack(Stack):
             removal_policy=removal,
             auto_delete_objects=not config.is_production,
             lifecycle_rules=[
-                s3.LifecycleRule(expiration=Duration.days(INBOUND_EMAIL_DAYS)),
+                s3.LifecycleRule(id="retention-inbound", expiration=Duration.days(retention.email_originals_days)),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
         )
@@ -170,6 +173,7 @@ class StatefulStack(Stack):
             access_logs=self.access_logs,
             removal=removal,
             production=config.is_production,
+            retention=retention,
         )
 
         self.messenger_secret = secretsmanager.Secret(

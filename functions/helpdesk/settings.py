@@ -90,6 +90,9 @@ class Settings(BaseModel):
     report_rollup_queue_url: str | None = Field(
         None, alias="REPORT_ROLLUP_QUEUE_URL", description="Where the daily rollup queues its follow-up ticks."
     )
+    privacy_tasks_queue_url: str | None = Field(
+        None, alias="PRIVACY_TASKS_QUEUE_URL", description="The privacy worker's queue (exports to build)."
+    )
     live_endpoint: str | None = Field(
         None,
         alias="LIVE_ENDPOINT",

@@ -303,6 +303,15 @@ REPORT_ROLLUP = QueueConsumer(
 """Every morning (00:20 UTC, once yesterday's events have landed) computes the reports' common ranges, so
 the Reports page opens on figures already in the table; it queues itself again while Athena works."""
 
+PRIVACY_TASKS = QueueConsumer(
+    name="privacy-tasks",
+    handler="helpdesk.handlers.privacy_tasks.lambda_handler",
+    queue_url_env="PRIVACY_TASKS_QUEUE_URL",
+    batch_size=1,
+)
+"""Builds a customer's data export, and runs the steps of the erasure workflow (one at a time: each
+reads and rewrites much)."""
+
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     TRACKER_FANOUT,
     SNOOZE_WAKER,
@@ -313,6 +322,7 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     EMAIL_INGEST,
     EMAIL_FEEDBACK,
     REPORT_ROLLUP,
+    PRIVACY_TASKS,
 )
 
 
@@ -429,4 +439,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
     Workflow(name="approval", definition="approval.asl.json"),
 )
 WORKFLOW_SUBSTITUTIONS = ("WorkflowTasksQueueUrl", "AlarmTopicArn")
+ERASURE_WORKFLOW = Workflow(name="erasure", definition="erasure.asl.json")
+"""A customer's erasure (not a ticket workflow: started by an admin's request, run by ``PRIVACY_TASKS``)."""
+ERASURE_SUBSTITUTIONS = ("PrivacyTasksQueueUrl", "AlarmTopicArn")
 """What the definitions refer to: the workflow-tasks queue's URL and the operators' alarm topic ARN."""

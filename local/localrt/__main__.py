@@ -51,6 +51,7 @@ def main() -> int:
     from localrt.lake_writer import LakeWriter
     from localrt.outbox import Outbox
     from localrt.pollers import QueuePoller, ScheduleTicker, StreamPoller, TopicForwarder, import_handlers
+    from localrt.retention import RetentionSweeper
     from localrt.ses_receiving import ReceivingRule
     from localrt.smtp import LocalSmtp, MailboxSimulator
     from localrt.workers import Supervisor, Worker
@@ -114,6 +115,15 @@ def main() -> int:
     workers.append(MailboxSimulator(settings.region, os.environ["EMAIL_EVENTS_TOPIC_ARN"]))
     flush = float(os.environ.get("LOCAL_LAKE_FLUSH_SECONDS", "2"))
     workers.append(LakeWriter(aws.lake_queue_url, settings.lake_bucket, flush))
+    # moto expires nothing: the workspace's retention (TTL, lifecycle rules) is honoured by a sweeper.
+    workers.append(
+        RetentionSweeper(
+            settings.table_name,
+            {"files": [settings.attachments_bucket, settings.inbound_email_bucket], "lake": [settings.lake_bucket]},
+            workspace.retention,
+            float(os.environ.get("LOCAL_RETENTION_SWEEP_SECONDS", "30")),
+        )
+    )
     supervisor = Supervisor(workers, stopping)
     supervisor.start()
 

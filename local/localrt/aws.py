@@ -14,6 +14,7 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -225,3 +226,20 @@ class EmbeddedAws:
                 type="STANDARD",
             )["stateMachineArn"]
             os.environ[workflow.arn_env] = arn
+        self._create_erasure_workflow(sfn)
+
+    def _create_erasure_workflow(self, sfn: Any) -> None:
+        """A customer's erasure, on the privacy worker's queue (``workflows/erasure.asl.json``)."""
+        from helpdesk.surfaces import ERASURE_WORKFLOW, PRIVACY_TASKS
+
+        definition = (REPO / "workflows" / ERASURE_WORKFLOW.definition).read_text()
+        values = {"PrivacyTasksQueueUrl": self.queue_urls[PRIVACY_TASKS.name], "AlarmTopicArn": self.alarm_topic_arn}
+        for name, value in values.items():
+            definition = definition.replace("${" + name + "}", value)
+        arn = sfn.create_state_machine(
+            name=f"helpdesk-local-{ERASURE_WORKFLOW.name}",
+            definition=definition,
+            roleArn="arn:aws:iam::123456789012:role/helpdesk-local-workflows",
+            type="STANDARD",
+        )["stateMachineArn"]
+        os.environ[ERASURE_WORKFLOW.arn_env] = arn

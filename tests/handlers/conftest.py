@@ -72,3 +72,23 @@ def email_channel(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     parameters.clear_caches()
     wiring.reset()
+
+
+@pytest.fixture
+def privacy_tasks(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The privacy worker's queue, an erasure state machine (that runs no step: tests drive the steps)
+    and the event bus, as the stack wires them; the queue's URL."""
+    import boto3
+
+    queue = boto3.client("sqs").create_queue(QueueName="privacy-tasks")["QueueUrl"]
+    machine = boto3.client("stepfunctions").create_state_machine(
+        name="helpdesk-test-erasure",
+        definition='{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}',
+        roleArn="arn:aws:iam::123456789012:role/test",
+    )["stateMachineArn"]
+    boto3.client("events").create_event_bus(Name="helpdesk-test-bus")
+    monkeypatch.setenv("PRIVACY_TASKS_QUEUE_URL", queue)
+    monkeypatch.setenv("WORKFLOW_ARN_ERASURE", machine)
+    monkeypatch.setenv("EVENT_BUS_NAME", "helpdesk-test-bus")
+    _fresh_clients()
+    return str(queue)

@@ -71,6 +71,8 @@ _TEAM_READ = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_WRITE = (401, 401, 401, 200, 403, 200, 403, 200, 401, 401)
 _TEAM_CREATE = (401, 401, 401, 201, 403, 201, 403, 201, 401, 401)
 _LEADS_READ = (401, 401, 401, 403, 403, 200, 200, 200, 401, 401)
+_ADMINS_ACCEPT = (401, 401, 401, 403, 403, 403, 403, 202, 401, 401)
+_ADMINS_READ = (401, 401, 401, 403, 403, 403, 403, 200, 401, 401)
 
 EXPECTED: dict[str, tuple[int, ...]] = {
     # --- the messenger: customers and visitors -----------------------------------------------------
@@ -150,6 +152,11 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # A workspace macro (it replies and resolves): applied by whoever works on the ticket.
     "POST /inbox/tickets/<ticket_id>/macros/<macro_id>/apply": _TEAM_WRITE,
     "POST /inbox/conversations/<conversation_id>/macros/<macro_id>/apply": _TEAM_WRITE,
+    # A customer's data export and erasure: admins only, whatever the visibility (an agent of her team too).
+    "POST /inbox/customers/<customer_id>/export": _ADMINS_ACCEPT,
+    "GET /inbox/customers/<customer_id>/exports/<export_id>": _ADMINS_READ,
+    "POST /inbox/customers/<customer_id>/erasure": _ADMINS_ACCEPT,
+    "GET /inbox/customers/<customer_id>/erasures/<erasure_id>": _ADMINS_READ,
     # --- the reports: leads and admins, of any team; never agents, whatever the visibility ----------
     "GET /inbox/reports/openapi.json": _PUBLIC,
     "GET /inbox/reports/docs": _PUBLIC,
@@ -164,6 +171,7 @@ def expected(route: str, caller: str, visibility: str) -> int:
         visibility == "all"
         and route.startswith("GET /inbox/")
         and not route.startswith("GET /inbox/reports/")  # a report is no agent's read, whatever the setting
+        and not route.startswith("GET /inbox/customers/")  # nor a customer's export or erasure
         and caller in AGENT_CALLERS
     )
     return 200 if reads_everything and status == 403 else status
@@ -202,6 +210,8 @@ class World:
     tokens: dict[str, str | None]
     macro_id: str = ""
     """The owning-team agent's own macro (made before a route that needs it)."""
+    export_id: str = "none"
+    erasure_id: str = "none"
 
     def call(self, method: str, path: str, token: str | None, body: Any = None) -> Reply:
         headers = {"Content-Type": "application/json"}
@@ -323,7 +333,9 @@ def _tracker_body(team: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(messenger: Any, inbox: Any, email_channel: None, visibility: str, tmp_path: Path) -> World:
+def world(
+    messenger: Any, inbox: Any, email_channel: None, privacy_tasks: str, visibility: str, tmp_path: Path
+) -> World:
     return build_world(tmp_path)
 
 
@@ -389,9 +401,20 @@ def _own_macro(world: World) -> None:
     world.macro_id = world.ok("POST", "/inbox/macros", world.tokens["owning_team_agent"], body)["id"]
 
 
+def _export(world: World) -> None:
+    """An admin asked for Alice's data (the request each caller then asks about)."""
+    world.export_id = world.call("POST", "/inbox/customers/alice/export", world.tokens["admin"]).body["id"]
+
+
+def _erasure(world: World) -> None:
+    world.erasure_id = world.call("POST", "/inbox/customers/alice/erasure", world.tokens["admin"]).body["id"]
+
+
 PREPARE: dict[str, Callable[[World], None]] = {
     "POST /messenger/tickets/<ticket_id>/rating": _resolve_ticket,
     "DELETE /inbox/macros/<macro_id>": _own_macro,
+    "GET /inbox/customers/<customer_id>/exports/<export_id>": _export,
+    "GET /inbox/customers/<customer_id>/erasures/<erasure_id>": _erasure,
 }
 QUERIES = {
     "GET /inbox/conversations": "?team_id=" + OWNING_TEAM,
@@ -415,6 +438,8 @@ def _path(route: str, world: World) -> str:
         .replace("<customer_id>", "alice")
         .replace("<action_id>", "recent-orders")
         .replace("<macro_id>", world.macro_id or "thanks-and-close")
+        .replace("<export_id>", world.export_id)
+        .replace("<erasure_id>", world.erasure_id)
     )
     return filled + QUERIES.get(route, "")
 

@@ -111,6 +111,8 @@ def services(table: str) -> tuple[ConversationService, TicketService, TableStore
         ("ticket_state_changed", "TicketStateChanged", ["state_changed"]),
         # The reply's ticket isn't in this test's table: the event goes out, nobody to notify.
         ("ticket_reply", "TicketReplied", []),
+        # An erasure's audit entry written: the customer's id comes from the image before it.
+        ("customer_erased", "CustomerErased", []),
     ],
 )
 def test_the_sample_stream_events_are_published(

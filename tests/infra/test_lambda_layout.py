@@ -61,6 +61,7 @@ INVOCATIONS: dict[str, Invocation] = {
     "email-ingest": Invocation("email_ingest/received", no_failed_records),
     "reports-api": Invocation("reports_api/openapi", api_answered),
     "report-rollup": Invocation("report_rollup/tick", no_failed_records),
+    "privacy-tasks": Invocation("privacy_tasks/export", no_failed_records),  # an export nobody recorded: dropped
     "live-socket": Invocation("live_socket/ping", api_answered),
     "live-authorizer": Invocation("live_authorizer/connect", lambda result: "policyDocument" in result),
     LIVE_FANOUT.name: Invocation("live_fanout/agent_reply", no_failed_records),

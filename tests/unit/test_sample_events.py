@@ -41,6 +41,7 @@ from helpdesk.surfaces import (
     LIVE_FANOUT,
     MESSENGER_AUTHORIZER_HANDLER,
     NOTIFIER,
+    PRIVACY_TASKS,
     QUEUE_CONSUMERS,
     REPORT_ROLLUP,
     SNOOZE_WAKER,
@@ -116,6 +117,17 @@ def rollup_tick(body: str) -> None:
     assert tick == {"tick": True} or set(tick) == {"follow_up"}, tick
 
 
+def privacy_task(body: str) -> None:
+    """An export to build (queued by the inbox), or a step of the erasure workflow (with its token)."""
+    task = json.loads(body)
+    if task["task"] == "export":
+        assert set(task) == {"task", "request_id", "customer_id"}
+        return
+    assert task["task"] in {"erase_lake", "erase_files", "erase_table", "finish_erasure"}
+    assert task["erasure_id"]
+    assert task["token"]
+
+
 QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     TRACKER_FANOUT.name: FanOutJob.model_validate_json,
     SNOOZE_WAKER.name: tick,
@@ -126,6 +138,7 @@ QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     EMAIL_INGEST.name: parse_notification,
     EMAIL_FEEDBACK.name: parse_feedback,
     REPORT_ROLLUP.name: rollup_tick,
+    PRIVACY_TASKS.name: privacy_task,
 }
 """What each worker's queue carries, checked the way the worker reads it."""
 

@@ -31,6 +31,7 @@ first-reply times          ``STATS#<team>``            ``FIRST_REPLY#<yyyy-mm-dd
 search key                 ``FIND#<first 2 chars>``    ``<term>#<kind>#<id>``
 tag link                   ``TAG#<CONV|TICKET>#<tag>`` ``<conversation or ticket id>``
 personal macro             ``MACRO#<id>``              ``~META`` (GSI1PK ``AGENT#<owner>#MACROS``)
+data-protection request    ``PRIVACY#<request id>``    ``~META`` (``store/customer_data.py``)
 =========================  ==========================  ===============================
 
 Access patterns, each one request, none a Scan:
@@ -88,6 +89,10 @@ itself" come back from the same Query. Messages also carry their conversation's 
 so ownership can be checked from a page of messages alone.
 
 The indexes are sparse: only items that set an index's key attributes appear in it.
+
+Closed conversations and resolved tickets carry the TTL attribute (``expires_at``) from the workspace's
+``retention`` settings; an export or erasure reads a customer through ``by_customer`` and their
+conversations' and tickets' partitions (a worker's job, never a route's).
 """
 
 from __future__ import annotations
@@ -267,6 +272,8 @@ class ConversationItem(TableItem, discriminator="conversation"):
     tags = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+    """Set while closed: the workspace's ``retention.closed_conversations_days`` after closing."""
 
 
 class MessageItem(TableItem, discriminator="message"):
@@ -321,6 +328,8 @@ class TicketItem(TableItem, discriminator="ticket"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+    expires_at = TTLAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+    """Set while resolved: the workspace's ``retention.resolved_tickets_days`` after its last change."""
 
 
 class TicketPartItem(TableItem, discriminator="ticket_part"):
@@ -522,4 +531,5 @@ class DeliveryItem(TableItem, discriminator="delivery"):
 # The live channel's items, in a module of their own; imported here so that every item type is known
 # (decoded from the table or its stream) wherever the table is.
 import helpdesk.adapters.live_items  # noqa: E402
+import helpdesk.adapters.privacy_items  # noqa: E402
 import helpdesk.adapters.tag_items  # noqa: E402, F401

@@ -8,7 +8,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from helpdesk import wiring
-from helpdesk.api import bodies, customer_views, email_schemas, inbox_macros, search_views, ticket_views, views
+from helpdesk.api import (
+    bodies,
+    customer_views,
+    email_schemas,
+    inbox_macros,
+    privacy_views,
+    search_views,
+    ticket_views,
+    views,
+)
 from helpdesk.api.app import build_resolver, resolve
 from helpdesk.api.identity import agent_from_event
 from helpdesk.api.params import Cursor, CustomerId, Id, Limit, created
@@ -16,6 +25,7 @@ from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import Agent, ConversationStatus, Priority
 from helpdesk.domain.policy import Resource
 from helpdesk.domain.principals import AgentPrincipal
+from helpdesk.domain.privacy import RequestKind
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from helpdesk.surfaces import INBOX
@@ -372,6 +382,43 @@ def search(
     conversations by their customer or by words in their messages. Only what the caller may read is listed."""
     results = wiring.search().search(_agent(), q)
     return search_views.search_results_view(results, wiring.workspace())
+
+
+# --- data protection: one customer's export and erasure (admins only) ---------------------------
+
+
+def _accepted(body: privacy_views.DataRequestView) -> Response[privacy_views.DataRequestView]:
+    return Response(status_code=202, content_type="application/json", body=body)
+
+
+@app.post("/inbox/customers/<customer_id>/export", summary="Export everything held about a customer (admins)")
+def export_customer(customer_id: privacy_views.CustomerId) -> Response[privacy_views.DataRequestView]:
+    """Starts building a zip of the customer's profile, conversations, tickets, files, ratings and events;
+    poll `GET /inbox/customers/{id}/exports/{export_id}` for its short-lived link."""
+    request = wiring.customer_data().request_export(_agent(), customer_id)
+    return _accepted(privacy_views.data_request_view(request))
+
+
+@app.get("/inbox/customers/<customer_id>/exports/<export_id>", summary="An export's state and download link")
+def get_export(customer_id: privacy_views.CustomerId, export_id: Id) -> privacy_views.DataRequestView:
+    """`running`, then `done` with a download link valid a few minutes (ask again for a new one)."""
+    request, link = wiring.customer_data().request_status(_agent(), customer_id, export_id, RequestKind.EXPORT)
+    return privacy_views.data_request_view(request, link)
+
+
+@app.post("/inbox/customers/<customer_id>/erasure", summary="Erase a customer everywhere (admins)")
+def erase_customer(customer_id: privacy_views.CustomerId) -> Response[privacy_views.DataRequestView]:
+    """Starts the erasure workflow: the customer's items, files and lake events go; an audit entry without
+    their data stays; `CustomerErased` is announced. Poll `GET /inbox/customers/{id}/erasures/{erasure_id}`."""
+    request = wiring.customer_data().request_erasure(_agent(), customer_id)
+    return _accepted(privacy_views.data_request_view(request))
+
+
+@app.get("/inbox/customers/<customer_id>/erasures/<erasure_id>", summary="An erasure's state (its audit entry)")
+def get_erasure(customer_id: privacy_views.CustomerId, erasure_id: Id) -> privacy_views.DataRequestView:
+    """`running`, then `done` with what was deleted and anonymized."""
+    request, _ = wiring.customer_data().request_status(_agent(), customer_id, erasure_id, RequestKind.ERASURE)
+    return privacy_views.data_request_view(request)
 
 
 @app.get("/inbox/ticket-types", summary="The workspace's ticket types, their attributes and states")

@@ -48,6 +48,7 @@ class DetailType(StrEnum):
     BOT_CONVERSATION_ENDED = "BotConversationEnded"
     KNOWLEDGE_ANSWER_SHOWN = "KnowledgeAnswerShown"
     KNOWLEDGE_ANSWER_RATED = "KnowledgeAnswerRated"
+    CUSTOMER_ERASED = "CustomerErased"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -463,6 +464,30 @@ class KnowledgeAnswerRated(KnowledgeAnswerShown):
     helpful: bool = Field(description="What the customer answered to 'did this help?'")
 
 
+class CustomerErased(EventDetail):
+    detail_type = DetailType.CUSTOMER_ERASED
+    summary = (
+        "An admin's erasure of one customer finished: their data is gone from the table, the files and the "
+        "lake. Erase them in your systems too."
+    )
+    model_config = _example(
+        _ENVELOPE_EXAMPLE,
+        erasure_id="01KSAMPLEERASURE0000000000",
+        customer_id="demo-customer-1",
+        items_deleted=42,
+        items_anonymized=0,
+        files_deleted=3,
+        lake_events_removed=17,
+    )
+
+    erasure_id: Id = Field(description="The erasure's audit entry.")
+    customer_id: Id = Field(description="Who was erased (the business's id for them).")
+    items_deleted: Count = Field(description="Table items deleted.")
+    items_anonymized: Count = Field(description="Table items kept without the customer's identity.")
+    files_deleted: Count = Field(description="Files deleted (attachments, exports).")
+    lake_events_removed: Count = Field(description="Events removed from the lake.")
+
+
 DETAIL_MODELS: dict[DetailType, type[EventDetail]] = {
     model.detail_type: model
     for model in (
@@ -481,6 +506,7 @@ DETAIL_MODELS: dict[DetailType, type[EventDetail]] = {
         BotConversationEnded,
         KnowledgeAnswerShown,
         KnowledgeAnswerRated,
+        CustomerErased,
     )
 }
 """Every detail type's model; a detail type without one is a test failure."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from helpdesk.domain.actions import CustomAction
 from helpdesk.domain.bot import BotConfig
 from helpdesk.domain.business_hours import BusinessCalendar, BusinessHours
+from helpdesk.domain.retention import PrivacySettings, Retention
 from helpdesk.domain.roles import Visibility
 from helpdesk.domain.tags import TagSettings
 
@@ -384,6 +385,10 @@ class Workspace(_Config):
     """What agents may read beyond their own teams' work: ``team`` (nothing) or ``all`` (everything)."""
     tags: TagSettings = TagSettings()
     """The tags agents put on conversations and tickets (``tags.allowed``; ``tags.free``: any lowercase word)."""
+    retention: Retention = Retention()
+    """How long closed work, files, received emails and the lake are kept (``helpdesk.domain.retention``)."""
+    privacy: PrivacySettings = PrivacySettings()
+    """What an erasure keeps (``helpdesk.domain.retention``)."""
 
     @field_validator("messenger_origins", mode="before")
     @classmethod

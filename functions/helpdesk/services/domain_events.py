@@ -30,6 +30,7 @@ mappers the repository uses.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -198,7 +199,28 @@ def _map(change: CommittedChange, workspace: Workspace, tickets: TicketLookup) -
         _part(builder, change, new, tickets)
     elif kind == "link_renewal":
         _link_renewal(builder, new, change.approximate_at)
+    elif kind == "data_request" and change.event_name == "MODIFY":
+        _erasure_finished(builder, new, old, change.approximate_at)
     return builder.result
+
+
+def _erasure_finished(builder: _Builder, new: dict[str, Any], old: dict[str, Any], at: datetime) -> None:
+    """An erasure's audit entry was written (``services/customer_data.py``): announce ``CustomerErased``.
+    The customer's id is in the image before the change only: the audit entry keeps none."""
+    if new.get("request_kind") != "erasure" or new.get("status") != "done" or old.get("status") == "done":
+        return
+    customer_id = old.get("customer_id")
+    if not customer_id:
+        return
+    counts = new.get("counts") or {}
+    if isinstance(counts, str):
+        counts = json.loads(counts)
+    fields = ("items_deleted", "items_anonymized", "files_deleted", "lake_events_removed")
+    builder.event(
+        DetailType.CUSTOMER_ERASED,
+        at,
+        {"erasure_id": new["id"], "customer_id": customer_id} | {name: int(counts.get(name, 0)) for name in fields},
+    )
 
 
 def _link_renewal(builder: _Builder, new: dict[str, Any], at: datetime) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.json_queue import SqsJsonQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.message_index import S3MessageIndex
+    from helpdesk.adapters.privacy_files import S3PrivacyFiles
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
     from helpdesk.adapters.store.search import SearchTable
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
+    from helpdesk.services.customer_data import CustomerDataService
     from helpdesk.services.customer_profiles import CustomerProfiles
     from helpdesk.services.customers import CustomerService
     from helpdesk.services.home import MessengerHome
@@ -101,9 +103,11 @@ def messenger_secret() -> str:
 
 @cache
 def stores() -> TableStores:
-    from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.store import ConversationTable, TableStores, TicketTable
 
-    return TableStores()
+    # Closing and resolving set the table's TTL from the workspace's retention settings.
+    retention = workspace().retention
+    return TableStores(conversations=ConversationTable(retention=retention), tickets=TicketTable(retention=retention))
 
 
 @cache
@@ -451,6 +455,37 @@ def search_indexer() -> SearchIndexer:
     from helpdesk.services.search_indexing import SearchIndexer
 
     return SearchIndexer(message_index(), search_keys())
+
+
+# --- data protection: a customer's export and erasure -------------------------------------------
+
+
+@cache
+def privacy_files() -> S3PrivacyFiles:
+    from helpdesk.adapters.privacy_files import S3PrivacyFiles
+
+    config = settings()
+    return S3PrivacyFiles(config.attachments_bucket, config.lake_bucket, path_style=config.endpoint_url is not None)
+
+
+@cache
+def privacy_tasks() -> SqsJsonQueue:
+    from helpdesk.adapters.json_queue import SqsJsonQueue
+
+    return SqsJsonQueue(settings().require("privacy_tasks_queue_url"))
+
+
+def customer_data() -> CustomerDataService:
+    from helpdesk.adapters.store.customer_data import CustomerDataTable
+    from helpdesk.services.customer_data import CustomerDataService
+
+    return CustomerDataService(
+        CustomerDataTable(),
+        privacy_files(),
+        workspace(),
+        tasks=privacy_tasks() if settings().privacy_tasks_queue_url else None,
+        workflow=workflow_engine(),
+    )
 
 
 # --- tests and the local runtime -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from helpdesk.adapters.table import AttachmentItem, CustomerItem, TableItem, Tic
 from helpdesk.domain.errors import ConditionFailed
 from helpdesk.domain.models import Conversation, Customer, Page, Ticket
 from helpdesk.domain.policy import Scope
+from helpdesk.domain.retention import Retention
 
 META = mapping.META
 
@@ -63,8 +64,10 @@ def failed_item(failure: ConditionFailed) -> int | None:
 class TableStore:
     """Base of every store: the table connection (made on first write) and the transactional write."""
 
-    def __init__(self, connection: Connection | None = None) -> None:
+    def __init__(self, connection: Connection | None = None, *, retention: Retention | None = None) -> None:
         self._connection = connection
+        self._retention = retention or Retention()
+        """How long closed conversations and resolved tickets are kept (the table's TTL on them)."""
 
     def _transaction(self) -> TransactWrite:
         if self._connection is None:

@@ -191,6 +191,10 @@ class ConversationTable(TableStore):
             if status is ConversationStatus.SNOOZED and conversation.snoozed_until
             else ConversationItem.snoozed_until.remove(),
         ]
+        if status is ConversationStatus.CLOSED:  # kept for the workspace's retention, then DynamoDB's TTL
+            actions.append(ConversationItem.expires_at.set(self._retention.conversation_expiry(utc_now())))
+        else:
+            actions.append(ConversationItem.expires_at.remove())
         wake = mapping.wake_keys(conversation.model_copy(update={"status": status}))
         if wake is not None:
             actions += [ConversationItem.gsi8pk.set(wake[0]), ConversationItem.gsi8sk.set(wake[1])]

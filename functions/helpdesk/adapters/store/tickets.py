@@ -223,6 +223,10 @@ class TicketTable(TableStore):
         ]
         if ticket.capsule is not None:
             actions.append(TicketItem.capsule.set(ticket.capsule.model_dump(mode="json")))
+        if ticket.state_category is StateCategory.RESOLVED:  # kept for the workspace's retention, then TTL
+            actions.append(TicketItem.expires_at.set(self._retention.ticket_expiry(ticket.updated_at)))
+        else:
+            actions.append(TicketItem.expires_at.remove())
         for attribute, value in (
             (TicketItem.sla, item.sla),
             (TicketItem.sla_due_at, ticket.sla_due_at),
