@@ -7,7 +7,7 @@ the indexer's own adapter (tantivy, in moto's S3). The searches go through the r
 an admin: an exact order id, an order-id prefix, a ticket number, an email prefix and a word from the
 messages. Items read are what the Query and the BatchGetItem answered (what DynamoDB bills for);
 the goal is at most 2 requests and no more items than the one page of keys plus what it names,
-whatever the table's size. moto sorts a partition on every Query, so its times are an upper bound.
+whatever the table's size. Seeding 100,000 tickets into moto takes 5-13 minutes on a shared 2-core machine.
 """
 
 from __future__ import annotations
