@@ -67,6 +67,14 @@ def test_an_agent_attaches_a_pdf_to_a_reply_and_the_customer_downloads_it(local_
     )
     assert converted.status_code == 201, converted.text
     ticket = converted.json()
+    # and a second conversation of hers, handed to returns
+    waiting = requests.post(
+        f"{base}/messenger/conversations", headers=customer, json={"body": "Also, the handle wobbles"}, timeout=10
+    ).json()
+    handed = requests.post(
+        f"{base}/inbox/conversations/{waiting['id']}/assignment", headers=frank, json={"team_id": "returns"}, timeout=10
+    )
+    assert handed.status_code == 200, handed.text
     pdf = return_label_pdf()
     folder = ARTIFACTS / "composer-files"
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,7 +134,23 @@ def test_an_agent_attaches_a_pdf_to_a_reply_and_the_customer_downloads_it(local_
     ).wait_for(timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "inbox-reply-and-note-files.png"))
     problems["timeline with files"] = serious_accessibility_problems(page)
+
+    # and in her other conversation, the composer attaches the label to a reply too
+    page.get_by_role("button", name="My teams: open").click()
+    page.locator("#items button").filter(has_text="Also, the handle wobbles").click()
+    page.locator("#timeline li").filter(has_text="Also, the handle wobbles").wait_for()
+    assert not page.get_by_label("Internal note").is_checked()
+    attach.set_input_files(str(folder / "return-label.pdf"))
+    page.locator(".pending-file.uploaded").wait_for()
+    page.get_by_label("Reply", exact=True).fill("The same label covers the handle")
+    page.get_by_role("button", name="Send").click()
+    page.locator("#timeline li").filter(has_text="The same label covers the handle").get_by_role(
+        "link", name="Download return-label.pdf, application/pdf"
+    ).wait_for(timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "inbox-conversation-file.png"))
     context.close()
+    chat = requests.get(f"{base}/messenger/conversations/{waiting['id']}", headers=customer, timeout=10).json()
+    assert [a["filename"] for m in chat["messages"] for a in m["attachments"]] == ["return-label.pdf"]
 
     timeline = requests.get(f"{base}/inbox/tickets/{ticket['id']}", headers=lee, timeout=10).json()["timeline"]
     files = {a["filename"]: a["id"] for part in timeline for a in part["attachments"]}

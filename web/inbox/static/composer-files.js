@@ -1,11 +1,10 @@
-/* "Attach file" in the inbox composer: files for a ticket's reply (shared with its customer) or
- * internal note, uploaded through POST /inbox/attachments before the reply is sent.
+/* "Attach file" in the inbox composer: files for a reply (shared with the customer) or an internal
+ * note, on a ticket or a conversation, uploaded through POST /inbox/attachments before it is sent.
  *
  * Whether a file is shared or internal is decided when its upload starts (the API keeps internal
  * files where the customer can't reach them), so the "Internal note" switch is locked while files
  * wait and a line says which way they go. Switching to another ticket or conversation drops the
- * waiting files. Conversations take text only: the control is hidden there. The widget itself is
- * ../messenger/static/pending-files.js.
+ * waiting files. The widget itself is ../messenger/static/pending-files.js.
  */
 (function () {
   "use strict";
@@ -19,10 +18,9 @@
     list: $("composer-files"),
     error: $("composer-files-error"),
     start: function (file) {
-      return page.api("POST", "/inbox/attachments", {
-        ticket_id: shown.id, filename: file.filename, content_type: file.content_type, size: file.size,
-        internal: $("internal").checked,
-      });
+      var body = { filename: file.filename, content_type: file.content_type, size: file.size, internal: $("internal").checked };
+      body[shown.kind === "tickets" ? "ticket_id" : "conversation_id"] = shown.id;
+      return page.api("POST", "/inbox/attachments", body);
     },
     onChange: function () {
       var waiting = pending && pending.count() > 0;
@@ -39,7 +37,7 @@
     if (shown.kind === kind && shown.id === id) return;
     pending.clear();
     shown = { kind: kind, id: id };
-    $("composer-attach-control").hidden = kind !== "tickets";
+    $("composer-attach-control").hidden = !id;
   }
 
   window.InboxComposerFiles = {
