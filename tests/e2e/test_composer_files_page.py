@@ -3,7 +3,8 @@
 A lead of returns attaches a PDF to a reply on a damaged-item ticket (and sees a refused type
 explained), adds an internal note with its own file, and the customer downloads the PDF from the
 messenger's ticket (the same bytes, as an attachment of the declared type) without ever being shown
-the note's file; then the customer attaches a photo to her own reply and the agent sees it.
+the note's file; the lead also sends the label in the customer's other conversation; then the
+customer attaches a photo to her own ticket reply and the agent sees it.
 Screenshots go to test-artifacts/; each state of both pages is scanned with axe-core.
 """
 
