@@ -7,7 +7,8 @@ for, and protects nothing against script injection. So there are two custom poli
 
 - the messenger page (the distribution's default behavior): framed only by the workspace's
   ``messenger_origins``, calling only the API and the attachments bucket;
-- the inbox (``/inbox/*``): never framed, calling only the API and the Cognito sign-in domain.
+- the inbox (``/inbox/*``): never framed, calling only the API, the Cognito sign-in domain and the
+  attachments bucket (the composer uploads agents' files).
 
 The API's URL is known only once the API exists, and the API needs the distribution's domain for
 CORS; so the CSP is rendered lazily, at synthesis, after ``allow_api`` named it.

@@ -86,10 +86,11 @@ def page_policy(
     """The policy of a hosted page.
 
     ``api``: where the page's API lives (another origin in AWS; ``'self'`` covers it locally);
-    ``files``: the attachments bucket (the messenger uploads to it; both pages may show its images);
+    ``files``: the attachments bucket (both pages upload to it: the messenger's customers and the inbox
+    composer's agents; both show its images);
     ``sign_in``: the inbox's Cognito domain (the page exchanges its sign-in code there).
     """
-    connect = _unique((SELF,), api, files if page == "messenger" else (), sign_in if page == "inbox" else ())
+    connect = _unique((SELF,), api, files, sign_in if page == "inbox" else ())
     ancestors = frame_ancestors(messenger_origins) if page == "messenger" else (NONE,)
     return ContentSecurityPolicy(
         (

@@ -72,7 +72,9 @@ def test_the_messenger_page_may_be_framed_only_by_the_workspace_origins_and_runs
     assert "FrameOptions" not in config["SecurityHeadersConfig"], "X-Frame-Options can't name the shop's origin"
 
 
-def test_the_inbox_is_never_framed_and_calls_only_the_api_and_the_sign_in_domain(assembly: Assembly) -> None:
+def test_the_inbox_is_never_framed_and_calls_only_the_api_the_sign_in_domain_and_the_files(
+    assembly: Assembly,
+) -> None:
     [inbox] = [b for b in distribution(assembly)["CacheBehaviors"] if b["PathPattern"] == "/inbox/*"]
     config = policy_of(assembly, inbox)
     csp = directives(config)
@@ -83,7 +85,7 @@ def test_the_inbox_is_never_framed_and_calls_only_the_api_and_the_sign_in_domain
     assert csp["script-src"] == "'self'"
     assert "RestApi" in csp["connect-src"], csp["connect-src"]
     assert "amazoncognito" in csp["connect-src"], csp["connect-src"]
-    assert "-attachments-" not in csp["connect-src"]
+    assert "-attachments-" in csp["connect-src"], "the composer uploads the agents' files to the bucket"
 
 
 def test_both_pages_get_nosniff_referrer_policy_hsts_and_permissions_policy(assembly: Assembly) -> None:

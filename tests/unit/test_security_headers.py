@@ -55,7 +55,7 @@ def test_each_page_calls_only_what_it_needs() -> None:
     inbox = page_policy("inbox", api=api, files=files, sign_in=sign_in)
 
     assert messenger.sources("connect-src") == ("'self'", *api, *files)
-    assert inbox.sources("connect-src") == ("'self'", *api, *sign_in)
+    assert inbox.sources("connect-src") == ("'self'", *api, *files, *sign_in)
 
 
 def test_every_answer_carries_nosniff_referrer_policy_hsts_and_permissions_policy() -> None:

@@ -78,8 +78,9 @@ class IdentifyRequest(_Request):
 
 
 class AgentReplyRequest(_Request):
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
+    body: str = Field(default="", max_length=MAX_MESSAGE_LENGTH, description="Text; may be empty with attachments.")
     internal: bool = Field(default=False, description="An internal note, never shown to the customer.")
+    attachment_ids: AttachmentIds = []
 
 
 class TicketReplyRequest(_Request):
@@ -89,7 +90,10 @@ class TicketReplyRequest(_Request):
 
 
 class AgentAttachmentRequest(_Request):
-    ticket_id: str = Field(min_length=1, max_length=64)
+    ticket_id: str | None = Field(default=None, min_length=1, max_length=64, description="The ticket it is for.")
+    conversation_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Or the conversation it is for (exactly one of them)."
+    )
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(min_length=1, max_length=100, examples=["application/pdf"])
     size: int = Field(ge=1, le=5 * 1024 * 1024 * 1024)

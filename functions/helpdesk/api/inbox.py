@@ -156,7 +156,9 @@ def get_conversation_email(conversation_id: Id) -> email_schemas.ConversationEma
 def reply_to_conversation(conversation_id: Id, request: bodies.AgentReplyRequest) -> Response[views.AgentMessageView]:
     """A reply the customer sees, or (`internal: true`) a note only agents see; @mentions in notes are recorded.
     Replying takes the conversation over from the bot."""
-    message = wiring.conversations().reply_as_agent(_agent(), conversation_id, request.body, internal=request.internal)
+    message = wiring.conversations().reply_as_agent(
+        _agent(), conversation_id, request.body, internal=request.internal, file_ids=request.attachment_ids
+    )
     return created(views.agent_message_view(message))
 
 
@@ -338,15 +340,27 @@ def reply_to_ticket(ticket_id: Id, request: bodies.TicketReplyRequest) -> Respon
     return created(ticket_views.reply_view(part))
 
 
-@app.post("/inbox/attachments", summary="Start uploading a file to attach to a ticket reply or note")
+@app.post("/inbox/attachments", summary="Start uploading a file to attach to a reply or note")
 def create_attachment(request: bodies.AgentAttachmentRequest) -> Response[views.AttachmentUploadView]:
     """A presigned S3 form for a file to attach to a reply (shared with the customer) or a note (internal) on a
-    ticket the caller works on."""
+    ticket or conversation the caller works on (name exactly one)."""
     agent = _agent()
-    ticket = wiring.tickets().page_for_agent(agent, request.ticket_id, before=None, limit=1).ticket
-    attachment, upload = wiring.attachments().start_agent_upload(
-        agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
-    )
+    if (request.ticket_id is None) == (request.conversation_id is None):
+        raise InvalidInput(
+            "name the ticket or the conversation the file is for",
+            [("ticket_id", "give exactly one of ticket_id and conversation_id")],
+        )
+    if request.ticket_id is not None:
+        ticket = wiring.tickets().page_for_agent(agent, request.ticket_id, before=None, limit=1).ticket
+        attachment, upload = wiring.attachments().start_agent_upload(
+            agent, ticket, request.filename, request.content_type, request.size, internal=request.internal
+        )
+    else:
+        conversation_id = str(request.conversation_id)
+        conversation = wiring.conversations().page_for_agent(agent, conversation_id, after=None, limit=1).conversation
+        attachment, upload = wiring.attachments().start_conversation_upload(
+            agent, conversation, request.filename, request.content_type, request.size, internal=request.internal
+        )
     return created(views.attachment_upload_view(attachment, upload))
 
 

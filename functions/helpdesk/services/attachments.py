@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.file_signatures import SIGNATURES, upload_mismatch
 from helpdesk.domain.files import FileLinks, PresignedUpload, shown_inline
-from helpdesk.domain.models import Attachment, AttachmentRef, Author, Ticket, new_id, utc_now
+from helpdesk.domain.models import Attachment, AttachmentRef, Author, Conversation, Ticket, new_id, utc_now
 from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.roles import Visibility
@@ -46,6 +46,11 @@ def ticket_attachment_owner(ticket: Ticket, *, internal: bool) -> str:
     if ticket.customer_id and not internal:
         return ticket.customer_id
     return f"{INTERNAL_PREFIX}{ticket.id}"
+
+
+def conversation_attachment_owner(conversation_id: str, customer_id: str, *, internal: bool) -> str:
+    """Whose a file in a conversation is: its customer's when shared, the conversation's when internal."""
+    return f"{INTERNAL_PREFIX}{conversation_id}" if internal else customer_id
 
 
 def size_limit(content_type: str) -> int:
@@ -81,6 +86,26 @@ class AttachmentService:
         authorize(agent, Action.WORK, Resource.ticket(ticket), self._visibility)
         return self._start(
             ticket_attachment_owner(ticket, internal=internal), agent.author, filename, content_type, size
+        )
+
+    def start_conversation_upload(
+        self,
+        agent: AgentPrincipal,
+        conversation: Conversation,
+        filename: str,
+        content_type: str,
+        size: int,
+        *,
+        internal: bool,
+    ) -> tuple[Attachment, PresignedUpload]:
+        """An agent attaches a file to a conversation reply (shared with its customer) or internal note."""
+        authorize(agent, Action.WORK, Resource.conversation(conversation), self._visibility)
+        return self._start(
+            conversation_attachment_owner(conversation.id, conversation.customer_id, internal=internal),
+            agent.author,
+            filename,
+            content_type,
+            size,
         )
 
     def _start(

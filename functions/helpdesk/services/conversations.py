@@ -27,6 +27,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.policy import Action, Resource, authorize, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.attachments import conversation_attachment_owner
 from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
 from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
@@ -260,10 +261,18 @@ class ConversationService:
         cursor = messages[-1].id if messages else after
         return ConversationPage(conversation=conversation, messages=messages, next_cursor=cursor)
 
-    def reply_as_agent(self, agent: AgentPrincipal, conversation_id: str, body: str, *, internal: bool) -> Message:
-        """A reply the customer sees, or an internal note (whose @mentions are recorded)."""
-        text = clean_body(body)
-        conversation = self._agent_conversation(agent, conversation_id, Action.WORK)
+    def reply_as_agent(
+        self, agent: AgentPrincipal, conversation_id: str, body: str, *, internal: bool, file_ids: Sequence[str] = ()
+    ) -> Message:
+        """A reply the customer sees, or an internal note (@mentions recorded), its files read with the conversation."""
+        conversation, files = self._store.read_for_message(conversation_id, file_ids)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        self._authorize(agent, Action.WORK, conversation)
+        files_owner = conversation_attachment_owner(conversation.id, conversation.customer_id, internal=internal)
+        assert self._files is not None or not file_ids, "sending files needs the attachment checker"
+        refs = self._files.refs_for_message(files_owner, list(file_ids), known=files) if self._files else []
+        text = clean_body(body, attachments=refs)
         mentions = mentioned(text) if internal else []
         if conversation.status is ConversationStatus.BOT and not internal:
             self._turns.taken_over(conversation, agent.id)  # an agent answering takes it from the bot
@@ -274,7 +283,7 @@ class ConversationService:
             conversation.customer_id,
             agent.author,
             text,
-            [],
+            refs,
             as_owner=False,
             internal=internal,
             mentions=mentions,
@@ -466,6 +475,7 @@ class ConversationService:
                 owner=customer_id if as_owner else None,
                 must_be_open=as_owner and author.type is AuthorType.CUSTOMER,
                 ticket_part=part,
+                files_owner=conversation_attachment_owner(conversation_id, customer_id, internal=internal),
             )
 
         try:

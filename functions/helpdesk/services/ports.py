@@ -78,6 +78,7 @@ class ConversationRecords(ConversationReader, Protocol):
         owner: str | None,
         must_be_open: bool,
         ticket_part: TicketPart | None = None,
+        files_owner: str | None = None,
     ) -> None: ...
 
     def set_conversation_status(

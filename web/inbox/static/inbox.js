@@ -251,6 +251,7 @@
   function loadDetail() {
     if (!state.selected) return Promise.resolve();
     var path = "/inbox/" + state.kind + "/" + encodeURIComponent(state.selected);
+    if (window.InboxComposerFiles) window.InboxComposerFiles.show(state.kind, state.selected);
     return api("GET", path).then(state.kind === "tickets" ? showTicket : showConversation).catch(fail);
   }
 
@@ -466,13 +467,20 @@
     event.preventDefault();
     var input = $("reply-input");
     var body = input.value.trim();
-    if (!body || !state.selected) return;
+    var files = window.InboxComposerFiles; // static/composer-files.js: files waiting to go with it
+    if (files && files.busy()) { showStatus("Wait for the files to finish uploading, or remove them."); return; }
+    var attachmentIds = files ? files.ids() : [];
+    if ((!body && !attachmentIds.length) || !state.selected) return;
     var path = "/inbox/" + state.kind + "/" + encodeURIComponent(state.selected) + "/replies";
     var internal = $("internal").checked;
+    var payload = attachmentIds.length ? { body: body, internal: internal, attachment_ids: attachmentIds } : { body: body, internal: internal };
     // Clear at once so the next message can be written while this one is sent; restore on failure.
     input.value = "";
-    $("internal").checked = false;
-    act(api("POST", path, { body: body, internal: internal }).catch(function (error) {
+    if (!attachmentIds.length) $("internal").checked = false;
+    act(api("POST", path, payload).then(function (answer) {
+      if (files && attachmentIds.length) { files.clear(); $("internal").checked = false; }
+      return answer;
+    }, function (error) {
       input.value = body;
       $("internal").checked = internal;
       throw error;

@@ -325,9 +325,9 @@
   }
 
   function attachmentButton(attachment) {
-    var button = el("button", "link", "Attachment: " + attachment.filename);
+    // The visible text is the accessible name (axe: label-content-name-mismatch).
+    var button = el("button", "link", "Download " + attachment.filename);
     button.type = "button";
-    button.setAttribute("aria-label", "Download " + attachment.filename);
     button.addEventListener("click", function () {
       api("GET", "/messenger/attachments/" + encodeURIComponent(attachment.id))
         .then(function (download) { window.open(download.url, "_blank", "noopener"); })
@@ -548,6 +548,7 @@
   }
 
   function openTicket(ticketId) {
+    if (state.openTicketId !== ticketId && window.HelpdeskTicketFiles) window.HelpdeskTicketFiles.clear();
     state.openTicketId = ticketId;
     return api("GET", "/messenger/tickets/" + encodeURIComponent(ticketId)).then(function (ticket) {
       $("ticket-list").hidden = true;
@@ -587,9 +588,12 @@
     event.preventDefault();
     var input = $("ticket-reply-input");
     var body = input.value.trim();
-    if (!body || !state.openTicketId) return;
-    api("POST", "/messenger/tickets/" + encodeURIComponent(state.openTicketId) + "/replies", { body: body })
-      .then(function () { input.value = ""; return openTicket(state.openTicketId); })
+    var files = window.HelpdeskTicketFiles; // static/ticket-files.js: files waiting to go with it
+    if (files && files.busy()) { showStatus("Wait for the files to finish uploading, or remove them."); return; }
+    var attachmentIds = files ? files.ids() : [];
+    if ((!body && !attachmentIds.length) || !state.openTicketId) return;
+    api("POST", "/messenger/tickets/" + encodeURIComponent(state.openTicketId) + "/replies", { body: body, attachment_ids: attachmentIds })
+      .then(function () { input.value = ""; if (files) files.clear(); return openTicket(state.openTicketId); })
       .catch(function (error) { showStatus(explain(error)); });
   });
 

@@ -131,12 +131,13 @@ class ConversationTable(TableStore):
         owner: str | None,
         must_be_open: bool,
         ticket_part: TicketPart | None = None,
+        files_owner: str | None = None,
     ) -> None:
         """Append a message and refresh the conversation's preview, in one transaction.
 
         ``owner``: the conversation must belong to this customer; ``must_be_open``: and be open.
         Attachments named by the message are linked to the conversation (and must be the
-        customer's and not yet used); ``ticket_part`` records them on the linked ticket.
+        customer's, or ``files_owner``'s, and not yet used); ``ticket_part`` records them on the linked ticket.
         Raises ``ConditionFailed`` if any of that doesn't hold.
         """
         guard = TableItem.pk.exists()
@@ -157,7 +158,7 @@ class ConversationTable(TableStore):
                 self._link_attachment(
                     transaction,
                     ref.id,
-                    customer_id,
+                    files_owner or customer_id,
                     conversation_id=message.conversation_id,
                     ticket_id=ticket_part.ticket_id if ticket_part else None,
                 )
