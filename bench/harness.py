@@ -194,7 +194,8 @@ def in_memory_aws() -> Iterator[None]:
     with mock_aws():
         from aws_lambda_powertools.utilities import parameters
         from helpdesk import wiring
-        from helpdesk.adapters.table import TableItem, table_definition
+        from helpdesk.adapters.table import TableItem
+        from helpdesk.adapters.table_definition import table_definition
 
         TableItem._connection = None  # bind PynamoDB to this moto
         # The name the models were defined with (TABLE once prepare_environment has run first).

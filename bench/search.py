@@ -170,6 +170,7 @@ def run(tickets: int = TICKETS) -> list[Result]:
         boto3.client("s3").create_bucket(Bucket=INDEX_BUCKET)
         os.environ["SEARCH_INDEX_BUCKET"] = INDEX_BUCKET
         from helpdesk import wiring
+        from helpdesk.wiring import search as search_wiring
 
         wiring.reset()
         api = InProcessApi(recorder)
@@ -190,7 +191,7 @@ def run(tickets: int = TICKETS) -> list[Result]:
         template = wiring.stores().tickets.get_ticket(started.body["id"])
         seeding = time.perf_counter()
         operations = _seed(template, tickets)
-        wiring.message_index().apply(operations)
+        search_wiring.message_index().apply(operations)
         seeded_s = time.perf_counter() - seeding
 
         queries = {

@@ -17,7 +17,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from helpdesk.adapters.table import KeyDefinition, table_definition
+from helpdesk.adapters.table_definition import KeyDefinition, table_definition
 from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.surfaces import ADMIN_GROUP, INBOUND_EMAIL_PREFIX, LEAD_GROUP
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from helpdesk.adapters.mapping import roster_pk
-from helpdesk.adapters.table import table_definition
+from helpdesk.adapters.table_definition import table_definition
 
 TABLE_ACTIONS = (
     "dynamodb:GetItem",

@@ -94,7 +94,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def table(aws: None) -> str:
     """The table, created from the same definition the CDK app and the local runtime use."""
-    from helpdesk.adapters.table import TableItem, table_definition
+    from helpdesk.adapters.table import TableItem
+    from helpdesk.adapters.table_definition import table_definition
 
     # PynamoDB caches a connection per model class; drop it so it binds to this test's moto.
     TableItem._connection = None

@@ -87,7 +87,7 @@ class EmbeddedAws:
             self.server = None
 
     def create_resources(self) -> None:
-        from helpdesk.adapters.table import table_definition
+        from helpdesk.adapters.table_definition import table_definition
         from helpdesk.surfaces import QUEUE_CONSUMERS
 
         settings = self.settings

@@ -56,7 +56,8 @@ def heartbeat_seconds() -> int | None:
 
 @pytest.fixture
 def machinery(executing: None, monkeypatch: pytest.MonkeyPatch, heartbeat_seconds: int | None) -> dict[str, str]:
-    from helpdesk.adapters.table import TableItem, table_definition
+    from helpdesk.adapters.table import TableItem
+    from helpdesk.adapters.table_definition import table_definition
 
     from tests.conftest import TEST_TABLE
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpdesk.adapters.table import table_definition
+from helpdesk.adapters.table_definition import table_definition
 from helpdesk.surfaces import (
     API_SURFACES,
     EVENT_PUBLISHER,

@@ -44,6 +44,7 @@ from helpdesk.surfaces import (
     PRIVACY_TASKS,
     QUEUE_CONSUMERS,
     REPORT_ROLLUP,
+    SEARCH_INDEXER,
     SNOOZE_WAKER,
     TRACKER_FANOUT,
     WORKFLOW_STARTER,
@@ -70,6 +71,7 @@ HANDLERS = {
     LIVE.handler,
     LIVE_AUTHORIZER_HANDLER,
     LIVE_FANOUT.handler,
+    SEARCH_INDEXER.handler,
 }
 SAMPLES = sorted(p for p in EVENTS.glob("*/*.json") if p.parent != SCHEMAS)
 
@@ -168,7 +170,7 @@ def check_sample(module: str, event: dict[str, Any]) -> None:
         models[context["eventType"]].model_validate(event)
         if context["eventType"] == "MESSAGE":
             assert json.loads(event["body"])["action"] == context["routeKey"]
-    elif module in (module_of(EVENT_PUBLISHER.handler), module_of(LIVE_FANOUT.handler)):
+    elif module in {module_of(c.handler) for c in (EVENT_PUBLISHER, LIVE_FANOUT, SEARCH_INDEXER)}:
         from helpdesk.adapters.table import TableItem
 
         for change in DynamoDBStreamModel.model_validate(event).Records:

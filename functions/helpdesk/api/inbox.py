@@ -29,7 +29,9 @@ from helpdesk.domain.privacy import RequestKind
 from helpdesk.domain.workspace import StateCategory
 from helpdesk.services.tickets import NewTicket, TicketChanges
 from helpdesk.surfaces import INBOX
+from helpdesk.wiring import customer_data as privacy_wiring
 from helpdesk.wiring import email as email_wiring
+from helpdesk.wiring import search as search_wiring
 
 app = build_resolver(
     INBOX,
@@ -394,7 +396,7 @@ def search(
 ) -> search_views.SearchResultsView:
     """Customers by email, name, phone or external id; tickets by number, title words or attribute values;
     conversations by their customer or by words in their messages. Only what the caller may read is listed."""
-    results = wiring.search().search(_agent(), q)
+    results = search_wiring.search().search(_agent(), q)
     return search_views.search_results_view(results, wiring.workspace())
 
 
@@ -409,14 +411,14 @@ def _accepted(body: privacy_views.DataRequestView) -> Response[privacy_views.Dat
 def export_customer(customer_id: privacy_views.CustomerId) -> Response[privacy_views.DataRequestView]:
     """Starts building a zip of the customer's profile, conversations, tickets, files, ratings and events;
     poll `GET /inbox/customers/{id}/exports/{export_id}` for its short-lived link."""
-    request = wiring.customer_data().request_export(_agent(), customer_id)
+    request = privacy_wiring.customer_data().request_export(_agent(), customer_id)
     return _accepted(privacy_views.data_request_view(request))
 
 
 @app.get("/inbox/customers/<customer_id>/exports/<export_id>", summary="An export's state and download link")
 def get_export(customer_id: privacy_views.CustomerId, export_id: Id) -> privacy_views.DataRequestView:
     """`running`, then `done` with a download link valid a few minutes (ask again for a new one)."""
-    request, link = wiring.customer_data().request_status(_agent(), customer_id, export_id, RequestKind.EXPORT)
+    request, link = privacy_wiring.customer_data().request_status(_agent(), customer_id, export_id, RequestKind.EXPORT)
     return privacy_views.data_request_view(request, link)
 
 
@@ -424,14 +426,14 @@ def get_export(customer_id: privacy_views.CustomerId, export_id: Id) -> privacy_
 def erase_customer(customer_id: privacy_views.CustomerId) -> Response[privacy_views.DataRequestView]:
     """Starts the erasure workflow: the customer's items, files and lake events go; an audit entry without
     their data stays; `CustomerErased` is announced. Poll `GET /inbox/customers/{id}/erasures/{erasure_id}`."""
-    request = wiring.customer_data().request_erasure(_agent(), customer_id)
+    request = privacy_wiring.customer_data().request_erasure(_agent(), customer_id)
     return _accepted(privacy_views.data_request_view(request))
 
 
 @app.get("/inbox/customers/<customer_id>/erasures/<erasure_id>", summary="An erasure's state (its audit entry)")
 def get_erasure(customer_id: privacy_views.CustomerId, erasure_id: Id) -> privacy_views.DataRequestView:
     """`running`, then `done` with what was deleted and anonymized."""
-    request, _ = wiring.customer_data().request_status(_agent(), customer_id, erasure_id, RequestKind.ERASURE)
+    request, _ = privacy_wiring.customer_data().request_status(_agent(), customer_id, erasure_id, RequestKind.ERASURE)
     return privacy_views.data_request_view(request)
 
 

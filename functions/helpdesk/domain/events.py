@@ -11,19 +11,33 @@ consumers that need the words fetch them with the ids.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
-from uuid import UUID
+from typing import Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 
+# The envelope every event shares, and the bot's events, in modules of their own; named here too, as
+# this module is where consumers of the events look.
+from helpdesk.domain.bot_events import (
+    BotConversationEnded,
+    ConversationEventDetail,
+    KnowledgeAnswerRated,
+    KnowledgeAnswerShown,
+)
+from helpdesk.domain.event_base import (
+    _ENVELOPE_EXAMPLE,
+    _TICKET_EXAMPLE,
+    Count,
+    DetailType,
+    EventDetail,
+    Id,
+    SlaClock,
+    UtcTime,
+    _example,
+)
 from helpdesk.domain.models import (
     AuthorType,
-    BotOutcome,
     Channel,
     ConversationStatus,
-    HandoffReason,
     MessageKind,
     Priority,
     ResolvedBy,
@@ -31,80 +45,18 @@ from helpdesk.domain.models import (
 )
 from helpdesk.domain.workspace import StateCategory
 
-
-class DetailType(StrEnum):
-    CONVERSATION_STARTED = "ConversationStarted"
-    MESSAGE_RECEIVED = "MessageReceived"
-    TICKET_CREATED = "TicketCreated"
-    TICKET_STATE_CHANGED = "TicketStateChanged"
-    TICKET_ASSIGNED = "TicketAssigned"
-    TICKET_REPLIED = "TicketReplied"
-    TICKET_RESOLVED = "TicketResolved"
-    SLA_WARNING = "SlaWarning"
-    SLA_BREACHED = "SlaBreached"
-    BOT_RESOLVED = "BotResolved"
-    CSAT_RATED = "CsatRated"
-    SLA_CLOCK_STOPPED = "SlaClockStopped"
-    BOT_CONVERSATION_ENDED = "BotConversationEnded"
-    KNOWLEDGE_ANSWER_SHOWN = "KnowledgeAnswerShown"
-    KNOWLEDGE_ANSWER_RATED = "KnowledgeAnswerRated"
-    CUSTOMER_ERASED = "CustomerErased"
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-Id = Annotated[str, Field(min_length=1, max_length=200)]
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
-Count = Annotated[int, Field(ge=0)]
-SlaClock = Literal["first_response", "next_response", "resolution"]
-
-_ENVELOPE_EXAMPLE: dict[str, Any] = {
-    "event_id": "0b6a4f0e-5a0c-5f57-9a9e-3c1f6b3a8e11",
-    "occurred_at": "2026-11-23T10:00:00Z",
-    "sequence": "100000000000000000001",
-}
-_TICKET_EXAMPLE: dict[str, Any] = {
-    "ticket_id": "01KSAMPLETICKET000000000000",
-    "ticket_number": 1042,
-    "ticket_type_id": "damaged-item",
-    "category": "customer",
-    "team_id": "returns",
-    "customer_id": "demo-customer-1",
-    "assignee_id": "agent-returns",
-    "version": 3,
-}
-_CONVERSATION_EXAMPLE: dict[str, Any] = {
-    "conversation_id": "01KSAMPLECONVERSATION000000",
-    "customer_id": "demo-customer-1",
-    "team_id": "frontline",
-    "channel": "messenger",
-}
-
-
-def _example(*parts: dict[str, Any], **fields: Any) -> ConfigDict:
-    example: dict[str, Any] = {}
-    for part in parts:
-        example |= part
-    return ConfigDict(json_schema_extra={"examples": [example | fields]})
-
-
-class EventDetail(BaseModel):
-    """What every event's ``detail`` starts with."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    detail_type: ClassVar[DetailType]
-    summary: ClassVar[str]
-    """What happened, for the schema's description."""
-
-    event_id: UUID = Field(description="Stable for one change: de-duplicate on it (a redelivered change has the same).")
-    occurred_at: UtcTime = Field(description="When the change happened (UTC).")
-    sequence: str = Field(
-        pattern=r"^[0-9]{1,40}$",
-        description="The DynamoDB stream SequenceNumber: compare as integers (by length, then lexically) to order "
-        "one ticket's or conversation's events. Events of one change share it.",
-    )
+__all__ = [
+    "BotConversationEnded",
+    "ConversationEventDetail",
+    "Count",
+    "DetailType",
+    "EventDetail",
+    "Id",
+    "KnowledgeAnswerRated",
+    "KnowledgeAnswerShown",
+    "SlaClock",
+    "UtcTime",
+]
 
 
 _RUN_STARTED = (
@@ -401,67 +353,6 @@ class SlaClockStopped(TicketEventDetail):
         description="When the clock's breach was reported (its SlaBreached event); null if it never was. A clock "
         "stopped late without a reported breach has elapsed_seconds above target_seconds."
     )
-
-
-class ConversationEventDetail(EventDetail):
-    """Events about the bot's part in a conversation carry whose conversation it is and where it came from."""
-
-    conversation_id: Id = Field(description="The conversation's id.")
-    customer_id: Id = Field(description="Whose conversation it is.")
-    team_id: Id = Field(description="The team the conversation belongs to.")
-    channel: Channel = Field(description="Where the customer wrote from.")
-
-
-class BotConversationEnded(ConversationEventDetail):
-    detail_type = DetailType.BOT_CONVERSATION_ENDED
-    summary = (
-        "The bot's part in a conversation ended: resolved by it, handed to a person, or turned into a ticket. "
-        "Once per conversation."
-    )
-    model_config = _example(
-        _ENVELOPE_EXAMPLE,
-        _CONVERSATION_EXAMPLE,
-        outcome="handed_off",
-        resolved_by="agent",
-        path_id="damaged-item",
-        step_id="handoff",
-        handoff_reason="requested",
-    )
-
-    outcome: BotOutcome = Field(description="How the bot's part ended.")
-    resolved_by: ResolvedBy | None = Field(description="kb, custom_action, bot, agent or ticket.")
-    path_id: Id | None = Field(description="The bot path it ended on (null: before any path).")
-    step_id: Id | None = Field(description="The step of the path it ended on.")
-    handoff_reason: HandoffReason | None = Field(
-        description="With outcome handed_off: why the bot gave the conversation to a person."
-    )
-
-
-class KnowledgeAnswerShown(ConversationEventDetail):
-    detail_type = DetailType.KNOWLEDGE_ANSWER_SHOWN
-    summary = "The bot answered with a knowledge-base article and asked whether it helped."
-    model_config = _example(
-        _ENVELOPE_EXAMPLE, _CONVERSATION_EXAMPLE, article_id="where-is-my-order", path_id=None, step_id=None
-    )
-
-    article_id: Id = Field(description="The knowledge-base article shown.")
-    path_id: Id | None = Field(description="The bot path that showed it, if one did.")
-    step_id: Id | None = Field(description="The step of that path.")
-
-
-class KnowledgeAnswerRated(KnowledgeAnswerShown):
-    detail_type = DetailType.KNOWLEDGE_ANSWER_RATED
-    summary = "The customer said whether a knowledge-base answer helped."
-    model_config = _example(
-        _ENVELOPE_EXAMPLE,
-        _CONVERSATION_EXAMPLE,
-        article_id="where-is-my-order",
-        path_id=None,
-        step_id=None,
-        helpful=False,
-    )
-
-    helpful: bool = Field(description="What the customer answered to 'did this help?'")
 
 
 class CustomerErased(EventDetail):

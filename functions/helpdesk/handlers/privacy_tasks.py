@@ -20,10 +20,11 @@ def handle_task(record: SQSRecord) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from helpdesk import wiring
+    from helpdesk.wiring import customer_data as privacy_wiring
 
     task = json.loads(record.body)
     name = task.get("task")
-    service = wiring.customer_data()
+    service = privacy_wiring.customer_data()
     if name == "export":
         service.build_export(str(task["request_id"]), str(task["customer_id"]))
     elif name in ERASURE_STEPS:

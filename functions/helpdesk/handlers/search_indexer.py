@@ -19,10 +19,11 @@ def build() -> Handler:
     from aws_lambda_powertools.metrics import MetricUnit
 
     from helpdesk import wiring
+    from helpdesk.wiring import search as search_wiring
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         changes = [wiring.read_change(record) for record in event.get("Records") or []]
-        report = wiring.search_indexer().process(changes)
+        report = search_wiring.search_indexer().process(changes)
         metrics().add_metric(name="MessageIndexOperations", unit=MetricUnit.Count, value=report.operations)
         logger().info(
             "search index updated",

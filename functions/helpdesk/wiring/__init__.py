@@ -6,8 +6,10 @@ built, no environment variable read and no AWS client made until a function firs
 are cheap and built per call, over the kept adapters. Each import sits inside the function that
 needs it, so a handler only loads the code of what it uses.
 
-The email channel's factories are in ``helpdesk.wiring.email``. Tests and the local runtime call
-``reset()`` after changing the environment: it forgets what every ``@cache`` factory here kept.
+The email channel's factories are in ``helpdesk.wiring.email``, the inbox search's in
+``helpdesk.wiring.search``, and a customer's data export and erasure's in
+``helpdesk.wiring.customer_data``. Tests and the local runtime call ``reset()`` after changing the
+environment: it forgets what every ``@cache`` factory here and there kept.
 """
 
 from __future__ import annotations
@@ -31,11 +33,8 @@ if TYPE_CHECKING:
     from helpdesk.adapters.fanout_queue import SqsFanOutQueue
     from helpdesk.adapters.json_queue import SqsJsonQueue
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
-    from helpdesk.adapters.message_index import S3MessageIndex
-    from helpdesk.adapters.privacy_files import S3PrivacyFiles
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
-    from helpdesk.adapters.store.search import SearchTable
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.changes import CommittedChange
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
     from helpdesk.services.attachments import AttachmentService
     from helpdesk.services.bot import BotEngine
     from helpdesk.services.conversations import ConversationService
-    from helpdesk.services.customer_data import CustomerDataService
     from helpdesk.services.customer_profiles import CustomerProfiles
     from helpdesk.services.customers import CustomerService
     from helpdesk.services.home import MessengerHome
@@ -56,10 +54,8 @@ if TYPE_CHECKING:
     from helpdesk.services.live_fanout import LiveFanOut
     from helpdesk.services.macros import MacroService
     from helpdesk.services.notifications import NotificationService, OutcomeObserver
-    from helpdesk.services.ports import LakeQueries, MessageSearch
+    from helpdesk.services.ports import LakeQueries
     from helpdesk.services.reports import ReportService
-    from helpdesk.services.search import SearchService
-    from helpdesk.services.search_indexing import SearchIndexer
     from helpdesk.services.tags import TagService
     from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
@@ -422,73 +418,6 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
     return decode(record)
 
 
-# --- inbox search ----------------------------------------------------------------------------------
-
-
-@cache
-def search_keys() -> SearchTable:
-    from helpdesk.adapters.store.search import SearchTable
-
-    return SearchTable()
-
-
-def search() -> SearchService:
-    from helpdesk.services.search import SearchService
-
-    return SearchService(search_keys(), message_search(), visibility=workspace().agent_visibility)
-
-
-def message_search() -> MessageSearch | None:
-    """The full-text index of messages (None where the deployment has none configured)."""
-    return message_index() if settings().search_index_bucket else None
-
-
-@cache
-def message_index() -> S3MessageIndex:
-    from helpdesk.adapters.message_index import S3MessageIndex
-
-    config = settings()
-    return S3MessageIndex(config.require("search_index_bucket"), refresh_seconds=config.search_index_refresh_seconds)
-
-
-def search_indexer() -> SearchIndexer:
-    from helpdesk.services.search_indexing import SearchIndexer
-
-    return SearchIndexer(message_index(), search_keys())
-
-
-# --- data protection: a customer's export and erasure -------------------------------------------
-
-
-@cache
-def privacy_files() -> S3PrivacyFiles:
-    from helpdesk.adapters.privacy_files import S3PrivacyFiles
-
-    config = settings()
-    return S3PrivacyFiles(config.attachments_bucket, config.lake_bucket, path_style=config.endpoint_url is not None)
-
-
-@cache
-def privacy_tasks() -> SqsJsonQueue:
-    from helpdesk.adapters.json_queue import SqsJsonQueue
-
-    return SqsJsonQueue(settings().require("privacy_tasks_queue_url"))
-
-
-def customer_data() -> CustomerDataService:
-    from helpdesk.adapters.store.customer_data import CustomerDataTable
-    from helpdesk.services.customer_data import CustomerDataService
-
-    return CustomerDataService(
-        CustomerDataTable(),
-        privacy_files(),
-        workspace(),
-        tasks=privacy_tasks() if settings().privacy_tasks_queue_url else None,
-        workflow=workflow_engine(),
-    )
-
-
-# --- tests and the local runtime -----------------------------------------------------------------
 # --- tags and macros ------------------------------------------------------------------------------
 
 
