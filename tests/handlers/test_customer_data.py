@@ -247,6 +247,7 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
     run_worker(privacy)
     before = everything_stored(table)
     lake_before = customers_in_lake()
+    found_before = [search(inbox, q) for q in ("zoe.qu", "zoe quill", "447700900555")]
 
     asked = ask(inbox, "erasure", ADMIN)
     erasure_id = asked.body["id"]
@@ -269,12 +270,15 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
         )
     )
     ticket = inbox(customised("inbox_api/get_ticket", path=f"/inbox/tickets/{zoe['ticket_id']}", authorizer=ADMIN))
+    found_after = [search(inbox, q) for q in ("zoe.qu", "zoe quill", "447700900555")]
 
     assert all(secret.encode() in before for secret in (ZOE_EMAIL, ZOE_PHONE, PHRASE))
     assert asked.status == 202
     assert [secret for secret in (ZOE_EMAIL, ZOE_PHONE, PHRASE, "Zoe Quill") if secret.encode() in after] == []
     assert zoe["conversation_id"].encode() not in after
     assert b"someone else's words" in after
+    assert all(found["customers"] for found in found_before)
+    assert found_after == [{"customers": [], "tickets": [], "conversations": []}] * 3
     assert conversations.body["items"] == []
     assert as_agent.status == 404
     assert ticket.status == 404
@@ -285,3 +289,11 @@ def test_after_erasure_nothing_anywhere_holds_the_customer_and_the_audit_entry_r
     assert (lake_before, lake_after) == (["other", "zoe"], ["other"])
     assert [e.detail["customer_id"] for e in announced if e.detail_type == "CustomerErased"] == ["zoe"]
     assert [e.detail["erasure_id"] for e in announced if e.detail_type == "CustomerErased"] == [erasure_id]
+
+
+def search(inbox: Call, q: str) -> dict[str, Any]:
+    """What an admin's inbox search finds for ``q`` (customers, tickets, conversations: their ids)."""
+    found = inbox(customised("inbox_api/search", query={"q": q}, authorizer=ADMIN))
+    assert found.status == 200, found.body
+    kinds = ("customers", "tickets", "conversations")
+    return {kind: [item.get("id") or item.get("user_id") for item in found.body[kind]] for kind in kinds}

@@ -29,6 +29,7 @@ from pynamodb.exceptions import DoesNotExist
 from helpdesk.adapters import mapping
 from helpdesk.adapters.email_records import ADDRESS_DIRECTORY_PREFIX, EmailAddressItem
 from helpdesk.adapters.privacy_items import REQUEST_PREFIX, DataRequestItem
+from helpdesk.adapters.search_keys import search_key_items
 from helpdesk.adapters.store.base import META, TableStore
 from helpdesk.adapters.table import (
     AttachmentItem,
@@ -202,6 +203,7 @@ class CustomerDataTable(TableStore):
             doomed.append(TableItem(pk=f"EMAILTHREAD#t#{ticket.id}", sk="THREAD"))
         doomed += [TableItem(pk=mapping.attachment_pk(a.id), sk=META) for a in held.attachments]
         doomed += self._owned_by(held)
+        doomed += _search_keys_and_tag_links(held)
         counts.items_deleted = self._delete(doomed)
         return counts
 
@@ -226,6 +228,25 @@ class CustomerDataTable(TableStore):
             for item in keys.values():
                 batch.delete(item)
         return len(keys)
+
+
+def _search_keys_and_tag_links(held: CustomerHoldings) -> list[TableItem]:
+    """The search keys that find the customer, their conversations and tickets (their email, name, phone,
+    titles, attribute values), and the tag links that list those conversations and tickets: deleted
+    whether the conversation or ticket itself goes or stays anonymized."""
+    keys: list[TableItem] = []
+    if held.profile is not None:
+        keys += search_key_items(held.profile)
+    for record in held.conversations:
+        conversation = record.conversation
+        keys += search_key_items(conversation, held.profile)
+        tagged = mapping.CONVERSATION_TAGS
+        keys += [TableItem(pk=mapping.tag_pk(tagged, t), sk=conversation.id) for t in conversation.tags]
+    for ticket_record in held.tickets:
+        ticket = ticket_record.ticket
+        keys += search_key_items(ticket)
+        keys += [TableItem(pk=mapping.tag_pk(mapping.TICKET_TAGS, t), sk=ticket.id) for t in ticket.tags]
+    return keys
 
 
 def _anonymized_conversation(stand_in: str, preview: str | None) -> list[Any]:
