@@ -306,15 +306,16 @@ def get_ticket(
     return ticket_views.agent_ticket_detail(page, wiring.workspace(), links)
 
 
-@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (title, state, team, assignee, priority, attributes)")
-@app.patch("/inbox/tickets/<ticket_id>", summary="Change a ticket (state, team, assignee, priority, attributes, tags)")
+@app.patch(
+    "/inbox/tickets/<ticket_id>", summary="Change a ticket (title, state, team, assignee, priority, attributes, tags)"
+)
 def update_ticket(
     ticket_id: Id,
     request: bodies.UpdateTicketRequest,
     if_match: Annotated[str | None, Header(alias="If-Match", description="The version, instead of the body's.")] = None,
 ) -> ticket_views.AgentTicketView:
-    """Change any of state, team, assignee, priority and attributes, based on the version you read (`version` in
-    the body or `If-Match`); a stale version is a 409 with `current_version`."""
+    """Change any of title, state, team, assignee, priority, attributes and tags, based on the version you
+    read (`version` in the body or `If-Match`); a stale version is a 409 with `current_version`."""
     version = _based_on_version(request.version, if_match)
     given = request.model_fields_set
     changes = TicketChanges(
