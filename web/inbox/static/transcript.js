@@ -36,7 +36,7 @@
     });
     var empty = !list.children.length;
     $("transcript-empty").hidden = !empty;
-    $("transcript-empty").textContent = page.conversation_id ? "No messages." : "This ticket wasn't opened from a conversation.";
+    $("transcript-empty").textContent = "No messages.";
     cursor = page.next_cursor;
     $("transcript-more").hidden = !cursor;
   }
@@ -76,7 +76,7 @@
   function show(ticket) {
     var section = $("transcript");
     servedLink(ticket);
-    section.hidden = !ticket.conversation_id && $("transcript-served").hidden;
+    section.hidden = !ticket.conversation_id;
     if (shown === ticket.id) return;  // the page refreshed the same ticket: keep what was read
     shown = ticket.id;
     loaded = null;
@@ -89,6 +89,7 @@
 
   function hide() {
     $("transcript").hidden = true;
+    $("transcript-served").hidden = true;
     shown = null;
   }
 
