@@ -193,3 +193,19 @@ def test_an_unknown_ticket_has_no_transcript(inbox: Call, aws: None) -> None:
     answer = transcript(inbox, RETURNS, "01KAXZ0000TICKET000000404")
 
     assert answer.status == 404, answer.body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"cursor": "x" * 1100}, "cursor"), ({"cursor": "MSG#01 OR 1"}, "cursor"), ({"limit": "0"}, "limit")],
+)
+def test_a_bad_cursor_or_limit_is_refused_naming_the_field(
+    inbox: Call, converted: dict[str, str], query: dict[str, str], field: str, dynamo_calls: DynamoCalls
+) -> None:
+    dynamo_calls.reset()
+
+    answer = transcript(inbox, RETURNS, converted["ticket"], query)
+
+    assert answer.status in (400, 422), answer.body
+    assert field in json.dumps(answer.body["details"])
+    assert dynamo_calls.operations == []

@@ -6,16 +6,25 @@ conversation it was opened from, even when that conversation belongs to another 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from helpdesk import wiring
 from helpdesk.api import views
 from helpdesk.api.identity import agent_from_event
-from helpdesk.api.params import Cursor, Id, Limit
+from helpdesk.api.params import Id, Limit
 from helpdesk.domain.models import TicketCategory
 
 router = Router()
+
+MessageCursor = Annotated[
+    str | None,
+    Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="The next_cursor of the previous page."),
+]
+"""A message id (the last one of the previous page): it becomes part of a key, so nothing else is accepted."""
 
 
 class TicketTranscriptView(BaseModel):
@@ -31,7 +40,7 @@ class TicketTranscriptView(BaseModel):
 
 
 @router.get("/inbox/tickets/<ticket_id>/transcript", summary="The transcript of the conversation a ticket came from")
-def get_ticket_transcript(ticket_id: Id, cursor: Cursor = None, limit: Limit = 50) -> TicketTranscriptView:
+def get_ticket_transcript(ticket_id: Id, cursor: MessageCursor = None, limit: Limit = 50) -> TicketTranscriptView:
     """For whoever may read the ticket, even when the conversation is another team's; empty for a ticket
     opened without a conversation."""
     agent = agent_from_event(router.current_event.raw_event)
