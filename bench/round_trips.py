@@ -204,6 +204,10 @@ def drive_every_route(api: InProcessApi) -> list[RouteCall]:
         lambda: a("GET", "/inbox/tickets?assignee_id=unassigned", agent=RETURNS),
     )
     d("GET /inbox/tickets/<id>", lambda: a("GET", f"/inbox/tickets/{tid}", agent=RETURNS))
+    d(
+        "GET /inbox/tickets/<id>/transcript (the front line's conversation, read by returns)",
+        lambda: a("GET", f"/inbox/tickets/{tid}/transcript", agent=RETURNS),
+    )
     patched = d(
         "PATCH /inbox/tickets/<id>",
         lambda: a(

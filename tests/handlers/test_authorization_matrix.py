@@ -131,6 +131,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /inbox/tickets": _ANY_AGENT_CREATE,
     "GET /inbox/tickets": _TEAM_READ,
     "GET /inbox/tickets/<ticket_id>": _TEAM_READ,
+    # The transcript of the conversation the ticket came from: whoever may read the ticket (not the conversation).
+    "GET /inbox/tickets/<ticket_id>/transcript": _TEAM_READ,
     "PATCH /inbox/tickets/<ticket_id>": _TEAM_WRITE,
     "POST /inbox/tickets/<ticket_id>/replies": _TEAM_CREATE,
     # Only leads (of the ticket's team) and admins decide; nothing awaits a decision, so they get 409.

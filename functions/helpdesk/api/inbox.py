@@ -13,6 +13,7 @@ from helpdesk.api import (
     customer_views,
     email_schemas,
     inbox_macros,
+    inbox_transcript,
     privacy_views,
     search_views,
     ticket_views,
@@ -468,6 +469,7 @@ def run_profile_action(
 
 
 app.include_router(inbox_macros.router)
+app.include_router(inbox_transcript.router)
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

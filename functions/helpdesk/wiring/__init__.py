@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
+    from helpdesk.services.transcripts import TranscriptService
     from helpdesk.services.workflows import TicketWorkflowService
 
 # --- configuration -------------------------------------------------------------------------------
@@ -443,6 +444,16 @@ def macros() -> MacroService:
 
     table = stores()
     return MacroService(table.macros, table.tickets, workspace(), workspace_macros(), trackers())
+
+
+# --- the conversation transcript on a ticket ----------------------------------------------------
+
+
+def transcripts() -> TranscriptService:
+    from helpdesk.services.transcripts import TranscriptService
+
+    table = stores()
+    return TranscriptService(table.tickets, table.conversations, workspace())
 
 
 # --- tests and the local runtime -----------------------------------------------------------------

@@ -326,6 +326,7 @@
       ["Snoozed until", conversation.snoozed_until ? when(conversation.snoozed_until) : null],
     ]);
     if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("conversations", conversation); // tags.js
+    if (window.HelpdeskInboxTranscript) window.HelpdeskInboxTranscript.hide(); // transcript.js
     if (!isEditing()) fillAgents($("assign-agent"), $("assign-team").value, "Anyone online (routing picks)", null).catch(fail);
     showContext(conversation.context);
     var list = $("timeline");
@@ -365,6 +366,7 @@
     showContext(ticket.context);
     showApproval(ticket);
     if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("tickets", ticket); // tags.js
+    if (window.HelpdeskInboxTranscript) window.HelpdeskInboxTranscript.show(ticket); // transcript.js
     var type = state.types[ticket.ticket_type_id];
     if (isEditing()) { renderTimeline(ticket); return; }  // don't overwrite what the agent is choosing
     var select = $("ticket-state");
