@@ -23,7 +23,7 @@ from helpdesk.surfaces import (
 
 from tests.infra.conftest import Assembly
 
-CDK_OWN_FUNCTIONS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
+CDK_OWN_FUNCTIONS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects", "BucketNotificationsHandler")
 PACKAGE_LIMIT_MB = 25
 """Layer (with tzdata) + function code, unzipped; ``make bench`` reports the same figure."""
 
