@@ -136,7 +136,7 @@ def test_an_agent_sees_the_photo_picks_an_assignee_snoozes_and_approves_a_refund
     # (S3 announced the upload; the thumbnailer draws its thumbnail)
     eventually(
         lambda: (
-            requests.get(f"{base}/inbox/attachments/{declared['attachment_id']}", headers=frank, timeout=10)
+            requests.get(f"{base}/inbox/attachments/{declared['attachment_id']}", headers=rita, timeout=10)
             .json()
             .get("thumbnail_url")
         ),
