@@ -29,7 +29,7 @@ from infra.nag import nag
 from infra.stateful import attachments_bucket_name
 from infra.workflows import DEFINITIONS, TASK_RESPONSES, checked_definition, state_machine_name
 
-FILE_PREFIXES = ("attachments/", "exports/")
+FILE_PREFIXES = ("attachments/", "thumbnails/", "exports/")
 LAKE_PREFIX = "events/"
 
 

@@ -30,6 +30,7 @@ from helpdesk.surfaces import (
     NOTIFIER,
     PRIVACY_TASKS,
     REPORT_ROLLUP,
+    THUMBNAILER,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
 )
@@ -51,6 +52,7 @@ from infra.queue_workers import QueueWorkers
 from infra.search import Search
 from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack, attachments_bucket_name, inbound_email_bucket_name
+from infra.thumbnails import Thumbnails
 from infra.web_hosting import WebHosting
 from infra.workflows import Workflows
 
@@ -172,6 +174,14 @@ class ServiceStack(Stack):
             email_secret=data.email_secret,
         )
         email.grant_ingest(workers.worker(EMAIL_INGEST), data.attachments)
+        # --- thumbnails of image attachments ---------------------------------------------------------
+        Thumbnails(
+            self,
+            "Thumbnails",
+            stage=config.stage,
+            queue=workers.queues[THUMBNAILER.name],
+            worker=workers.worker(THUMBNAILER),
+        )
         email.grant_directory(publisher, data.table)
         # Status updates, fresh links and agents' replies in email conversations go out by email.
         email.grant_send([workers.worker(NOTIFIER)])

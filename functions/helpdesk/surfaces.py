@@ -312,6 +312,14 @@ PRIVACY_TASKS = QueueConsumer(
 """Builds a customer's data export, and runs the steps of the erasure workflow (one at a time: each
 reads and rewrites much)."""
 
+THUMBNAILER = QueueConsumer(
+    name="thumbnailer",
+    handler="helpdesk.handlers.thumbnailer.lambda_handler",
+    queue_url_env="THUMBNAILER_QUEUE_URL",
+    batch_size=5,
+)
+"""Draws a small JPEG of each uploaded image (the attachments bucket's ``ObjectCreated`` notifications)."""
+
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     TRACKER_FANOUT,
     SNOOZE_WAKER,
@@ -323,6 +331,7 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     EMAIL_FEEDBACK,
     REPORT_ROLLUP,
     PRIVACY_TASKS,
+    THUMBNAILER,
 )
 
 

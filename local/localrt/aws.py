@@ -112,6 +112,7 @@ class EmbeddedAws:
             )["QueueUrl"]
             os.environ[consumer.queue_url_env] = url
             self.queue_urls[consumer.name] = url
+        self._notify_uploads()
         self._create_messaging()
         self._create_workflows()
 
@@ -129,6 +130,27 @@ class EmbeddedAws:
                 # The embedded SES keeps our Message-ID; SES in AWS replaces it with its own.
                 "SES_REWRITES_MESSAGE_ID": "false",
             }
+        )
+
+    def _notify_uploads(self) -> None:
+        """The attachments bucket announces new uploads to the thumbnailer's queue, as in the CDK app
+        (``infra/thumbnails.py``). The embedded S3 sends S3's own ``ObjectCreated:Post`` notification for
+        a browser's presigned POST too (and ``s3:TestEvent`` now, which the thumbnailer ignores)."""
+        from helpdesk.domain.thumbnails import ATTACHMENTS_PREFIX
+        from helpdesk.surfaces import THUMBNAILER
+
+        boto3.client("s3").put_bucket_notification_configuration(
+            Bucket=self.settings.attachments_bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "Id": "thumbnails",
+                        "QueueArn": self.queue_arn(THUMBNAILER.name),
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": ATTACHMENTS_PREFIX}]}},
+                    }
+                ]
+            },
         )
 
     def queue_arn(self, consumer: str) -> str:

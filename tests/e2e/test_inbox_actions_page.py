@@ -133,6 +133,16 @@ def test_an_agent_sees_the_photo_picks_an_assignee_snoozes_and_approves_a_refund
         timeout=10,
     )
     assert replied.status_code == 201, replied.text
+    # (S3 announced the upload; the thumbnailer draws its thumbnail)
+    eventually(
+        lambda: (
+            requests.get(f"{base}/inbox/attachments/{declared['attachment_id']}", headers=rita, timeout=10)
+            .json()
+            .get("thumbnail_url")
+        ),
+        "the photo's thumbnail",
+        timeout=30,
+    )
     # and a second conversation of hers, handed to returns
     waiting = requests.post(
         f"{base}/messenger/conversations", headers=customer, json={"body": "Also, the lid is chipped"}, timeout=10
@@ -179,7 +189,9 @@ def test_an_agent_sees_the_photo_picks_an_assignee_snoozes_and_approves_a_refund
     page.wait_for_function(
         "() => { const i = document.querySelector('.thumbnail img'); return i && i.complete && i.naturalWidth > 0; }"
     )
-    assert page.evaluate("document.querySelector('.thumbnail img').naturalWidth") == 480
+    # drawn from the thumbnailer's JPEG (320 px wide), not the 480 px original
+    assert page.evaluate("document.querySelector('.thumbnail img').naturalWidth") == 320
+    assert "thumbnails/" in page.evaluate("document.querySelector('.thumbnail img').src")
     download = page.get_by_role("link", name="Download damaged-teapot.png, image/png")
     assert "response-content-disposition=attachment" in (download.get_attribute("href") or "")
     assert "image/png" in download.inner_text()

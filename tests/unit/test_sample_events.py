@@ -26,6 +26,7 @@ from helpdesk.domain.events import DETAIL_MODELS, DetailType
 from helpdesk.domain.models import FanOutJob
 from helpdesk.domain.notifications import StatusUpdate
 from helpdesk.handlers.email_ingest import parse_notification
+from helpdesk.handlers.thumbnailer import created_objects
 from helpdesk.services.email_feedback import parse_feedback
 from helpdesk.services.inbound import INBOUND_TYPES, ObjectUpdate
 from helpdesk.surfaces import (
@@ -46,6 +47,7 @@ from helpdesk.surfaces import (
     REPORT_ROLLUP,
     SEARCH_INDEXER,
     SNOOZE_WAKER,
+    THUMBNAILER,
     TRACKER_FANOUT,
     WORKFLOW_STARTER,
     WORKFLOW_TASKS,
@@ -130,6 +132,16 @@ def privacy_task(body: str) -> None:
     assert task["token"]
 
 
+def s3_notification(body: str) -> None:
+    """S3's ``ObjectCreated`` notification of an upload under ``attachments/`` (what the bucket sends)."""
+    from aws_lambda_powertools.utilities.parser.models import S3Model
+
+    S3Model.model_validate_json(body)
+    created = created_objects(body)
+    assert created
+    assert all(key.startswith("attachments/") for key, _ in created)
+
+
 QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     TRACKER_FANOUT.name: FanOutJob.model_validate_json,
     SNOOZE_WAKER.name: tick,
@@ -141,6 +153,7 @@ QUEUE_MESSAGES: dict[str, Callable[[str], object]] = {
     EMAIL_FEEDBACK.name: parse_feedback,
     REPORT_ROLLUP.name: rollup_tick,
     PRIVACY_TASKS.name: privacy_task,
+    THUMBNAILER.name: s3_notification,
 }
 """What each worker's queue carries, checked the way the worker reads it."""
 

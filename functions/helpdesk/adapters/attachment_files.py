@@ -20,6 +20,7 @@ from helpdesk.domain.files import (
     PresignedUpload,
     content_disposition,
 )
+from helpdesk.domain.thumbnails import THUMBNAIL_CONTENT_TYPE
 from helpdesk.settings import SettingMissing
 
 
@@ -93,3 +94,36 @@ class S3AttachmentFiles:
         content_range = str(stored.get("ContentRange") or "")
         size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else int(stored["ContentLength"])
         return StoredFile(size=size, content_type=str(stored.get("ContentType") or ""), head=head)
+
+    def exists(self, key: str) -> bool:
+        """One HEAD: whether something is stored under ``key`` (a thumbnail the thumbnailer has made)."""
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+        return True
+
+    def read_object(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The whole object, or None if it is gone or bigger than ``max_bytes`` (then nothing is read)."""
+        try:
+            stored = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        with stored["Body"] as body:
+            if int(stored.get("ContentLength") or 0) > max_bytes:
+                return None
+            data: bytes = body.read(max_bytes + 1)
+        return None if len(data) > max_bytes else data
+
+    def write_thumbnail(self, key: str, jpeg: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=jpeg,
+            ContentType=THUMBNAIL_CONTENT_TYPE,
+            CacheControl="private, max-age=300",
+        )

@@ -61,6 +61,10 @@ class AgentAttachmentView(AttachmentRef):
         "When absent, ask GET /inbox/attachments/{id}.",
     )
     download_url: str | None = Field(default=None, description="Saves the file under its name; short-lived.")
+    thumbnail_url: str | None = Field(
+        default=None,
+        description="A small JPEG of an image, short-lived; it may not be made yet (then show the original).",
+    )
     expires_in: int | None = Field(default=None, description="Seconds the links stay valid.")
 
 
@@ -170,6 +174,9 @@ class AttachmentDownloadView(BaseModel):
     size: int
     url: str = Field(description="A short-lived link: shows a checked image, video or PDF in the page, else saves it.")
     download_url: str = Field(description="A short-lived link that saves the file under its name.")
+    thumbnail_url: str | None = Field(
+        None, description="A short-lived link to a small JPEG of an image, once it has been made (else null)."
+    )
     expires_in: int
 
 
@@ -212,6 +219,7 @@ def agent_attachment_views(refs: list[AttachmentRef], links: Links | None = None
                 **ref.model_dump(),
                 url=link.view if link else None,
                 download_url=link.download if link else None,
+                thumbnail_url=link.thumbnail if link else None,
                 expires_in=link.expires_in if link else None,
             )
         )
@@ -309,5 +317,6 @@ def attachment_download_view(attachment: Attachment, links: FileLinks) -> Attach
         size=attachment.size,
         url=links.view,
         download_url=links.download,
+        thumbnail_url=links.thumbnail,
         expires_in=links.expires_in,
     )

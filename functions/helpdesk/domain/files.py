@@ -44,6 +44,8 @@ class FileLinks:
     view: str
     download: str
     expires_in: int = DOWNLOAD_EXPIRY_SECONDS
+    thumbnail: str | None = None
+    """A small JPEG of an image (``helpdesk.domain.thumbnails``), shown in the page in place of the original."""
 
 
 def shown_inline(content_type: str, *, verified: bool) -> bool:

@@ -47,6 +47,7 @@ class Retention(BaseModel):
         return {
             "files": {
                 "attachments/": self.attachments_days,
+                "thumbnails/": self.attachments_days,  # a file's thumbnail goes with it
                 "inbound/": self.email_originals_days,
                 "exports/": self.exports_days,
             },

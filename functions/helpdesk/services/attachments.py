@@ -19,6 +19,7 @@ from helpdesk.domain.models import Attachment, AttachmentRef, Author, Conversati
 from helpdesk.domain.policy import Action, Resource, authorize
 from helpdesk.domain.principals import INTERNAL_PREFIX, AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.roles import Visibility
+from helpdesk.domain.thumbnails import THUMBNAIL_CONTENT_TYPE, thumbnail_filename, thumbnail_key
 from helpdesk.services.ports import AttachmentFiles, AttachmentRecords, ConversationReader, TicketReader
 
 ALLOWED_CONTENT_TYPES = frozenset(SIGNATURES)
@@ -183,7 +184,7 @@ class AttachmentService:
         attachment = self._store.get_attachment(attachment_id)
         if attachment is None or attachment.customer_id != customer.user_id:
             raise NotFound(f"attachment {attachment_id} not found")
-        return attachment, self._links(attachment)
+        return attachment, self._links(attachment, thumbnail_checked=True)
 
     def download_for_agent(self, agent: AgentPrincipal, attachment_id: str) -> tuple[Attachment, FileLinks]:
         """A file on a ticket or conversation the agent may read (two reads: the file, then where it is)."""
@@ -192,7 +193,7 @@ class AttachmentService:
             # An upload nobody has sent yet is still private to the customer.
             raise NotFound(f"attachment {attachment_id} not found")
         authorize(agent, Action.READ, self._where(attachment), self._visibility)
-        return attachment, self._links(attachment)
+        return attachment, self._links(attachment, thumbnail_checked=True)
 
     def links_for_page(
         self, agent: AgentPrincipal, where: Resource, attachment_ids: Sequence[str]
@@ -221,8 +222,13 @@ class AttachmentService:
                 return Resource.conversation(conversation)
         raise NotFound(f"attachment {attachment.id} not found")
 
-    def _links(self, attachment: Attachment) -> FileLinks:
-        """A link that shows the file in the page (only a checked image, video or PDF), and one that saves it."""
+    def _links(self, attachment: Attachment, *, thumbnail_checked: bool = False) -> FileLinks:
+        """A link that shows the file in the page (only a checked image, video or PDF), one that saves it,
+        and for a checked image one to its thumbnail.
+
+        ``thumbnail_checked``: link the thumbnail only if it exists (one S3 HEAD, no table read), for one
+        file; a page's many files get the link unchecked and the inbox falls back on the original.
+        """
         key = object_key(attachment, attachment.customer_id)
         inline = shown_inline(attachment.content_type, verified=_shared(attachment))
         download = self._files.presigned_download(key, attachment.filename, attachment.content_type)
@@ -231,7 +237,14 @@ class AttachmentService:
             if inline
             else download
         )
-        return FileLinks(view=view, download=download)
+        thumbnail = None
+        if inline and attachment.content_type.startswith("image/"):
+            small = thumbnail_key(key)
+            if not thumbnail_checked or self._files.exists(small):
+                thumbnail = self._files.presigned_download(
+                    small, thumbnail_filename(attachment.filename), THUMBNAIL_CONTENT_TYPE, inline=True
+                )
+        return FileLinks(view=view, download=download, thumbnail=thumbnail)
 
 
 def _shared(attachment: Attachment) -> bool:

@@ -198,6 +198,7 @@ class CustomerDataService:
         if request.customer_id is None:
             return {}
         deleted = self._files.delete_prefix(f"attachments/{request.customer_id}/")
+        deleted += self._files.delete_prefix(f"thumbnails/attachments/{request.customer_id}/")  # their thumbnails
         deleted += self._files.delete_prefix(export_key(request.customer_id, "").rpartition("/")[0] + "/")
         return {"files_deleted": deleted}
 

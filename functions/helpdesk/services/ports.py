@@ -34,6 +34,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.notifications import Claim
 from helpdesk.domain.policy import Scope
 from helpdesk.domain.search_terms import SearchHit
+from helpdesk.domain.thumbnails import Shrunk
 
 
 class CustomerRecords(Protocol):
@@ -235,6 +236,26 @@ class AttachmentFiles(Protocol):
     def stored_file(self, key: str) -> StoredFile | None:
         """What was really stored under ``key`` (size, type, first bytes), or None if nothing was."""
         ...
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key`` (one HEAD; e.g. a thumbnail made since)."""
+        ...
+
+
+class StoredObjects(Protocol):
+    """The thumbnailer's view of the attachments bucket: read an upload, write its thumbnail."""
+
+    def read_object(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The object's bytes, or None if it is gone or larger than ``max_bytes``."""
+        ...
+
+    def write_thumbnail(self, key: str, jpeg: bytes) -> None: ...
+
+
+class ImageShrinker(Protocol):
+    """Draws a thumbnail of an image file (``helpdesk.domain.thumbnails`` sets the limits)."""
+
+    def thumbnail(self, original: bytes) -> Shrunk: ...
 
 
 class DeliveryLedger(Protocol):

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from helpdesk.services.ports import LakeQueries
     from helpdesk.services.reports import ReportService
     from helpdesk.services.tags import TagService
+    from helpdesk.services.thumbnails import ThumbnailService
     from helpdesk.services.ticket_drafts import TicketDrafts
     from helpdesk.services.tickets import TicketService
     from helpdesk.services.trackers import TrackerService
@@ -467,3 +468,13 @@ def reset() -> None:
             for kept in vars(module).values():  # every factory here that keeps what it built (``@cache``)
                 if getattr(kept, "__module__", None) == name and callable(getattr(kept, "cache_clear", None)):
                     kept.cache_clear()
+
+
+# --- thumbnails of image attachments ---------------------------------------------------------------
+
+
+def thumbnails() -> ThumbnailService:
+    from helpdesk.adapters.thumbnail_images import PillowShrinker
+    from helpdesk.services.thumbnails import ThumbnailService
+
+    return ThumbnailService(attachment_files(), PillowShrinker())

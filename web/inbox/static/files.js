@@ -3,7 +3,8 @@
  *
  * The links come with the page and live 5 minutes; each is kept (by attachment id) until it is
  * 4 minutes old so that polling doesn't reload every picture, and a file listed without links (an
- * older page) asks GET /inbox/attachments/{id}. Thumbnails are the original scaled by CSS. Names
+ * older page) asks GET /inbox/attachments/{id}. Thumbnails are the small JPEG the thumbnailer made
+ * (thumbnail_url), or the original scaled by CSS until it exists or if it fails to load. Names
  * are rendered with textContent; the links answer with the declared type, inline only for checked
  * images, videos and PDFs.
  */
@@ -40,11 +41,15 @@
     var kept = links[file.id];
     if (kept && now - kept.at < KEEP_MS) return Promise.resolve(kept);
     if (file.url) {
-      links[file.id] = { url: file.url, download_url: file.download_url || file.url, at: now };
+      links[file.id] = {
+        url: file.url, download_url: file.download_url || file.url, thumbnail_url: file.thumbnail_url || null, at: now
+      };
       return Promise.resolve(links[file.id]);
     }
     return fetchLinks(file.id).then(function (answer) {
-      links[file.id] = { url: answer.url, download_url: answer.download_url, at: Date.now() };
+      links[file.id] = {
+        url: answer.url, download_url: answer.download_url, thumbnail_url: answer.thumbnail_url || null, at: Date.now()
+      };
       return links[file.id];
     });
   }
@@ -84,7 +89,15 @@
         thumb.type = "button";
         thumb.setAttribute("aria-label", "View " + file.filename + " full size");
         var img = el("img");
-        img.src = link.url;
+        // The small JPEG the thumbnailer made; until it exists (or if it fails to load) the original.
+        if (link.thumbnail_url) {
+          img.addEventListener("error", function () {
+            if (img.src !== link.url) img.src = link.url;
+          }, { once: true });
+          img.src = link.thumbnail_url;
+        } else {
+          img.src = link.url;
+        }
         img.alt = "";
         img.loading = "lazy";
         img.decoding = "async";
