@@ -189,8 +189,10 @@ def replay_stream(runtime: LocalRuntime, table: str) -> None:
         "AWS_SECRET_ACCESS_KEY": "local-dev",
         "AWS_DEFAULT_REGION": "us-east-1",
         "TABLE_NAME": table,
+        # As every function has it (its own copy of the workspace): the stores read its retention.
+        "WORKSPACE_DIR": str(fast_sla_workspace()),
     }
     done = subprocess.run(
         [sys.executable, str(script)], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
