@@ -32,7 +32,7 @@ from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from helpdesk.adapters.email_records import ADDRESS_DIRECTORY_PREFIX
-from helpdesk.surfaces import INBOUND_EMAIL_PREFIX
+from helpdesk.surfaces import EMAIL_ORIGINALS_PREFIX, INBOUND_EMAIL_PREFIX
 
 from infra.config import sender_domain
 from infra.nag import nag
@@ -140,12 +140,17 @@ class EmailChannel(Construct):
         worker.add_environment("INBOUND_EMAIL_BUCKET", self._inbound_bucket.bucket_name)
         worker.add_environment("ATTACHMENTS_BUCKET", attachments_bucket.bucket_name)
         reads, writes = self._inbound_objects_arn, self._attachments_prefix_arn
-        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[reads]))
-        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[writes]))
+        # Each email, once read, is filed under its customer (copied, then deleted where SES put it).
+        filed = self._inbound_objects_arn.removesuffix(INBOUND_EMAIL_PREFIX + "*") + EMAIL_ORIGINALS_PREFIX + "*"
+        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:DeleteObject"], resources=[reads]))
+        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[writes, filed]))
         rendered = "arn:<AWS::Partition>:s3:::helpdesk-{stage}-{bucket}-<AWS::AccountId>-<AWS::Region>/{prefix}*"
         rendered_buckets = {
             "attachments": rendered.format(stage=self._stage, bucket="attachments", prefix="attachments/"),
             "inbound emails": rendered.format(stage=self._stage, bucket="inbound", prefix=INBOUND_EMAIL_PREFIX),
+            "customers' filed emails": rendered.format(
+                stage=self._stage, bucket="inbound", prefix=EMAIL_ORIGINALS_PREFIX
+            ),
         }
         for what, resource in rendered_buckets.items():
             nag(worker.role or worker).acknowledge(

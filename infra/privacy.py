@@ -4,6 +4,7 @@ The state machine (``workflows/erasure.asl.json``, the same file the local runti
 step to the privacy-tasks queue with a task token and waits; the worker answers through the token.
 Its role may only send to that queue and publish to the alarm topic. The worker may read, write and
 delete the customers' files (``attachments/``) and exports (``exports/``) in the attachments bucket,
+read and delete their emails as received (``inbound/customers/``, filed there by the ingest worker),
 rewrite the lake's objects (``events/``) and answer the erasure's tasks (``CustomerErased`` comes from
 the stream, through the event publisher, like every event); the inbox function may start an erasure and queue an export.
 """
@@ -19,14 +20,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from helpdesk.surfaces import ERASURE_SUBSTITUTIONS, ERASURE_WORKFLOW
+from helpdesk.surfaces import EMAIL_ORIGINALS_PREFIX, ERASURE_SUBSTITUTIONS, ERASURE_WORKFLOW
 
 from infra.functions import LOG_RETENTION
 from infra.lake import lake_bucket_name
 from infra.messaging import grant_publish
 from infra.monitoring import Monitoring
 from infra.nag import nag
-from infra.stateful import attachments_bucket_name
+from infra.stateful import attachments_bucket_name, inbound_email_bucket_name
 from infra.workflows import DEFINITIONS, TASK_RESPONSES, checked_definition, state_machine_name
 
 FILE_PREFIXES = ("attachments/", "thumbnails/", "exports/")
@@ -89,15 +90,18 @@ class Privacy(Construct):
         inbox.add_environment("PRIVACY_TASKS_QUEUE_URL", self._tasks_queue.queue_url)
 
     def grant_worker(self, worker: lambda_.Function) -> None:
-        """The privacy worker: the customers' files and exports, the lake's objects, the erasure's tasks."""
+        """The privacy worker: the customers' files and exports, their filed emails, the lake's objects,
+        the erasure's tasks."""
         worker.add_environment("ATTACHMENTS_BUCKET", attachments_bucket_name(self._stage))
         worker.add_environment("LAKE_BUCKET", lake_bucket_name(self._stage))
+        worker.add_environment("INBOUND_EMAIL_BUCKET", inbound_email_bucket_name(self._stage))
         worker.add_to_role_policy(
             iam.PolicyStatement(actions=list(TASK_RESPONSES), resources=[self.erasure.state_machine_arn])
         )
         for bucket, prefixes in (
             (attachments_bucket_name(self._stage), FILE_PREFIXES),
             (lake_bucket_name(self._stage), (LAKE_PREFIX,)),
+            (inbound_email_bucket_name(self._stage), (EMAIL_ORIGINALS_PREFIX,)),
         ):
             objects = [f"arn:{Aws.PARTITION}:s3:::{bucket}/{prefix}*" for prefix in prefixes]
             worker.add_to_role_policy(
@@ -114,6 +118,7 @@ class Privacy(Construct):
         for bucket, prefix in (("attachments", p) for p in FILE_PREFIXES):
             self._acknowledge(worker, rendered.format(stage=self._stage, bucket=bucket, prefix=prefix))
         self._acknowledge(worker, rendered.format(stage=self._stage, bucket="lake", prefix=LAKE_PREFIX))
+        self._acknowledge(worker, rendered.format(stage=self._stage, bucket="inbound", prefix=EMAIL_ORIGINALS_PREFIX))
 
     @staticmethod
     def _acknowledge(worker: lambda_.Function, resource: str) -> None:

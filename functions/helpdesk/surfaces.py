@@ -337,6 +337,8 @@ QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
 
 INBOUND_EMAIL_PREFIX = "inbound/"
 """Where SES's receipt rule (and locally the SMTP server) stores each received email, by SES message id."""
+EMAIL_ORIGINALS_PREFIX = INBOUND_EMAIL_PREFIX + "customers/"
+"""Where the ingest worker then files each email under its customer (``helpdesk.domain.privacy``)."""
 
 # --- events, topics and workflows ------------------------------------------------------------------
 

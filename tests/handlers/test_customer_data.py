@@ -297,3 +297,68 @@ def search(inbox: Call, q: str) -> dict[str, Any]:
     assert found.status == 200, found.body
     kinds = ("customers", "tickets", "conversations")
     return {kind: [item.get("id") or item.get("user_id") for item in found.body[kind]] for kind in kinds}
+
+
+# --- the emails a customer sent ------------------------------------------------------------------
+
+PIA_PHRASE = "the lighthouse keeper's cat ate my invoice"
+
+
+def email_in(raw: bytes, receipt_id: str) -> None:
+    """An email SES stored under ``inbound/`` and announced, handed to the ingest worker."""
+    from helpdesk.handlers import email_ingest
+    from localrt.ses_receiving import receipt_notification
+
+    from tests.support.events import FakeLambdaContext
+    from tests.support.mail import INBOUND_BUCKET, SUPPORT
+
+    key = f"inbound/{receipt_id}"
+    boto3.client("s3").put_object(Bucket=INBOUND_BUCKET, Key=key, Body=raw)
+    notification = receipt_notification(
+        message_id=receipt_id, bucket=INBOUND_BUCKET, key=key, recipients=[SUPPORT], source="pia@example.org"
+    )
+    event = {"Records": [{"messageId": receipt_id, "body": json.dumps(notification), "eventSource": "aws:sqs"}]}
+    assert email_ingest.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def test_the_emails_a_customer_sent_are_in_their_export_and_gone_after_their_erasure(
+    messenger: Call, inbox: Call, privacy: str, email_channel: None, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.mail import INBOUND_BUCKET, customer_email
+
+    # Given Pia wrote in by email (twice), and Frank once
+    pia_raw = customer_email(sender="Pia Mail <pia@example.org>", subject="Invoice", body=PIA_PHRASE)
+    email_in(pia_raw, "ses-pia-1")
+    email_in(customer_email(sender="Pia Mail <pia@example.org>", body="and the receipt too"), "ses-pia-2")
+    email_in(customer_email(), "ses-frank-1")
+    listed = inbox(customised("inbox_api/list_conversations", query={"team_id": "email"}, authorizer=ADMIN))
+    [pia] = {c["customer"]["id"] for c in listed.body["items"] if c["customer"]["email"] == "pia@example.org"}
+    inbound = boto3.client("s3").list_objects_v2(Bucket=INBOUND_BUCKET)["Contents"]
+
+    # When an admin exports Pia's data, then erases her
+    asked = inbox(customised("inbox_api/export_customer", path=f"/inbox/customers/{pia}/export", authorizer=ADMIN))
+    run_worker(privacy)
+    done = inbox(
+        customised("inbox_api/get_export", path=f"/inbox/customers/{pia}/exports/{asked.body['id']}", authorizer=ADMIN)
+    )
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(done.body["download_url"], timeout=10).content))
+    erasure = inbox(customised("inbox_api/erase_customer", path=f"/inbox/customers/{pia}/erasure", authorizer=ADMIN))
+    files = step("erase_files", erasure.body["id"], monkeypatch)
+    step("erase_table", erasure.body["id"], monkeypatch)
+    after = everything_stored(table)
+    left = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=INBOUND_BUCKET)["Contents"]]
+
+    # Then each email was filed under its customer as it came in, her export holds hers as received,
+    # and after the erasure only Frank's is left
+    assert len(inbound) == 3
+    assert all(o["Key"].startswith("inbound/customers/") for o in inbound)
+    assert sorted(n for n in archive.namelist() if n.startswith("emails/")) == [
+        "emails/ses-pia-1.eml",
+        "emails/ses-pia-2.eml",
+    ]
+    assert archive.read("emails/ses-pia-1.eml") == pia_raw
+    assert json.loads(archive.read("manifest.json"))["emails"] == 2
+    assert files["files_deleted"] >= 2
+    assert [k.rpartition("/")[2] for k in left] == ["ses-frank-1"]
+    assert [s for s in (b"pia@example.org", PIA_PHRASE.encode(), b"and the receipt too") if s in after] == []
+    assert b"frank@example.net" in after

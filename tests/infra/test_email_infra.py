@@ -94,17 +94,23 @@ def test_bounces_and_complaints_reach_the_feedback_worker_s_queue(assembly: Asse
     assert subscription["RawMessageDelivery"] is True
 
 
-def test_the_ingest_worker_reads_only_received_mail_and_writes_only_attachments(assembly: Assembly) -> None:
+def test_the_ingest_worker_reads_only_received_mail_and_writes_only_attachments_and_filed_mail(
+    assembly: Assembly,
+) -> None:
     statements = statements_of(assembly, EMAIL_INGEST.name)
 
     reads = json.dumps(granted(statements, "s3:GetObject"))
     writes = json.dumps(granted(statements, "s3:PutObject"))
+    deletes = json.dumps(granted(statements, "s3:DeleteObject"))
 
     assert "helpdesk-dev-inbound-" in reads
     assert "/inbound/*" in reads
     assert "attachments" not in reads
     assert "/attachments/*" in writes
-    assert "inbound" not in writes
+    assert "/inbound/customers/*" in writes  # each email, filed under its customer
+    assert "/inbound/*" not in writes
+    assert "/inbound/*" in deletes
+    assert "attachments" not in deletes
     assert granted(statements, "ses:SendRawEmail") == []
     assert "EmailSecret" in json.dumps(granted(statements, "secretsmanager:GetSecretValue"))
 

@@ -56,3 +56,19 @@ def test_the_erasure_runs_as_its_own_state_machine_on_the_privacy_queue(assembly
     assert machine["TracingConfiguration"] == {"Enabled": True}
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
     assert "PrivacyTasksQueueUrl" in machine["DefinitionSubstitutions"]
+
+
+def test_the_privacy_worker_reads_and_deletes_only_the_emails_filed_under_customers(assembly: Assembly) -> None:
+    from helpdesk.surfaces import PRIVACY_TASKS
+
+    from tests.infra.test_messaging import function_id, granted, resources, statements_of
+
+    statements = statements_of(assembly, PRIVACY_TASKS.name)
+    stack = resources(assembly)
+    variables = stack[function_id(stack, PRIVACY_TASKS.name)]["Properties"]["Environment"]["Variables"]
+
+    deletes = json.dumps(granted(statements, "s3:DeleteObject"))
+
+    assert "helpdesk-dev-inbound-" in json.dumps(variables["INBOUND_EMAIL_BUCKET"])
+    assert "/inbound/customers/*" in deletes
+    assert "/inbound/*" not in deletes  # not what SES stored before the ingest worker knew whose it was

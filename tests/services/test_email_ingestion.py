@@ -246,14 +246,15 @@ def test_a_bounce_from_a_mailer_daemon_creates_nothing(world: EmailWorld) -> Non
 def test_the_same_notification_delivered_twice_creates_one_conversation(world: EmailWorld) -> None:
     world.receive(customer_email(attachments=[("dent.png", "image/png", PHOTO)]))
     first = email_team(world)
-    key = boto3.client("s3").list_objects_v2(Bucket="helpdesk-test-inbound-email")["Contents"][0]["Key"]
+    filed = boto3.client("s3").list_objects_v2(Bucket="helpdesk-test-inbound-email")["Contents"][0]["Key"]
+    receipt_id = filed.rpartition("/")[2]  # filed under its customer; SES stored it as inbound/<id>
     from localrt.ses_receiving import receipt_notification
 
     again = world.redeliver(
         receipt_notification(
-            message_id=key.removeprefix("inbound/"),
+            message_id=receipt_id,
             bucket="helpdesk-test-inbound-email",
-            key=key,
+            key=f"inbound/{receipt_id}",
             recipients=[SUPPORT],
             source="frank@example.net",
         )

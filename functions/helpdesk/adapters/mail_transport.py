@@ -42,6 +42,16 @@ class S3MailFiles:
         body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         return bytes(body.read())
 
+    def copy_original(self, bucket: str, key: str, filed_key: str) -> None:
+        if bucket != self._inbound_bucket:
+            raise ValueError(f"received emails are filed in the inbound bucket only, not {bucket!r}")
+        self._s3.copy_object(Bucket=bucket, Key=filed_key, CopySource={"Bucket": bucket, "Key": key})
+
+    def delete_original(self, bucket: str, key: str) -> None:
+        if bucket != self._inbound_bucket:
+            raise ValueError(f"received emails are deleted from the inbound bucket only, not {bucket!r}")
+        self._s3.delete_object(Bucket=bucket, Key=key)
+
     def put_attachment(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(
             Bucket=self._attachments_bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"

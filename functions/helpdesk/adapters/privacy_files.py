@@ -1,6 +1,7 @@
-"""S3 for the data-protection requests: reading a customer's files into their export, writing the
-export's zip and signing its link, deleting their files, and rewriting the lake's objects without
-their events (``helpdesk.domain.lake.ERASURE``: the lake is rewritten, not tomb-stoned).
+"""S3 for the data-protection requests: reading a customer's files (and emails as received) into their
+export, writing the export's zip and signing its link, deleting their files and emails, and rewriting
+the lake's objects without their events (``helpdesk.domain.lake.ERASURE``: the lake is rewritten,
+not tomb-stoned).
 
 Clients are created on first use; tests inject one.
 """
@@ -30,11 +31,14 @@ class S3PrivacyFiles:
         files_bucket: str | None,
         lake_bucket: str | None,
         *,
+        inbound_bucket: str | None = None,
         path_style: bool = False,
         client: Any = None,
     ) -> None:
+        """``inbound_bucket``: the emails SES received (a deployment without email has none)."""
         self._files_bucket = files_bucket
         self._lake_bucket = lake_bucket
+        self._inbound_bucket = inbound_bucket
         self._path_style = path_style
         self._client = client
 
@@ -89,6 +93,21 @@ class S3PrivacyFiles:
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under ``prefix`` in the files bucket; how many there were."""
         return self._delete_keys(self.files_bucket, list(self._keys(self.files_bucket, prefix)))
+
+    def email_originals(self, prefix: str) -> dict[str, bytes]:
+        if not self._inbound_bucket:
+            return {}
+        found = {}
+        for key in self._keys(self._inbound_bucket, prefix):
+            stored = self.client.get_object(Bucket=self._inbound_bucket, Key=key)
+            with stored["Body"] as body:
+                found[key.rpartition("/")[2]] = body.read()
+        return found
+
+    def delete_email_originals(self, prefix: str) -> int:
+        if not self._inbound_bucket:
+            return 0
+        return self._delete_keys(self._inbound_bucket, list(self._keys(self._inbound_bucket, prefix)))
 
     def rewrite_lake(self, keep: Callable[[Mapping[str, Any]], bool], since_day: str) -> tuple[int, int]:
         """Rewrite each lake object (of partitions from ``since_day`` on) that holds an event ``keep``

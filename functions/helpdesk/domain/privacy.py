@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from helpdesk.domain.models import Attachment, Conversation, Customer, Message, Ticket, TicketPart
+from helpdesk.surfaces import EMAIL_ORIGINALS_PREFIX
 
 ERASED = "[erased]"
 """What replaces the customer's name, address or phone where an anonymized record keeps its place."""
@@ -81,6 +82,17 @@ def erased_customer_id(customer_id: str) -> str:
 def export_key(customer_id: str, request_id: str) -> str:
     """Where the export's zip is written (a prefix of its own, with a short lifecycle)."""
     return f"exports/{customer_ref(customer_id)[:16]}/{request_id}.zip"
+
+
+def email_originals_prefix(customer_id: str) -> str:
+    """Where the email ingest files the emails of a customer once it knows whose they are: under SES's
+    own ``inbound/`` (the bucket's retention rule covers them), named by ``customer_ref`` (an id may
+    hold their email address), so their export finds them and their erasure deletes them by prefix."""
+    return f"{EMAIL_ORIGINALS_PREFIX}{customer_ref(customer_id)[:32]}/"
+
+
+def email_original_key(customer_id: str, receipt_id: str) -> str:
+    return email_originals_prefix(customer_id) + receipt_id
 
 
 def belongs_to(event: Mapping[str, Any], customer_id: str, record_ids: frozenset[str]) -> bool:

@@ -4,7 +4,7 @@ Only admins ask (``Action.EXPORT``, ``Action.ERASE``). Both are asynchronous, so
 at most two DynamoDB requests (the customer's profile, the request's record):
 
 - **export**: the route records the request and queues it; the privacy worker gathers the customer's
-  table items, files and lake events into a zip in S3 (``build_export``); ``GET`` on the request
+  table items, files, emails as received and lake events into a zip in S3 (``build_export``); ``GET`` on the request
   answers a short-lived link once it is done;
 - **erasure**: the route records the request and starts the erasure state machine, whose steps the
   same worker runs in order (``erase_lake``, ``erase_files``, ``erase_table``, ``finish_erasure``):
@@ -33,6 +33,7 @@ from helpdesk.domain.privacy import (
     RequestStatus,
     belongs_to,
     customer_ref,
+    email_originals_prefix,
     export_key,
 )
 from helpdesk.domain.workspace import Workspace
@@ -158,6 +159,9 @@ class CustomerDataService:
                     archive.writestr(path, body)
                 files.append(attachment.model_dump(mode="json") | {"path": path if body is not None else None})
             archive.writestr("attachments.json", dump(files))
+            emails = self._files.email_originals(email_originals_prefix(held.customer_id))
+            for name, raw in emails.items():
+                archive.writestr(f"emails/{name}.eml", raw)
             events = self._files.lake_events(self._theirs(held), _first_day(held))
             archive.writestr("events.json", dump(events))
             archive.writestr(
@@ -171,6 +175,7 @@ class CustomerDataService:
                         "tickets": len(held.tickets),
                         "attachments": len(held.attachments),
                         "ratings": len(ratings),
+                        "emails": len(emails),
                         "events": len(events),
                     }
                 ),
@@ -200,6 +205,7 @@ class CustomerDataService:
         deleted = self._files.delete_prefix(f"attachments/{request.customer_id}/")
         deleted += self._files.delete_prefix(f"thumbnails/attachments/{request.customer_id}/")  # their thumbnails
         deleted += self._files.delete_prefix(export_key(request.customer_id, "").rpartition("/")[0] + "/")
+        deleted += self._files.delete_email_originals(email_originals_prefix(request.customer_id))
         return {"files_deleted": deleted}
 
     def erase_table(self, erasure_id: str) -> dict[str, int]:

@@ -18,6 +18,8 @@ The steps, for one received email (``ReceivedEmail``: where SES stored it, for w
    so custom actions on the customer's records still need verification in the messenger.
 5. **What.** The body without quoted history or signature (``email_bodies``; the original stays in
    S3), and the files under the messenger's type and size rules; what isn't kept is noted for agents.
+   The original is then filed under its customer (``privacy.email_original_key``), where their
+   export reads it and their erasure deletes it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from helpdesk.domain.models import (
     utc_now,
 )
 from helpdesk.domain.principals import CustomerPrincipal
+from helpdesk.domain.privacy import email_original_key
 from helpdesk.services.email_files import files_to_keep, skipped_note, store_files
 from helpdesk.services.email_ports import (
     ConversationWrites,
@@ -94,6 +97,8 @@ class Ingested:
     """Why (names a rule or header, never an address or text)."""
     thread: Thread | None = None
     flags: tuple[str, ...] = ()
+    customer_id: str | None = None
+    """Whose thread it joined or started (its original is filed under them)."""
 
 
 class EmailNotConfigured(RuntimeError):
@@ -167,7 +172,14 @@ class EmailIngestion:
         else:
             message = parse_email(self._files.raw_message(action.bucket_name, action.object_key))
             result = self._handle(received, message, start.started_at)
+            if result.customer_id is not None:
+                # Filed under its customer before the receipt is done (a retry still finds the original):
+                # an erasure deletes their emails by prefix. Unfiled ones (automated, dropped) expire.
+                filed = email_original_key(result.customer_id, receipt_id)
+                self._files.copy_original(action.bucket_name, action.object_key, filed)
         self._records.finish_receipt(receipt_id, result.outcome.value, thread=result.thread)
+        if result.customer_id is not None and action.bucket_name and action.object_key:
+            self._files.delete_original(action.bucket_name, action.object_key)
         return result
 
     # --- deciding --------------------------------------------------------------------------------
@@ -305,7 +317,7 @@ class EmailIngestion:
             self._append(thread.id, owner, principal.author, body, refs, at, seed, notes)
             outcome = Outcome.CONVERSATION_REPLY
         self._remember(thread, owner, message, sender, at)
-        return Ingested(outcome, candidate.via, thread, flags)
+        return Ingested(outcome, candidate.via, thread, flags, customer_id=owner)
 
     def _append(
         self,
@@ -394,7 +406,7 @@ class EmailIngestion:
                 raise  # not written before: one of the files was taken meanwhile
         thread = Thread(ThreadKind.CONVERSATION, conversation_id)
         self._remember(thread, customer.user_id, message, sender, at)
-        return Ingested(Outcome.CONVERSATION_STARTED, "new", thread, flags)
+        return Ingested(Outcome.CONVERSATION_STARTED, "new", thread, flags, customer_id=customer.user_id)
 
     def _customer_for(self, sender: Mailbox, at: datetime, seed: str) -> Customer:
         """The customer this address is (a verified messenger customer, or an earlier email's sender),

@@ -24,7 +24,12 @@ def privacy_files() -> S3PrivacyFiles:
     from helpdesk.adapters.privacy_files import S3PrivacyFiles
 
     config = settings()
-    return S3PrivacyFiles(config.attachments_bucket, config.lake_bucket, path_style=config.endpoint_url is not None)
+    return S3PrivacyFiles(
+        config.attachments_bucket,
+        config.lake_bucket,
+        inbound_bucket=config.inbound_email_bucket,
+        path_style=config.endpoint_url is not None,
+    )
 
 
 @cache
