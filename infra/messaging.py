@@ -50,6 +50,18 @@ STREAM_MAX_RECORD_AGE = Duration.days(1)
 EVENT_TARGETS_DLQ = "event-targets"
 STREAM_FAILURES_DLQ = f"{EVENT_PUBLISHER.name}-failures"
 
+RECORD_PART_KEYS = (
+    "CONV#*",
+    "TICKET#*",
+    "FIRSTREPLY#*",
+    "EMAILTHREAD#*",
+    "ATTACHMENT#*",
+    "OBJECT#*",
+    "TAG#*",
+    "FIND#*",
+)
+"""The partitions of what belongs to a conversation or ticket (``adapters/store/record_parts.py``)."""
+
 
 def camel(name: str) -> str:
     """``workflow-tasks`` → ``WorkflowTasks``: construct ids from declared names."""
@@ -237,6 +249,14 @@ class Messaging(Construct):
         )
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["dynamodb:GetItem", "dynamodb:Query"], resources=[table.table_arn])
+        )
+        # A conversation or ticket its retention's TTL removed takes its other items with it (only those).
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(RECORD_PART_KEYS)}},
+            )
         )
         self.bus.grant_put_events_to(function)
         grant_publish(self.topics[STATUS_UPDATES.name], self.key, function)

@@ -3,6 +3,7 @@ local runtime expires what AWS would (moto keeps items past their TTL and object
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,13 +16,16 @@ from helpdesk.domain.retention import Retention
 from localrt.retention import expire_items, expire_objects
 
 from tests import conftest
+from tests.handlers.test_event_publisher import capture, invoke, lambda_event  # noqa: F401 (capture: a fixture)
 from tests.handlers.test_messenger_features import convert, customer, set_state, start, upload
+from tests.services.test_domain_events import TableStream
 from tests.support.events import Reply, agent_authorizer, customised
 
 Call = Callable[[dict[str, Any]], Reply]
 FRONTLINE = agent_authorizer("agent-frontline", "frontline")
 DAY = 86400
 KEEPER = customer("keeper", name="Kim Keeper")
+WORDS = "the heron stole the tracking number"
 
 
 def expires_at(table: str, pk: str) -> int | None:
@@ -95,3 +99,40 @@ def test_the_local_sweeper_expires_what_aws_would_and_nothing_else(
     assert swept == 1
     assert [c["id"] for c in listed.body["items"]] == [still_open]
     assert (files_early, files_late) == (0, 1)
+
+
+def items_of(table: str) -> bytes:
+    """Every item of the table, as bytes (the test's own look: a Scan)."""
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=table)
+    return json.dumps([page["Items"] for page in pages]).encode()
+
+
+@pytest.mark.usefixtures("capture")  # the bus and the topic the event publisher publishes to
+def test_an_expired_conversation_and_ticket_leave_nothing_of_theirs_behind(
+    messenger: Call, inbox: Call, table: str, unguarded: None
+) -> None:
+    # Given Kim's conversation (a phrase nobody else wrote, a photo) that became a resolved ticket,
+    # then was closed; and Kim's other, open conversation
+    photo = upload(messenger, KEEPER)
+    gone = start(messenger, KEEPER, {"body": WORDS, "attachment_ids": [photo]}).body["id"]
+    ticket = convert(inbox, gone)
+    set_state(inbox, ticket, "replaced")
+    set_status(inbox, gone, "closed")
+    kept = start(messenger, KEEPER, {"body": "still waiting for my parcel"}).body["id"]
+    stream = TableStream(table)
+    stream.new_records()
+    before = items_of(table)
+
+    # When their retention runs out (the table's TTL deletes the two items) and the event publisher
+    # reads those removals from the stream
+    swept = expire_items(table, now=time.time() + (Retention().resolved_tickets_days + 1) * DAY)
+    answered = invoke(lambda_event(stream.new_records()))
+    after = items_of(table)
+
+    # Then their messages, timeline, file records, search keys and links are gone; the rest stays
+    assert swept == 2
+    assert answered == {"batchItemFailures": []}
+    assert WORDS.encode() in before
+    assert [part for part in (WORDS, gone, ticket["id"], photo) if part.encode() in after] == []
+    assert kept.encode() in after
+    assert b"still waiting for my parcel" in after

@@ -491,3 +491,16 @@ def test_visitor_creation_is_limited_per_source_ip_on_its_own_path(assembly: Ass
         "POST",
         "EXACTLY",
     )
+
+
+def test_the_event_publisher_deletes_only_what_belongs_to_conversations_and_tickets(assembly: Assembly) -> None:
+    # What an expired conversation or ticket leaves behind (``adapters/store/record_parts.py``)
+    statements = statements_of(assembly, EVENT_PUBLISHER.name)
+    deleting = [s for s in statements if "dynamodb:BatchWriteItem" in as_list(s["Action"])]
+
+    assert [sorted(as_list(s["Action"])) for s in deleting] == [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]]
+    leading = deleting[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert set(leading) == {
+        f"{p}#*" for p in ("CONV", "TICKET", "FIRSTREPLY", "EMAILTHREAD", "ATTACHMENT", "OBJECT", "TAG", "FIND")
+    }
+    assert not [s for s in statements if "dynamodb:PutItem" in as_list(s["Action"]) and "Condition" not in s]

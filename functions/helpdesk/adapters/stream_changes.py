@@ -92,7 +92,7 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
             approximate_at=change.approximate_at,
             new=new,
             old=old,
-            **_domain_objects(change, new.get("kind")),
+            **_domain_objects(change, (new or old).get("kind")),
         )
     except (ValidationError, KeyError, ValueError, TypeError) as error:
         keys = "/".join(str((new or old).get(key, "?")) for key in ("PK", "SK"))
@@ -100,7 +100,14 @@ def read_change(record: Mapping[str, Any]) -> CommittedChange:
 
 
 def _domain_objects(change: StreamChange, kind: Any) -> dict[str, Any]:
-    """The conversation, a new message, or the ticket (before and after) a change's images are, if any."""
+    """The conversation, a new message, or the ticket (before and after) a change's images are, if any;
+    or the conversation or ticket a removal took away."""
+    if change.event_name == "REMOVE" and kind in ("conversation", "ticket") and change.old_image is not None:
+        gone = _item(change.old_image)
+        if isinstance(gone, ConversationItem):
+            return {"removed": mapping.conversation_from_item(gone)}
+        if isinstance(gone, TicketItem):
+            return {"removed": mapping.ticket_from_item(gone)}
     if change.event_name == "REMOVE" or change.new_image is None:
         return {}
     if kind not in ("conversation", "ticket") and not (kind == "message" and change.event_name == "INSERT"):

@@ -44,6 +44,8 @@ class CommittedChange:
     message_customer_id: str | None = None
     ticket: Ticket | None = None
     ticket_before: Ticket | None = None
+    removed: Conversation | Ticket | None = None
+    """The conversation or ticket a REMOVE took away (its retention's TTL, or an erasure)."""
 
     @property
     def kind(self) -> Any:

@@ -1,5 +1,8 @@
 """DynamoDB stream worker: publishes the table's committed changes as domain events and status updates.
 
+It also finishes what the table's TTL starts: a conversation or ticket removed (its retention ran
+out) takes its messages or timeline, search keys and links with it (``services/record_removal``).
+
 Each stream record becomes zero or more events on the EventBridge bus (``EVENT_BUS_NAME``) and
 zero or more status updates on the SNS topic (``STATUS_TOPIC_ARN``); see
 ``helpdesk.services.domain_events`` for which and why.
@@ -70,6 +73,11 @@ def _publish(record: DynamoDBRecord) -> None:
     from helpdesk.services.domain_events import bot_finished, map_change, workflow_to_wake
 
     change = wiring.read_change(record.raw_event)
+    if change.removed is not None:  # its retention's TTL (or an erasure) took a conversation or ticket
+        from helpdesk.services.record_removal import forget_parts
+
+        deleted = forget_parts(change, wiring.record_parts())
+        logger().info("removed record's parts deleted", extra={"sequence": change.sequence, "items": deleted})
     finished = bot_finished(change)
     if finished is not None:
         bot_outcomes[finished] += 1

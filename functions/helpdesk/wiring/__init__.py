@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from helpdesk.adapters.live_gateway import ApiGatewayConnections
     from helpdesk.adapters.status_topic import StatusTopicPublisher
     from helpdesk.adapters.store import TableStores
+    from helpdesk.adapters.store.record_parts import RecordPartsTable
     from helpdesk.adapters.workflow_engine import StepFunctionsEngine
     from helpdesk.auth.agent_tokens import CognitoPool, RsaKey
     from helpdesk.domain.changes import CommittedChange
@@ -106,6 +107,13 @@ def stores() -> TableStores:
     # Closing and resolving set the table's TTL from the workspace's retention settings.
     retention = workspace().retention
     return TableStores(conversations=ConversationTable(retention=retention), tickets=TicketTable(retention=retention))
+
+
+def record_parts() -> RecordPartsTable:
+    """What goes with a conversation or ticket the table no longer has (``services/record_removal``)."""
+    from helpdesk.adapters.store.record_parts import RecordPartsTable
+
+    return RecordPartsTable()
 
 
 @cache

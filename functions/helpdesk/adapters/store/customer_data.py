@@ -20,7 +20,6 @@ by the stream (the live channel, a search index) forgets them as well.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +30,7 @@ from helpdesk.adapters.email_records import ADDRESS_DIRECTORY_PREFIX, EmailAddre
 from helpdesk.adapters.privacy_items import REQUEST_PREFIX, DataRequestItem
 from helpdesk.adapters.search_keys import search_key_items
 from helpdesk.adapters.store.base import META, TableStore
+from helpdesk.adapters.store.record_parts import conversation_satellites, delete_items, ticket_satellites
 from helpdesk.adapters.table import (
     AttachmentItem,
     ConversationItem,
@@ -167,8 +167,8 @@ class CustomerDataTable(TableStore):
                 meta.update(actions=_anonymized_conversation(stand_in, scrub(conversation.preview, secrets)))
                 counts.items_anonymized += 1
             else:
-                doomed += [meta, TableItem(pk=f"FIRSTREPLY#{conversation.id}", sk=META)]
-            doomed.append(TableItem(pk=f"EMAILTHREAD#c#{conversation.id}", sk="THREAD"))
+                doomed.append(meta)
+            doomed += conversation_satellites(conversation)
         for ticket_record in held.tickets:
             ticket = ticket_record.ticket
             pk = mapping.ticket_pk(ticket.id)
@@ -193,18 +193,12 @@ class CustomerDataTable(TableStore):
                 )
                 counts.items_anonymized += 1
             else:
-                doomed.append(TableItem(pk=pk, sk=META))
-                doomed += [
-                    TableItem(pk=mapping.object_pk(kind, oid), sk=f"TICKET#{ticket.id}")
-                    for kind, oid in mapping.ticket_objects(ticket)
-                ]
-                if ticket.tracker_id:
-                    doomed.append(TableItem(pk=mapping.ticket_pk(ticket.tracker_id), sk=f"LINK#{ticket.id}"))
+                doomed += [TableItem(pk=pk, sk=META), *ticket_satellites(ticket)]
             doomed.append(TableItem(pk=f"EMAILTHREAD#t#{ticket.id}", sk="THREAD"))
         doomed += [TableItem(pk=mapping.attachment_pk(a.id), sk=META) for a in held.attachments]
         doomed += self._owned_by(held)
         doomed += _search_keys_and_tag_links(held)
-        counts.items_deleted = self._delete(doomed)
+        counts.items_deleted = delete_items(doomed)
         return counts
 
     def _owned_by(self, held: CustomerHoldings) -> list[TableItem]:
@@ -220,15 +214,6 @@ class CustomerDataTable(TableStore):
                 owned.append(entry)
         return owned
 
-    @staticmethod
-    def _delete(items: Iterable[TableItem]) -> int:
-        """Delete by key (one REMOVE stream record each for what existed); returns how many were asked."""
-        keys = {(i.pk, i.sk): i for i in items}
-        with TableItem.batch_write() as batch:
-            for item in keys.values():
-                batch.delete(item)
-        return len(keys)
-
 
 def _search_keys_and_tag_links(held: CustomerHoldings) -> list[TableItem]:
     """The search keys that find the customer, their conversations and tickets (their email, name, phone,
@@ -239,9 +224,7 @@ def _search_keys_and_tag_links(held: CustomerHoldings) -> list[TableItem]:
         keys += search_key_items(held.profile)
     for record in held.conversations:
         conversation = record.conversation
-        keys += search_key_items(conversation, held.profile)
-        tagged = mapping.CONVERSATION_TAGS
-        keys += [TableItem(pk=mapping.tag_pk(tagged, t), sk=conversation.id) for t in conversation.tags]
+        keys += search_key_items(conversation, held.profile)  # its tag links: conversation_satellites
     for ticket_record in held.tickets:
         ticket = ticket_record.ticket
         keys += search_key_items(ticket)
