@@ -34,6 +34,7 @@ BENCHMARKS = (
     "package_size",
     "lake",
     "search",
+    "local_transactions",
 )
 RESULTS = REPO / "bench" / "results.json"
 

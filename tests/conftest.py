@@ -14,7 +14,12 @@ import boto3
 import botocore.client
 import pytest
 
+# In-process moto's transactions as the local runtime runs them (a copy of what they touch, not of the table).
+from localrt import moto_transactions
+
 from tests.support.workspaces import agents_only_workspace
+
+moto_transactions.install()
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_WORKSPACE = REPO / "workspace" / "demo"

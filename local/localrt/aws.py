@@ -70,6 +70,9 @@ class EmbeddedAws:
     """Relay queue URL -> topic ARN, for the rules that target a topic."""
 
     def start(self) -> None:
+        from localrt import moto_transactions
+
+        moto_transactions.install()  # transactions cost what they touch, not the whole table
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.settings.moto_port, verbose=False)
         self.server.start()
         # Step Functions really execute (used by the specialist workflows).
