@@ -12,6 +12,7 @@ the stream, through the event publisher, like every event); the inbox function m
 from __future__ import annotations
 
 from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -24,13 +25,16 @@ from helpdesk.surfaces import EMAIL_ORIGINALS_PREFIX, ERASURE_SUBSTITUTIONS, ERA
 
 from infra.functions import LOG_RETENTION
 from infra.lake import lake_bucket_name
-from infra.messaging import grant_publish
+from infra.messaging import RECORD_PART_KEYS, grant_publish
 from infra.monitoring import Monitoring
 from infra.nag import nag
 from infra.stateful import attachments_bucket_name, inbound_email_bucket_name
 from infra.workflows import DEFINITIONS, TASK_RESPONSES, checked_definition, state_machine_name
 
 FILE_PREFIXES = ("attachments/", "thumbnails/", "exports/")
+ERASED_KEYS = (*RECORD_PART_KEYS, "CUSTOMER#*", "EMAILADDR#*")
+"""The partitions an erasure deletes from: what belongs to their conversations and tickets, their
+profile and unread counters, and the address directory's entries for them."""
 LAKE_PREFIX = "events/"
 
 
@@ -89,9 +93,16 @@ class Privacy(Construct):
         self._tasks_queue.grant_send_messages(inbox)
         inbox.add_environment("PRIVACY_TASKS_QUEUE_URL", self._tasks_queue.queue_url)
 
-    def grant_worker(self, worker: lambda_.Function) -> None:
+    def grant_worker(self, worker: lambda_.Function, table: dynamodb.ITableV2) -> None:
         """The privacy worker: the customers' files and exports, their filed emails, the lake's objects,
-        the erasure's tasks."""
+        the erasure's tasks; and deleting a customer's items (only in the partitions that hold them)."""
+        worker.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(ERASED_KEYS)}},
+            )
+        )
         worker.add_environment("ATTACHMENTS_BUCKET", attachments_bucket_name(self._stage))
         worker.add_environment("LAKE_BUCKET", lake_bucket_name(self._stage))
         worker.add_environment("INBOUND_EMAIL_BUCKET", inbound_email_bucket_name(self._stage))

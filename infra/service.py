@@ -155,7 +155,7 @@ class ServiceStack(Stack):
         )
         search.allow_search(functions.inbox)  # GET /inbox/search reads the message index
         privacy.grant_requests(functions.inbox)  # an admin's export or erasure of a customer
-        privacy.grant_worker(workers.worker(PRIVACY_TASKS))
+        privacy.grant_worker(workers.worker(PRIVACY_TASKS), data.table)
 
         # --- the email channel ----------------------------------------------------------------------
         email = EmailChannel(

@@ -100,14 +100,15 @@ def main() -> int:
         if c.schedule
     ]
     # Each stream consumer reads the table's stream on its own, as two event-source mappings do; live
-    # frames are read more eagerly (Lambda polls a stream about four times a second).
+    # frames are read more eagerly (Lambda polls a stream about four times a second). Each empty read
+    # is a request to the embedded AWS, so the others read twice a second.
     workers += [
         StreamPoller(
             c.name,
             settings.table_name,
             handlers[c.handler],
             c.batch_size,
-            idle_seconds=0.05 if c is LIVE_FANOUT else 0.2,
+            idle_seconds=0.1 if c is LIVE_FANOUT else 0.5,
         )
         for c in STREAM_CONSUMERS
     ]

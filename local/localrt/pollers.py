@@ -67,6 +67,12 @@ def sqs_event(queue_arn: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+LONG_POLL_SECONDS = 3
+"""How long a queue's poller waits for a message (it returns at once when one comes). Each empty poll
+is a request to the embedded AWS: a dozen pollers at one second kept a core busy doing nothing; a
+stopped or crashed worker notices after at most this long."""
+
+
 class QueuePoller:
     """Lambda's SQS event-source mapping for one queue consumer (``helpdesk.surfaces.QUEUE_CONSUMERS``)."""
 
@@ -91,7 +97,7 @@ class QueuePoller:
                 received = sqs.receive_message(
                     QueueUrl=self.queue_url,
                     MaxNumberOfMessages=self.batch_size,
-                    WaitTimeSeconds=1,
+                    WaitTimeSeconds=LONG_POLL_SECONDS,
                     AttributeNames=["All"],
                 ).get("Messages", [])
             except ClientError:
@@ -267,9 +273,9 @@ class TopicForwarder:
         duty.ready()
         while duty.on_duty():
             try:
-                received = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                    "Messages", []
-                )
+                received = sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=LONG_POLL_SECONDS
+                ).get("Messages", [])
                 for message in received:
                     sns.publish(TopicArn=self.topic_arn, Message=message["Body"])
                     sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -16,6 +16,7 @@ from helpdesk.surfaces import (
     LIVE,
     LIVE_FANOUT,
     NOTIFIER,
+    PRIVACY_TASKS,
     QUEUE_CONSUMERS,
     SEARCH_INDEXER,
     STREAM_CONSUMERS,
@@ -149,8 +150,21 @@ def test_functions_get_named_table_actions_and_delete_only_roster_entries_and_li
                 {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EMAILADDR#*"]}}
             ], "the event publisher writes only the email address directory"
             grants = [s for s in grants if s not in directory]
+            # An expired conversation's or ticket's other items (test_messaging.py checks the partitions)
+            parts = [s for s in grants if "dynamodb:BatchWriteItem" in as_list(s["Action"])]
+            assert [set(as_list(s["Action"])) for s in parts] == [{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}]
+            assert all("LeadingKeys" in json.dumps(s["Condition"]) for s in parts)
+            grants = [s for s in grants if s not in parts]
             read = {a for s in grants for a in as_list(s["Action"])}
             assert read == {"dynamodb:GetItem", "dynamodb:Query"}, "otherwise the event publisher only reads the table"
+        if name == PRIVACY_TASKS.name:
+            # An erasure deletes the customer's items: in their partitions only, never a whole-table grant
+            erasing = [s for s in grants if "dynamodb:BatchWriteItem" in as_list(s["Action"])]
+            assert [set(as_list(s["Action"])) for s in erasing] == [{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}]
+            leading = erasing[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert {"CUSTOMER#*", "CONV#*", "TICKET#*", "FIND#*", "EMAILADDR#*"} <= set(leading)
+            assert "*" not in leading
+            grants = [s for s in grants if s not in erasing]
         actions = {a for s in grants for a in as_list(s["Action"])}
         assert actions <= {*TABLE_ACTIONS, "dynamodb:DeleteItem"}, name
         for statement in grants:

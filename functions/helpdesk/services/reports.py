@@ -243,7 +243,6 @@ class ReportService:
                 "columns": list(result.columns),
                 "rows": rows[:MAX_ROWS],
                 "truncated": len(rows) > MAX_ROWS,
-                "created_at": now,
                 "expires_at": now + self._lifetime(report_range, now),
             }
         )

@@ -4,15 +4,19 @@
 item                   PK                              SK
 =====================  ==============================  =========
 report answer          ``REPORT#<section key>``        ``RESULT``
+last erasure           ``REPORT#~ERASURE``             ``RESULT``
 =====================  ==============================  =========
 
-Access patterns: read one answer (GetItem), write one (PutItem). Answers expire through the table's
-TTL; the service also checks ``expires_at`` itself, since TTL deletes late.
+Access patterns: read one answer with the last erasure's time (BatchGetItem), write one (PutItem).
+Answers expire through the table's TTL; the service also checks ``expires_at`` itself, since TTL
+deletes late. An answer whose query started before a customer's erasure (``created_at``) may list
+their tickets, so it reads as missing and is computed again over the rewritten lake.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -35,6 +39,13 @@ class ReportResultItem(TableItem, discriminator="report_result"):
     expires_at = TTLAttribute(attr_name=TTL_ATTRIBUTE)
 
 
+class ReportsErasedItem(TableItem, discriminator="reports_erased"):
+    erased_at = UTCDateTimeAttribute()
+
+
+ERASURE_PK = "REPORT#~ERASURE"
+
+
 def _pk(key: str) -> str:
     return f"REPORT#{key}"
 
@@ -43,10 +54,12 @@ class ReportResultTable:
     """Implements the report service's ``ReportResults`` port: one GetItem or PutItem a call."""
 
     def get(self, key: str) -> StoredReport | None:
-        try:
-            item = ReportResultItem.get(_pk(key), SK, consistent_read=True)
-        except ReportResultItem.DoesNotExist:
+        found = list(TableItem.batch_get([(_pk(key), SK), (ERASURE_PK, SK)], consistent_read=True))
+        answers = [i for i in found if isinstance(i, ReportResultItem)]
+        erased = [i.erased_at for i in found if isinstance(i, ReportsErasedItem)]
+        if not answers or (erased and answers[0].created_at <= erased[0]):
             return None
+        item = answers[0]
         body: dict[str, Any] = json.loads(item.body) if item.body else {}
         return StoredReport(
             key=item.key,
@@ -59,6 +72,10 @@ class ReportResultTable:
             created_at=item.created_at,
             expires_at=item.expires_at,
         )
+
+    def forget_answers(self, at: datetime) -> None:
+        """Every answer whose query started before ``at`` reads as missing from now on (an erasure)."""
+        ReportsErasedItem(pk=ERASURE_PK, sk=SK, erased_at=at).save()
 
     def put(self, report: StoredReport) -> None:
         body = json.dumps({"columns": report.columns, "rows": report.rows}, separators=(",", ":"), default=str)
