@@ -292,7 +292,7 @@ def run() -> list[Result]:
             details={"section_scanned_mb": details["section_scanned_mb"]},
         ),
         Result(
-            benchmark="cost",
+            benchmark="lake",
             figure="Athena cost of one Reports page (10 MB minimum per query, list price)",
             value=round(billed / 1024**4 * per_tb, 5),
             unit="USD",
