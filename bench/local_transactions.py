@@ -1,4 +1,4 @@
-"""The embedded AWS's DynamoDB transactions as the local runtime's table grows.
+"""12. The embedded AWS's DynamoDB transactions as the local runtime's table grows.
 
 moto backs up the whole table per item of a ``TransactWriteItems``; ``localrt.moto_transactions``
 backs up only what the transaction touches. Figures: a 10-item transaction on a table of 10,000

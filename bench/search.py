@@ -1,4 +1,4 @@
-"""10. Search: latency (p50/p95) of ``GET /inbox/search`` at 100,000 tickets, and items read per search.
+"""11. Search: latency (p50/p95) of ``GET /inbox/search`` at 100,000 tickets, and items read per search.
 
 The table gets 100,000 tickets (each with its search keys, as the store writes them: number, order
 id, title words), 5,000 customers' profiles and 2,000 conversations with their keys, straight into
