@@ -105,6 +105,15 @@ def test_an_admin_exports_then_erases_a_customer_and_nothing_of_theirs_is_left(r
     replied = call(
         runtime, agent, "POST", f"/inbox/conversations/{conversation['id']}/replies", json={"body": "Noted, Pia."}
     )
+    # Her address joins her history once the stream's publisher has recorded it (her first conversation)
+    eventually(
+        lambda: [
+            e
+            for e in outbox(runtime)["events"]
+            if e.get("detail-type") == "ConversationStarted" and e["detail"].get("customer_id") == "pia"
+        ],
+        "her address in the directory",
+    )
     send(runtime, new_email(f"Pia Private <{EMAIL}>", "About my kettle", EMAILED))
     eventually(
         lambda: len(call(runtime, pia, "GET", "/messenger/conversations").json()["items"]) == 2 or None, "her email"
