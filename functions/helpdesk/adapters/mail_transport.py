@@ -36,21 +36,22 @@ class S3MailFiles:
         style = "path" if self._path_style else "virtual"
         return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
 
-    def raw_message(self, bucket: str, key: str) -> bytes:
+    def _inbound(self, bucket: str, doing: str) -> str:
+        """``bucket``, if it is the inbound one (the bucket comes from a notification)."""
         if bucket != self._inbound_bucket:
-            raise ValueError(f"received emails are read from the inbound bucket only, not {bucket!r}")
-        body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+            raise ValueError(f"received emails are {doing} the inbound bucket only, not {bucket!r}")
+        return bucket
+
+    def raw_message(self, bucket: str, key: str) -> bytes:
+        body = self._s3.get_object(Bucket=self._inbound(bucket, "read from"), Key=key)["Body"]
         return bytes(body.read())
 
     def copy_original(self, bucket: str, key: str, filed_key: str) -> None:
-        if bucket != self._inbound_bucket:
-            raise ValueError(f"received emails are filed in the inbound bucket only, not {bucket!r}")
-        self._s3.copy_object(Bucket=bucket, Key=filed_key, CopySource={"Bucket": bucket, "Key": key})
+        source = {"Bucket": self._inbound(bucket, "filed in"), "Key": key}
+        self._s3.copy_object(Bucket=bucket, Key=filed_key, CopySource=source)
 
     def delete_original(self, bucket: str, key: str) -> None:
-        if bucket != self._inbound_bucket:
-            raise ValueError(f"received emails are deleted from the inbound bucket only, not {bucket!r}")
-        self._s3.delete_object(Bucket=bucket, Key=key)
+        self._s3.delete_object(Bucket=self._inbound(bucket, "deleted from"), Key=key)
 
     def put_attachment(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(

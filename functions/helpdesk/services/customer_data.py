@@ -38,6 +38,7 @@ from helpdesk.domain.privacy import (
 )
 from helpdesk.domain.workspace import Workspace
 from helpdesk.services.attachments import safe_filename
+from helpdesk.services.ports import ReportResults
 from helpdesk.services.privacy_ports import (
     CustomerDataRecords,
     ErasureWorkflow,
@@ -63,8 +64,10 @@ class CustomerDataService:
         *,
         tasks: PrivacyTasks | None = None,
         workflow: ErasureWorkflow | None = None,
+        report_answers: ReportResults | None = None,
     ) -> None:
         self._records = records
+        self._report_answers = report_answers
         self._files = files
         self._workspace = workspace
         self._tasks = tasks
@@ -214,6 +217,8 @@ class CustomerDataService:
             return {}
         held = self._records.holdings(request.customer_id)
         counts = self._records.erase(held, keep_agent_messages=self._workspace.privacy.keep_agent_messages)
+        if self._report_answers is not None:  # kept answers may list their tickets: computed again, without them
+            self._report_answers.forget_answers(utc_now())
         return {"items_deleted": counts.items_deleted, "items_anonymized": counts.items_anonymized}
 
     def finish_erasure(self, erasure_id: str, steps: dict[str, Any]) -> DataRequest:

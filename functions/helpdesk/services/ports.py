@@ -340,6 +340,10 @@ class ReportResults(Protocol):
 
     def put(self, report: StoredReport) -> None: ...
 
+    def forget_answers(self, at: datetime) -> None:
+        """Every answer whose query started before ``at`` reads as missing from now on (an erasure)."""
+        ...
+
 
 class SearchKeys(Protocol):
     """The search keys written with customers, tickets and conversations (exact and prefix lookups)."""

@@ -23,6 +23,6 @@ class RecordParts(Protocol):
 
 def forget_parts(change: CommittedChange, parts: RecordParts) -> int:
     """Delete what went with the conversation or ticket this change removed; how many items (0 if none)."""
-    if change.event_name != "REMOVE" or change.removed is None:
+    if change.removed is None:
         return 0
     return parts.delete_parts_of(change.removed)

@@ -41,6 +41,7 @@ def privacy_tasks() -> SqsJsonQueue:
 
 def customer_data() -> CustomerDataService:
     from helpdesk.adapters.store.customer_data import CustomerDataTable
+    from helpdesk.adapters.store.report_results import ReportResultTable
     from helpdesk.services.customer_data import CustomerDataService
 
     return CustomerDataService(
@@ -49,4 +50,5 @@ def customer_data() -> CustomerDataService:
         workspace(),
         tasks=privacy_tasks() if settings().privacy_tasks_queue_url else None,
         workflow=workflow_engine(),
+        report_answers=ReportResultTable(),
     )

@@ -20,7 +20,7 @@ by the stream (the live channel, a search index) forgets them as well.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -31,7 +31,6 @@ from helpdesk.adapters.privacy_items import REQUEST_PREFIX, DataRequestItem
 from helpdesk.adapters.search_keys import search_key_items
 from helpdesk.adapters.store.base import META, TableStore
 from helpdesk.adapters.store.record_parts import conversation_satellites, delete_items, ticket_satellites
-from helpdesk.adapters.store.report_results import ReportResultTable
 from helpdesk.adapters.table import (
     AttachmentItem,
     ConversationItem,
@@ -200,8 +199,6 @@ class CustomerDataTable(TableStore):
         doomed += self._owned_by(held)
         doomed += _search_keys_and_tag_links(held)
         counts.items_deleted = delete_items(doomed)
-        # The reports' kept answers may list their tickets: computed again, over the rewritten lake.
-        ReportResultTable().forget_answers(datetime.now(UTC))
         return counts
 
     def _owned_by(self, held: CustomerHoldings) -> list[TableItem]:

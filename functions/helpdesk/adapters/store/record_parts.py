@@ -57,22 +57,26 @@ class RecordPartsTable:
         """Delete everything of ``removed`` the table still holds; how many items were asked to go."""
         from helpdesk.adapters.store.customers import CustomerTable
 
-        doomed: list[TableItem] = []
         if isinstance(removed, Conversation):
-            for item in TableItem.query(mapping.conversation_pk(removed.id)):
-                doomed.append(item)
-                if isinstance(item, MessageItem):
-                    doomed += [TableItem(pk=mapping.attachment_pk(a["id"]), sk=META) for a in item.attachments or []]
+            doomed = _partition_with_files(mapping.conversation_pk(removed.id))
             doomed += conversation_satellites(removed)
             doomed += search_key_items(removed, CustomerTable().get_customer(removed.customer_id))
         else:
-            for item in TableItem.query(mapping.ticket_pk(removed.id)):
-                doomed.append(item)
-                if isinstance(item, TicketPartItem):
-                    doomed += [TableItem(pk=mapping.attachment_pk(a["id"]), sk=META) for a in item.attachments or []]
+            doomed = _partition_with_files(mapping.ticket_pk(removed.id))
             doomed += ticket_satellites(removed)
             doomed += search_key_items(removed)
         return delete_items(doomed)
+
+
+def _partition_with_files(pk: str) -> list[TableItem]:
+    """Every item of a conversation's or ticket's partition, and the records of the files its messages
+    or timeline parts carry."""
+    found: list[TableItem] = []
+    for item in TableItem.query(pk):
+        found.append(item)
+        if isinstance(item, MessageItem | TicketPartItem):
+            found += [TableItem(pk=mapping.attachment_pk(a["id"]), sk=META) for a in item.attachments or []]
+    return found
 
 
 def delete_items(items: list[TableItem]) -> int:
