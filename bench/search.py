@@ -3,13 +3,13 @@
 The table gets 100,000 tickets (each with its search keys, as the store writes them: number, order
 id, title words), 5,000 customers' profiles and 2,000 conversations with their keys, straight into
 moto's table (its HTTP path is far slower); the full-text index gets the conversations' 20,000 messages through
-the indexer's own adapter (tantivy, in moto's S3). The searches go through the real inbox handler as
+the indexer's own adapter (SQLite FTS5, in moto's S3). The searches go through the real inbox handler as
 an admin: an exact order id, an order-id prefix, a ticket number, an email prefix and a word from the
 messages. Items read are what the Query and the BatchGetItem answered (what DynamoDB bills for);
 the goal is at most 2 requests and no more items than the one page of keys plus what it names,
 whatever the table's size. moto sorts the whole table for every Query, so for this benchmark its
 Query reads only the partition named (as DynamoDB does), and the time spent inside moto is left out of
-the latency: what is measured is the handler, the policy and tantivy. Seeding takes 5-13 minutes on a
+the latency: what is measured is the handler, the policy and the SQLite index. Seeding takes 5-13 minutes on a
 shared 2-core machine.
 """
 
@@ -243,7 +243,7 @@ def run(tickets: int = TICKETS) -> list[Result]:
     return [
         Result(
             benchmark="search",
-            figure=f"p50 latency at {tickets:,} tickets (handler + tantivy; moto's DynamoDB time left out)",
+            figure=f"p50 latency at {tickets:,} tickets (handler + full-text index; moto's DynamoDB time left out)",
             value=round(percentile(seconds, 0.5) * 1000, 1),
             unit="ms",
             goal="<= 100 ms (+ 2 DynamoDB requests)",
@@ -252,7 +252,7 @@ def run(tickets: int = TICKETS) -> list[Result]:
         ),
         Result(
             benchmark="search",
-            figure=f"p95 latency at {tickets:,} tickets (handler + tantivy; moto's DynamoDB time left out)",
+            figure=f"p95 latency at {tickets:,} tickets (handler + full-text index; moto's DynamoDB time left out)",
             value=round(percentile(seconds, 0.95) * 1000, 1),
             unit="ms",
             goal="<= 300 ms (+ 2 DynamoDB requests)",

@@ -1,10 +1,9 @@
-"""The inbox search's infrastructure: the message index's bucket, its layer, and the indexer on the stream.
+"""The inbox search's infrastructure: the message index's bucket and the indexer on the stream.
 
-- **Bucket**: the full-text index of messages as one object (``messages.tar``, see
-  ``helpdesk/adapters/message_index.py``); encrypted, TLS only, private, access-logged. Derived data:
-  the indexer rebuilds what the stream still holds, and an erasure reaches it through the stream.
-- **Layer**: ``tantivy`` (the ``search`` dependency group), for the two functions that use it only, so
-  the common layer stays within its size budget.
+- **Bucket**: the full-text index of messages as one object (an SQLite FTS5 database,
+  ``messages.sqlite3``, see ``helpdesk/adapters/message_index.py``); encrypted, TLS only, private,
+  access-logged. Derived data: the indexer rebuilds what the stream still holds, and an erasure reaches
+  it through the stream. SQLite comes with the Lambda runtime's Python: no layer of its own.
 - **Indexer**: the stream's third reader, ``SEARCH_INDEXER``, only for the items the search cares about
   (messages, conversations, customers, tickets: an event-source filter), bisecting failing batches, and
   sending what keeps failing to an alarmed on-failure queue. It may read and write the one index object
@@ -25,8 +24,7 @@ from helpdesk.adapters.message_index import INDEX_OBJECT
 from helpdesk.adapters.search_keys import FIND_PREFIX
 from helpdesk.surfaces import SEARCH_INDEXER
 
-from infra.bundling import layer_code
-from infra.functions import RUNTIME, FunctionFactory, FunctionSpec
+from infra.functions import FunctionFactory, FunctionSpec
 from infra.messaging import dead_letter_queue
 from infra.monitoring import Monitoring
 from infra.nag import nag
@@ -61,14 +59,6 @@ class Search(Construct):
             removal_policy=removal,
             auto_delete_objects=not is_production,
         )
-        self.layer = lambda_.LayerVersion(
-            self,
-            "SearchLayer",
-            code=layer_code("search"),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="tantivy, the full-text index of messages (only for the functions that search or index)",
-        )
         self.indexer = self._indexer(factory, table, monitoring)
 
     @property
@@ -77,7 +67,6 @@ class Search(Construct):
 
     def allow_search(self, function: lambda_.Function) -> None:
         """The function reads the index (and learns where it is); it may not change it."""
-        function.add_layers(self.layer)
         function.add_environment("SEARCH_INDEX_BUCKET", self.bucket.bucket_name)
         function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.index_object_arn]))
         self._allow_listing(function)
@@ -104,7 +93,6 @@ class Search(Construct):
             ),
             scope=self,
         )
-        function.add_layers(self.layer)
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[self.index_object_arn])
         )

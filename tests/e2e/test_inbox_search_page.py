@@ -2,7 +2,7 @@
 the start of her email, and a conversation by a word from its messages, and opens what they found.
 
 The full-text part runs for real: the search indexer reads moto's table stream through the local
-runtime's poller and keeps the tantivy index in moto's S3, as in AWS.
+runtime's poller and keeps the SQLite full-text index in moto's S3, as in AWS.
 """
 
 from __future__ import annotations

@@ -116,16 +116,6 @@ def dependency_layer(assembly: Assembly) -> tuple[str, str]:
     return layer
 
 
-def search_layer(assembly: Assembly) -> set[tuple[str, str]]:
-    """(stack, logical id) of the search layer (tantivy), the second layer of the functions that search."""
-    return {
-        (f.stack, layer)
-        for f in python_functions(assembly).values()
-        for layer in f.layers[1:]
-        if layer.startswith("Search")
-    }
-
-
 def cdk_own_functions(assembly: Assembly) -> set[str]:
     """aws-cdk-lib's own Python functions (the BucketDeployment handler that copies the pages at deploy time)."""
     return {name for name in python_functions(assembly) if name.startswith("CustomCDKBucketDeployment")}
@@ -150,10 +140,6 @@ class World:
         """A layer as deployed, except the dependency layer, which is replaced by its twin for this machine."""
         if (stack, layer_id) == dependency_layer(self.assembly):
             return self.twin_layer
-        if (stack, layer_id) in search_layer(self.assembly):
-            from infra.bundling import HOST_ARCH, build_layer
-
-            return build_layer(HOST_ARCH, group="search")  # its twin: tantivy built for this machine
         asset = self.assembly.asset_dir(self.assembly.templates[stack]["Resources"][layer_id]["Properties"]["Content"])
         return asset if asset.exists() else asset.with_name(asset.name + ".zip")
 
