@@ -113,3 +113,22 @@ def test_two_writers_at_once_lose_neither_batch(bucket: str, tmp_path: Path) -> 
     assert reader.conversations_matching("kettle", limit=10) == ["c2"]
     assert reader.conversations_matching("teapot", limit=10) == ["c1"]
     assert reader.conversations_matching("saucepan", limit=10) == ["c0"]
+
+
+def test_a_python_whose_sqlite_lacks_full_text_search_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from helpdesk.adapters import message_index
+
+    class NoFts5:
+        def __init__(self, *_: Any) -> None: ...
+        def execute(self, _: str) -> None:
+            raise sqlite3.OperationalError("no such module: fts5")
+
+        def close(self) -> None: ...
+
+    message_index.require_fts5.cache_clear()
+    monkeypatch.setattr(sqlite3, "connect", NoFts5)
+    with pytest.raises(message_index.FullTextUnavailable, match="needs SQLite's FTS5"):
+        message_index.require_fts5()
+    message_index.require_fts5.cache_clear()

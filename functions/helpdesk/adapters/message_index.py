@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from contextlib import closing
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,23 @@ _DROPS = {
 """The two statements that drop every message of a ``message_id``, ``conversation_id`` or ``customer_id``."""
 
 
+class FullTextUnavailable(RuntimeError):
+    """This Python's SQLite was built without FTS5 (the Lambda Python 3.13 runtime's has it)."""
+
+
+@cache
+def require_fts5() -> None:
+    with closing(sqlite3.connect(":memory:")) as probe:
+        try:
+            probe.execute("CREATE VIRTUAL TABLE probe USING fts5 (body)")
+        except sqlite3.OperationalError as error:
+            raise FullTextUnavailable(
+                f"the message index needs SQLite's FTS5, which SQLite {sqlite3.sqlite_version} here lacks ({error})"
+            ) from None
+
+
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    require_fts5()
     if read_only:
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     else:
