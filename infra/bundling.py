@@ -59,8 +59,26 @@ def target_platform(arch: str = LAMBDA_ARCH) -> tuple[str, ...]:
     )
 
 
-UNUSED_IN_LAYER = ("holidays/locale",)
-"""Never loaded by our code: the holidays package's translated holiday names (about 4.7 MB)."""
+UNUSED_IN_LAYER: dict[str | None, tuple[str, ...]] = {
+    # The holidays package's translated holiday names (about 4.7 MB).
+    None: ("holidays/locale",),
+    # Pillow's plugins for what thumbnails never need, and the libraries only they load: AVIF (thumbnails
+    # are drawn of PNG, JPEG, WebP and GIF only), fonts (FreeType, HarfBuzz, Brotli, libpng), colour
+    # management (Little CMS) and Tk (about 9 MB). Pillow reports a missing plugin as unsupported.
+    "thumbnails": (
+        "PIL/_avif.*",
+        "PIL/_imagingft.*",
+        "PIL/_imagingcms.*",
+        "PIL/_imagingtk.*",
+        "pillow.libs/libavif-*",
+        "pillow.libs/libfreetype-*",
+        "pillow.libs/libharfbuzz-*",
+        "pillow.libs/libbrotli*",
+        "pillow.libs/libpng16-*",
+        "pillow.libs/liblcms2-*",
+    ),
+}
+"""Never loaded by our code, per layer (``None``: the common one): paths or patterns under ``python/``."""
 IGNORED_IN_CODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
 
 
@@ -84,7 +102,12 @@ def extra_dependencies(group: str) -> list[str]:
 
 def layer_digest(arch: str = LAMBDA_ARCH, group: str | None = None) -> str:
     requirements = runtime_dependencies() if group is None else extra_dependencies(group)
-    recipe = {"requirements": sorted(requirements), "platform": target_platform(arch), "format": LAYER_FORMAT}
+    recipe = {
+        "requirements": sorted(requirements),
+        "platform": target_platform(arch),
+        "format": LAYER_FORMAT,
+        "unused": UNUSED_IN_LAYER.get(group, ()),
+    }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
@@ -136,8 +159,12 @@ def build_layer(arch: str = LAMBDA_ARCH, group: str | None = None) -> Path:
         pins = resolve_for_lambda(runtime_dependencies() if group is None else extra_dependencies(group), arch)
         _pip(arch, "install", "--no-deps", "--no-compile", "--target", str(site), *pins)
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts, with this machine's shebang
-        for unused in UNUSED_IN_LAYER:
-            shutil.rmtree(site / unused, ignore_errors=True)
+        for pattern in UNUSED_IN_LAYER.get(group, ()):
+            for unused in site.glob(pattern):
+                if unused.is_dir():
+                    shutil.rmtree(unused)
+                else:
+                    unused.unlink()
         leaked = installed_distributions(site) & RUNTIME_PROVIDED
         if leaked:
             raise RuntimeError(f"the layer must not ship what the Lambda runtime provides: {sorted(leaked)}")

@@ -44,6 +44,8 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout: Duration = field(default_factory=lambda: Duration.seconds(15))
     environment: dict[str, str] = field(default_factory=dict)
+    layer: lambda_.ILayerVersion | None = None
+    """A layer in place of the common one (the thumbnailer's: Pillow and the little it needs besides)."""
 
 
 class FunctionFactory:
@@ -90,7 +92,7 @@ class FunctionFactory:
             architecture=lambda_.Architecture.ARM_64,
             handler=spec.handler,
             code=self._code,
-            layers=[self._layer],
+            layers=[spec.layer or self._layer],
             memory_size=spec.memory_mb,
             timeout=spec.timeout,
             role=role,

@@ -9,6 +9,8 @@ through the same queue, retries and DLQ as any other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -41,15 +43,22 @@ class QueueWorkers(Construct):
         factory: FunctionFactory,
         table: dynamodb.ITableV2,
         monitoring: Monitoring,
+        own_layers: Mapping[str, lambda_.ILayerVersion] | None = None,
     ) -> None:
+        """``own_layers``: by worker name, a layer in place of the common one (the thumbnailer's)."""
         super().__init__(scope, construct_id)
         self.queues: dict[str, sqs.Queue] = {}
         self.workers: dict[str, lambda_.Function] = {}
         for consumer in QUEUE_CONSUMERS:
-            self._worker(consumer, factory, table, monitoring)
+            self._worker(consumer, factory, table, monitoring, (own_layers or {}).get(consumer.name))
 
     def _worker(
-        self, consumer: QueueConsumer, factory: FunctionFactory, table: dynamodb.ITableV2, monitoring: Monitoring
+        self,
+        consumer: QueueConsumer,
+        factory: FunctionFactory,
+        table: dynamodb.ITableV2,
+        monitoring: Monitoring,
+        layer: lambda_.ILayerVersion | None,
     ) -> None:
         dlq = sqs.Queue(
             self,
@@ -75,6 +84,7 @@ class QueueWorkers(Construct):
                 description=f"Worker fed by the {consumer.name} queue",
                 timeout=WORKER_TIMEOUT,
                 environment={consumer.queue_url_env: queue.queue_url},
+                layer=layer,
             ),
             scope=self,
         )

@@ -52,7 +52,7 @@ from infra.queue_workers import QueueWorkers
 from infra.search import Search
 from infra.security_headers import PageHeaderPolicies, attachments_origins, workspace_messenger_origins
 from infra.stateful import StatefulStack, attachments_bucket_name, inbound_email_bucket_name
-from infra.thumbnails import Thumbnails
+from infra.thumbnails import Thumbnails, thumbnails_layer
 from infra.web_hosting import WebHosting
 from infra.workflows import Workflows
 
@@ -84,7 +84,14 @@ class ServiceStack(Stack):
                 "STAGE": config.stage,
             },
         )
-        workers = QueueWorkers(self, "QueueWorkers", factory=factory, table=data.table, monitoring=monitoring)
+        workers = QueueWorkers(
+            self,
+            "QueueWorkers",
+            factory=factory,
+            table=data.table,
+            monitoring=monitoring,
+            own_layers={THUMBNAILER.name: thumbnails_layer(self)},
+        )
 
         # --- domain events, topics, workflows and notifications -------------------------------------
         messaging = Messaging(

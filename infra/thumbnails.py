@@ -5,8 +5,9 @@
   the stateful stack; it is referenced here by name so that stack doesn't depend on this one (CDK keeps
   the notification with a custom resource that leaves the bucket's other notifications alone). The
   queue's policy lets only S3, for this bucket and this account, send to it.
-- **Layer**: Pillow (the ``thumbnails`` dependency group), for the thumbnailer only, so the common
-  layer stays within its size budget.
+- **Layer**: the thumbnailer's only layer (``thumbnails_layer``, the ``thumbnails`` dependency group):
+  Pillow without the plugins thumbnails never use, powertools, pydantic, python-ulid. It replaces the common
+  layer, so the thumbnailer too stays within the 25 MB package budget.
 - **Grants**: the thumbnailer reads ``attachments/*`` (and may list only that prefix, so a vanished
   upload reads as "no such key") and writes ``thumbnails/*``; nothing else in the bucket. It decodes
   pictures up to 40 megapixels, so it gets more memory than the other workers.
@@ -31,6 +32,18 @@ from infra.stateful import attachments_bucket_name
 THUMBNAILER_MEMORY_MB = 1024
 
 
+def thumbnails_layer(scope: Construct) -> lambda_.LayerVersion:
+    """The thumbnailer's layer, in place of the common one (``QueueWorkers(own_layers=...)``)."""
+    return lambda_.LayerVersion(
+        scope,
+        "PillowLayer",
+        code=layer_code("thumbnails"),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[lambda_.Architecture.ARM_64],
+        description="Pillow and the little else the thumbnailer loads (its only layer)",
+    )
+
+
 class Thumbnails(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, stage: str, queue: sqs.IQueue, worker: lambda_.Function
@@ -44,15 +57,6 @@ class Thumbnails(Construct):
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue), s3.NotificationKeyFilter(prefix=ATTACHMENTS_PREFIX)
         )
         _acknowledge_notifications_handler(Stack.of(self))
-        self.layer = lambda_.LayerVersion(
-            self,
-            "PillowLayer",
-            code=layer_code("thumbnails"),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Pillow, to draw thumbnails of image attachments (only for the thumbnailer)",
-        )
-        worker.add_layers(self.layer)
         worker.add_environment("ATTACHMENTS_BUCKET", bucket_name)
         function = worker.node.default_child
         assert isinstance(function, lambda_.CfnFunction)

@@ -10,6 +10,7 @@ machine. This is the evidence that ``cdk deploy`` gives working functions.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -66,9 +67,11 @@ INVOCATIONS: dict[str, Invocation] = {
     "live-authorizer": Invocation("live_authorizer/connect", lambda result: "policyDocument" in result),
     LIVE_FANOUT.name: Invocation("live_fanout/agent_reply", no_failed_records),
     SEARCH_INDEXER.name: Invocation("search_indexer/agent_reply", no_failed_records),
-    "thumbnailer": Invocation("thumbnailer/image_uploaded", no_failed_records),  # an upload since erased: skipped
+    "thumbnailer": Invocation("thumbnailer/image_uploaded", no_failed_records),  # a PNG uploaded: drawn small
 }
 """One sample per function; a Python function in the templates without one fails the test."""
+THUMBNAILS_LAYER = "PillowLayer"
+"""The logical id's beginning of the thumbnailer's layer, which replaces the common one for it."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,8 @@ def python_functions(assembly: Assembly) -> dict[str, PythonFunction]:
 
 
 def dependency_layer(assembly: Assembly) -> tuple[str, str]:
-    """(stack, logical id) of the one layer our functions use: the third-party dependencies."""
-    ours = [f for f in python_functions(assembly).values() if f.name in INVOCATIONS]
+    """(stack, logical id) of the one layer our functions use (but the thumbnailer): the third-party dependencies."""
+    ours = [f for f in python_functions(assembly).values() if f.name in INVOCATIONS and f.name != "thumbnailer"]
     [layer] = {(f.stack, f.layers[0]) for f in ours}
     return layer
 
@@ -140,6 +143,10 @@ class World:
         """A layer as deployed, except the dependency layer, which is replaced by its twin for this machine."""
         if (stack, layer_id) == dependency_layer(self.assembly):
             return self.twin_layer
+        if layer_id.startswith(THUMBNAILS_LAYER):
+            from infra.bundling import HOST_ARCH, build_layer
+
+            return build_layer(HOST_ARCH, group="thumbnails")  # the thumbnailer's only layer, for this machine
         asset = self.assembly.asset_dir(self.assembly.templates[stack]["Resources"][layer_id]["Properties"]["Content"])
         return asset if asset.exists() else asset.with_name(asset.name + ".zip")
 
@@ -156,6 +163,8 @@ class World:
             event = signed_in(event, self.resources.secret_values[environment["MESSENGER_SECRET_ARN"]])
         if function.name == "email-ingest":
             event = self.received_email(event, environment["INBOUND_EMAIL_BUCKET"])
+        if function.name == "thumbnailer":
+            self.uploaded_image(event, environment["ATTACHMENTS_BUCKET"])
         return layout.invoke(
             handler or function.handler,
             event,
@@ -163,6 +172,19 @@ class World:
             name=function.name,
             memory_mb=function.memory_mb,
         )
+
+    def uploaded_image(self, event: dict[str, Any], bucket: str) -> None:
+        """The picture the sample's notification announces, stored under its key in the attachments bucket
+        (the stateful stack's, which the service stack names but the world doesn't build)."""
+        from PIL import Image
+
+        s3 = self.resources.client("s3")
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket)
+        picture = io.BytesIO()
+        Image.new("RGB", (800, 600), (200, 40, 40)).save(picture, format="PNG")
+        key = json.loads(event["Records"][0]["body"])["Records"][0]["s3"]["object"]["key"]
+        s3.put_object(Bucket=bucket, Key=key, Body=picture.getvalue())
 
     def received_email(self, event: dict[str, Any], bucket: str) -> dict[str, Any]:
         """What SES receiving stored before it announced the sample's email: the raw message, under the
@@ -272,6 +294,17 @@ def check_runs(world: World, function: PythonFunction, layout: LambdaLayout, han
 def test_the_function_runs_from_its_artifacts_as_lambda_lays_them_out(world: World, name: str) -> None:
     function = python_functions(world.assembly)[name]
     check_runs(world, function, world.layout(function))
+
+
+def test_the_thumbnailer_draws_a_thumbnail_with_its_one_layer_in_place_of_the_common_one(world: World) -> None:
+    function = python_functions(world.assembly)["thumbnailer"]
+    assert [layer for layer in function.layers if layer.startswith(THUMBNAILS_LAYER)] == function.layers
+    check_runs(world, function, world.layout(function))
+    bucket = world.resources.environment(function.stack, function.environment)["ATTACHMENTS_BUCKET"]
+    thumbnails = world.resources.client("s3").list_objects_v2(Bucket=bucket, Prefix="thumbnails/")
+    assert [o["Key"] for o in thumbnails.get("Contents", [])] == [
+        "thumbnails/attachments/cus_01JZ8Q7W3K4M5N6P7R8S9T0V1W/att_01JZ8Q9B2C3D4E5F6G7H8J9K0M.jpg"
+    ]
 
 
 def layer_without(layer: Path, distribution: str, into: Path) -> Path:

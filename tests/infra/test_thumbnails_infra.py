@@ -67,13 +67,14 @@ def test_the_thumbnailer_reads_uploads_and_writes_thumbnails_only(assembly: Asse
     assert granted(statements, "s3:DeleteObject") == []
 
 
-def test_the_thumbnailer_alone_carries_the_pillow_layer(assembly: Assembly) -> None:
+def test_the_thumbnailer_alone_carries_the_pillow_layer_and_only_it(assembly: Assembly) -> None:
     stack = resources(assembly)
-    pillow = [k for k, v in stack.items() if v["Type"] == "AWS::Lambda::LayerVersion" and k.startswith("Thumbnails")]
+    [pillow] = [k for k, v in stack.items() if v["Type"] == "AWS::Lambda::LayerVersion" and k.startswith("PillowLayer")]
     carriers = [
         k
         for k, v in stack.items()
-        if v["Type"] == "AWS::Lambda::Function" and {"Ref": pillow[0]} in v["Properties"].get("Layers", [])
+        if v["Type"] == "AWS::Lambda::Function" and {"Ref": pillow} in v["Properties"].get("Layers", [])
     ]
 
     assert carriers == [function_id(stack, THUMBNAILER.name)]
+    assert stack[carriers[0]]["Properties"]["Layers"] == [{"Ref": pillow}]
