@@ -9,6 +9,7 @@ from typing import Any
 from helpdesk.surfaces import THUMBNAILER
 
 from infra.queue_workers import MAX_RECEIVES
+from tests.conftest import REPO
 from tests.infra.conftest import Assembly
 from tests.infra.test_messaging import (
     function_id,
@@ -78,3 +79,32 @@ def test_the_thumbnailer_alone_carries_the_pillow_layer_and_only_it(assembly: As
 
     assert carriers == [function_id(stack, THUMBNAILER.name)]
     assert stack[carriers[0]]["Properties"]["Layers"] == [{"Ref": pillow}]
+
+
+DRAW_EVERY_FORMAT = """
+import io, sys
+from PIL import Image
+from helpdesk.adapters.thumbnail_images import PillowShrinker
+from helpdesk.domain.thumbnails import IMAGE_FORMATS
+for name in sorted(IMAGE_FORMATS):
+    picture = io.BytesIO()
+    Image.new("RGB", (900, 700), (10, 200, 30)).save(picture, format=name)
+    drawn = PillowShrinker().thumbnail(picture.getvalue())
+    print(name, "drawn" if drawn.jpeg else drawn.reason)
+"""
+
+
+def test_the_trimmed_pillow_layer_still_draws_every_format_thumbnails_are_made_of() -> None:
+    """Its plugins for AVIF, fonts, colour management and Tk are left out: what thumbnails need stays."""
+    import subprocess
+    import sys
+
+    from infra.bundling import HOST_ARCH, build_layer
+
+    twin = build_layer(HOST_ARCH, group="thumbnails") / "python"  # this machine's twin of the deployed layer
+    assert not list(twin.glob("PIL/_avif*")), "the AVIF plugin is left out"
+    code = f"import sys; sys.path[:0] = [{str(twin)!r}, {str(REPO / 'functions')!r}]\n" + DRAW_EVERY_FORMAT
+    # -I -S: no site-packages, so Pillow can only come from the layer
+    drawn = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.split("\n")[:-1] == ["GIF drawn", "JPEG drawn", "PNG drawn", "WEBP drawn"]
