@@ -208,6 +208,17 @@ def test_an_agent_sees_the_photo_picks_an_assignee_snoozes_and_approves_a_refund
     page.keyboard.press("Escape")
     viewer.wait_for(state="hidden")
 
+    # The ticket says it is unassigned (not an empty box), shows no empty "Context" (Tess wrote from no
+    # page), and offers to open its conversation: the lead, of returns, may not read frontline's, and
+    # is told so (the policy's answer for that very conversation) while the ticket stays shown
+    assert page.evaluate("document.getElementById('ticket-assignee').selectedOptions[0].text") == "Unassigned"
+    assert page.locator("#context-heading").is_hidden()
+    page.get_by_role("button", name="Open the conversation").click()
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('frontline')")
+    assert started["id"] in page.locator("#status").inner_text()
+    assert page.locator("#detail-title").inner_text().startswith("#")
+    assert page.evaluate("location.hash") == ""  # still on the ticket
+
     # Then they pick Rita from the team's list and save: only the assignee is sent
     assignee = page.get_by_label("Assignee")
     page.wait_for_function("() => document.querySelectorAll('#ticket-assignee option').length > 1")

@@ -225,6 +225,11 @@
 
   /* Fill ``select`` with the team's agents; ``first`` is the option for nobody; ``current`` stays listed. */
   function fillAgents(select, teamId, first, current) {
+    if (!select.options.length || select.value !== (current || "")) {
+      // Until the roster arrives, say who it is now rather than show an empty box.
+      select.textContent = "";
+      select.appendChild(new Option(current || first, current || "", false, true));
+    }
     return roster(teamId).then(function (agents) {
       select.textContent = "";
       select.appendChild(new Option(first, ""));
@@ -261,8 +266,25 @@
     pairs.forEach(function (pair) {
       if (pair[1] === undefined || pair[1] === null || pair[1] === "") return;
       dl.appendChild(el("dt", null, pair[0]));
+      if (pair[1] instanceof Node) { var dd = el("dd"); dd.appendChild(pair[1]); dl.appendChild(dd); return; }
       dl.appendChild(el("dd", null, typeof pair[1] === "object" ? JSON.stringify(pair[1]) : pair[1]));
     });
+    return dl.childElementCount > 0;
+  }
+
+  // A button that opens another ticket or conversation here (and puts it in the address, as the Reports page links).
+  function openButton(kind, id, text) {
+    if (!id) return null;
+    var button = el("button", "link", text);
+    button.type = "button";
+    button.addEventListener("click", function () {
+      // Asked first: an item of another team is refused with the policy's reason, and what is shown stays.
+      api("GET", "/inbox/" + kind + "/" + encodeURIComponent(id)).then(function () {
+        window.location.hash = (kind === "tickets" ? "ticket=" : "conversation=") + encodeURIComponent(id);
+        open(kind, id);
+      }).catch(fail);
+    });
+    return button;
   }
 
   function showCapsule(capsule) {
@@ -282,12 +304,13 @@
 
   function showContext(context) {
     context = context || {};
-    fields("context-fields", [
+    var any = fields("context-fields", [
       ["Page", context.page_url], ["Title", context.page_title], ["Device", [context.device, context.os].filter(Boolean).join(", ")],
       ["App", context.app_version], ["Locale", [context.locale, context.time_zone].filter(Boolean).join(", ")],
       ["Looking at", context.object ? context.object.type + " " + context.object.id : null],
       ["Unverified", context.attributes],
     ]);
+    $("context-heading").hidden = !any;  // no heading over nothing: most email conversations have no page context
   }
 
   function fileLinks(attachmentId) { return api("GET", "/inbox/attachments/" + encodeURIComponent(attachmentId)); }
@@ -322,7 +345,7 @@
       ["Channel", byEmail ? "email: replies are emailed too" + (conversation.email_subject ? " (" + conversation.email_subject + ")" : "") : null],
       ["Identity", identity],
       ["Verified facts", Object.keys(conversation.customer.verified_attributes).length ? conversation.customer.verified_attributes : null],
-      ["Ticket", conversation.ticket_id],
+      ["Ticket", openButton("tickets", conversation.ticket_id, "Open its ticket")],
       ["Snoozed until", conversation.snoozed_until ? when(conversation.snoozed_until) : null],
     ]);
     if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("conversations", conversation); // tags.js
@@ -362,7 +385,7 @@
     $("detail-title").textContent = "#" + ticket.number + " " + ticket.title + " (" + ticket.category + ")";
     showCapsule(ticket.capsule);
     fields("customer-fields", [["Customer", ticket.customer_name ? ticket.customer_name + " (" + ticket.customer_id + ")" : ticket.customer_id], ["SLA", slaText(ticket)], ["Verified facts", Object.keys(ticket.verified_attributes).length ? ticket.verified_attributes : null],
-      ["Conversation", ticket.conversation_id], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
+      ["Conversation", openButton("conversations", ticket.conversation_id, "Open the conversation")], ["Tracker", ticket.tracker_id], ["Rating", ticket.rating ? ticket.rating.score + "/5 " + (ticket.rating.comment || "") : null]]);
     showContext(ticket.context);
     showApproval(ticket);
     if (window.HelpdeskInboxTags) window.HelpdeskInboxTags.show("tickets", ticket); // tags.js
