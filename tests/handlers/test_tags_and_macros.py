@@ -248,3 +248,30 @@ def test_a_macro_replies_in_a_conversation_and_closes_it(messenger: Call, inbox:
     assert ticket_only.status == 422
     closed = agent_call(inbox, "list_conversations", FRONTLINE, "/inbox/conversations", query={"status": "closed"})
     assert conversation_id in [c["id"] for c in closed.body["items"]]
+
+
+def test_a_macro_that_moves_a_ticket_to_another_team_hands_it_off_with_a_summary(
+    messenger: Call, inbox: Call, dynamo_calls: DynamoCalls
+) -> None:
+    # Given Alice's ticket with returns, and a returns agent's macro that sends tickets to logistics
+    ticket = ticket_for_alice(messenger, inbox)
+    made = agent_call(
+        inbox,
+        "create_macro",
+        RETURNS,
+        "/inbox/macros",
+        body={"name": "To the warehouse", "body": "Passing this on, {customer.first_name}.", "team_id": "logistics"},
+    )
+    assert made.status == 201, made.body
+    # When the agent applies it
+    dynamo_calls.reset()
+    applied = apply(inbox, RETURNS, f"/inbox/tickets/{ticket['id']}/macros/{made.body['id']}/apply")
+    # Then logistics has it, with the hand-off summary on top and in the timeline, as any move to a team
+    assert applied.status == 200, applied.body
+    assert dynamo_calls.count() <= 2  # still one read and one write
+    moved = agent_call(inbox, "get_ticket", LOGISTICS, f"/inbox/tickets/{ticket['id']}").body
+    assert moved["team_id"] == "logistics"
+    assert moved["capsule"]["handed_to"] == {"team_id": "logistics", "assignee_id": None}
+    assert moved["capsule"]["handed_off_by"] == "agent-rita"
+    assert moved["capsule"]["collected_attributes"]["order_id"] == "ORD-1001"
+    assert [p["body"] for p in moved["timeline"] if p["type"] == "handoff"] == ["Hand-off summary"]

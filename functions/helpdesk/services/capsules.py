@@ -7,6 +7,8 @@ last and what is still unanswered, and what colleagues noted.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from helpdesk.domain.models import (
     AuthorType,
     Capsule,
@@ -19,6 +21,7 @@ from helpdesk.domain.models import (
     utc_now,
 )
 from helpdesk.domain.principals import AgentPrincipal
+from helpdesk.domain.ticket_rules import TicketEdit, handed_to_someone_else
 
 LAST_MESSAGES = 5
 
@@ -91,3 +94,23 @@ def ticket_capsule(
         handed_to={"team_id": to_team, "assignee_id": to_agent},
         created_at=utc_now(),
     )
+
+
+def record_hand_off(
+    edit: TicketEdit, ticket: Ticket, timeline: list[TicketPart], *, by: AgentPrincipal, at: datetime
+) -> None:
+    """When ``edit`` hands the ticket to another team or agent, the receiver's context capsule goes with
+    it, and the timeline records it as the hand-off summary (internal)."""
+    if not handed_to_someone_else(edit, by.id):
+        return
+    updates = edit.updates
+    capsule = ticket_capsule(
+        ticket,
+        timeline,
+        by=by,
+        to_team=updates.get("team_id", ticket.team_id),
+        to_agent=updates.get("assignee_id", ticket.assignee_id),
+    )
+    updates["capsule"] = capsule
+    summary = capsule.model_dump(mode="json")
+    edit.record(ticket, PartType.HANDOFF, by.author, at, "Hand-off summary", changes=summary, visible=False)

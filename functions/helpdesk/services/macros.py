@@ -40,6 +40,7 @@ from helpdesk.domain.tags import clean_tags, retagged
 from helpdesk.domain.ticket_opening import known_team, known_ticket_type
 from helpdesk.domain.ticket_rules import TicketChanges, apply_changes, reply_clocks
 from helpdesk.domain.workspace import Workspace
+from helpdesk.services.capsules import record_hand_off
 from helpdesk.services.retries import retry_on_conflict
 from helpdesk.services.ticket_replies import TrackerAnnouncer
 
@@ -208,6 +209,10 @@ class MacroService:
             base = ticket.model_copy(update=reply_clocks(ticket, reply, calendar))
             parts.append(reply)
         edit = apply_changes(base, ticket_type, changes, agent.author, now, calendar)
+        # A macro that moves the ticket to another team hands it off like any move: the receivers get the
+        # capsule, made from the ticket and the macro's own reply (no timeline read: the route stays at
+        # one read and one write; the receivers have the timeline itself).
+        record_hand_off(edit, base, [reply] if reply is not None else [], by=agent, at=now)
         updated = base.model_copy(update={**edit.updates, "updated_at": now})
         parts += edit.parts
         if preview or not parts:

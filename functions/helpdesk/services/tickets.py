@@ -52,11 +52,10 @@ from helpdesk.domain.ticket_rules import (
     clock_fields,
     clocks_of,
     created_part,
-    handed_to_someone_else,
     reply_clocks,
 )
 from helpdesk.domain.workspace import AttributeType, StateCategory, TicketType, Workspace
-from helpdesk.services.capsules import ticket_capsule
+from helpdesk.services.capsules import record_hand_off
 from helpdesk.services.ports import AttachmentChecker, AttachmentRecords, ConversationReader, TicketRecords
 from helpdesk.services.retries import retry_on_conflict
 from helpdesk.services.ticket_replies import TicketReplies, TrackerAnnouncer
@@ -405,25 +404,7 @@ class TicketService:
         if not edit.parts:
             return ticket
         updates, parts = edit.updates, edit.parts
-        if handed_to_someone_else(edit, agent.id):
-            # Whoever receives it sees the context capsule first, and the timeline records it.
-            capsule = ticket_capsule(
-                ticket,
-                timeline,
-                by=agent,
-                to_team=updates.get("team_id", ticket.team_id),
-                to_agent=updates.get("assignee_id", ticket.assignee_id),
-            )
-            updates["capsule"] = capsule
-            edit.record(
-                ticket,
-                PartType.HANDOFF,
-                agent.author,
-                now,
-                "Hand-off summary",
-                changes=capsule.model_dump(mode="json"),
-                visible=False,
-            )
+        record_hand_off(edit, ticket, timeline, by=agent, at=now)  # the receiver sees the capsule first
         updated = ticket.model_copy(update={**updates, "updated_at": now})
         saved = self._store.update_ticket(
             updated, based_on_version=version, parts=parts, tags_before=ticket.tags if "tags" in updates else None
