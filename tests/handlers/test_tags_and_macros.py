@@ -44,6 +44,13 @@ def timeline(inbox: Call, ticket_id: str) -> list[dict[str, Any]]:
     return list(agent_call(inbox, "get_ticket", RETURNS, f"/inbox/tickets/{ticket_id}").body["timeline"])
 
 
+def own_macro(inbox: Call, who: dict[str, Any], definition: dict[str, Any]) -> str:
+    """An agent's own macro, made through the API; its id."""
+    made = agent_call(inbox, "create_macro", who, "/inbox/macros", body=definition)
+    assert made.status == 201, made.body
+    return str(made.body["id"])
+
+
 def tagged(inbox: Call, who: dict[str, Any], what: str, tag: str) -> list[str]:
     name = "list_tickets" if what == "tickets" else "list_conversations"
     reply = agent_call(inbox, name, who, f"/inbox/{what}", query={"tag": tag})
@@ -171,15 +178,11 @@ def test_a_macro_whose_placeholder_has_no_value_is_refused_and_stores_nothing(me
 
 def test_an_agent_s_own_macro_is_theirs_alone(messenger: Call, inbox: Call) -> None:
     ticket = ticket_for_alice(messenger, inbox)
-    made = agent_call(
+    macro_id = own_macro(
         inbox,
-        "create_macro",
         RETURNS,
-        "/inbox/macros",
-        body={"name": "Photos received", "body": "Thanks {customer.first_name}, got the photos.", "priority": "high"},
+        {"name": "Photos received", "body": "Thanks {customer.first_name}, got the photos.", "priority": "high"},
     )
-    assert made.status == 201, made.body
-    macro_id = made.body["id"]
 
     mine = agent_call(inbox, "list_conversations", RETURNS, "/inbox/macros", query={"q": "phot"}).body["items"]
     theirs = agent_call(inbox, "list_conversations", RETURNS_2, "/inbox/macros", query={"q": "phot"}).body["items"]
@@ -255,17 +258,14 @@ def test_a_macro_that_moves_a_ticket_to_another_team_hands_it_off_with_a_summary
 ) -> None:
     # Given Alice's ticket with returns, and a returns agent's macro that sends tickets to logistics
     ticket = ticket_for_alice(messenger, inbox)
-    made = agent_call(
+    macro_id = own_macro(
         inbox,
-        "create_macro",
         RETURNS,
-        "/inbox/macros",
-        body={"name": "To the warehouse", "body": "Passing this on, {customer.first_name}.", "team_id": "logistics"},
+        {"name": "To the warehouse", "body": "Passing this on, {customer.first_name}.", "team_id": "logistics"},
     )
-    assert made.status == 201, made.body
     # When the agent applies it
     dynamo_calls.reset()
-    applied = apply(inbox, RETURNS, f"/inbox/tickets/{ticket['id']}/macros/{made.body['id']}/apply")
+    applied = apply(inbox, RETURNS, f"/inbox/tickets/{ticket['id']}/macros/{macro_id}/apply")
     # Then logistics has it, with the hand-off summary on top and in the timeline, as any move to a team
     assert applied.status == 200, applied.body
     assert dynamo_calls.count() <= 2  # still one read and one write
