@@ -62,13 +62,13 @@ from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.domain.privacy import email_original_key
 from helpdesk.services.email_files import files_to_keep, skipped_note, store_files
 from helpdesk.services.email_ports import (
-    ConversationWrites,
     CustomerLookup,
     CustomerReplies,
     EmailRecords,
     MailFiles,
     TicketReplies,
 )
+from helpdesk.services.ports import ConversationRecords
 
 RECEIPT_LEASE = timedelta(minutes=3)
 """Longer than the ingest function's timeout: an attempt older than this died."""
@@ -139,7 +139,7 @@ class EmailIngestion:
         *,
         records: EmailRecords,
         files: MailFiles,
-        conversations: ConversationWrites,
+        conversations: ConversationRecords,
         tickets: TicketReplies,
         replies: CustomerReplies,
         customers: CustomerLookup,
