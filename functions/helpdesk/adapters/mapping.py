@@ -9,6 +9,7 @@ from datetime import UTC
 from typing import Any
 
 from helpdesk.adapters.table import (
+    AgentItem,
     AttachmentItem,
     ConversationItem,
     MessageItem,
@@ -16,11 +17,13 @@ from helpdesk.adapters.table import (
     TicketPartItem,
 )
 from helpdesk.domain.models import (
+    Agent,
     Approval,
     Attachment,
     AttachmentRef,
     Author,
     AuthorType,
+    Availability,
     BotState,
     Capsule,
     Channel,
@@ -182,6 +185,17 @@ def _context(raw: Any) -> ContextPackage | None:
 
 def _dump_context(context: ContextPackage | None) -> dict[str, Any] | None:
     return context.model_dump(mode="json", exclude_none=True) if context else None
+
+
+def agent_from_item(item: AgentItem) -> Agent:
+    return Agent(
+        id=item.id,
+        name=item.name,
+        email=item.email,
+        teams=list(item.teams or []),
+        availability=Availability(item.availability),
+        updated_at=item.updated_at,
+    )
 
 
 def conversation_from_item(item: ConversationItem) -> Conversation:

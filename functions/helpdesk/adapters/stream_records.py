@@ -30,7 +30,6 @@ from helpdesk.domain.live import (
     TableChange,
     UnreadCount,
 )
-from helpdesk.domain.models import Agent, Availability
 from helpdesk.domain.roles import Role
 
 PUSHED_KINDS = frozenset(
@@ -66,14 +65,7 @@ def _domain(item: TableItem) -> Any:
         case TicketPartItem():
             return mapping.part_from_item(item)
         case AgentItem():
-            return Agent(
-                id=item.id,
-                name=item.name,
-                email=item.email,
-                teams=list(item.teams or []),
-                availability=Availability(item.availability),
-                updated_at=item.updated_at,
-            )
+            return mapping.agent_from_item(item)
         case UnreadItem():
             return UnreadCount(
                 thread_type="ticket" if item.thread_type == "ticket" else "conversation",
