@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.buckets import private_bucket
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION
 from infra.nag import nag
@@ -52,16 +53,13 @@ class WebHosting(Construct):
         page_headers: PageHeaderPolicies,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "WebPages",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="web-pages/",
-            removal_policy=removal,
-            auto_delete_objects=auto_delete,
+            access_logs=access_logs,
+            logs_prefix="web-pages/",
+            removal=removal,
+            auto_delete=auto_delete,
         )
         page_origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
         # S3 behind origin access control has no index documents: "/messenger/" (the address in every

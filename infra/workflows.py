@@ -19,10 +19,8 @@ from pathlib import Path
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -75,19 +73,15 @@ class TaskStateMachines(Construct):
         *,
         stage: str,
         tasks_queue: sqs.IQueue,
-        alarm_topic: sns.ITopic,
-        alarm_key: kms.IKey,
         monitoring: Monitoring,
         removal: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stage = stage
         self._tasks_queue = tasks_queue
-        self._alarm_topic = alarm_topic
-        self._alarm_key = alarm_key
         self._monitoring = monitoring
         self._removal = removal
-        self._values = {self.QUEUE_PLACEHOLDER: tasks_queue.queue_url, "AlarmTopicArn": alarm_topic.topic_arn}
+        self._values = {self.QUEUE_PLACEHOLDER: tasks_queue.queue_url, "AlarmTopicArn": monitoring.topic.topic_arn}
         if set(self._values) != set(self.SUBSTITUTIONS):
             raise ValueError(f"{self.SUBSTITUTIONS} differ from what the stack provides")
         self._build()
@@ -113,7 +107,7 @@ class TaskStateMachines(Construct):
             removal_policy=self._removal,
         )
         self._tasks_queue.grant_send_messages(state_machine)
-        grant_publish(self._alarm_topic, self._alarm_key, state_machine)
+        grant_publish(self._monitoring.topic, self._monitoring.key, state_machine)
         nag(state_machine.role).acknowledge(
             id="AwsSolutions-IAM5[Resource::*]",
             reason="Log delivery (logs:CreateLogDelivery and friends) and X-Ray's PutTraceSegments support "
