@@ -22,7 +22,7 @@ from constructs import Construct
 from infra.buckets import private_bucket
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION
-from infra.nag import nag
+from infra.nag import acknowledge_cdk_handler, nag
 from infra.security_headers import PageHeaderPolicies
 
 PAGES = REPO / "web"
@@ -163,12 +163,11 @@ def _acknowledge_bucket_deployment(stack: Stack, bucket: s3.Bucket) -> None:
     cfn_bucket = bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     findings = _bucket_deployment_findings(stack.get_logical_id(cfn_bucket))
-    for child in stack.node.children:
-        if child.node.id.startswith("Custom::CDKBucketDeployment"):
-            for finding in findings:
-                nag(child).acknowledge(
-                    id=finding,
-                    reason="CDK's own BucketDeployment handler: it runs only during deployment to copy the "
-                    "static pages from the CDK asset bucket into the pages bucket; its role and runtime are "
-                    "managed by aws-cdk-lib.",
-                )
+    acknowledge_cdk_handler(
+        stack,
+        "Custom::CDKBucketDeployment",
+        findings,
+        "CDK's own BucketDeployment handler: it runs only during deployment to copy the "
+        "static pages from the CDK asset bucket into the pages bucket; its role and runtime are "
+        "managed by aws-cdk-lib.",
+    )
