@@ -156,19 +156,19 @@ class _Batch:
             if change.kind in ("conversation", "ticket") and change.new is not None:
                 self.latest[f"{change.kind}#{change.new.id}"] = change.new
 
-    def conversation(self, conversation_id: str) -> Conversation | None:
-        key = f"conversation#{conversation_id}"
+    def _newest[T](self, kind: str, item_id: str, read: Callable[[str], T | None], of: type[T]) -> T | None:
+        """The batch's newest image of it, or else what ``read`` finds (once a batch)."""
+        key = f"{kind}#{item_id}"
         if key not in self.latest:
-            self.latest[key] = self.f._conversations.get_conversation(conversation_id)
+            self.latest[key] = read(item_id)
         found = self.latest[key]
-        return found if isinstance(found, Conversation) else None
+        return found if isinstance(found, of) else None
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        return self._newest("conversation", conversation_id, self.f._conversations.get_conversation, Conversation)
 
     def ticket(self, ticket_id: str) -> Ticket | None:
-        key = f"ticket#{ticket_id}"
-        if key not in self.latest:
-            self.latest[key] = self.f._tickets.get_ticket(ticket_id)
-        found = self.latest[key]
-        return found if isinstance(found, Ticket) else None
+        return self._newest("ticket", ticket_id, self.f._tickets.get_ticket, Ticket)
 
     def _touch(self, table: dict[str, _Touched], change: TableChange, ident: str) -> _Touched:
         touched = table.setdefault(ident, _Touched())
