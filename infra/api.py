@@ -98,29 +98,20 @@ class Api(Construct):
         cors = {"Access-Control-Allow-Origin": f"'{allowed_origins[-1] if '*' not in allowed_origins else '*'}'"}
         # and the security headers every API answer carries (helpdesk.security_headers)
         answer_headers = {**JSON_HEADERS, **cors, **gateway_response_headers()}
-        self.rest_api.add_gateway_response(
-            "Denied",
-            type=apigw.ResponseType.ACCESS_DENIED,
-            status_code="401",
-            response_headers=answer_headers,
-            templates={"application/json": '{"error": "unauthorized", "message": "$context.authorizer.reason"}'},
-        )
-        self.rest_api.add_gateway_response(
-            "Unauthorized",
-            type=apigw.ResponseType.UNAUTHORIZED,
-            status_code="401",
-            response_headers=answer_headers,
-            templates={"application/json": '{"error": "unauthorized", "message": "a valid token is required"}'},
-        )
-        for name, response_type in (
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        gateway_error = '{"error": "gateway", "message": $context.error.messageString}'
+        unauthorized = '{{"error": "unauthorized", "message": "{}"}}'
+        for name, response_type, status, body in (
+            ("Denied", apigw.ResponseType.ACCESS_DENIED, "401", unauthorized.format("$context.authorizer.reason")),
+            ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "401", unauthorized.format("a valid token is required")),
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, None, gateway_error),  # the status of the error
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, None, gateway_error),
         ):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
+                status_code=status,
                 response_headers=answer_headers,
-                templates={"application/json": '{"error": "gateway", "message": $context.error.messageString}'},
+                templates={"application/json": body},
             )
 
         customer_authorizer = apigw.RequestAuthorizer(

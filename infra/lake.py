@@ -35,6 +35,7 @@ from helpdesk.domain.metrics import metric_views
 from helpdesk.domain.retention import Retention
 from helpdesk.surfaces import EVENT_SOURCE, LAKE_VIEWS_HANDLER
 
+from infra.buckets import private_bucket
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION, FunctionFactory, FunctionSpec
 from infra.nag import nag
@@ -80,17 +81,14 @@ class LakeBuckets(Construct):
         super().__init__(scope, construct_id)
         kept = expiry_rules(retention or Retention(), "lake")  # the workspace's lake_days
         # Predictable names let the functions' policies name the prefixes they may use.
-        self.lake = s3.Bucket(
+        self.lake = private_bucket(
             self,
             "Lake",
+            access_logs=access_logs,
+            logs_prefix="lake/",
+            removal=removal,
+            auto_delete=not production,
             bucket_name=lake_bucket_name(stage),
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="lake/",
-            removal_policy=removal,
-            auto_delete_objects=not production,
             lifecycle_rules=[
                 s3.LifecycleRule(id="abort-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
                 s3.LifecycleRule(
@@ -107,17 +105,14 @@ class LakeBuckets(Construct):
                 *kept,
             ],
         )
-        self.results = s3.Bucket(
+        self.results = private_bucket(
             self,
             "QueryResults",
+            access_logs=access_logs,
+            logs_prefix="query-results/",
+            removal=removal,
+            auto_delete=not production,
             bucket_name=results_bucket_name(stage),
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="query-results/",
-            removal_policy=removal,
-            auto_delete_objects=not production,
             lifecycle_rules=[
                 s3.LifecycleRule(id="results-expire", expiration=RESULTS_EXPIRE),
                 s3.LifecycleRule(id="abort-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),

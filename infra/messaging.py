@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -39,7 +39,7 @@ from helpdesk.surfaces import (
 )
 
 from infra.functions import FunctionFactory, FunctionSpec
-from infra.monitoring import Monitoring
+from infra.monitoring import Monitoring, publishing_key
 from infra.nag import nag
 
 ARCHIVE_RETENTION = Duration.days(30)
@@ -121,24 +121,13 @@ class Messaging(Construct):
         self.target_dlq = dead_letter_queue(self, "EventTargetsDlq", monitoring, EVENT_TARGETS_DLQ)
         """Events a rule could not deliver and topic messages SNS could not deliver to a queue."""
 
-        # A customer-managed key: EventBridge must be allowed to encrypt what it publishes to a topic,
-        # and the AWS-managed alias/aws/sns key's policy can't grant that.
-        self.key = kms.Key(
+        self.key = publishing_key(
             self,
             "TopicsKey",
             description="Encrypts the helpdesk topics; EventBridge rules may publish through it",
-            enable_key_rotation=True,
-            removal_policy=removal,
-            pending_window=Duration.days(7),
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="EventBridgeRulesPublish",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
+            service="events",
+            sid="EventBridgeRulesPublish",
+            removal=removal,
         )
         self.topics: dict[str, sns.Topic] = {
             topic.name: sns.Topic(

@@ -26,6 +26,31 @@ from infra.nag import nag
 PERIOD = Duration.minutes(5)
 
 
+def publishing_key(
+    scope: Construct, construct_id: str, *, description: str, service: str, sid: str, removal: RemovalPolicy
+) -> kms.Key:
+    """A customer-managed key for topics that ``service`` (``events``, ``cloudwatch``) publishes to: the
+    AWS-managed alias/aws/sns key's policy can't let a service encrypt what it publishes."""
+    key = kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=removal,
+        pending_window=Duration.days(7),
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
+    )
+    return key
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -37,24 +62,13 @@ class Monitoring(Construct):
         alarm_email: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
-        # A customer-managed key, not alias/aws/sns: CloudWatch must be allowed to encrypt what it
-        # publishes, and the AWS-managed key's policy can't grant that (alarms would never arrive).
-        self.key = kms.Key(
+        self.key = publishing_key(
             self,
             "AlarmsKey",
             description="Encrypts the helpdesk alarm topic; CloudWatch alarms may publish through it",
-            enable_key_rotation=True,
-            removal_policy=removal,
-            pending_window=Duration.days(7),
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
+            service="cloudwatch",
+            sid="CloudWatchAlarmsPublish",
+            removal=removal,
         )
         self.topic = sns.Topic(self, "Alarms", display_name="Helpdesk alarms", master_key=self.key, enforce_ssl=True)
         self.topic.add_to_resource_policy(

@@ -9,6 +9,8 @@ with the reason and the construct it was acknowledged on: the audit trail a secu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
@@ -32,3 +34,12 @@ class _Acknowledger:
 
 def nag(construct: IConstruct) -> _Acknowledger:
     return _Acknowledger(construct)
+
+
+def acknowledge_cdk_handler(stack: IConstruct, id_prefix: str, findings: Iterable[str], reason: str) -> None:
+    """The same findings on each of the stack's children whose id starts with ``id_prefix``: a handler
+    CDK adds by itself (one per stack), whose role and runtime aws-cdk-lib manages."""
+    for child in stack.node.children:
+        if child.node.id.startswith(id_prefix):
+            for finding in findings:
+                nag(child).acknowledge(id=finding, reason=reason)

@@ -11,25 +11,17 @@ the stream, through the event publisher, like every event); the inbox function m
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
 from helpdesk.surfaces import EMAIL_ORIGINALS_PREFIX, ERASURE_SUBSTITUTIONS, ERASURE_WORKFLOW
 
-from infra.functions import LOG_RETENTION
 from infra.lake import lake_bucket_name
-from infra.messaging import RECORD_PART_KEYS, grant_publish
-from infra.monitoring import Monitoring
+from infra.messaging import RECORD_PART_KEYS
 from infra.nag import nag
 from infra.stateful import attachments_bucket_name, inbound_email_bucket_name
-from infra.workflows import DEFINITIONS, TASK_RESPONSES, checked_definition, state_machine_name
+from infra.workflows import TASK_RESPONSES, TaskStateMachines
 
 FILE_PREFIXES = ("attachments/", "thumbnails/", "exports/")
 ERASED_KEYS = (*RECORD_PART_KEYS, "CUSTOMER#*", "EMAILADDR#*")
@@ -38,48 +30,12 @@ profile and unread counters, and the address directory's entries for them."""
 LAKE_PREFIX = "events/"
 
 
-class Privacy(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        stage: str,
-        tasks_queue: sqs.IQueue,
-        alarm_topic: sns.ITopic,
-        alarm_key: kms.IKey,
-        monitoring: Monitoring,
-        removal: RemovalPolicy,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self._stage = stage
-        self._tasks_queue = tasks_queue
-        values = {"PrivacyTasksQueueUrl": tasks_queue.queue_url, "AlarmTopicArn": alarm_topic.topic_arn}
-        if set(values) != set(ERASURE_SUBSTITUTIONS):
-            raise ValueError(f"ERASURE_SUBSTITUTIONS {ERASURE_SUBSTITUTIONS} differ from what the stack provides")
-        log_group = logs.LogGroup(self, "ErasureLogs", retention=LOG_RETENTION, removal_policy=removal)
-        self.erasure = sfn.StateMachine(
-            self,
-            "Erasure",
-            state_machine_name=state_machine_name(stage, ERASURE_WORKFLOW),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_file(
-                str(checked_definition(DEFINITIONS / ERASURE_WORKFLOW.definition, values))
-            ),
-            definition_substitutions=values,
-            # Execution data is only the erasure's id: the customer's id stays in the table.
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True,
-            removal_policy=removal,
-        )
-        tasks_queue.grant_send_messages(self.erasure)
-        grant_publish(alarm_topic, alarm_key, self.erasure)
-        nag(self.erasure.role).acknowledge(
-            id="AwsSolutions-IAM5[Resource::*]",
-            reason="Log delivery (logs:CreateLogDelivery and friends) and X-Ray's PutTraceSegments support "
-            "no resource-level permissions; the tasks' own grants name the queue and the topic.",
-        )
-        monitoring.watch_state_machine(ERASURE_WORKFLOW.name, self.erasure)
+class Privacy(TaskStateMachines):
+    QUEUE_PLACEHOLDER = "PrivacyTasksQueueUrl"
+    SUBSTITUTIONS = ERASURE_SUBSTITUTIONS
+
+    def _build(self) -> None:
+        self.erasure = self._state_machine(self, "ErasureLogs", "Erasure", ERASURE_WORKFLOW)
 
     @property
     def environment(self) -> dict[str, str]:

@@ -102,8 +102,6 @@ class ServiceStack(Stack):
             "Workflows",
             stage=config.stage,
             tasks_queue=workers.queues[WORKFLOW_TASKS.name],
-            alarm_topic=monitoring.topic,
-            alarm_key=monitoring.key,
             monitoring=monitoring,
             removal=removal,
         )
@@ -112,8 +110,6 @@ class ServiceStack(Stack):
             "Privacy",
             stage=config.stage,
             tasks_queue=workers.queues[PRIVACY_TASKS.name],
-            alarm_topic=monitoring.topic,
-            alarm_key=monitoring.key,
             monitoring=monitoring,
             removal=removal,
         )

@@ -21,6 +21,7 @@ from helpdesk.adapters.table_definition import KeyDefinition, table_definition
 from helpdesk.adapters.workspace_files import load_workspace
 from helpdesk.surfaces import ADMIN_GROUP, INBOUND_EMAIL_PREFIX, LEAD_GROUP
 
+from infra.buckets import private_bucket
 from infra.config import DeploymentConfig
 from infra.lake import LakeBuckets
 from infra.nag import nag
@@ -44,6 +45,23 @@ ATTRIBUTE_TYPES = {
 
 def _attribute(key: KeyDefinition) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=key.name, type=ATTRIBUTE_TYPES[key.type])
+
+
+def _signing_secret(
+    scope: Construct, construct_id: str, *, description: str, not_scheduled: str, removal: RemovalPolicy
+) -> secretsmanager.Secret:
+    """A generated 64-character signing key; ``not_scheduled`` says why it rotates by hand, not on a schedule."""
+    secret = secretsmanager.Secret(
+        scope,
+        construct_id,
+        description=description,
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            password_length=64, exclude_punctuation=True, include_space=False
+        ),
+        removal_policy=removal,
+    )
+    nag(secret).acknowledge(id="AwsSolutions-SMG4", reason=not_scheduled)
+    return secret
 
 
 class StatefulStack(Stack):
@@ -95,19 +113,16 @@ class StatefulStack(Stack):
 
         retention = retention_of(config.workspace_dir)
         file_rules = [r for r in expiry_rules(retention, "files") if r.prefix != INBOUND_EMAIL_PREFIX]
-        self.attachments = s3.Bucket(
+        self.attachments = private_bucket(
             self,
             "Attachments",
+            access_logs=self.access_logs,
+            logs_prefix="attachments/",
+            removal=removal,
+            auto_delete=not config.is_production,
             # A predictable name lets the functions' policies name the object prefix they may use.
             bucket_name=attachments_bucket_name(config.stage),
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
             versioned=False,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="attachments/",
-            removal_policy=removal,
-            auto_delete_objects=not config.is_production,
             cors=[
                 s3.CorsRule(
                     allowed_methods=[s3.HttpMethods.POST],
@@ -130,41 +145,32 @@ class StatefulStack(Stack):
             ],
         )
 
-        self.inbound_email = s3.Bucket(
+        self.inbound_email = private_bucket(
             self,
             "InboundEmail",
+            access_logs=self.access_logs,
+            logs_prefix="inbound-email/",
+            removal=removal,
+            auto_delete=not config.is_production,
             # A predictable name lets the ingest worker's policy name the prefix it reads.
             bucket_name=inbound_email_bucket_name(config.stage),
             # Every email SES received for the support domain, as received: the conversation keeps only
             # the new words and the files, so the original is here for agents and audits, 90 days.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
             versioned=False,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="inbound-email/",
-            removal_policy=removal,
-            auto_delete_objects=not config.is_production,
             lifecycle_rules=[
                 s3.LifecycleRule(id="retention-inbound", expiration=Duration.days(retention.email_originals_days)),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
         )
-        self.email_secret = secretsmanager.Secret(
+        self.email_secret = _signing_secret(
             self,
             "EmailSecret",
             description="HMAC key of the reply addresses and links in the helpdesk's emails. Rotate by putting "
             '{"current": "<new>", "previous": "<old>"}: emails sent before keep working until they expire.',
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False
-            ),
-            removal_policy=removal,
-        )
-        nag(self.email_secret).acknowledge(
-            id="AwsSolutions-SMG4",
-            reason="Reply addresses and links already sent carry signatures made with this key; a scheduled "
+            not_scheduled="Reply addresses and links already sent carry signatures made with this key; a scheduled "
             "rotation would break them all at once, so rotation is an operator action that keeps the previous "
             'key valid ({"current", "previous"}), documented in infra/README.md.',
+            removal=removal,
         )
         self.lake = LakeBuckets(
             self,
@@ -176,21 +182,15 @@ class StatefulStack(Stack):
             retention=retention,
         )
 
-        self.messenger_secret = secretsmanager.Secret(
+        self.messenger_secret = _signing_secret(
             self,
             "MessengerSecret",
             description="HS256 secret your backend signs customers' messenger tokens with. Rotate by "
             "putting a new value and re-signing tokens with it.",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False
-            ),
-            removal_policy=removal,
-        )
-        nag(self.messenger_secret).acknowledge(
-            id="AwsSolutions-SMG4",
-            reason="The business's own backend signs tokens with this secret; an automatic rotation would "
+            not_scheduled="The business's own backend signs tokens with this secret; an automatic rotation would "
             "break every live customer session until their backend re-reads it, so rotation is an explicit, "
             "documented operator action (put-secret-value) rather than a schedule.",
+            removal=removal,
         )
 
         self.user_pool = cognito.UserPool(

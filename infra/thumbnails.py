@@ -26,7 +26,7 @@ from helpdesk.domain.thumbnails import ATTACHMENTS_PREFIX, THUMBNAILS_PREFIX
 
 from infra.bundling import layer_code
 from infra.functions import RUNTIME
-from infra.nag import nag
+from infra.nag import acknowledge_cdk_handler, nag
 from infra.stateful import attachments_bucket_name
 
 THUMBNAILER_MEMORY_MB = 1024
@@ -95,13 +95,12 @@ NOTIFICATIONS_HANDLER_FINDINGS = (
 
 def _acknowledge_notifications_handler(stack: Stack) -> None:
     """CDK's own handler (one per stack) that sets a bucket's notifications at deploy time."""
-    for child in stack.node.children:
-        if child.node.id.startswith("BucketNotificationsHandler"):
-            for finding in NOTIFICATIONS_HANDLER_FINDINGS:
-                nag(child).acknowledge(
-                    id=finding,
-                    reason="CDK's own BucketNotificationsHandler: it runs only during deployment to put the "
-                    "attachments bucket's notification configuration (it may call s3:PutBucketNotification, "
-                    "which has no resource-level scoping in CDK's handler); its role and runtime are managed "
-                    "by aws-cdk-lib.",
-                )
+    acknowledge_cdk_handler(
+        stack,
+        "BucketNotificationsHandler",
+        NOTIFICATIONS_HANDLER_FINDINGS,
+        "CDK's own BucketNotificationsHandler: it runs only during deployment to put the "
+        "attachments bucket's notification configuration (it may call s3:PutBucketNotification, "
+        "which has no resource-level scoping in CDK's handler); its role and runtime are managed "
+        "by aws-cdk-lib.",
+    )

@@ -19,9 +19,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.buckets import private_bucket
 from infra.bundling import REPO
 from infra.functions import LOG_RETENTION
-from infra.nag import nag
+from infra.nag import acknowledge_cdk_handler, nag
 from infra.security_headers import PageHeaderPolicies
 
 PAGES = REPO / "web"
@@ -52,16 +53,13 @@ class WebHosting(Construct):
         page_headers: PageHeaderPolicies,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "WebPages",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="web-pages/",
-            removal_policy=removal,
-            auto_delete_objects=auto_delete,
+            access_logs=access_logs,
+            logs_prefix="web-pages/",
+            removal=removal,
+            auto_delete=auto_delete,
         )
         page_origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
         # S3 behind origin access control has no index documents: "/messenger/" (the address in every
@@ -165,12 +163,11 @@ def _acknowledge_bucket_deployment(stack: Stack, bucket: s3.Bucket) -> None:
     cfn_bucket = bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     findings = _bucket_deployment_findings(stack.get_logical_id(cfn_bucket))
-    for child in stack.node.children:
-        if child.node.id.startswith("Custom::CDKBucketDeployment"):
-            for finding in findings:
-                nag(child).acknowledge(
-                    id=finding,
-                    reason="CDK's own BucketDeployment handler: it runs only during deployment to copy the "
-                    "static pages from the CDK asset bucket into the pages bucket; its role and runtime are "
-                    "managed by aws-cdk-lib.",
-                )
+    acknowledge_cdk_handler(
+        stack,
+        "Custom::CDKBucketDeployment",
+        findings,
+        "CDK's own BucketDeployment handler: it runs only during deployment to copy the "
+        "static pages from the CDK asset bucket into the pages bucket; its role and runtime are "
+        "managed by aws-cdk-lib.",
+    )

@@ -19,10 +19,8 @@ from pathlib import Path
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -58,7 +56,16 @@ def checked_definition(path: Path, substitutions: Mapping[str, str]) -> Path:
     return path
 
 
-class Workflows(Construct):
+class TaskStateMachines(Construct):
+    """State machines whose tasks go to one queue with a task token and that publish to the alarm topic.
+
+    A subclass names the queue's placeholder (``QUEUE_PLACEHOLDER``) and the substitutions its
+    definitions may use (``SUBSTITUTIONS``), and builds its state machines in ``_build``.
+    """
+
+    QUEUE_PLACEHOLDER: str
+    SUBSTITUTIONS: tuple[str, ...]
+
     def __init__(
         self,
         scope: Construct,
@@ -66,42 +73,59 @@ class Workflows(Construct):
         *,
         stage: str,
         tasks_queue: sqs.IQueue,
-        alarm_topic: sns.ITopic,
-        alarm_key: kms.IKey,
         monitoring: Monitoring,
         removal: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        values = {"WorkflowTasksQueueUrl": tasks_queue.queue_url, "AlarmTopicArn": alarm_topic.topic_arn}
-        if set(values) != set(WORKFLOW_SUBSTITUTIONS):
-            raise ValueError(f"WORKFLOW_SUBSTITUTIONS {WORKFLOW_SUBSTITUTIONS} differ from what the stack provides")
         self._stage = stage
-        self.state_machines: dict[str, sfn.StateMachine] = {}
-        for workflow in WORKFLOWS:
-            scope_ = Construct(self, workflow.name)
-            log_group = logs.LogGroup(scope_, "Logs", retention=LOG_RETENTION, removal_policy=removal)
-            state_machine = sfn.StateMachine(
-                scope_,
-                "StateMachine",
-                state_machine_name=state_machine_name(stage, workflow),
-                state_machine_type=sfn.StateMachineType.STANDARD,
-                definition_body=sfn.DefinitionBody.from_file(
-                    str(checked_definition(DEFINITIONS / workflow.definition, values))
-                ),
-                definition_substitutions=values,
-                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-                tracing_enabled=True,
-                removal_policy=removal,
-            )
-            tasks_queue.grant_send_messages(state_machine)
-            grant_publish(alarm_topic, alarm_key, state_machine)
-            nag(state_machine.role).acknowledge(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="Log delivery (logs:CreateLogDelivery and friends) and X-Ray's PutTraceSegments support "
-                "no resource-level permissions; the tasks' own grants name the queue and the topic.",
-            )
-            monitoring.watch_state_machine(workflow.name, state_machine)
-            self.state_machines[workflow.name] = state_machine
+        self._tasks_queue = tasks_queue
+        self._monitoring = monitoring
+        self._removal = removal
+        self._values = {self.QUEUE_PLACEHOLDER: tasks_queue.queue_url, "AlarmTopicArn": monitoring.topic.topic_arn}
+        if set(self._values) != set(self.SUBSTITUTIONS):
+            raise ValueError(f"{self.SUBSTITUTIONS} differ from what the stack provides")
+        self._build()
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _state_machine(self, scope: Construct, log_id: str, machine_id: str, workflow: Workflow) -> sfn.StateMachine:
+        """``workflow``'s state machine, its log group, its grants and its alarms."""
+        log_group = logs.LogGroup(scope, log_id, retention=LOG_RETENTION, removal_policy=self._removal)
+        state_machine = sfn.StateMachine(
+            scope,
+            machine_id,
+            state_machine_name=state_machine_name(self._stage, workflow),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(
+                str(checked_definition(DEFINITIONS / workflow.definition, self._values))
+            ),
+            definition_substitutions=self._values,
+            # Execution data is only ids (a ticket's, an erasure's): what they name stays in the table.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+            removal_policy=self._removal,
+        )
+        self._tasks_queue.grant_send_messages(state_machine)
+        grant_publish(self._monitoring.topic, self._monitoring.key, state_machine)
+        nag(state_machine.role).acknowledge(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="Log delivery (logs:CreateLogDelivery and friends) and X-Ray's PutTraceSegments support "
+            "no resource-level permissions; the tasks' own grants name the queue and the topic.",
+        )
+        self._monitoring.watch_state_machine(workflow.name, state_machine)
+        return state_machine
+
+
+class Workflows(TaskStateMachines):
+    QUEUE_PLACEHOLDER = "WorkflowTasksQueueUrl"
+    SUBSTITUTIONS = WORKFLOW_SUBSTITUTIONS
+
+    def _build(self) -> None:
+        self.state_machines: dict[str, sfn.StateMachine] = {
+            workflow.name: self._state_machine(Construct(self, workflow.name), "Logs", "StateMachine", workflow)
+            for workflow in WORKFLOWS
+        }
 
     @property
     def environment(self) -> dict[str, str]:

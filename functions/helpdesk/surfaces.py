@@ -12,6 +12,11 @@ from typing import Any, Literal
 AuthKind = Literal["customer", "agent"]
 
 
+def handler_of(module: str) -> str:
+    """The Lambda handler of the module ``helpdesk.handlers.<module>``."""
+    return f"helpdesk.handlers.{module}.lambda_handler"
+
+
 @dataclass(frozen=True)
 class ApiSurface:
     name: str
@@ -29,7 +34,7 @@ class ApiSurface:
 MESSENGER = ApiSurface(
     name="messenger",
     prefix="/messenger",
-    handler="helpdesk.handlers.messenger_api.lambda_handler",
+    handler=handler_of("messenger_api"),
     auth="customer",
     public_paths=(
         "/messenger/openapi.json",
@@ -43,7 +48,7 @@ MESSENGER = ApiSurface(
 INBOX = ApiSurface(
     name="inbox",
     prefix="/inbox",
-    handler="helpdesk.handlers.inbox_api.lambda_handler",
+    handler=handler_of("inbox_api"),
     auth="agent",
     public_paths=("/inbox/openapi.json", "/inbox/docs"),
 )
@@ -51,7 +56,7 @@ INBOX = ApiSurface(
 REPORTS = ApiSurface(
     name="reports",
     prefix="/inbox/reports",
-    handler="helpdesk.handlers.reports_api.lambda_handler",
+    handler=handler_of("reports_api"),
     auth="agent",
     public_paths=("/inbox/reports/openapi.json", "/inbox/reports/docs"),
 )
@@ -164,9 +169,9 @@ RATE_LIMITS: tuple[RateLimit, ...] = (
 WAF_EVALUATION_WINDOWS = (60, 120, 300, 600)
 """The windows a WAF rate-based rule can count over (seconds)."""
 
-MESSENGER_AUTHORIZER_HANDLER = "helpdesk.handlers.messenger_authorizer.lambda_handler"
+MESSENGER_AUTHORIZER_HANDLER = handler_of("messenger_authorizer")
 
-LAKE_VIEWS_HANDLER = "helpdesk.handlers.lake_views.lambda_handler"
+LAKE_VIEWS_HANDLER = handler_of("lake_views")
 """The custom resource that creates the lake's views on Athena at deployment (``infra.lake``)."""
 
 
@@ -193,8 +198,8 @@ class LiveSurface:
 LIVE = LiveSurface(
     name="live",
     path="/live",
-    handler="helpdesk.handlers.live_socket.lambda_handler",
-    authorizer="helpdesk.handlers.live_authorizer.lambda_handler",
+    handler=handler_of("live_socket"),
+    authorizer=handler_of("live_authorizer"),
     routes=("$connect", "$disconnect", "$default", "watch", "unwatch", "typing", "ping"),
     responding_routes=("ping",),
 )
@@ -214,14 +219,21 @@ class QueueConsumer:
     """An asynchronous worker: a Lambda fed by an SQS queue (with a DLQ), or a poller locally."""
 
     name: str
-    handler: str
-    queue_url_env: str
-    """The environment variable through which producers and the worker learn the queue's URL."""
+    handler: str = ""
+    """Its module is named after it (``email-ingest``: ``helpdesk.handlers.email_ingest``) unless given."""
+    queue_url_env: str = ""
+    """The environment variable through which producers and the worker learn the queue's URL
+    (``<NAME>_QUEUE_URL`` unless given)."""
     batch_size: int = 10
     schedule: str | None = None
     """An EventBridge schedule expression (``rate(...)`` or ``cron(...)``): the queue also gets a tick on it."""
     local_tick_seconds: float | None = None
     """How often the local runtime ticks it (None: its ``rate`` scaled by ``LOCAL_TICK_SECONDS`` per minute)."""
+
+    def __post_init__(self) -> None:
+        module = self.name.replace("-", "_")
+        object.__setattr__(self, "handler", self.handler or handler_of(module))
+        object.__setattr__(self, "queue_url_env", self.queue_url_env or f"{module.upper()}_QUEUE_URL")
 
     @property
     def schedule_seconds(self) -> int | None:
@@ -232,92 +244,43 @@ class QueueConsumer:
         return int(amount) * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
 
 
-TRACKER_FANOUT = QueueConsumer(
-    name="tracker-fanout",
-    handler="helpdesk.handlers.tracker_fanout.lambda_handler",
-    queue_url_env="FANOUT_QUEUE_URL",
-    batch_size=5,
-)
+TRACKER_FANOUT = QueueConsumer(name="tracker-fanout", queue_url_env="FANOUT_QUEUE_URL", batch_size=5)
 
 SNOOZE_WAKER = QueueConsumer(
     name="snooze-waker",
-    handler="helpdesk.handlers.snooze_waker.lambda_handler",
     queue_url_env="SNOOZE_QUEUE_URL",
     batch_size=10,
     schedule="rate(1 minute)",
 )
 
-WORKFLOW_STARTER = QueueConsumer(
-    name="workflow-starter",
-    handler="helpdesk.handlers.workflow_starter.lambda_handler",
-    queue_url_env="WORKFLOW_STARTER_QUEUE_URL",
-)
+WORKFLOW_STARTER = QueueConsumer(name="workflow-starter")
 """Starts a ticket's workflow execution (named after the ticket) on ``TicketCreated``."""
 
-WORKFLOW_TASKS = QueueConsumer(
-    name="workflow-tasks",
-    handler="helpdesk.handlers.workflow_tasks.lambda_handler",
-    queue_url_env="WORKFLOW_TASKS_QUEUE_URL",
-    schedule="rate(10 minutes)",
-)
+WORKFLOW_TASKS = QueueConsumer(name="workflow-tasks", schedule="rate(10 minutes)")
 """Does the work of the workflows' ``sqs:sendMessage.waitForTaskToken`` tasks and answers with the token;
 on its schedule, sends the heartbeats parked workflows expect (several per ``HeartbeatSeconds``)."""
 
-NOTIFIER = QueueConsumer(
-    name="notifier",
-    handler="helpdesk.handlers.notifier.lambda_handler",
-    queue_url_env="NOTIFIER_QUEUE_URL",
-)
+NOTIFIER = QueueConsumer(name="notifier")
 """Delivers status updates (from the status-update topic) by email, SMS and in the messenger."""
 
-INBOUND_EVENTS = QueueConsumer(
-    name="inbound-events",
-    handler="helpdesk.handlers.inbound_events.lambda_handler",
-    queue_url_env="INBOUND_EVENTS_QUEUE_URL",
-)
+INBOUND_EVENTS = QueueConsumer(name="inbound-events")
 """Events the business's systems put on the bus (e.g. ``OrderUpdated``), for the tickets linked to them."""
 
-EMAIL_INGEST = QueueConsumer(
-    name="email-ingest",
-    handler="helpdesk.handlers.email_ingest.lambda_handler",
-    queue_url_env="EMAIL_INGEST_QUEUE_URL",
-    batch_size=5,
-)
+EMAIL_INGEST = QueueConsumer(name="email-ingest", batch_size=5)
 """Emails SES received for the support address (receipt rule -> S3 -> the inbound-email topic -> here)."""
 
-EMAIL_FEEDBACK = QueueConsumer(
-    name="email-feedback",
-    handler="helpdesk.handlers.email_feedback.lambda_handler",
-    queue_url_env="EMAIL_FEEDBACK_QUEUE_URL",
-)
+EMAIL_FEEDBACK = QueueConsumer(name="email-feedback")
 """SES's bounces and complaints about the email we sent (configuration set -> topic -> here): suppressions."""
 
-REPORT_ROLLUP = QueueConsumer(
-    name="report-rollup",
-    handler="helpdesk.handlers.report_rollup.lambda_handler",
-    queue_url_env="REPORT_ROLLUP_QUEUE_URL",
-    batch_size=1,
-    schedule="cron(20 0 * * ? *)",
-    local_tick_seconds=300,
-)
+REPORT_ROLLUP = QueueConsumer(name="report-rollup", batch_size=1, schedule="cron(20 0 * * ? *)", local_tick_seconds=300)
 """Every morning (00:20 UTC, once yesterday's events have landed) computes the reports' common ranges, so
 the Reports page opens on figures already in the table; it queues itself again while Athena works."""
 
-PRIVACY_TASKS = QueueConsumer(
-    name="privacy-tasks",
-    handler="helpdesk.handlers.privacy_tasks.lambda_handler",
-    queue_url_env="PRIVACY_TASKS_QUEUE_URL",
-    batch_size=1,
-)
+PRIVACY_TASKS = QueueConsumer(name="privacy-tasks", batch_size=1)
 """Builds a customer's data export, and runs the steps of the erasure workflow (one at a time: each
 reads and rewrites much)."""
 
-THUMBNAILER = QueueConsumer(
-    name="thumbnailer",
-    handler="helpdesk.handlers.thumbnailer.lambda_handler",
-    queue_url_env="THUMBNAILER_QUEUE_URL",
-    batch_size=5,
-)
+THUMBNAILER = QueueConsumer(name="thumbnailer", batch_size=5)
 """Draws a small JPEG of each uploaded image (the attachments bucket's ``ObjectCreated`` notifications)."""
 
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
@@ -356,12 +319,10 @@ class StreamConsumer:
     batch_size: int = 100
 
 
-EVENT_PUBLISHER = StreamConsumer(name="event-publisher", handler="helpdesk.handlers.event_publisher.lambda_handler")
-LIVE_FANOUT = StreamConsumer(name="live-fanout", handler="helpdesk.handlers.live_fanout.lambda_handler", batch_size=50)
+EVENT_PUBLISHER = StreamConsumer(name="event-publisher", handler=handler_of("event_publisher"))
+LIVE_FANOUT = StreamConsumer(name="live-fanout", handler=handler_of("live_fanout"), batch_size=50)
 """Turns committed changes into live frames: the stream's second reader (a shard serves two at full speed)."""
-SEARCH_INDEXER = StreamConsumer(
-    name="search-indexer", handler="helpdesk.handlers.search_indexer.lambda_handler", batch_size=500
-)
+SEARCH_INDEXER = StreamConsumer(name="search-indexer", handler=handler_of("search_indexer"), batch_size=500)
 """Keeps the full-text index of messages and the search keys up to date (the stream's third reader)."""
 STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (EVENT_PUBLISHER, LIVE_FANOUT, SEARCH_INDEXER)
 

@@ -23,7 +23,11 @@ def declared_handlers() -> list[str]:
         if isinstance(value, tuple):
             for item in value:
                 visit(name, item)
-        elif dataclasses.is_dataclass(value) and isinstance(handler := getattr(value, "handler", None), str):
+        elif (
+            dataclasses.is_dataclass(value)
+            and not isinstance(value, type)  # a declaration, not the class (whose default may be "")
+            and isinstance(handler := getattr(value, "handler", None), str)
+        ):
             found.add(handler)
         elif isinstance(value, str) and name.endswith("_HANDLER"):
             found.add(value)

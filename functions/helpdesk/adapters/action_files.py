@@ -10,30 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, check_named_after_file, config_files, read_model
 from helpdesk.domain.actions import CustomAction, ownership_references
 
 
 def load_actions(directory: str | Path) -> tuple[CustomAction, ...]:
     """Every ``*.yaml`` in ``directory`` as a ``CustomAction``, sorted by id; no directory means no actions."""
-    root = Path(directory)
-    if root.exists() and not root.is_dir():
-        raise WorkspaceConfigError(f"{root}: must be a directory of <action id>.yaml files")
-    misnamed = sorted(root.glob("*.yml"))
-    if misnamed:
-        raise WorkspaceConfigError(f"{misnamed[0]}: name action files <id>.yaml (not .yml), or they are not loaded")
     actions: list[CustomAction] = []
     paths: dict[str, Path] = {}
-    for path in sorted(root.glob("*.yaml")):
-        data = read_yaml(path)
-        try:
-            action = CustomAction.model_validate(data)
-        except ValidationError as error:
-            raise WorkspaceConfigError(describe_problems(path, error)) from error
-        if action.id != path.stem:
-            raise WorkspaceConfigError(f"{path}: id: '{action.id}' must match the file name '{path.stem}'")
+    for path in config_files(directory, "action"):
+        action = read_model(path, CustomAction)
+        check_named_after_file(path, "id", action.id)
         actions.append(action)
         paths[action.id] = path
     problems = ownership_references({action.id: action for action in actions})

@@ -9,10 +9,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from helpdesk.adapters.s3 import get_or_none, is_missing, s3_client
 from helpdesk.domain.file_signatures import HEAD_BYTES, StoredFile
 from helpdesk.domain.files import (
     DOWNLOAD_EXPIRY_SECONDS,
@@ -40,10 +39,7 @@ class S3AttachmentFiles:
 
     @cached_property
     def client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        style = "path" if self._path_style else "virtual"
-        return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+        return self._client if self._client is not None else s3_client(path_style=self._path_style)
 
     def presigned_upload(self, key: str, content_type: str, size: int) -> PresignedUpload:
         """A browser form POST that S3 accepts only with this exact type and at most ``size`` bytes."""
@@ -82,10 +78,10 @@ class S3AttachmentFiles:
         try:
             stored = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}")
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in {"404", "NoSuchKey", "NotFound"}:
+            if is_missing(error):
                 return None
-            if code == "InvalidRange":  # an empty object has no first byte to return
+            # an empty object has no first byte to return
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
                 head = self.client.head_object(Bucket=self.bucket, Key=key)
                 return StoredFile(size=int(head["ContentLength"]), content_type=head.get("ContentType", ""), head=b"")
             raise
@@ -100,19 +96,16 @@ class S3AttachmentFiles:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if is_missing(error):
                 return False
             raise
         return True
 
     def read_object(self, key: str, *, max_bytes: int) -> bytes | None:
         """The whole object, or None if it is gone or bigger than ``max_bytes`` (then nothing is read)."""
-        try:
-            stored = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
+        stored = get_or_none(self.client, self.bucket, key)
+        if stored is None:
+            return None
         with stored["Body"] as body:
             if int(stored.get("ContentLength") or 0) > max_bytes:
                 return None

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from helpdesk.adapters.workspace_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, check_named_after_file, read_model
 from helpdesk.domain.email_channel import EmailChannel
 from helpdesk.domain.email_templates import EmailTemplates, LocaleTemplates, TemplateProblem
 from helpdesk.domain.workspace import Workspace
@@ -42,10 +40,7 @@ def load_email_setup(directory: str | Path, workspace: Workspace, *, check: bool
 def _channel(path: Path, workspace: Workspace) -> EmailChannel | None:
     if not path.is_file():
         return None
-    try:
-        channel = EmailChannel.model_validate(read_yaml(path))
-    except ValidationError as error:
-        raise WorkspaceConfigError(describe_problems(path, error)) from error
+    channel = read_model(path, EmailChannel)
     if workspace.team(channel.team) is None:
         known = ", ".join(t.id for t in workspace.teams)
         raise WorkspaceConfigError(f"{path}: team: '{channel.team}' is not one of the workspace's teams ({known})")
@@ -55,12 +50,8 @@ def _channel(path: Path, workspace: Workspace) -> EmailChannel | None:
 def load_templates(directory: Path, default_locale: str, *, check: bool = True) -> EmailTemplates:
     locales: dict[str, LocaleTemplates] = {}
     for path in sorted(directory.glob("*.yaml")):
-        try:
-            templates = LocaleTemplates.model_validate(read_yaml(path))
-        except ValidationError as error:
-            raise WorkspaceConfigError(describe_problems(path, error)) from error
-        if templates.locale != path.stem:
-            raise WorkspaceConfigError(f"{path}: locale: '{templates.locale}' must match the file name '{path.stem}'")
+        templates = read_model(path, LocaleTemplates)
+        check_named_after_file(path, "locale", templates.locale)
         locales[templates.locale] = templates
     try:
         return EmailTemplates(locales, default_locale, check=check)

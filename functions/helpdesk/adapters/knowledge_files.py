@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, check_named_after_file, read_model
 from helpdesk.domain.knowledge import Article
 
 
@@ -24,12 +22,7 @@ def load_articles(directory: str | Path) -> tuple[Article, ...]:
         raise WorkspaceConfigError(f"{root}: must be a directory of <id>.yaml articles")
     articles = []
     for path in sorted(root.glob("*.yaml")):
-        data = read_yaml(path)
-        try:
-            article = Article.model_validate(data)
-        except ValidationError as error:
-            raise WorkspaceConfigError(describe_problems(path, error)) from error
-        if article.id != path.stem:
-            raise WorkspaceConfigError(f"{path}: id: '{article.id}' must match the file name '{path.stem}'")
+        article = read_model(path, Article)
+        check_named_after_file(path, "id", article.id)
         articles.append(article)
     return tuple(articles)

@@ -9,31 +9,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import WorkspaceConfigError, config_files, read_model
 from helpdesk.domain.macros import Macro, MacroDefinition, reference_problems
 from helpdesk.domain.workspace import SLUG, Workspace
 
 
 def load_macros(directory: str | Path, workspace: Workspace) -> tuple[Macro, ...]:
     """Every ``*.yaml`` in ``directory`` as a workspace macro (its id is the file name), sorted by name."""
-    root = Path(directory)
-    if root.exists() and not root.is_dir():
-        raise WorkspaceConfigError(f"{root}: must be a directory of <macro id>.yaml files")
-    misnamed = sorted(root.glob("*.yml"))
-    if misnamed:
-        raise WorkspaceConfigError(f"{misnamed[0]}: name macro files <id>.yaml (not .yml), or they are not loaded")
     macros: list[Macro] = []
     teams = {t.id for t in workspace.teams}
-    for path in sorted(root.glob("*.yaml")):
+    for path in config_files(directory, "macro"):
         if not re.fullmatch(SLUG, path.stem):
             raise WorkspaceConfigError(f"{path}: the file name is the macro's id: use lowercase letters, digits, '-'")
-        data = read_yaml(path)
-        try:
-            definition = MacroDefinition.model_validate(data)
-        except ValidationError as error:
-            raise WorkspaceConfigError(describe_problems(path, error)) from error
+        definition = read_model(path, MacroDefinition)
         problems = reference_problems(definition, teams=teams, tags=workspace.tags)
         if problems:
             raise WorkspaceConfigError("\n".join(f"{path}: {field}: {message}" for field, message in problems))

@@ -17,9 +17,9 @@ from functools import cached_property
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from helpdesk.adapters.s3 import s3_client
 from helpdesk.domain.notifications import Undeliverable
 
 _UNDELIVERABLE = {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerifiedException"}
@@ -33,8 +33,7 @@ class S3MailFiles:
 
     @cached_property
     def _s3(self) -> Any:
-        style = "path" if self._path_style else "virtual"
-        return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+        return s3_client(path_style=self._path_style)
 
     def _inbound(self, bucket: str, doing: str) -> str:
         """``bucket``, if it is the inbound one (the bucket comes from a notification)."""

@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from pydantic import BaseModel
+
 from helpdesk.adapters.table import (
+    AgentItem,
     AttachmentItem,
     ConversationItem,
     MessageItem,
@@ -16,11 +19,13 @@ from helpdesk.adapters.table import (
     TicketPartItem,
 )
 from helpdesk.domain.models import (
+    Agent,
     Approval,
     Attachment,
     AttachmentRef,
     Author,
     AuthorType,
+    Availability,
     BotState,
     Capsule,
     Channel,
@@ -184,29 +189,59 @@ def _dump_context(context: ContextPackage | None) -> dict[str, Any] | None:
     return context.model_dump(mode="json", exclude_none=True) if context else None
 
 
+def _load[M: BaseModel](model: type[M], raw: Any) -> M | None:
+    """A model kept as JSON on an item (a rating, a capsule, an approval, the bot's state), if any."""
+    return model.model_validate(raw) if raw else None
+
+
+def _dump(value: BaseModel | None) -> dict[str, Any] | None:
+    return value.model_dump(mode="json") if value else None
+
+
+def _same(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields an item and its domain model hold alike (same name, same value), read from ``source``."""
+    return {name: getattr(source, name) for name in names}
+
+
+def agent_from_item(item: AgentItem) -> Agent:
+    return Agent(
+        id=item.id,
+        name=item.name,
+        email=item.email,
+        teams=list(item.teams or []),
+        availability=Availability(item.availability),
+        updated_at=item.updated_at,
+    )
+
+
+_CONVERSATION_FIELDS = (
+    "id",
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "identity_verified_at",
+    "team_id",
+    "assignee_id",
+    "ticket_id",
+    "preview",
+    "snoozed_until",
+    "email_subject",
+    "created_at",
+    "updated_at",
+)
+
+
 def conversation_from_item(item: ConversationItem) -> Conversation:
     return Conversation(
-        id=item.id,
-        customer_id=item.customer_id,
-        customer_name=item.customer_name,
-        customer_email=item.customer_email,
+        **_same(item, _CONVERSATION_FIELDS),
         customer_is_visitor=bool(item.customer_is_visitor),
         verified_attributes=dict(item.verified_attributes or {}),
-        identity_verified_at=item.identity_verified_at,
         status=ConversationStatus(item.status),
-        team_id=item.team_id,
-        assignee_id=item.assignee_id,
-        ticket_id=item.ticket_id,
         context=_context(item.context),
-        preview=item.preview,
-        snoozed_until=item.snoozed_until,
-        capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
-        bot=BotState.model_validate(item.bot) if item.bot else None,
+        capsule=_load(Capsule, item.capsule),
+        bot=_load(BotState, item.bot),
         channel=Channel(item.channel or Channel.MESSENGER.value),
-        email_subject=item.email_subject,
         tags=list(item.tags or []),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
     )
 
 
@@ -214,27 +249,15 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
     return ConversationItem(
         pk=conversation_pk(conversation.id),
         sk=META,
-        id=conversation.id,
-        customer_id=conversation.customer_id,
-        customer_name=conversation.customer_name,
-        customer_email=conversation.customer_email,
+        **_same(conversation, _CONVERSATION_FIELDS),
         customer_is_visitor=conversation.customer_is_visitor,
         verified_attributes=conversation.verified_attributes or None,
-        identity_verified_at=conversation.identity_verified_at,
         status=conversation.status.value,
-        team_id=conversation.team_id,
-        assignee_id=conversation.assignee_id,
-        ticket_id=conversation.ticket_id,
         context=_dump_context(conversation.context),
-        preview=conversation.preview,
-        snoozed_until=conversation.snoozed_until,
-        capsule=conversation.capsule.model_dump(mode="json") if conversation.capsule else None,
-        bot=conversation.bot.model_dump(mode="json") if conversation.bot else None,
+        capsule=_dump(conversation.capsule),
+        bot=_dump(conversation.bot),
         channel=conversation.channel.value if conversation.channel is not Channel.MESSENGER else None,
-        email_subject=conversation.email_subject,
         tags=conversation.tags or None,
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
         gsi1pk=customer_key(conversation.customer_id),
         gsi1sk=CUSTOMER_CONVERSATIONS + conversation.id,
         gsi2pk=team_conversations_key(conversation.team_id, conversation.status.value),
@@ -246,19 +269,19 @@ def conversation_item(conversation: Conversation) -> ConversationItem:
     )
 
 
+_MESSAGE_FIELDS = ("id", "conversation_id", "body", "created_at")
+
+
 def message_from_item(item: MessageItem) -> Message:
     return Message(
-        id=item.id,
-        conversation_id=item.conversation_id,
+        **_same(item, _MESSAGE_FIELDS),
         author=author(item.author_type, item.author_id, item.author_name),
-        body=item.body,
         kind=MessageKind(item.message_kind or MessageKind.TEXT.value),
         attachments=_refs(item.attachments),
         mentions=list(item.mentions or []),
         options=[MessageOption.model_validate(o) for o in item.options or []],
         internal=bool(item.internal),
         channel=Channel(item.channel) if item.channel else None,
-        created_at=item.created_at,
     )
 
 
@@ -266,57 +289,59 @@ def message_item(message: Message, customer_id: str) -> MessageItem:
     return MessageItem(
         pk=conversation_pk(message.conversation_id),
         sk=f"MSG#{message.id}",
-        id=message.id,
-        conversation_id=message.conversation_id,
+        **_same(message, _MESSAGE_FIELDS),
         customer_id=customer_id,
         internal=message.internal,
         author_type=message.author.type.value,
         author_id=message.author.id,
         author_name=message.author.name,
-        body=message.body,
         message_kind=message.kind.value,
         attachments=_dump_refs(message.attachments),
         mentions=message.mentions or None,
         options=[o.model_dump() for o in message.options] or None,
         channel=message.channel.value if message.channel else None,
-        created_at=message.created_at,
     )
+
+
+_TICKET_FIELDS = (
+    "id",
+    "linked_ticket_id",
+    "tracker_id",
+    "ticket_type_id",
+    "title",
+    "state_id",
+    "team_id",
+    "assignee_id",
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "conversation_id",
+    "sla_due_at",
+    "waiting_since",
+    "reminded_at",
+    "workflow_token",
+    "created_at",
+    "updated_at",
+)
 
 
 def ticket_from_item(item: TicketItem) -> Ticket:
     return Ticket(
-        id=item.id,
+        **_same(item, _TICKET_FIELDS),
         number=int(item.number),
         category=TicketCategory(item.category or TicketCategory.CUSTOMER.value),
-        linked_ticket_id=item.linked_ticket_id,
-        tracker_id=item.tracker_id,
-        ticket_type_id=item.ticket_type_id,
-        title=item.title,
-        state_id=item.state_id,
         state_category=StateCategory(item.state_category),
         attributes=dict(item.attributes or {}),
-        team_id=item.team_id,
-        assignee_id=item.assignee_id,
         priority=Priority(item.priority),
-        customer_id=item.customer_id,
-        customer_name=item.customer_name,
-        customer_email=item.customer_email,
-        conversation_id=item.conversation_id,
         context=_context(item.context),
         verified_attributes=dict(item.verified_attributes or {}),
-        rating=Rating.model_validate(item.rating) if item.rating else None,
-        capsule=Capsule.model_validate(item.capsule) if item.capsule else None,
-        sla_due_at=item.sla_due_at,
+        rating=_load(Rating, item.rating),
+        capsule=_load(Capsule, item.capsule),
         sla=item.sla or None,
-        waiting_since=item.waiting_since,
-        reminded_at=item.reminded_at,
-        approval=Approval.model_validate(item.approval) if item.approval else None,
-        workflow_token=item.workflow_token,
+        approval=_load(Approval, item.approval),
         workflow_version=int(item.workflow_version) if item.workflow_version is not None else None,
         tags=list(item.tags or []),
         created_by=author(item.created_by_type, item.created_by_id, None),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
         version=int(item.version or 0),
     )
 
@@ -325,39 +350,22 @@ def ticket_item(ticket: Ticket) -> TicketItem:
     item = TicketItem(
         pk=ticket_pk(ticket.id),
         sk=META,
-        id=ticket.id,
+        **_same(ticket, _TICKET_FIELDS),
         number=ticket.number,
         category=ticket.category.value,
-        linked_ticket_id=ticket.linked_ticket_id,
-        tracker_id=ticket.tracker_id,
-        ticket_type_id=ticket.ticket_type_id,
-        title=ticket.title,
-        state_id=ticket.state_id,
         state_category=ticket.state_category.value,
         attributes=ticket.attributes,
-        team_id=ticket.team_id,
-        assignee_id=ticket.assignee_id,
         priority=ticket.priority.value,
-        customer_id=ticket.customer_id,
-        customer_name=ticket.customer_name,
-        customer_email=ticket.customer_email,
-        conversation_id=ticket.conversation_id,
         context=_dump_context(ticket.context),
         verified_attributes=ticket.verified_attributes or None,
-        rating=ticket.rating.model_dump(mode="json") if ticket.rating else None,
-        capsule=ticket.capsule.model_dump(mode="json") if ticket.capsule else None,
-        sla_due_at=ticket.sla_due_at,
+        rating=_dump(ticket.rating),
+        capsule=_dump(ticket.capsule),
         sla=ticket.sla,
-        waiting_since=ticket.waiting_since,
-        reminded_at=ticket.reminded_at,
-        approval=ticket.approval.model_dump(mode="json") if ticket.approval else None,
-        workflow_token=ticket.workflow_token,
+        approval=_dump(ticket.approval),
         workflow_version=ticket.workflow_version,
         tags=ticket.tags or None,
         created_by_type=ticket.created_by.type.value,
         created_by_id=ticket.created_by.id,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
         gsi2pk=team_tickets_key(ticket.team_id, ticket.state_category.value),
         gsi2sk=ticket.id,
         gsi3pk=assignee_tickets_key(ticket.assignee_id),
@@ -379,17 +387,16 @@ def ticket_item(ticket: Ticket) -> TicketItem:
     return item
 
 
+_PART_FIELDS = ("id", "ticket_id", "body", "changes", "created_at")
+
+
 def part_from_item(item: TicketPartItem) -> TicketPart:
     return TicketPart(
-        id=item.id,
-        ticket_id=item.ticket_id,
+        **_same(item, _PART_FIELDS),
         type=PartType(item.part_type),
         author=author(item.author_type, item.author_id, item.author_name),
-        body=item.body,
-        changes=item.changes,
         attachments=_refs(item.attachments),
         visible_to_customer=bool(item.visible_to_customer),
-        created_at=item.created_at,
     )
 
 
@@ -397,31 +404,24 @@ def part_item(part: TicketPart) -> TicketPartItem:
     return TicketPartItem(
         pk=ticket_pk(part.ticket_id),
         sk=f"PART#{part.id}",
-        id=part.id,
-        ticket_id=part.ticket_id,
+        **_same(part, _PART_FIELDS),
         part_type=part.type.value,
         author_type=part.author.type.value,
         author_id=part.author.id,
         author_name=part.author.name,
-        body=part.body,
-        changes=part.changes,
         attachments=_dump_refs(part.attachments),
         visible_to_customer=part.visible_to_customer,
-        created_at=part.created_at,
     )
+
+
+_ATTACHMENT_FIELDS = ("id", "customer_id", "filename", "content_type", "conversation_id", "ticket_id", "created_at")
 
 
 def attachment_from_item(item: AttachmentItem) -> Attachment:
     return Attachment(
-        id=item.id,
-        customer_id=item.customer_id,
-        filename=item.filename,
-        content_type=item.content_type,
+        **_same(item, _ATTACHMENT_FIELDS),
         size=int(item.size),
         uploaded_by=author(item.uploaded_by_type, item.uploaded_by_id, None),
-        conversation_id=item.conversation_id,
-        ticket_id=item.ticket_id,
-        created_at=item.created_at,
     )
 
 
@@ -429,14 +429,8 @@ def attachment_item(attachment: Attachment) -> AttachmentItem:
     return AttachmentItem(
         pk=attachment_pk(attachment.id),
         sk=META,
-        id=attachment.id,
-        customer_id=attachment.customer_id,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
+        **_same(attachment, _ATTACHMENT_FIELDS),
         size=attachment.size,
         uploaded_by_type=attachment.uploaded_by.type.value,
         uploaded_by_id=attachment.uploaded_by.id,
-        conversation_id=attachment.conversation_id,
-        ticket_id=attachment.ticket_id,
-        created_at=attachment.created_at,
     )

@@ -12,10 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
+from helpdesk.adapters.s3 import get_or_none, s3_client
 from helpdesk.domain import lake
 from helpdesk.domain.files import content_disposition
 from helpdesk.domain.privacy import EXPORT_LINK_SECONDS
@@ -44,10 +41,7 @@ class S3PrivacyFiles:
 
     @cached_property
     def client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        style = "path" if self._path_style else "virtual"
-        return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": style}))
+        return self._client if self._client is not None else s3_client(path_style=self._path_style)
 
     @property
     def files_bucket(self) -> str:
@@ -59,12 +53,9 @@ class S3PrivacyFiles:
 
     def read_file(self, key: str) -> bytes | None:
         """A stored file's bytes, or None if it was never uploaded (or is gone)."""
-        try:
-            stored = self.client.get_object(Bucket=self.files_bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
+        stored = get_or_none(self.client, self.files_bucket, key)
+        if stored is None:
+            return None
         with stored["Body"] as body:
             data: bytes = body.read()
         return data

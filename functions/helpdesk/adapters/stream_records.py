@@ -13,6 +13,7 @@ from typing import Any
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.live_items import LiveConnectionItem, LiveSubscriptionItem, UnreadItem
+from helpdesk.adapters.live_subscribers import subscriber_from_item
 from helpdesk.adapters.table import (
     AgentItem,
     ConversationItem,
@@ -25,13 +26,9 @@ from helpdesk.domain.live import (
     LiveConnection,
     LiveSubscription,
     StoredMessage,
-    Subscriber,
-    SubscriberKind,
     TableChange,
     UnreadCount,
 )
-from helpdesk.domain.models import Agent, Availability
-from helpdesk.domain.roles import Role
 
 PUSHED_KINDS = frozenset(
     {"conversation", "message", "ticket", "ticket_part", "agent", "unread", "live_connection", "live_subscription"}
@@ -41,18 +38,6 @@ PUSHED_KINDS = frozenset(
 
 class StreamRecordInvalid(ValueError):
     """A record that isn't one of the table's stream records; says what is missing, never item values."""
-
-
-def _subscriber(item: LiveConnectionItem | LiveSubscriptionItem) -> Subscriber:
-    kinds: dict[str, SubscriberKind] = {"customer": "customer", "agent": "agent"}
-    return Subscriber(
-        connection_id=item.connection_id,
-        kind=kinds.get(item.principal_type, "visitor"),
-        id=item.principal_id,
-        name=item.name,
-        teams=frozenset(item.teams or ()),
-        role=Role(item.role) if item.role else Role.AGENT,
-    )
 
 
 def _domain(item: TableItem) -> Any:
@@ -66,14 +51,7 @@ def _domain(item: TableItem) -> Any:
         case TicketPartItem():
             return mapping.part_from_item(item)
         case AgentItem():
-            return Agent(
-                id=item.id,
-                name=item.name,
-                email=item.email,
-                teams=list(item.teams or []),
-                availability=Availability(item.availability),
-                updated_at=item.updated_at,
-            )
+            return mapping.agent_from_item(item)
         case UnreadItem():
             return UnreadCount(
                 thread_type="ticket" if item.thread_type == "ticket" else "conversation",
@@ -82,9 +60,11 @@ def _domain(item: TableItem) -> Any:
                 updated_at=item.updated_at,
             )
         case LiveConnectionItem():
-            return LiveConnection(subscriber=_subscriber(item), presence=item.presence, connected_at=item.connected_at)
+            return LiveConnection(
+                subscriber=subscriber_from_item(item), presence=item.presence, connected_at=item.connected_at
+            )
         case LiveSubscriptionItem():
-            return LiveSubscription(subscriber=_subscriber(item), topic=item.topic)
+            return LiveSubscription(subscriber=subscriber_from_item(item), topic=item.topic)
     return None
 
 

@@ -129,76 +129,15 @@ class _Index(GlobalSecondaryIndex[Any]):
     """Base for the table's GSIs: all attributes projected, so an index page needs no GetItem."""
 
 
-class ByCustomerIndex(_Index):
-    class Meta:
-        index_name = "by_customer"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
-    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
-
-
-class ByTeamIndex(_Index):
-    class Meta:
-        index_name = "by_team"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
-
-
-class ByAssigneeIndex(_Index):
-    class Meta:
-        index_name = "by_assignee"
-        projection = AllProjection()
-
-    gsi3pk = UnicodeAttribute(hash_key=True, attr_name="GSI3PK")
-    gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
-
-
-class ByTypeIndex(_Index):
-    class Meta:
-        index_name = "by_type"
-        projection = AllProjection()
-
-    gsi4pk = UnicodeAttribute(hash_key=True, attr_name="GSI4PK")
-    gsi4sk = UnicodeAttribute(range_key=True, attr_name="GSI4SK")
-
-
-class ByStateIndex(_Index):
-    class Meta:
-        index_name = "by_state"
-        projection = AllProjection()
-
-    gsi5pk = UnicodeAttribute(hash_key=True, attr_name="GSI5PK")
-    gsi5sk = UnicodeAttribute(range_key=True, attr_name="GSI5SK")
-
-
-class ByPriorityIndex(_Index):
-    class Meta:
-        index_name = "by_priority"
-        projection = AllProjection()
-
-    gsi6pk = UnicodeAttribute(hash_key=True, attr_name="GSI6PK")
-    gsi6sk = UnicodeAttribute(range_key=True, attr_name="GSI6SK")
-
-
-class BySlaDueIndex(_Index):
-    class Meta:
-        index_name = "by_sla_due"
-        projection = AllProjection()
-
-    gsi7pk = UnicodeAttribute(hash_key=True, attr_name="GSI7PK")
-    gsi7sk = UnicodeAttribute(range_key=True, attr_name="GSI7SK")
-
-
-class ByWakeIndex(_Index):
-    class Meta:
-        index_name = "by_wake"
-        projection = AllProjection()
-
-    gsi8pk = UnicodeAttribute(hash_key=True, attr_name="GSI8PK")
-    gsi8sk = UnicodeAttribute(range_key=True, attr_name="GSI8SK")
+def _gsi(number: int, name: str) -> _Index:
+    """The table's ``number``-th index, ``name``: keyed on ``GSI<number>PK`` and ``GSI<number>SK``."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    keys = {
+        f"gsi{number}pk": UnicodeAttribute(hash_key=True, attr_name=f"GSI{number}PK"),
+        f"gsi{number}sk": UnicodeAttribute(range_key=True, attr_name=f"GSI{number}SK"),
+    }
+    index_class: type[_Index] = type(f"Gsi{number}Index", (_Index,), {"Meta": meta, **keys})
+    return index_class()
 
 
 class TableItem(Model):
@@ -229,14 +168,14 @@ class TableItem(Model):
     gsi8pk = UnicodeAttribute(null=True, attr_name="GSI8PK")
     gsi8sk = UnicodeAttribute(null=True, attr_name="GSI8SK")
 
-    by_customer = ByCustomerIndex()
-    by_team = ByTeamIndex()
-    by_assignee = ByAssigneeIndex()
-    by_type = ByTypeIndex()
-    by_state = ByStateIndex()
-    by_priority = ByPriorityIndex()
-    by_sla_due = BySlaDueIndex()
-    by_wake = ByWakeIndex()
+    by_customer = _gsi(1, "by_customer")
+    by_team = _gsi(2, "by_team")
+    by_assignee = _gsi(3, "by_assignee")
+    by_type = _gsi(4, "by_type")
+    by_state = _gsi(5, "by_state")
+    by_priority = _gsi(6, "by_priority")
+    by_sla_due = _gsi(7, "by_sla_due")
+    by_wake = _gsi(8, "by_wake")
 
 
 class CustomerItem(TableItem, discriminator="customer"):

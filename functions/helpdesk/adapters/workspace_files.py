@@ -19,7 +19,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpdesk.adapters.yaml_files import WorkspaceConfigError, describe_problems, read_yaml
+from helpdesk.adapters.yaml_files import (
+    WorkspaceConfigError,
+    check_named_after_file,
+    describe_problems,
+    read_model,
+    read_yaml,
+)
 from helpdesk.domain.bot import BotConfig, reference_problems
 from helpdesk.domain.workspace import TicketType, Workspace
 
@@ -37,20 +43,12 @@ def load_workspace(directory: str | Path) -> Workspace:
             f"{manifest_path}: ticket_types: define ticket types in ticket_types/<id>.yaml, not here"
         )
 
-    try:
-        teams_only = Workspace.model_validate(manifest)
-    except ValidationError as error:
-        raise WorkspaceConfigError(describe_problems(manifest_path, error)) from error
+    teams_only = read_model(manifest_path, Workspace, manifest)
 
     ticket_types = []
     for path in sorted((root / "ticket_types").glob("*.yaml")):
-        data = read_yaml(path)
-        try:
-            ticket_type = TicketType.model_validate(data)
-        except ValidationError as error:
-            raise WorkspaceConfigError(describe_problems(path, error)) from error
-        if ticket_type.id != path.stem:
-            raise WorkspaceConfigError(f"{path}: id: '{ticket_type.id}' must match the file name '{path.stem}'")
+        ticket_type = read_model(path, TicketType)
+        check_named_after_file(path, "id", ticket_type.id)
         if teams_only.team(ticket_type.default_team) is None:
             raise WorkspaceConfigError(
                 f"{path}: default_team: '{ticket_type.default_team}' is not one of the teams in {manifest_path}"
@@ -74,10 +72,7 @@ def load_workspace(directory: str | Path) -> Workspace:
 def _load_bot(path: Path, workspace: Workspace, ticket_types: list[TicketType], actions: set[str]) -> BotConfig | None:
     if not path.is_file():
         return None
-    try:
-        bot = BotConfig.model_validate(read_yaml(path))
-    except ValidationError as error:
-        raise WorkspaceConfigError(describe_problems(path, error)) from error
+    bot = read_model(path, BotConfig)
     problems = reference_problems(
         bot,
         teams={t.id for t in workspace.teams},

@@ -96,46 +96,15 @@ class ProfileActionResultView(BaseModel):
 
 
 def customer_profile_view(profile: CustomerProfile) -> CustomerProfileView:
-    identity = profile.identity
+    """The conversations, tickets and identity are read by field name from the profile's own objects."""
     return CustomerProfileView(
         id=profile.customer_id,
         name=profile.name,
         email=profile.email,
         phone=profile.phone,
-        identity=IdentityView(
-            status=identity.status,
-            verified_at=identity.verified_at,
-            verified_attributes=identity.verified_attributes,
-        ),
-        conversations=[
-            ProfileConversationView(
-                id=c.id,
-                status=c.status,
-                team_id=c.team_id,
-                channel=c.channel,
-                preview=c.preview,
-                ticket_id=c.ticket_id,
-                created_at=c.created_at,
-                updated_at=c.updated_at,
-            )
-            for c in profile.conversations
-        ],
-        tickets=[
-            ProfileTicketView(
-                id=t.id,
-                number=t.number,
-                title=t.title,
-                category=t.category,
-                ticket_type_id=t.ticket_type_id,
-                state_id=t.state_id,
-                state_category=t.state_category,
-                priority=t.priority,
-                team_id=t.team_id,
-                created_at=t.created_at,
-                updated_at=t.updated_at,
-            )
-            for t in profile.tickets
-        ],
+        identity=IdentityView.model_validate(profile.identity, from_attributes=True),
+        conversations=[ProfileConversationView.model_validate(c, from_attributes=True) for c in profile.conversations],
+        tickets=[ProfileTicketView.model_validate(t, from_attributes=True) for t in profile.tickets],
         ratings=[
             RatingView(
                 ticket_id=r.ticket_id,

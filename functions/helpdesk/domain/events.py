@@ -252,39 +252,40 @@ class TicketResolved(TicketEventDetail):
     from_state_category: StateCategory = Field(description="The category of the state it left.")
 
 
-class SlaWarning(TicketEventDetail):
-    detail_type = DetailType.SLA_WARNING
-    summary = "One of a ticket's SLA clocks is close to its deadline (one event per clock)."
-    model_config = _example(
-        _ENVELOPE_EXAMPLE,
-        _TICKET_EXAMPLE,
-        clock="first_response",
-        started_at="2026-11-23T10:00:00Z",
-        due_at="2026-11-23T12:00:00Z",
-        warned_at="2026-11-23T11:30:00Z",
-    )
-
-    clock: SlaClock = Field(description="Which SLA clock (the ticket type's sla policy).")
-    started_at: UtcTime = Field(description=_RUN_STARTED)
-    due_at: UtcTime | None = Field(description="The clock's deadline, in business time made real (UTC).")
-    warned_at: UtcTime = Field(description="When the warning was given (UTC).")
-
-
-class SlaBreached(TicketEventDetail):
-    detail_type = DetailType.SLA_BREACHED
-    summary = "One of a ticket's SLA clocks passed its deadline (one event per clock)."
-    model_config = _example(
-        _ENVELOPE_EXAMPLE,
-        _TICKET_EXAMPLE,
-        clock="first_response",
-        started_at="2026-11-23T10:00:00Z",
-        due_at="2026-11-23T12:00:00Z",
-        breached_at="2026-11-23T12:00:05Z",
-    )
+class SlaClockEventDetail(TicketEventDetail):
+    """Events about one run of one of a ticket's SLA clocks (one event per clock)."""
 
     clock: SlaClock = Field(description="Which SLA clock (the ticket type's sla policy).")
     started_at: UtcTime = Field(description=_RUN_STARTED)
     due_at: UtcTime | None = Field(description="The clock's deadline (UTC).")
+
+
+def _sla_example(**moment: str) -> Any:
+    """An SLA event's example: a first-response clock due two hours after it started."""
+    return _example(
+        _ENVELOPE_EXAMPLE,
+        _TICKET_EXAMPLE,
+        clock="first_response",
+        started_at="2026-11-23T10:00:00Z",
+        due_at="2026-11-23T12:00:00Z",
+        **moment,
+    )
+
+
+class SlaWarning(SlaClockEventDetail):
+    detail_type = DetailType.SLA_WARNING
+    summary = "One of a ticket's SLA clocks is close to its deadline (one event per clock)."
+    model_config = _sla_example(warned_at="2026-11-23T11:30:00Z")
+
+    due_at: UtcTime | None = Field(description="The clock's deadline, in business time made real (UTC).")
+    warned_at: UtcTime = Field(description="When the warning was given (UTC).")
+
+
+class SlaBreached(SlaClockEventDetail):
+    detail_type = DetailType.SLA_BREACHED
+    summary = "One of a ticket's SLA clocks passed its deadline (one event per clock)."
+    model_config = _sla_example(breached_at="2026-11-23T12:00:05Z")
+
     breached_at: UtcTime = Field(description="When the breach was recorded (UTC).")
 
 

@@ -68,6 +68,13 @@ class Frame(dict[str, Any]):
     def of(cls, frame_id: str, frame_type: FrameType, data: dict[str, Any]) -> Frame:
         return cls(id=frame_id, type=frame_type.value, data=data)
 
+    @classmethod
+    def caused_by(
+        cls, source: str, frame_type: FrameType, subject: str, data: dict[str, Any], audience: str = ""
+    ) -> Frame:
+        """The ``frame_type`` frame about ``subject`` caused by ``source``, under its stable ``frame_id``."""
+        return cls.of(frame_id(source, frame_type, subject, audience), frame_type, data)
+
     @property
     def type(self) -> str:
         return str(self["type"])

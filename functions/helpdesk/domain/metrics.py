@@ -5,7 +5,8 @@
   DuckDB gets the same text, translated in one place (``helpdesk.adapters.duckdb_lake``).
 - ``lake_sql/reports/<section>.sql``: one query per report section, and ``items_<section>.sql`` for the
   conversations or tickets behind a segment of its chart. Parameters are named (``:from_day``); a
-  query is bound into positional ``?`` parameters, which both engines take.
+  query is bound into positional ``?`` parameters, which both engines take. A ``-- with: <name>`` line
+  after a query's ``WITH`` brings in ``reports/shared/<name>.sql``, subqueries two queries share.
 
 Filters use ``''`` for "all" (``:team_id = '' OR team_id = :team_id``), so no parameter is ever null.
 """
@@ -41,6 +42,7 @@ DRILLABLE: tuple[str, ...] = tuple(
     section for section in SECTIONS if (SQL_DIR / "reports" / f"items_{section}.sql").exists()
 )
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+_SHARED = re.compile(r"^-- with: (\w+)$", re.MULTILINE)
 
 
 class QueryState(StrEnum):
@@ -126,10 +128,14 @@ def metric_views() -> tuple[View, ...]:
 
 @cache
 def report_query(name: str) -> ReportQuery:
+    """The query, with each ``-- with: <name>`` line replaced by ``reports/shared/<name>.sql`` (named subqueries
+    two queries share)."""
     path = SQL_DIR / "reports" / f"{name}.sql"
     if not path.exists():
         raise KeyError(f"no report query {name!r}")
-    return ReportQuery(name=name, sql=path.read_text())
+    shared = SQL_DIR / "reports" / "shared"
+    sql = _SHARED.sub(lambda match: (shared / f"{match.group(1)}.sql").read_text().rstrip("\n"), path.read_text())
+    return ReportQuery(name=name, sql=sql)
 
 
 def section_query(section: str) -> ReportQuery:

@@ -28,7 +28,7 @@ from helpdesk.domain.models import (
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput, TicketRequest
 from helpdesk.services.capsules import conversation_capsule
-from helpdesk.services.messages import ordered_ids, preview
+from helpdesk.services.messages import internal_note, ordered_ids, preview
 from helpdesk.services.ports import ConversationRecords
 
 BOT_TURN_ATTEMPTS = 3
@@ -99,17 +99,8 @@ class BotTurns:
                 "capsule": capsule,
             }
             whom = f"{handoff.agent_id} ({handoff.team_id})" if handoff.agent_id else f"team {handoff.team_id}"
-            replies.append(
-                Message(
-                    id=ids[-1],
-                    conversation_id=conversation.id,
-                    author=bot,
-                    body=f"{bot.name} handed this conversation to {whom}",
-                    kind=MessageKind.HANDOFF,
-                    internal=True,
-                    created_at=now,
-                )
-            )
+            body = f"{bot.name} handed this conversation to {whom}"
+            replies.append(internal_note(conversation.id, bot, body, now, kind=MessageKind.HANDOFF, message_id=ids[-1]))
         return conversation.model_copy(update=update), replies
 
     def open_ticket(self, conversation: Conversation, request: TicketRequest) -> tuple[Conversation, list[Message]]:
@@ -169,14 +160,8 @@ class BotTurns:
             body="I'm passing you to a person who can help.",
             created_at=now,
         )
-        note = Message(
-            id=ids[1],
-            conversation_id=conversation.id,
-            author=bot,
-            body=f"{bot.name} {why}",
-            kind=MessageKind.HANDOFF,
-            internal=True,
-            created_at=now,
+        note = internal_note(
+            conversation.id, bot, f"{bot.name} {why}", now, kind=MessageKind.HANDOFF, message_id=ids[1]
         )
         after = conversation.model_copy(
             update={"status": ConversationStatus.OPEN, "team_id": team_id, "bot": state, "updated_at": now}

@@ -31,7 +31,7 @@ from helpdesk.services.attachments import conversation_attachment_owner
 from helpdesk.services.bot import BotEngine, BotTurn, CustomerInput
 from helpdesk.services.bot_turns import BotTicketOpener, BotTurns
 from helpdesk.services.capsules import conversation_capsule
-from helpdesk.services.messages import clean_body, mentioned, new_message, preview
+from helpdesk.services.messages import clean_body, internal_note, mentioned, new_message, preview
 from helpdesk.services.ports import AttachmentChecker, ConversationRecords
 
 FRESH_TOKEN_SECONDS = 10 * 60
@@ -329,15 +329,8 @@ class ConversationService:
             update={"team_id": team, "assignee_id": assignee, "capsule": capsule, "updated_at": utc_now()}
         )
         whom = f"{assignee} ({team})" if assignee else f"team {team}"
-        note = Message(
-            id=new_id(),
-            conversation_id=conversation_id,
-            author=agent.author,
-            body=f"{agent.author.name or agent.id} handed this conversation to {whom}",
-            kind=MessageKind.HANDOFF,
-            internal=True,
-            created_at=updated.updated_at,
-        )
+        body = f"{agent.author.name or agent.id} handed this conversation to {whom}"
+        note = internal_note(conversation_id, agent.author, body, updated.updated_at, kind=MessageKind.HANDOFF)
         self._store.assign_conversation(updated, note)
         return updated
 
@@ -366,15 +359,8 @@ class ConversationService:
             ConversationStatus.CLOSED: "closed the conversation",
             ConversationStatus.SNOOZED: f"snoozed the conversation until {snoozed_until}",
         }[status]
-        note = Message(
-            id=new_id(),
-            conversation_id=conversation_id,
-            author=agent.author,
-            body=f"{agent.author.name or agent.id} {wording}",
-            kind=MessageKind.STATUS_CHANGE,
-            internal=True,
-            created_at=now,
-        )
+        body = f"{agent.author.name or agent.id} {wording}"
+        note = internal_note(conversation_id, agent.author, body, now, kind=MessageKind.STATUS_CHANGE)
         self._store.set_conversation_status(updated, status, owner=None, message=note)
         return updated
 
@@ -385,14 +371,12 @@ class ConversationService:
         for conversation in self._store.conversations_due_to_wake(moment):
             if conversation.snoozed_until is None or conversation.snoozed_until > moment:
                 continue
-            note = Message(
-                id=new_id(),
-                conversation_id=conversation.id,
-                author=Author(type=AuthorType.BOT, id="snooze", name="Snooze"),
-                body="The snooze ended: back in the team's open conversations",
+            note = internal_note(
+                conversation.id,
+                Author(type=AuthorType.BOT, id="snooze", name="Snooze"),
+                "The snooze ended: back in the team's open conversations",
+                moment,
                 kind=MessageKind.STATUS_CHANGE,
-                internal=True,
-                created_at=moment,
             )
             reopened = conversation.model_copy(update={"status": ConversationStatus.OPEN, "snoozed_until": None})
             try:

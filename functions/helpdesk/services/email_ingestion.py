@@ -53,7 +53,6 @@ from helpdesk.domain.models import (
     ConversationStatus,
     Customer,
     Message,
-    MessageKind,
     PartType,
     TicketPart,
     utc_now,
@@ -62,13 +61,14 @@ from helpdesk.domain.principals import CustomerPrincipal
 from helpdesk.domain.privacy import email_original_key
 from helpdesk.services.email_files import files_to_keep, skipped_note, store_files
 from helpdesk.services.email_ports import (
-    ConversationWrites,
     CustomerLookup,
     CustomerReplies,
     EmailRecords,
     MailFiles,
     TicketReplies,
 )
+from helpdesk.services.messages import internal_note
+from helpdesk.services.ports import ConversationRecords
 
 RECEIPT_LEASE = timedelta(minutes=3)
 """Longer than the ingest function's timeout: an attempt older than this died."""
@@ -139,7 +139,7 @@ class EmailIngestion:
         *,
         records: EmailRecords,
         files: MailFiles,
-        conversations: ConversationWrites,
+        conversations: ConversationRecords,
         tickets: TicketReplies,
         replies: CustomerReplies,
         customers: CustomerLookup,
@@ -428,14 +428,12 @@ class EmailIngestion:
 
     def _notes(self, conversation_id: str, notes: list[str], at: datetime, seed: str) -> list[Message]:
         return [
-            Message(
-                id=derived_id(at, f"{seed}:note:{index}", order=index + 1),
-                conversation_id=conversation_id,
-                author=CHANNEL_AUTHOR,
-                body=note,
-                kind=MessageKind.TEXT,
-                internal=True,
-                created_at=at,
+            internal_note(
+                conversation_id,
+                CHANNEL_AUTHOR,
+                note,
+                at,
+                message_id=derived_id(at, f"{seed}:note:{index}", order=index + 1),
             )
             for index, note in enumerate(notes)
         ]

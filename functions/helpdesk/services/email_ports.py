@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from helpdesk.auth.reply_addresses import Thread
 from helpdesk.domain.email_threads import EmailThread, KnownAddress, LinkUse, ReceiptStart, Suppression, ThreadRef
 from helpdesk.domain.models import (
     Attachment,
     AttachmentRef,
-    Conversation,
-    ConversationStatus,
     Customer,
-    Message,
     Rating,
     Ticket,
     TicketPart,
@@ -100,30 +97,7 @@ class LinkUses(Protocol):
     ) -> bool: ...
 
 
-# --- what ingestion needs of conversations, tickets and customers ------------------------------------
-
-
-class ConversationWrites(Protocol):
-    def get_conversation(self, conversation_id: str) -> Conversation | None: ...
-
-    def start_conversation(
-        self, customer: Customer, conversation: Conversation, message: Message, replies: Any = ()
-    ) -> None: ...
-
-    def add_message(
-        self,
-        customer_id: str,
-        message: Message,
-        *,
-        preview: str | None,
-        owner: str | None,
-        must_be_open: bool,
-        ticket_part: TicketPart | None = None,
-    ) -> None: ...
-
-    def set_conversation_status(
-        self, conversation: Conversation, status: ConversationStatus, owner: str | None, message: Message | None = None
-    ) -> None: ...
+# --- what ingestion needs of tickets and customers (of conversations: services.ports.ConversationRecords)
 
 
 class TicketReplies(Protocol):

@@ -39,7 +39,6 @@ from helpdesk.domain.live import (
     Subscriber,
     TableChange,
     UnreadCount,
-    frame_id,
     message_data,
     part_data,
     topic,
@@ -157,19 +156,19 @@ class _Batch:
             if change.kind in ("conversation", "ticket") and change.new is not None:
                 self.latest[f"{change.kind}#{change.new.id}"] = change.new
 
-    def conversation(self, conversation_id: str) -> Conversation | None:
-        key = f"conversation#{conversation_id}"
+    def _newest[T](self, kind: str, item_id: str, read: Callable[[str], T | None], of: type[T]) -> T | None:
+        """The batch's newest image of it, or else what ``read`` finds (once a batch)."""
+        key = f"{kind}#{item_id}"
         if key not in self.latest:
-            self.latest[key] = self.f._conversations.get_conversation(conversation_id)
+            self.latest[key] = read(item_id)
         found = self.latest[key]
-        return found if isinstance(found, Conversation) else None
+        return found if isinstance(found, of) else None
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        return self._newest("conversation", conversation_id, self.f._conversations.get_conversation, Conversation)
 
     def ticket(self, ticket_id: str) -> Ticket | None:
-        key = f"ticket#{ticket_id}"
-        if key not in self.latest:
-            self.latest[key] = self.f._tickets.get_ticket(ticket_id)
-        found = self.latest[key]
-        return found if isinstance(found, Ticket) else None
+        return self._newest("ticket", ticket_id, self.f._tickets.get_ticket, Ticket)
 
     def _touch(self, table: dict[str, _Touched], change: TableChange, ident: str) -> _Touched:
         touched = table.setdefault(ident, _Touched())
@@ -213,24 +212,12 @@ class _Batch:
         if conversation is None:
             return
         audience = self.audience
+        created = partial(Frame.caused_by, change.event_id, FrameType.MESSAGE_CREATED, message.id)
         if not message.internal:
-            audience.add(
-                Frame.of(
-                    frame_id(change.event_id, FrameType.MESSAGE_CREATED, message.id, "customer"),
-                    FrameType.MESSAGE_CREATED,
-                    message_data(message, for_agent=False),
-                ),
-                audience.customer(conversation.customer_id),
-            )
+            customer = audience.customer(conversation.customer_id)
+            audience.add(created(message_data(message, for_agent=False), "customer"), customer)
         watchers = audience.agents([topic("conversation", conversation.id)], Resource.conversation(conversation))
-        audience.add(
-            Frame.of(
-                frame_id(change.event_id, FrameType.MESSAGE_CREATED, message.id, "agent"),
-                FrameType.MESSAGE_CREATED,
-                message_data(message, for_agent=True),
-            ),
-            watchers,
-        )
+        audience.add(created(message_data(message, for_agent=True), "agent"), watchers)
         touched = self.conversations.setdefault(conversation.id, _Touched())
         touched.source = change.event_id
         touched.after = touched.after or conversation
@@ -265,16 +252,11 @@ class _Batch:
         if ticket is None:
             return
         audience = self.audience
+        created = partial(Frame.caused_by, change.event_id, FrameType.TICKET_REPLY_CREATED, part.id)
         if live_updates.shared_with_customer(ticket) and part.visible_to_customer:
             assert ticket.customer_id is not None
-            audience.add(
-                Frame.of(
-                    frame_id(change.event_id, FrameType.TICKET_REPLY_CREATED, part.id, "customer"),
-                    FrameType.TICKET_REPLY_CREATED,
-                    part_data(part, for_agent=False),
-                ),
-                audience.customer(ticket.customer_id),
-            )
+            customer = audience.customer(ticket.customer_id)
+            audience.add(created(part_data(part, for_agent=False), "customer"), customer)
             if part.author.type is not AuthorType.CUSTOMER:
                 self.bookkeeping.append(
                     partial(
@@ -287,14 +269,8 @@ class _Batch:
                         add=1,
                     )
                 )
-        audience.add(
-            Frame.of(
-                frame_id(change.event_id, FrameType.TICKET_REPLY_CREATED, part.id, "agent"),
-                FrameType.TICKET_REPLY_CREATED,
-                part_data(part, for_agent=True),
-            ),
-            audience.agents([topic("ticket", ticket.id)], Resource.ticket(ticket)),
-        )
+        watchers = audience.agents([topic("ticket", ticket.id)], Resource.ticket(ticket))
+        audience.add(created(part_data(part, for_agent=True), "agent"), watchers)
 
     def unread(self, change: TableChange) -> None:
         count: UnreadCount = change.new
@@ -304,7 +280,7 @@ class _Batch:
         if was is not None and was.unread == count.unread:
             return
         self.audience.add(
-            Frame.of(frame_id(change.event_id, FrameType.UNREAD, count.thread_id), FrameType.UNREAD, count.as_data()),
+            Frame.caused_by(change.event_id, FrameType.UNREAD, count.thread_id, count.as_data()),
             self.audience.customer(change.customer_id),
         )
 

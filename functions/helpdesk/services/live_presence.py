@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from helpdesk.domain.live import Frame, FrameType, LiveConnection, TableChange, frame_id, topic
+from helpdesk.domain.live import Frame, FrameType, LiveConnection, TableChange, topic
 from helpdesk.domain.models import Agent, Availability, Conversation, Ticket, utc_now
 from helpdesk.domain.policy import Resource
 
@@ -25,7 +25,7 @@ def availability(batch: _Batch, change: TableChange) -> None:
     data = {"agent_id": agent.id, "name": agent.name, "availability": agent.availability.value}
     for team_id in agent.teams:
         batch.audience.add(
-            Frame.of(frame_id(change.event_id, FrameType.PRESENCE, agent.id, team_id), FrameType.PRESENCE, data),
+            Frame.caused_by(change.event_id, FrameType.PRESENCE, agent.id, data, team_id),
             batch.audience.agents([topic("team", team_id)], Resource.team(team_id)),
         )
 
@@ -79,4 +79,4 @@ def viewers(batch: _Batch, name: str, source: str) -> None:
     watching = batch.audience.agents([name], resource)
     viewers = {s.id: s.name for s in watching.values()}
     data = {f"{kind}_id": ident, "viewers": [{"id": i, "name": n} for i, n in sorted(viewers.items())]}
-    batch.audience.add(Frame.of(frame_id(source, FrameType.PRESENCE, name), FrameType.PRESENCE, data), watching)
+    batch.audience.add(Frame.caused_by(source, FrameType.PRESENCE, name, data), watching)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.models import (
@@ -37,6 +38,27 @@ def preview(body: str, attachments: list[AttachmentRef]) -> str:
 def mentioned(text: str) -> list[str]:
     """The agent ids an internal note @mentions, each once, sorted."""
     return sorted(set(MENTION.findall(text)))
+
+
+def internal_note(
+    conversation_id: str,
+    author: Author,
+    body: str,
+    at: datetime,
+    *,
+    kind: MessageKind = MessageKind.TEXT,
+    message_id: str | None = None,
+) -> Message:
+    """A note agents see and the customer never does: what someone did to the conversation, or why."""
+    return Message(
+        id=new_id() if message_id is None else message_id,
+        conversation_id=conversation_id,
+        author=author,
+        body=body,
+        kind=kind,
+        internal=True,
+        created_at=at,
+    )
 
 
 def ordered_ids(count: int) -> list[str]:

@@ -129,73 +129,93 @@ def ticket_link(messenger_url: str, ticket_id: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+@dataclass(frozen=True)
+class _Words:
+    """A kind's words, with ``{ticket}``, ``{title}``, ``{label}`` (the state) and ``{workspace}`` filled in."""
+
+    subject: str
+    heading: str
+    body: str
+    sms_label: str
+    own_body: bool = False
+    """The update's own words, when it brings some, instead of ``body``."""
+
+
+_WORDS: dict[StatusUpdateKind, _Words] = {
+    StatusUpdateKind.TICKET_CREATED: _Words(
+        subject="{ticket} created: {title}",
+        heading="{ticket} is open",
+        body="Thanks for getting in touch about {title}. We're on it, and we'll let you know "
+        "as soon as anything changes.",
+        sms_label="created",
+    ),
+    StatusUpdateKind.STATE_CHANGED: _Words(
+        subject="{ticket} is now {label}",
+        heading="{ticket} is now {label}",
+        body="The status of {title} changed to \u201c{label}\u201d.",
+        sms_label="is now {label}",
+    ),
+    StatusUpdateKind.AGENT_REPLY: _Words(
+        subject="New reply on {ticket}",
+        heading="{workspace} replied on {ticket}",
+        body="Open the ticket to read the reply.",
+        sms_label="has a new reply",
+        own_body=True,
+    ),
+    StatusUpdateKind.REMINDER: _Words(
+        subject="Reminder: {ticket} is waiting for you",
+        heading="{ticket} is waiting for your reply",
+        body="We need a word from you to move on with {title}.",
+        sms_label="is waiting for your reply",
+        own_body=True,
+    ),
+    StatusUpdateKind.RESOLVED: _Words(
+        subject="{ticket} is resolved",
+        heading="{ticket} is resolved",
+        body="We've resolved {title}. If anything is still wrong, reply and we'll reopen it.",
+        sms_label="is resolved",
+    ),
+    StatusUpdateKind.CSAT_REQUEST: _Words(
+        subject="How did we do on {ticket}?",
+        heading="How did we do on {ticket}?",
+        body="Tell us how we handled {title}: it takes one click in the messenger.",
+        sms_label="is resolved. How did we do? Rate us",
+    ),
+    StatusUpdateKind.LINK_RENEWAL: _Words(
+        subject="Your new link", heading="Your new link", body="", sms_label="has a new link"
+    ),
+    StatusUpdateKind.CONVERSATION_REPLY: _Words(
+        subject="{workspace} replied",
+        heading="{workspace} replied",
+        body="",
+        sms_label="has a new reply",
+        own_body=True,
+    ),
+    StatusUpdateKind.EXTERNAL_UPDATE: _Words(
+        subject="Update on {ticket}",
+        heading="Update on {ticket}",
+        body="There's news about {title}.",
+        sms_label="has an update",
+        own_body=True,
+    ),
+}
+
+
 def compose(update: StatusUpdate, workspace_name: str) -> StatusUpdateText:
     """Subject, heading, body and SMS label for the update's kind."""
-    ticket = f"Ticket #{update.ticket_number}" if update.ticket_number is not None else "Your ticket"
-    title = update.title or "your request"
-    label = update.state_label or "updated"
-    match update.kind:
-        case StatusUpdateKind.TICKET_CREATED:
-            return StatusUpdateText(
-                subject=f"{ticket} created: {title}",
-                heading=f"{ticket} is open",
-                body=f"Thanks for getting in touch about {title}. We're on it, and we'll let you know "
-                "as soon as anything changes.",
-                sms_label="created",
-            )
-        case StatusUpdateKind.STATE_CHANGED:
-            return StatusUpdateText(
-                subject=f"{ticket} is now {label}",
-                heading=f"{ticket} is now {label}",
-                body=f"The status of {title} changed to \u201c{label}\u201d.",
-                sms_label=f"is now {label}",
-            )
-        case StatusUpdateKind.AGENT_REPLY:
-            return StatusUpdateText(
-                subject=f"New reply on {ticket}",
-                heading=f"{workspace_name} replied on {ticket}",
-                body=update.body or "Open the ticket to read the reply.",
-                sms_label="has a new reply",
-            )
-        case StatusUpdateKind.REMINDER:
-            return StatusUpdateText(
-                subject=f"Reminder: {ticket} is waiting for you",
-                heading=f"{ticket} is waiting for your reply",
-                body=update.body or f"We need a word from you to move on with {title}.",
-                sms_label="is waiting for your reply",
-            )
-        case StatusUpdateKind.RESOLVED:
-            return StatusUpdateText(
-                subject=f"{ticket} is resolved",
-                heading=f"{ticket} is resolved",
-                body=f"We've resolved {title}. If anything is still wrong, reply and we'll reopen it.",
-                sms_label="is resolved",
-            )
-        case StatusUpdateKind.CSAT_REQUEST:
-            return StatusUpdateText(
-                subject=f"How did we do on {ticket}?",
-                heading=f"How did we do on {ticket}?",
-                body=f"Tell us how we handled {title}: it takes one click in the messenger.",
-                sms_label="is resolved. How did we do? Rate us",
-            )
-        case StatusUpdateKind.LINK_RENEWAL:
-            return StatusUpdateText(
-                subject="Your new link", heading="Your new link", body="", sms_label="has a new link"
-            )
-        case StatusUpdateKind.CONVERSATION_REPLY:
-            return StatusUpdateText(
-                subject=f"{workspace_name} replied",
-                heading=f"{workspace_name} replied",
-                body=update.body or "",
-                sms_label="has a new reply",
-            )
-        case StatusUpdateKind.EXTERNAL_UPDATE:
-            return StatusUpdateText(
-                subject=f"Update on {ticket}",
-                heading=f"Update on {ticket}",
-                body=update.body or f"There's news about {title}.",
-                sms_label="has an update",
-            )
+    words = _WORDS[update.kind]
+    values = {
+        "ticket": f"Ticket #{update.ticket_number}" if update.ticket_number is not None else "Your ticket",
+        "title": update.title or "your request",
+        "label": update.state_label or "updated",
+        "workspace": workspace_name,
+    }
+    return StatusUpdateText(
+        subject=words.subject.format_map(values),
+        heading=words.heading.format_map(values),
+        body=(words.own_body and update.body) or words.body.format_map(values),
+        sms_label=words.sms_label.format_map(values),
+    )
 
 
 def sms_text(text: StatusUpdateText, ticket_number: int, link: str, workspace_name: str) -> str:

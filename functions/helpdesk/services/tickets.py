@@ -5,7 +5,6 @@ Every change appends a part to the ticket's timeline in the same transaction as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,6 @@ from helpdesk.domain.errors import (
     VersionConflict,
 )
 from helpdesk.domain.models import (
-    AttachmentRef,
     Author,
     AuthorType,
     Conversation,
@@ -29,7 +27,6 @@ from helpdesk.domain.models import (
     Page,
     PartType,
     Priority,
-    Rating,
     Ticket,
     TicketCategory,
     TicketPage,
@@ -38,7 +35,7 @@ from helpdesk.domain.models import (
     new_id,
     utc_now,
 )
-from helpdesk.domain.policy import Action, Resource, authorize, decide
+from helpdesk.domain.policy import Action, Resource, decide
 from helpdesk.domain.principals import AgentPrincipal, CustomerPrincipal
 from helpdesk.domain.sla import SlaState
 from helpdesk.domain.tags import clean_tags
@@ -68,7 +65,9 @@ NUMBER_ATTEMPTS = 8
 """Opening a ticket claims the next number in its own write; a lost race reads the counter again."""
 
 
-class TicketService:
+class TicketService(TicketReplies):
+    """Replies, notes and the customer's rating come from ``TicketReplies`` (``services/ticket_replies.py``)."""
+
     def __init__(
         self,
         tickets: TicketRecords,
@@ -79,17 +78,9 @@ class TicketService:
         *,
         files: AttachmentChecker | None = None,
     ) -> None:
-        """``files`` checks the attachments a reply names (required to attach any)."""
-        self._files = files
-        self._store = tickets
+        super().__init__(tickets, workspace, trackers, files=files)
         self._conversations = conversations
         self._attachments = attachments
-        self._workspace = workspace
-        self._trackers = trackers
-        self._replies = TicketReplies(tickets, workspace, trackers, files=files)
-
-    def _authorize(self, agent: AgentPrincipal, action: Action, resource: Resource, **extra: Any) -> None:
-        authorize(agent, action, resource, self._workspace.agent_visibility, **extra)
 
     def _ticket_type(self, type_id: str) -> TicketType:
         return known_ticket_type(self._workspace, type_id)
@@ -103,7 +94,6 @@ class TicketService:
         return clocks_of(ticket, self._workspace.business_calendar)
 
     def category_change(self, ticket: Ticket, new: StateCategory, now: datetime) -> dict[str, Any]:
-        """Clocks pause while waiting on the customer, resume after, and stop at resolution."""
         return category_change(ticket, new, now, self._workspace.business_calendar)
 
     def _reply_clocks(self, ticket: Ticket, part: TicketPart) -> dict[str, Any]:
@@ -423,36 +413,3 @@ class TicketService:
             self._authorize(agent, Action.HAND_OFF, resource)
         if changes.assignee_id is not None and not changes.unassign and changes.assignee_id != ticket.assignee_id:
             self._authorize(agent, Action.ASSIGN, resource, assignee_teams=frozenset({team}))
-
-    # --- replies (``services/ticket_replies.py``) ----------------------------------------------------
-
-    def reply_as_customer(
-        self,
-        customer: CustomerPrincipal,
-        ticket_id: str,
-        body: str,
-        attachments: list[AttachmentRef] | None = None,
-        *,
-        attachment_ids: Sequence[str] = (),
-        reply_id: str | None = None,
-    ) -> TicketPart:
-        """The customer answers on their ticket; if it was waiting on them, work resumes."""
-        return self._replies.reply_as_customer(
-            customer, ticket_id, body, attachments, attachment_ids=attachment_ids, reply_id=reply_id
-        )
-
-    def rate(self, customer: CustomerPrincipal, ticket_id: str, score: int, comment: str | None) -> Rating:
-        """CSAT: once per ticket, after it is resolved."""
-        return self._replies.rate(customer, ticket_id, score, comment)
-
-    def reply(
-        self,
-        agent: AgentPrincipal,
-        ticket_id: str,
-        body: str,
-        *,
-        internal: bool,
-        attachment_ids: Sequence[str] = (),
-    ) -> TicketPart:
-        """A reply the customer sees, or an internal note they never do; files attached to either."""
-        return self._replies.reply(agent, ticket_id, body, internal=internal, attachment_ids=attachment_ids)

@@ -19,14 +19,7 @@ class AgentTable(TableStore):
             item = AgentItem.get(mapping.agent_pk(agent_id), "PROFILE")
         except DoesNotExist:
             return None
-        return Agent(
-            id=item.id,
-            name=item.name,
-            email=item.email,
-            teams=list(item.teams or []),
-            availability=Availability(item.availability),
-            updated_at=item.updated_at,
-        )
+        return mapping.agent_from_item(item)
 
     def save_agent(self, agent: Agent, *, left_teams: Iterable[str] = ()) -> None:
         """The agent's profile and their entry in each of their teams' rosters, atomically."""

@@ -113,23 +113,23 @@ class CustomerDataTable(TableStore):
 
         held = CustomerHoldings(customer_id=customer_id, profile=CustomerTable().get_customer(customer_id))
         attachment_ids: list[str] = []
+
+        def children[C: MessageItem | TicketPartItem](parent: TableItem, kind: type[C], prefix: str) -> list[C]:
+            """A conversation's messages or a ticket's timeline, noting the files they name."""
+            rows: list[C] = [c for c in kind.query(parent.pk, kind.sk.startswith(prefix)) if isinstance(c, kind)]
+            attachment_ids.extend(a["id"] for row in rows for a in row.attachments or [])
+            return rows
+
         for item in TableItem.by_customer.query(mapping.customer_key(customer_id)):
             if isinstance(item, ConversationItem):
-                record = ConversationRecord(conversation=mapping.conversation_from_item(item))
-                for child in MessageItem.query(item.pk, MessageItem.sk.startswith("MSG#")):
-                    if isinstance(child, MessageItem):
-                        record.messages.append(mapping.message_from_item(child))
-                        attachment_ids += [a["id"] for a in child.attachments or []]
-                held.conversations.append(record)
+                messages = [mapping.message_from_item(m) for m in children(item, MessageItem, "MSG#")]
+                conversation = mapping.conversation_from_item(item)
+                held.conversations.append(ConversationRecord(conversation=conversation, messages=messages))
             elif isinstance(item, TicketItem):
                 from helpdesk.domain.privacy import TicketRecord
 
-                ticket = TicketRecord(ticket=mapping.ticket_from_item(item))
-                for part in TicketPartItem.query(item.pk, TicketPartItem.sk.startswith("PART#")):
-                    if isinstance(part, TicketPartItem):
-                        ticket.parts.append(mapping.part_from_item(part))
-                        attachment_ids += [a["id"] for a in part.attachments or []]
-                held.tickets.append(ticket)
+                parts = [mapping.part_from_item(p) for p in children(item, TicketPartItem, "PART#")]
+                held.tickets.append(TicketRecord(ticket=mapping.ticket_from_item(item), parts=parts))
         if attachment_ids:
             keys = [(mapping.attachment_pk(i), META) for i in dict.fromkeys(attachment_ids)]
             found = [i for i in AttachmentItem.batch_get(keys) if isinstance(i, AttachmentItem)]

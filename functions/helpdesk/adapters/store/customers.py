@@ -7,7 +7,7 @@ from pynamodb.transactions import TransactWrite
 
 from helpdesk.adapters import mapping
 from helpdesk.adapters.store.base import TableStore
-from helpdesk.adapters.table import ByCustomerIndex, ConversationItem, CustomerItem, TableItem, TicketItem
+from helpdesk.adapters.table import ConversationItem, CustomerItem, TableItem, TicketItem
 from helpdesk.domain.customer_profiles import CustomerHistory
 from helpdesk.domain.models import Customer, NotificationPreferences, utc_now
 
@@ -52,7 +52,7 @@ class CustomerTable(TableStore):
         tickets = []
         for item in TableItem.by_customer.query(
             partition,
-            ByCustomerIndex.gsi1sk > mapping.CUSTOMER_TICKETS,
+            TableItem.gsi1sk > mapping.CUSTOMER_TICKETS,
             scan_index_forward=False,
             limit=limit + 1,
         ):
@@ -64,7 +64,7 @@ class CustomerTable(TableStore):
             mapping.conversation_from_item(item)
             for item in TableItem.by_customer.query(
                 partition,
-                ByCustomerIndex.gsi1sk.startswith(mapping.CUSTOMER_CONVERSATIONS),
+                TableItem.gsi1sk.startswith(mapping.CUSTOMER_CONVERSATIONS),
                 scan_index_forward=False,
                 limit=limit,
             )

@@ -21,18 +21,17 @@ from helpdesk.adapters.live_items import (
     ReplyTimesItem,
     UnreadItem,
 )
+from helpdesk.adapters.live_subscribers import holder_fields, subscriber_from_item
 from helpdesk.adapters.store.base import TableStore, is_condition_failure
 from helpdesk.adapters.table import TableItem
 from helpdesk.domain.live import (
     CONNECTION_TTL_SLACK_SECONDS,
     MAX_CONNECTION_SECONDS,
     Subscriber,
-    SubscriberKind,
     ThreadType,
     UnreadCount,
     padded_sequence,
 )
-from helpdesk.domain.roles import Role
 
 META = mapping.META
 MAX_LISTENERS = 1000
@@ -60,20 +59,6 @@ def _expiry(connected_at: datetime) -> datetime:
     return connected_at + timedelta(seconds=MAX_CONNECTION_SECONDS + CONNECTION_TTL_SLACK_SECONDS)
 
 
-def _subscriber(item: LiveSubscriptionItem | LiveConnectionItem) -> Subscriber:
-    kind: SubscriberKind = "agent" if item.principal_type == "agent" else "customer"
-    if item.principal_type == "visitor":
-        kind = "visitor"
-    return Subscriber(
-        connection_id=item.connection_id,
-        kind=kind,
-        id=item.principal_id,
-        name=item.name,
-        teams=frozenset(item.teams or ()),
-        role=Role(item.role) if item.role else Role.AGENT,
-    )
-
-
 class LiveTable(TableStore):
     # --- connections and subscriptions ------------------------------------------------------------
 
@@ -85,13 +70,8 @@ class LiveTable(TableStore):
             sk=topic_key(topic),
             gsi1pk=topic_key(topic),
             gsi1sk=subscriber.connection_id,
-            connection_id=subscriber.connection_id,
             topic=topic,
-            principal_type=subscriber.kind,
-            principal_id=subscriber.id,
-            name=subscriber.name,
-            teams=sorted(subscriber.teams) or None,
-            role=subscriber.role.value if subscriber.is_agent else None,
+            **holder_fields(subscriber),
             created_at=at,
             expires_at=expires,
         )
@@ -107,12 +87,7 @@ class LiveTable(TableStore):
                 LiveConnectionItem(
                     pk=connection_pk(subscriber.connection_id),
                     sk=META,
-                    connection_id=subscriber.connection_id,
-                    principal_type=subscriber.kind,
-                    principal_id=subscriber.id,
-                    name=subscriber.name,
-                    teams=sorted(subscriber.teams) or None,
-                    role=subscriber.role.value if subscriber.is_agent else None,
+                    **holder_fields(subscriber),
                     presence=presence,
                     connected_at=at,
                     expires_at=expires,
@@ -171,7 +146,7 @@ class LiveTable(TableStore):
         now = datetime.now(UTC)
         found = TableItem.by_customer.query(topic_key(topic), limit=MAX_LISTENERS)
         return [
-            _subscriber(i)
+            subscriber_from_item(i)
             for i in found
             if isinstance(i, LiveSubscriptionItem) and (i.expires_at is None or i.expires_at > now)
         ]

@@ -53,8 +53,9 @@ def ticket_satellites(ticket: Ticket) -> list[TableItem]:
 
 
 class RecordPartsTable:
+    """``services.record_removal.RecordParts`` on the table."""
+
     def delete_parts_of(self, removed: Conversation | Ticket) -> int:
-        """Delete everything of ``removed`` the table still holds; how many items were asked to go."""
         from helpdesk.adapters.store.customers import CustomerTable
 
         if isinstance(removed, Conversation):

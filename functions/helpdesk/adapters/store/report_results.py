@@ -74,7 +74,6 @@ class ReportResultTable:
         )
 
     def forget_answers(self, at: datetime) -> None:
-        """Every answer whose query started before ``at`` reads as missing from now on (an erasure)."""
         ReportsErasedItem(pk=ERASURE_PK, sk=SK, erased_at=at).save()
 
     def put(self, report: StoredReport) -> None:

@@ -1,36 +1,7 @@
 -- The tickets behind one backlog bucket (:segment; '' for all).
-WITH latest AS (
-  SELECT
-    ticket_id,
-    max_by(category, changed_at) AS category,
-    max_by(team_id, changed_at) AS team_id
-  FROM ticket_states
-  WHERE dt <= :to_day AND changed_at <= from_iso8601_timestamp(:as_of)
-  GROUP BY ticket_id
-),
-open_tickets AS (
-  SELECT
-    t.ticket_id, t.ticket_number, l.team_id, t.channel, t.ticket_type_id, t.created_at,
-    date_diff('hour', t.created_at, from_iso8601_timestamp(:as_of)) AS age_hours
-  FROM tickets AS t
-  JOIN latest AS l ON l.ticket_id = t.ticket_id
-  WHERE t.dt <= :to_day
-    AND l.category <> 'resolved'
-    AND (:team_id = '' OR l.team_id = :team_id)
-    AND (:channel = '' OR t.channel = :channel)
-)
-SELECT ticket_id, ticket_number, team_id, channel, ticket_type_id, created_at, age_hours,
-  CASE
-    WHEN age_hours < 24 THEN 'under 1 day'
-    WHEN age_hours < 72 THEN '1-3 days'
-    WHEN age_hours < 168 THEN '3-7 days'
-    ELSE 'over 7 days'
-  END AS age_bucket
+WITH
+-- with: open_tickets
+SELECT ticket_id, ticket_number, team_id, channel, ticket_type_id, created_at, age_hours, age_bucket
 FROM open_tickets
-WHERE :segment = '' OR :segment = CASE
-    WHEN age_hours < 24 THEN 'under 1 day'
-    WHEN age_hours < 72 THEN '1-3 days'
-    WHEN age_hours < 168 THEN '3-7 days'
-    ELSE 'over 7 days'
-  END
+WHERE :segment = '' OR :segment = age_bucket
 ORDER BY age_hours DESC, ticket_number
