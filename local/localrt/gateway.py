@@ -144,25 +144,28 @@ class LocalGateway:
         self.workers: Supervisor | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._lock = threading.Lock()
+        self._invoking = threading.Lock()  # one invocation at a time, across the gateway's functions (see handler)
         self.server: ThreadingHTTPServer | None = None
         self.live: LocalLiveGateway | None = None
 
     def handler(self, dotted: str) -> Callable[[dict[str, Any], Any], Any]:
-        """The function, invoked like Lambda invokes it: one event at a time per function.
+        """The function, invoked like Lambda invokes it: one event at a time.
 
-        A Lambda container never runs two invocations at once, and handler code may rely on that
-        (powertools' resolver keeps the current event on the app); concurrent requests to the same
-        function queue here, as they would wait for a free container.
+        A Lambda container never runs two invocations at once, and handler code may rely on that:
+        powertools' resolvers keep the current event on their base class (``BaseRouter.current_event``),
+        one value for every resolver in the process. In AWS each function has a process of its own;
+        here the gateway's functions share one, so they take turns (one lock for all of them), or the
+        messenger could read the inbox's event and its caller (seen in a cold-start burst).
         """
         with self._lock:
             if dotted not in self._handlers:
-                self._handlers[dotted] = _one_at_a_time(load_handler(dotted))
+                self._handlers[dotted] = _one_at_a_time(load_handler(dotted), self._invoking)
             return self._handlers[dotted]
 
     def preload(self, dotted: str, function: Handler) -> None:
         """Serve ``dotted`` with ``function``, already imported (``localrt.pollers.import_handlers``)."""
         with self._lock:
-            self._handlers[dotted] = _one_at_a_time(function)
+            self._handlers[dotted] = _one_at_a_time(function, self._invoking)
 
     # --- request handling ------------------------------------------------------------------------
 
@@ -416,9 +419,7 @@ class LocalGateway:
             self.server.server_close()
 
 
-def _one_at_a_time(function: Handler) -> Handler:
-    one_at_a_time = threading.Lock()
-
+def _one_at_a_time(function: Handler, one_at_a_time: threading.Lock) -> Handler:
     def invoke(event: dict[str, Any], context: Any) -> Any:
         with one_at_a_time:
             return function(event, context)

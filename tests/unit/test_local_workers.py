@@ -212,3 +212,34 @@ def test_workers_stop_when_asked_and_are_not_restarted(stopping: threading.Event
 def test_worker_names_must_be_unique(stopping: threading.Event) -> None:
     with pytest.raises(ValueError, match="unique"):
         Supervisor([Counter("notifier", []), Counter("notifier", [])], stopping)
+
+
+def test_the_gateway_s_functions_take_turns_as_powertools_keeps_one_current_event_per_process() -> None:
+    """The messenger and the inbox resolvers share ``BaseRouter.current_event``: run at once, one of them
+    would answer with the other's caller (a cold-start burst once got a 401 that way)."""
+    gateway = gateway_with(None)
+    running: list[str] = []
+    overlaps: list[tuple[str, ...]] = []
+
+    def slow(name: str) -> Any:
+        def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            running.append(name)
+            overlaps.append(tuple(running))
+            time.sleep(0.05)
+            running.remove(name)
+            return {}
+
+        return handle
+
+    gateway.preload("helpdesk.handlers.messenger_api.lambda_handler", slow("messenger"))
+    gateway.preload("helpdesk.handlers.inbox_api.lambda_handler", slow("inbox"))
+    calls = [
+        threading.Thread(target=gateway.handler(f"helpdesk.handlers.{name}_api.lambda_handler"), args=({}, None))
+        for name in ("messenger", "inbox") * 4
+    ]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.join()
+    assert len(overlaps) == 8
+    assert [names for names in overlaps if len(names) > 1] == []
