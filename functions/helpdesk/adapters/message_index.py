@@ -21,6 +21,7 @@ FTS5 ranks by BM25, splits words by Unicode rules, lower-cases and drops diacrit
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import tempfile
@@ -196,7 +197,9 @@ class S3MessageIndex:
 
     def _load(self) -> None:
         """Fetch the current object (or start an empty database) into a fresh file."""
-        target = Path(tempfile.mkstemp(dir=self._workdir, suffix=".sqlite3")[1])
+        descriptor, name = tempfile.mkstemp(dir=self._workdir, suffix=".sqlite3")
+        os.close(descriptor)  # only the name is wanted: kept open, every reload would leak a descriptor
+        target = Path(name)
         try:
             answer = self._client().get_object(Bucket=self._bucket, Key=INDEX_OBJECT)
         except ClientError as error:
